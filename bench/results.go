@@ -1,0 +1,292 @@
+package bench
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// Schema identifies the results.json format written by this package.
+const Schema = "workerbench/results/v1"
+
+// MaxResultsSize bounds how much of a results file is read, so that a
+// hostile or corrupt artifact cannot exhaust memory.
+const MaxResultsSize = 64 << 20
+
+// Verdict labels of a comparison, per cell and overall.
+const (
+	Regressed    = "regressed"
+	Improved     = "improved"
+	Unchanged    = "unchanged"
+	Inconclusive = "inconclusive"
+)
+
+// Results is the content of results.json: everything one run measured.
+// Renderers (terminal table, Markdown, charts, PR comment) read only this.
+type Results struct {
+	Schema      string   `json:"schema"`
+	Version     string   `json:"workerbench_version,omitempty"`
+	Host        Host     `json:"host"`
+	Command     string   `json:"command"`
+	Dir         string   `json:"dir,omitempty"`
+	Settings    Settings `json:"settings"`
+	Started     string   `json:"started,omitempty"` // RFC 3339
+	Interrupted bool     `json:"interrupted,omitempty"`
+	Cells       []Cell   `json:"cells"`
+
+	// Set only by a comparison (ab, compare).
+	BaseCommand string   `json:"base_command,omitempty"`
+	BaseDir     string   `json:"base_dir,omitempty"`
+	Verdict     string   `json:"verdict,omitempty"`
+	Overall     *Overall `json:"overall,omitempty"`
+	Warnings    []string `json:"warnings,omitempty"`
+}
+
+// Host describes the machine the results were measured on.
+type Host struct {
+	CPUs     int    `json:"cpus"`
+	OS       string `json:"os"`
+	Arch     string `json:"arch"`
+	Hostname string `json:"hostname,omitempty"`
+	CPUModel string `json:"cpu_model,omitempty"`
+}
+
+// Settings records the load settings the cells were measured with, so a
+// comparison can warn when two files were measured differently.
+type Settings struct {
+	DurationS   float64 `json:"duration_s"`
+	WarmupS     float64 `json:"warmup_s"`
+	Trials      int     `json:"trials"`
+	Connections int     `json:"connections,omitempty"` // 0 = per cell default (3 × slots, at least 8)
+	KeepAlive   bool    `json:"keep_alive"`
+	Bursts      []int   `json:"bursts,omitempty"`
+	Threshold   float64 `json:"threshold,omitempty"` // fraction, e.g. 0.05
+	Seed        int64   `json:"seed,omitempty"`
+}
+
+// Cell is one workers × threads configuration (and one endpoint) and what
+// was measured on it. A failed cell has Error set and may lack measurements.
+type Cell struct {
+	Workers     int    `json:"workers"`
+	Threads     int    `json:"threads"`
+	Slots       int    `json:"slots"`
+	Endpoint    string `json:"endpoint,omitempty"` // "GET /path"; set when the config has several endpoints
+	Mode        string `json:"mode"`               // "closed"
+	Connections int    `json:"connections"`
+	Requests    int64  `json:"requests"`
+	Errors      int64  `json:"errors"`
+	// ErrorKinds counts errors by kind: connect, timeout, status, protocol.
+	ErrorKinds map[string]int64 `json:"error_kinds,omitempty"`
+
+	ServiceTimeS  float64 `json:"service_time_s"` // S0: median sequential latency, unloaded
+	ThroughputRPS float64 `json:"throughput_rps"` // X: plateau throughput, median over trials
+	Concurrency   float64 `json:"concurrency"`    // K = X × S0
+	Efficiency    float64 `json:"efficiency"`     // K / slots
+	PeakInFlight  int     `json:"peak_in_flight,omitempty"`
+	Waves         []int   `json:"waves,omitempty"` // of the largest burst
+
+	Latency Latency `json:"latency_s"`
+	Memory  Memory  `json:"memory"`
+
+	ServerCPUPerRequestS    float64 `json:"server_cpu_s_per_request"`
+	GeneratorCPUPerRequestS float64 `json:"generator_cpu_s_per_request"`
+	// CPUBoundness is server CPU per request ÷ S0: near 0 for a handler that
+	// waits (I/O-bound), near 1 for one that computes (CPU-bound).
+	CPUBoundness float64 `json:"cpu_boundness"`
+	Bound        string  `json:"bound,omitempty"` // "cpu" or "io"
+
+	Trials []Trial `json:"trials,omitempty"`
+	Bursts []Burst `json:"bursts,omitempty"`
+
+	Diagnostics []string `json:"diagnostics,omitempty"`
+	Error       string   `json:"error,omitempty"` // set when the cell failed
+	LogTail     []string `json:"log_tail,omitempty"`
+	Log         string   `json:"log,omitempty"` // path of the server log, relative to the out dir
+
+	// Set only by a comparison (ab, compare): Base holds the base side's
+	// measurements of the same cell; the receiver holds the head side's.
+	Base    *Cell   `json:"base,omitempty"`
+	Ratio   float64 `json:"ratio,omitempty"` // head/base throughput
+	CILow   float64 `json:"ci_low,omitempty"`
+	CIHigh  float64 `json:"ci_high,omitempty"`
+	PValue  float64 `json:"p_value,omitempty"`
+	Verdict string  `json:"verdict,omitempty"`
+	// MDE is the minimum detectable effect (fraction) for the trials run,
+	// reported with an inconclusive verdict.
+	MDE              float64 `json:"mde,omitempty"`
+	ConcurrencyRatio float64 `json:"concurrency_ratio,omitempty"`
+	P99Ratio         float64 `json:"p99_ratio,omitempty"`
+	ComparisonPairs  int     `json:"pairs,omitempty"`
+	ComparisonMethod string  `json:"method,omitempty"`
+}
+
+// Failed reports whether the cell could not be measured.
+func (c Cell) Failed() bool { return c.Error != "" }
+
+// Name is the cell's label, "WxT", with the endpoint when there is one.
+func (c Cell) Name() string {
+	n := fmt.Sprintf("%dx%d", c.Workers, c.Threads)
+	if c.Endpoint != "" {
+		n += " " + c.Endpoint
+	}
+	return n
+}
+
+// Latency holds latency percentiles in seconds.
+type Latency struct {
+	P50 float64 `json:"p50"`
+	P90 float64 `json:"p90"`
+	P99 float64 `json:"p99"`
+	Max float64 `json:"max"`
+}
+
+// Memory holds memory of the server's whole process tree, in bytes.
+// PSS counts a page shared by n processes as 1/n in each, so the sum over
+// prefork workers is honest where the sum of RSS double-counts.
+type Memory struct {
+	PSSBytes     uint64 `json:"pss_bytes"`
+	RSSBytes     uint64 `json:"rss_bytes"`
+	PeakPSSBytes uint64 `json:"peak_pss_bytes"`
+	PeakRSSBytes uint64 `json:"peak_rss_bytes,omitempty"`
+	Processes    int    `json:"processes,omitempty"`
+}
+
+// Trial is one closed-loop measurement window. Trials are the unit of the
+// statistics: one throughput value per trial.
+type Trial struct {
+	ThroughputRPS float64 `json:"throughput_rps"`
+	Concurrency   float64 `json:"concurrency"`
+	Requests      int64   `json:"requests,omitempty"`
+	Errors        int64   `json:"errors,omitempty"`
+	P99S          float64 `json:"p99_s,omitempty"`
+}
+
+// Burst is the seed experiment: Size requests fired at the same instant.
+type Burst struct {
+	Size     int            `json:"size"`
+	Waves    []int          `json:"waves"`
+	Requests []BurstRequest `json:"requests"`
+}
+
+// LargestWave is the most requests that completed together.
+func (b Burst) LargestWave() int {
+	m := 0
+	for _, w := range b.Waves {
+		m = max(m, w)
+	}
+	return m
+}
+
+// BurstRequest is one request of a burst, times in seconds since the burst
+// was fired. Wave is the 0-based completion wave; -1 when the request failed.
+type BurstRequest struct {
+	StartS float64 `json:"start_s"`
+	EndS   float64 `json:"end_s"`
+	Wave   int     `json:"wave"`
+	Status int     `json:"status,omitempty"`
+	Error  string  `json:"error,omitempty"`
+}
+
+// Overall is the verdict across all cells of a comparison.
+type Overall struct {
+	Ratio     float64 `json:"ratio"` // geometric mean of per-cell ratios
+	CILow     float64 `json:"ci_low"`
+	CIHigh    float64 `json:"ci_high"`
+	Threshold float64 `json:"threshold"`
+	Method    string  `json:"method"`
+}
+
+// ReadResults reads and validates a results file. A file of another schema,
+// corrupt JSON, or one larger than MaxResultsSize is an error naming the path.
+func ReadResults(path string) (*Results, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read results: %w", err)
+	}
+	defer f.Close()
+	r, err := DecodeResults(f)
+	if err != nil {
+		return nil, fmt.Errorf("read results %s: %w", path, err)
+	}
+	return r, nil
+}
+
+// DecodeResults decodes and validates results JSON from r.
+func DecodeResults(r io.Reader) (*Results, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxResultsSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxResultsSize {
+		return nil, fmt.Errorf("larger than %d MiB", MaxResultsSize>>20)
+	}
+	var res Results
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&res); err != nil {
+		return nil, fmt.Errorf("not valid results JSON (corrupt or truncated?): %w", err)
+	}
+	if res.Schema != Schema {
+		if res.Schema == "" {
+			return nil, fmt.Errorf("no \"schema\" field: not a workerbench results file")
+		}
+		return nil, fmt.Errorf("schema %q is not %q", res.Schema, Schema)
+	}
+	if err := res.validate(); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+func (r *Results) validate() error {
+	var errs []error
+	for i, c := range r.Cells {
+		if c.Workers < 1 || c.Threads < 1 {
+			errs = append(errs, fmt.Errorf("cells[%d]: workers and threads must be ≥ 1, got %dx%d", i, c.Workers, c.Threads))
+		}
+		if c.Workers > 1024 || c.Threads > 1024 {
+			errs = append(errs, fmt.Errorf("cells[%d]: %dx%d is beyond any real configuration", i, c.Workers, c.Threads))
+		}
+		for j, b := range c.Bursts {
+			if b.Size < 0 || len(b.Requests) > 100000 {
+				errs = append(errs, fmt.Errorf("cells[%d].bursts[%d]: size %d with %d requests is out of range", i, j, b.Size, len(b.Requests)))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// WriteFileAtomic writes data to path through a temporary file in the same
+// directory and a rename, so readers (and a crash) see either the old file
+// or the new one, never half of one.
+func WriteFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // no-op after a successful rename
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// WriteResults writes r as indented JSON to path, atomically.
+func WriteResults(path string, r *Results) error {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(path, append(data, '\n'))
+}
