@@ -1,0 +1,335 @@
+package bench
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is everything one benchmark run needs. Build it from defaults, a
+// config file and flags, then call Validate once; the engine trusts it after.
+type Config struct {
+	Command   string        // template, see ParseTemplate
+	Dir       string        // working directory of the server
+	Env       []string      // extra environment, KEY=VALUE
+	Matrix    []Shape       // cells to run, in order
+	Endpoints []Endpoint    // at least one after Validate
+	Health    string        // readiness path; default the first endpoint's path
+	Host      string        // address the server binds; default 127.0.0.1
+	Duration  time.Duration // measurement window per trial
+	Warmup    time.Duration // load before each window, not recorded
+	Requests  int64         // alternative to Duration: requests per trial
+	Trials    int
+	// Connections is the closed loop's connection count; 0 means per cell
+	// 3 × slots, at least 8, so every slot stays busy while requests queue.
+	Connections    int
+	KeepAlive      bool
+	Bursts         []int         // burst sizes fired after the closed loop
+	Sequential     int           // requests measuring the unloaded service time
+	Timeout        time.Duration // per request
+	StartupTimeout time.Duration // from start to the first good response
+	Grace          time.Duration // SIGTERM to SIGKILL
+	AllowRemote    bool          // allow a non-loopback Host
+	Out            string        // output directory; "" writes nothing
+	Seed           int64
+
+	template Template // parsed Command, set by Validate
+}
+
+// Endpoint is one request the load generator sends.
+type Endpoint struct {
+	Name    string            `yaml:"name"`
+	Method  string            `yaml:"method"`
+	Path    string            `yaml:"path"`
+	Headers map[string]string `yaml:"headers"`
+	Body    string            `yaml:"body"`
+	Status  int               `yaml:"status"` // expected status; 0 = any 2xx
+}
+
+// Label names the endpoint in results: its name, or "METHOD path".
+func (e Endpoint) Label() string {
+	if e.Name != "" {
+		return e.Name
+	}
+	return e.Method + " " + e.Path
+}
+
+// DefaultConfig returns the defaults every run starts from.
+func DefaultConfig() Config {
+	return Config{
+		Host:           "127.0.0.1",
+		Duration:       5 * time.Second,
+		Warmup:         time.Second,
+		Trials:         1,
+		KeepAlive:      true,
+		Sequential:     50,
+		Timeout:        30 * time.Second,
+		StartupTimeout: 60 * time.Second,
+		Grace:          10 * time.Second,
+	}
+}
+
+// Template returns the parsed command template (valid after Validate).
+func (c *Config) Template() Template { return c.template }
+
+// ConnectionsFor is the closed-loop connection count for a cell.
+func (c *Config) ConnectionsFor(s Shape) int {
+	if c.Connections > 0 {
+		return c.Connections
+	}
+	return max(3*s.Slots(), 8)
+}
+
+// Validate checks every field once and fills derived defaults. Its error
+// names each bad field and how to fix it.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+
+	t, err := ParseTemplate(c.Command)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	c.template = t
+	if c.Dir != "" {
+		if fi, err := os.Stat(c.Dir); err != nil {
+			bad("dir %q does not exist", c.Dir)
+		} else if !fi.IsDir() {
+			bad("dir %q is not a directory", c.Dir)
+		}
+	}
+	for _, e := range c.Env {
+		if k, _, ok := strings.Cut(e, "="); !ok || k == "" {
+			bad("env %q: want KEY=VALUE", e)
+		}
+	}
+	if len(c.Matrix) == 0 {
+		bad("matrix is empty: give cells like --matrix 1x1,1x3,3x1,3x3")
+	}
+	if len(c.Endpoints) == 0 {
+		c.Endpoints = []Endpoint{{Path: "/"}}
+	}
+	for i := range c.Endpoints {
+		e := &c.Endpoints[i]
+		if e.Method == "" {
+			e.Method = http.MethodGet
+		}
+		e.Method = strings.ToUpper(e.Method)
+		if !isToken(e.Method) {
+			bad("endpoints[%d].method %q is not an HTTP method", i, e.Method)
+		}
+		if !strings.HasPrefix(e.Path, "/") || strings.ContainsAny(e.Path, " \r\n") {
+			bad("endpoints[%d].path %q: want an absolute path like /api?x=1, without spaces", i, e.Path)
+		}
+		for k, v := range e.Headers {
+			if !isToken(k) || strings.ContainsAny(v, "\r\n") {
+				bad("endpoints[%d].headers: %q is not a valid header", i, k)
+			}
+		}
+		if e.Status != 0 && (e.Status < 100 || e.Status > 599) {
+			bad("endpoints[%d].status %d is not an HTTP status", i, e.Status)
+		}
+	}
+	if c.Health == "" && len(c.Endpoints) > 0 {
+		c.Health = c.Endpoints[0].Path
+	}
+	if !strings.HasPrefix(c.Health, "/") {
+		bad("health %q: want an absolute path like /health", c.Health)
+	}
+	if c.Host == "" {
+		c.Host = "127.0.0.1"
+	}
+	if !c.AllowRemote && !IsLoopback(c.Host) {
+		bad("host %q is not a loopback address: workerbench sends load only to 127.0.0.1/::1 unless --allow-remote is given", c.Host)
+	}
+	if c.Requests < 0 {
+		bad("requests %d: must be positive (or 0 to use --duration)", c.Requests)
+	}
+	if c.Requests == 0 && c.Duration <= 0 {
+		bad("duration %s: must be positive, e.g. 5s", c.Duration)
+	}
+	if c.Warmup < 0 {
+		bad("warmup %s: must be 0 or positive", c.Warmup)
+	}
+	if c.Trials < 1 || c.Trials > 1000 {
+		bad("trials %d: must be between 1 and 1000", c.Trials)
+	}
+	if c.Connections < 0 || c.Connections > 10000 {
+		bad("connections %d: must be between 1 and 10000 (or 0 for 3 × slots)", c.Connections)
+	}
+	for _, b := range c.Bursts {
+		if b < 1 || b > 10000 {
+			bad("burst %d: must be between 1 and 10000", b)
+		}
+	}
+	if c.Sequential < 1 {
+		bad("sequential %d: must be at least 1", c.Sequential)
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"timeout", c.Timeout}, {"startup-timeout", c.StartupTimeout}, {"grace", c.Grace}} {
+		if d.v <= 0 {
+			bad("%s %s: must be positive", d.name, d.v)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// IsLoopback reports whether host names this machine's loopback interface.
+func IsLoopback(host string) bool {
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if host == "localhost" || host == "::1" {
+		return true
+	}
+	return strings.HasPrefix(host, "127.") && strings.Count(host, ".") == 3
+}
+
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r <= ' ' || r >= 0x7f || strings.ContainsRune("()<>@,;:\\\"/[]?={}", r) {
+			return false
+		}
+	}
+	return true
+}
+
+// fileConfig is the YAML form of Config. Pointers tell "absent" from zero,
+// so a file only overrides what it sets.
+type fileConfig struct {
+	Command        *string           `yaml:"command"`
+	Dir            *string           `yaml:"dir"`
+	Env            map[string]string `yaml:"env"`
+	Matrix         *stringOrList     `yaml:"matrix"`
+	Endpoints      []Endpoint        `yaml:"endpoints"`
+	Path           *string           `yaml:"path"`
+	Health         *string           `yaml:"health"`
+	Host           *string           `yaml:"host"`
+	Duration       *string           `yaml:"duration"`
+	Warmup         *string           `yaml:"warmup"`
+	Requests       *int64            `yaml:"requests"`
+	Trials         *int              `yaml:"trials"`
+	Connections    *int              `yaml:"connections"`
+	KeepAlive      *bool             `yaml:"keep_alive"`
+	Bursts         []int             `yaml:"bursts"`
+	Sequential     *int              `yaml:"sequential"`
+	Timeout        *string           `yaml:"timeout"`
+	StartupTimeout *string           `yaml:"startup_timeout"`
+	Grace          *string           `yaml:"grace"`
+}
+
+// stringOrList accepts "1x1,3x3" as well as [1x1, 3x3].
+type stringOrList string
+
+func (s *stringOrList) UnmarshalYAML(n *yaml.Node) error {
+	var list []string
+	if n.Kind == yaml.SequenceNode {
+		if err := n.Decode(&list); err != nil {
+			return err
+		}
+		*s = stringOrList(strings.Join(list, ","))
+		return nil
+	}
+	var one string
+	if err := n.Decode(&one); err != nil {
+		return err
+	}
+	*s = stringOrList(one)
+	return nil
+}
+
+// MaxConfigSize bounds a config file.
+const MaxConfigSize = 1 << 20
+
+// LoadConfigFile applies the YAML config file at path on top of c. Unknown
+// keys are errors (a typo must not be silently ignored).
+func (c *Config) LoadConfigFile(path string, cpus int) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	defer f.Close()
+	if err := c.LoadConfig(f, cpus); err != nil {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	return nil
+}
+
+// LoadConfig applies YAML read from r on top of c.
+func (c *Config) LoadConfig(r io.Reader, cpus int) error {
+	data, err := io.ReadAll(io.LimitReader(r, MaxConfigSize+1))
+	if err != nil {
+		return err
+	}
+	if len(data) > MaxConfigSize {
+		return fmt.Errorf("larger than %d KiB", MaxConfigSize>>10)
+	}
+	var fc fileConfig
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&fc); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	var errs []error
+	dur := func(name string, s *string, dst *time.Duration) {
+		if s == nil {
+			return
+		}
+		d, err := time.ParseDuration(*s)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s %q: want a duration like 5s or 500ms", name, *s))
+			return
+		}
+		*dst = d
+	}
+	set(&c.Command, fc.Command)
+	set(&c.Dir, fc.Dir)
+	for k, v := range fc.Env {
+		c.Env = append(c.Env, k+"="+v)
+	}
+	if fc.Matrix != nil {
+		m, err := ParseMatrix(string(*fc.Matrix), cpus)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		c.Matrix = m
+	}
+	if fc.Path != nil {
+		c.Endpoints = []Endpoint{{Path: *fc.Path}}
+	}
+	if len(fc.Endpoints) > 0 {
+		c.Endpoints = fc.Endpoints
+	}
+	set(&c.Health, fc.Health)
+	set(&c.Host, fc.Host)
+	dur("duration", fc.Duration, &c.Duration)
+	dur("warmup", fc.Warmup, &c.Warmup)
+	set(&c.Requests, fc.Requests)
+	set(&c.Trials, fc.Trials)
+	set(&c.Connections, fc.Connections)
+	set(&c.KeepAlive, fc.KeepAlive)
+	if fc.Bursts != nil {
+		c.Bursts = fc.Bursts
+	}
+	set(&c.Sequential, fc.Sequential)
+	dur("timeout", fc.Timeout, &c.Timeout)
+	dur("startup_timeout", fc.StartupTimeout, &c.StartupTimeout)
+	dur("grace", fc.Grace, &c.Grace)
+	return errors.Join(errs...)
+}
+
+func set[T any](dst *T, src *T) {
+	if src != nil {
+		*dst = *src
+	}
+}

@@ -1,0 +1,149 @@
+package bench
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Template is a server command line with placeholders, split into argv
+// once. We never hand it to a shell: a user who wants one writes sh -c.
+type Template struct {
+	raw  string
+	argv []string
+}
+
+// Placeholders lists the placeholders a template may use.
+const Placeholders = "{host} {port} {bind} {workers} {threads}"
+
+// ParseTemplate splits a command template into words with shell-like
+// quoting ('single', "double", backslash escapes) and checks its
+// placeholders. It must contain {port} or {bind}, or the server could not be
+// given the free port each cell needs.
+func ParseTemplate(s string) (Template, error) {
+	if strings.TrimSpace(s) == "" {
+		return Template{}, fmt.Errorf("command is empty: give the server command, e.g. --cmd \"gunicorn --bind {bind} --workers {workers} --threads {threads} app:app\"")
+	}
+	argv, err := splitWords(s)
+	if err != nil {
+		return Template{}, fmt.Errorf("command %q: %w", s, err)
+	}
+	if err := checkPlaceholders(s); err != nil {
+		return Template{}, fmt.Errorf("command %q: %w", s, err)
+	}
+	if !strings.Contains(s, "{port}") && !strings.Contains(s, "{bind}") {
+		return Template{}, fmt.Errorf("command %q has neither {bind} nor {port}: workerbench gives each cell a free port, so the command must say where it goes (e.g. --bind {bind})", s)
+	}
+	return Template{raw: s, argv: argv}, nil
+}
+
+// String returns the template as written.
+func (t Template) String() string { return t.raw }
+
+// Expand fills the placeholders for one cell and returns argv.
+func (t Template) Expand(host string, port int, s Shape) []string {
+	r := strings.NewReplacer(
+		"{host}", host,
+		"{port}", strconv.Itoa(port),
+		"{bind}", host+":"+strconv.Itoa(port),
+		"{workers}", strconv.Itoa(s.Workers),
+		"{threads}", strconv.Itoa(s.Threads),
+	)
+	out := make([]string, len(t.argv))
+	for i, a := range t.argv {
+		out[i] = r.Replace(a)
+	}
+	return out
+}
+
+func checkPlaceholders(s string) error {
+	for rest := s; ; {
+		i := strings.IndexByte(rest, '{')
+		if i < 0 {
+			return nil
+		}
+		j := strings.IndexByte(rest[i:], '}')
+		if j < 0 {
+			return nil // a lone brace is literal text
+		}
+		p := rest[i : i+j+1]
+		known := strings.Contains(" "+Placeholders+" ", " "+p+" ")
+		if !known && isWord(p[1:len(p)-1]) {
+			return fmt.Errorf("unknown placeholder %s: use %s", p, Placeholders)
+		}
+		rest = rest[i+j+1:]
+	}
+}
+
+func isWord(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// splitWords splits s into words the way a POSIX shell would for plain
+// words and quotes, without expansions of any kind.
+func splitWords(s string) ([]string, error) {
+	var (
+		words  []string
+		cur    strings.Builder
+		inWord bool
+		quote  rune
+	)
+	rs := []rune(s)
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		switch {
+		case quote == '\'':
+			if r == '\'' {
+				quote = 0
+			} else {
+				cur.WriteRune(r)
+			}
+		case quote == '"':
+			switch {
+			case r == '"':
+				quote = 0
+			case r == '\\' && i+1 < len(rs) && strings.ContainsRune("\"\\$`", rs[i+1]):
+				i++
+				cur.WriteRune(rs[i])
+			default:
+				cur.WriteRune(r)
+			}
+		case r == '\'' || r == '"':
+			quote, inWord = r, true
+		case r == '\\':
+			if i+1 == len(rs) {
+				return nil, fmt.Errorf("ends with a lone backslash")
+			}
+			i++
+			cur.WriteRune(rs[i])
+			inWord = true
+		case r == ' ' || r == '\t' || r == '\n':
+			if inWord {
+				words = append(words, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		default:
+			cur.WriteRune(r)
+			inWord = true
+		}
+	}
+	if quote != 0 {
+		return nil, fmt.Errorf("unclosed %c quote", quote)
+	}
+	if inWord {
+		words = append(words, cur.String())
+	}
+	if len(words) == 0 {
+		return nil, fmt.Errorf("no words")
+	}
+	return words, nil
+}

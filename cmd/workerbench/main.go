@@ -1,0 +1,95 @@
+// Command workerbench measures how many requests a web server really serves
+// at once under a matrix of worker × thread configurations, and whether a
+// change made that worse. See README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is the workerbench version recorded in results.
+const version = "0.1.0-dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// Exit codes, as documented in the README.
+const (
+	exitOK         = 0
+	exitError      = 1
+	exitUsage      = 2
+	exitRegression = 3
+)
+
+// usageError marks a mistake in how the command was invoked.
+type usageError struct{ err error }
+
+func (u usageError) Error() string { return u.err.Error() }
+func (u usageError) Unwrap() error { return u.err }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+
+// errRegression is returned when --fail-on-regression finds a regression.
+var errRegression = errors.New("throughput regressed")
+
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "workerbench: %v\n", err)
+	var u usageError
+	switch {
+	case errors.As(err, &u):
+		return exitUsage
+	case errors.Is(err, errRegression):
+		return exitRegression
+	default:
+		return exitError
+	}
+}
+
+const usage = `workerbench measures the concurrency a web server achieves under a matrix of
+worker × thread configurations.
+
+Usage:
+  workerbench run     --cmd TEMPLATE --matrix 1x1,1x3,3x1,3x3 [flags]
+  workerbench demo    [--out DIR]   the seed experiment on the bundled Flask example
+  workerbench help    [COMMAND]
+
+Run "workerbench help run" for the flags.
+`
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usagef("no command given")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "run":
+		return runCmd(ctx, rest, stdout, stderr)
+	case "demo":
+		return demoCmd(ctx, rest, stdout, stderr)
+	case "demo-server":
+		return demoServerCmd(ctx, rest, stderr)
+	case "help", "-h", "--help":
+		if len(rest) > 0 {
+			return run(ctx, []string{rest[0], "-h"}, getenv, stdout, stderr)
+		}
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return usagef("unknown command %q", cmd)
+	}
+}

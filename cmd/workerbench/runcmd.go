@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/workerbench/workerbench/bench"
+	"github.com/workerbench/workerbench/bench/report"
+	"github.com/workerbench/workerbench/charts"
+)
+
+// defaultConfigFile is read when --config is not given and it exists.
+const defaultConfigFile = "workerbench.yml"
+
+// runFlags binds the benchmark flags shared by run, ab and demo to cfg.
+// The matrix, bursts and env arrive as text and are parsed by parse.
+type runFlags struct {
+	fs     *flag.FlagSet
+	cfg    *bench.Config
+	matrix string
+	path   string
+	bursts string
+	env    multiFlag
+	config string
+	out    string
+	quiet  bool
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func newRunFlags(name string, cfg bench.Config, stderr io.Writer) *runFlags {
+	f := &runFlags{fs: flag.NewFlagSet(name, flag.ContinueOnError), cfg: &cfg}
+	fs := f.fs
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.Command, "cmd", cfg.Command, "server command `TEMPLATE` with {bind} or {port}, and {workers} {threads} {host}")
+	fs.StringVar(&f.matrix, "matrix", "", "cells to run, `WxT,...` (e.g. 1x1,1x3,3x1,3x3), or auto")
+	fs.StringVar(&f.path, "path", "", "request `PATH` to load (default /; a config file can list several endpoints)")
+	fs.StringVar(&cfg.Dir, "dir", cfg.Dir, "working `DIR` of the server")
+	fs.StringVar(&cfg.Health, "health", cfg.Health, "readiness `PATH` (default: the first endpoint's path)")
+	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "measurement window per trial")
+	fs.DurationVar(&cfg.Warmup, "warmup", cfg.Warmup, "load before each window that is not recorded")
+	fs.Int64Var(&cfg.Requests, "requests", cfg.Requests, "measure a fixed number of requests per trial instead of --duration")
+	fs.IntVar(&cfg.Trials, "trials", cfg.Trials, "closed-loop trials per cell")
+	fs.IntVar(&cfg.Connections, "connections", cfg.Connections, "closed-loop connections (default 3 × slots, at least 8)")
+	fs.StringVar(&f.bursts, "burst", "", "after the closed loop, fire `N[,N...]` requests at the same instant and report completion waves")
+	fs.BoolVar(&cfg.KeepAlive, "keep-alive", cfg.KeepAlive, "reuse connections (HTTP keep-alive)")
+	fs.IntVar(&cfg.Sequential, "sequential", cfg.Sequential, "sequential requests measuring the unloaded service time")
+	fs.DurationVar(&cfg.Timeout, "timeout", cfg.Timeout, "per-request timeout")
+	fs.DurationVar(&cfg.StartupTimeout, "startup-timeout", cfg.StartupTimeout, "time allowed from start to the first good response")
+	fs.DurationVar(&cfg.Grace, "grace", cfg.Grace, "time between SIGTERM and SIGKILL when stopping a server")
+	fs.StringVar(&cfg.Host, "host", cfg.Host, "address the server binds and load goes to")
+	fs.BoolVar(&cfg.AllowRemote, "allow-remote", cfg.AllowRemote, "allow a --host that is not loopback")
+	fs.Var(&f.env, "env", "extra server environment `KEY=VALUE` (repeatable)")
+	fs.StringVar(&f.config, "config", "", "YAML config `FILE` (default "+defaultConfigFile+" if present)")
+	fs.StringVar(&f.out, "out", "", "write results.json, summary.md and charts to `DIR`")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress lines on stderr")
+	return f
+}
+
+// parseRunFlags parses args over the defaults and the config file, so
+// flags override the file and the file overrides the defaults, then
+// validates the result once.
+func parseRunFlags(name string, args []string, stderr io.Writer) (*runFlags, error) {
+	f := newRunFlags(name, bench.DefaultConfig(), stderr)
+	if err := f.fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, usageError{err}
+	}
+	if f.fs.NArg() > 0 {
+		return nil, usagef("unexpected argument %q: quote the --cmd template", f.fs.Arg(0))
+	}
+	path := f.config
+	if path == "" {
+		if _, err := os.Stat(defaultConfigFile); err == nil {
+			path = defaultConfigFile
+		}
+	}
+	if path != "" {
+		// Load the file, then parse the same flags again on top of it.
+		cfg := bench.DefaultConfig()
+		if err := cfg.LoadConfigFile(path, runtime.NumCPU()); err != nil {
+			return nil, usageError{err}
+		}
+		f = newRunFlags(name, cfg, io.Discard)
+		if err := f.fs.Parse(args); err != nil {
+			return nil, usageError{err}
+		}
+	}
+	cfg := f.cfg
+	var errs []error
+	if f.matrix != "" || cfg.Matrix == nil {
+		m := f.matrix
+		if m == "" {
+			m = "1x1"
+		}
+		matrix, err := bench.ParseMatrix(m, runtime.NumCPU())
+		if err != nil {
+			errs = append(errs, fmt.Errorf("--matrix: %w", err))
+		}
+		cfg.Matrix = matrix
+	}
+	if f.path != "" {
+		cfg.Endpoints = []bench.Endpoint{{Path: f.path}}
+	}
+	if f.bursts != "" {
+		cfg.Bursts = nil
+		for _, s := range strings.Split(f.bursts, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil {
+				errs = append(errs, fmt.Errorf("--burst %q: want request counts like 5,20", f.bursts))
+				break
+			}
+			cfg.Bursts = append(cfg.Bursts, n)
+		}
+	}
+	cfg.Env = append(cfg.Env, f.env...)
+	errs = append(errs, cfg.Validate())
+	if err := errors.Join(errs...); err != nil {
+		return nil, usageError{err}
+	}
+	return f, nil
+}
+
+func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, err := parseRunFlags("run", args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	return measure(ctx, f.cfg, f.out, f.quiet, stdout, stderr)
+}
+
+// measure runs the matrix, prints the table and writes the outputs. Results
+// are saved after every cell, so an interrupt or a failed cell keeps what
+// was measured.
+func measure(ctx context.Context, cfg *bench.Config, out string, quiet bool, stdout, stderr io.Writer) error {
+	r := &bench.Runner{Config: cfg, Version: version}
+	if !quiet {
+		r.Progress = stderr
+	}
+	if out != "" {
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			return fmt.Errorf("--out: %w", err)
+		}
+		r.LogDir = filepath.Join(out, "logs")
+		r.Save = func(res *bench.Results) error { return writeResults(out, res) }
+	}
+	start := time.Now()
+	res, runErr := r.Run(ctx)
+	if res == nil {
+		return runErr
+	}
+	if err := report.Table(stdout, res); err != nil {
+		return err
+	}
+	if !quiet {
+		fmt.Fprintf(stderr, "measured %d cells in %s\n", len(res.Cells), time.Since(start).Round(time.Second))
+	}
+	if out != "" {
+		if err := writeOutputs(out, res); err != nil {
+			return errors.Join(runErr, err)
+		}
+		if !quiet {
+			fmt.Fprintf(stderr, "wrote %s\n", filepath.Join(out, "results.json"))
+		}
+	}
+	return runErr
+}
+
+// writeResults writes results.json and summary.md, each atomically.
+func writeResults(dir string, res *bench.Results) error {
+	if err := bench.WriteResults(filepath.Join(dir, "results.json"), res); err != nil {
+		return fmt.Errorf("write results.json: %w", err)
+	}
+	var md strings.Builder
+	if err := report.Markdown(&md, res, report.MarkdownOptions{}); err != nil {
+		return fmt.Errorf("render summary.md: %w", err)
+	}
+	if err := bench.WriteFileAtomic(filepath.Join(dir, "summary.md"), []byte(md.String())); err != nil {
+		return fmt.Errorf("write summary.md: %w", err)
+	}
+	return nil
+}
+
+// writeOutputs writes results.json, summary.md and the charts.
+func writeOutputs(dir string, res *bench.Results) error {
+	if err := writeResults(dir, res); err != nil {
+		return err
+	}
+	if _, err := charts.Write(res, dir); err != nil {
+		return fmt.Errorf("render charts: %w", err)
+	}
+	return nil
+}
