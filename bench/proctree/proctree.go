@@ -1,0 +1,225 @@
+// Package proctree measures the memory and CPU of a process group from /proc.
+//
+// A server under test is a process group (a gunicorn master and its workers,
+// say), so every function here takes a process group ID and re-walks /proc on
+// each call: workers die and respawn, and a list of PIDs taken at start-up
+// goes stale. Memory is proportional set size (PSS) from
+// /proc/PID/smaps_rollup, because summing RSS over prefork workers counts the
+// pages they share once per worker. Linux only.
+package proctree
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// procRoot is where procfs is mounted; tests point the unexported functions
+// at a fake tree instead.
+const procRoot = "/proc"
+
+// tick is the length of one clock tick in /proc/PID/stat. USER_HZ is 100 on
+// every architecture we run on.
+const tick = time.Second / 100
+
+// Usage is the resource use of a process group at one instant.
+type Usage struct {
+	PSS, RSS uint64        // bytes, summed over the group's processes
+	CPU      time.Duration // user+system time of the processes and of their reaped children
+	Procs    int           // live processes whose memory was read
+}
+
+// Pids returns the live processes whose process group is pgid, in no
+// particular order. Zombies are left out: they have exited, hold no memory
+// and no socket, and only wait for their parent (or init) to reap them.
+// A group with no live process gives an empty list and no error.
+func Pids(pgid int) ([]int, error) {
+	return pids(procRoot, pgid)
+}
+
+func pids(root string, pgid int) ([]int, error) {
+	stats, err := scan(root, pgid)
+	if err != nil {
+		return nil, err
+	}
+	var pids []int
+	for _, s := range stats {
+		if !s.dead() {
+			pids = append(pids, s.pid)
+		}
+	}
+	return pids, nil
+}
+
+// Measure sums the memory and CPU of the processes in process group pgid.
+// It re-walks the group on every call. A process that exits during the walk
+// is skipped, not an error; a group with no process gives a zero Usage.
+//
+// CPU includes zombies of the group (their time moves to the reaper's
+// cutime/cstime once reaped, so counting them keeps the sum steady while a
+// worker is being replaced) but Procs and memory count live processes only.
+func Measure(pgid int) (Usage, error) {
+	return measure(procRoot, pgid)
+}
+
+func measure(root string, pgid int) (Usage, error) {
+	var u Usage
+	stats, err := scan(root, pgid)
+	if err != nil {
+		return u, err
+	}
+	var ticks uint64
+	for _, s := range stats {
+		ticks += s.ticks()
+		if s.dead() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(root, strconv.Itoa(s.pid), "smaps_rollup"))
+		if vanished(err) {
+			continue
+		}
+		if err != nil {
+			return Usage{}, fmt.Errorf("measure pid %d: %w", s.pid, err)
+		}
+		r, err := parseSmapsRollup(b)
+		if err != nil {
+			return Usage{}, fmt.Errorf("measure pid %d: %w", s.pid, err)
+		}
+		u.PSS += r.pss
+		u.RSS += r.rss
+		u.Procs++
+	}
+	u.CPU = time.Duration(ticks) * tick
+	return u, nil
+}
+
+// scan returns the stat of every process under root whose process group is
+// pgid, zombies included.
+func scan(root string, pgid int) ([]stat, error) {
+	if pgid <= 0 {
+		return nil, fmt.Errorf("scan process group %d: not a process group ID", pgid)
+	}
+	dir, err := os.Open(root)
+	if err != nil {
+		return nil, fmt.Errorf("scan process group %d: %w", pgid, err)
+	}
+	names, err := dir.Readdirnames(-1)
+	dir.Close()
+	if err != nil {
+		return nil, fmt.Errorf("scan process group %d: %w", pgid, err)
+	}
+	var stats []stat
+	for _, name := range names {
+		if name == "" || name[0] < '0' || name[0] > '9' {
+			continue // not a process: "self", "meminfo", …
+		}
+		b, err := os.ReadFile(filepath.Join(root, name, "stat"))
+		if vanished(err) || (err == nil && len(b) == 0) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("scan process group %d: %w", pgid, err)
+		}
+		s, err := parseStat(b)
+		if err != nil {
+			return nil, fmt.Errorf("scan process group %d: /proc/%s/stat: %w", pgid, name, err)
+		}
+		if s.pgrp == pgid {
+			stats = append(stats, s)
+		}
+	}
+	return stats, nil
+}
+
+// vanished reports whether err means the process exited while we read it:
+// its directory is gone (ENOENT) or the task is being torn down (ESRCH).
+func vanished(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESRCH)
+}
+
+// Summary is what a Watcher saw.
+type Summary struct {
+	Last    Usage // the last successful sample
+	Peak    Usage // per-field maximum over the samples (fields may come from different samples)
+	Samples int   // successful samples
+	Err     error // the first sampling error, if any; failed samples are not counted
+}
+
+// add folds one sample into s.
+func (s *Summary) add(u Usage) {
+	s.Samples++
+	s.Last = u
+	s.Peak.PSS = max(s.Peak.PSS, u.PSS)
+	s.Peak.RSS = max(s.Peak.RSS, u.RSS)
+	s.Peak.CPU = max(s.Peak.CPU, u.CPU)
+	s.Peak.Procs = max(s.Peak.Procs, u.Procs)
+}
+
+// Watcher samples a process group in the background until stopped.
+type Watcher struct {
+	stop     chan struct{}
+	done     chan struct{}
+	stopOnce sync.Once
+	sum      Summary // owned by the sampling goroutine until done is closed
+}
+
+// Watch starts sampling process group pgid at once (the first sample is
+// taken even if Stop follows immediately) and then every interval
+// (about a second in production; a non-positive every means one second),
+// until ctx is done or Stop is called. Call Stop in every case: it waits for
+// the sampling goroutine and returns what it saw. Stop the watcher before
+// stopping the server, or the last samples see an empty group.
+func Watch(ctx context.Context, pgid int, every time.Duration) *Watcher {
+	return watch(ctx, every, func() (Usage, error) { return Measure(pgid) })
+}
+
+func watch(ctx context.Context, every time.Duration, measure func() (Usage, error)) *Watcher {
+	if every <= 0 {
+		every = time.Second
+	}
+	w := &Watcher{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			if u, err := measure(); err != nil {
+				if w.sum.Err == nil {
+					w.sum.Err = err
+				}
+			} else {
+				w.sum.add(u)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-w.stop:
+				return
+			case <-t.C:
+			}
+			select { // stopping wins over a tick that was due at the same time
+			case <-ctx.Done():
+				return
+			case <-w.stop:
+				return
+			default:
+			}
+		}
+	}()
+	return w
+}
+
+// Stop ends sampling, waits for the sampling goroutine to return, and
+// returns the summary. It may be called more than once.
+func (w *Watcher) Stop() Summary {
+	w.stopOnce.Do(func() { close(w.stop) })
+	<-w.done
+	return w.sum
+}

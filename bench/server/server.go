@@ -1,0 +1,312 @@
+// Package server runs one server under test: it starts the server in a
+// process group of its own, waits until it answers, and stops the whole group
+// so that no worker outlives a trial. Linux only.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/workerbench/workerbench/bench/proctree"
+)
+
+// Spec says how to start a server.
+type Spec struct {
+	Argv    []string // already expanded; never run through a shell by us
+	Dir     string   // working directory; empty means ours
+	Env     []string // full environment; nil inherits ours
+	LogPath string   // stdout and stderr both go (appended) here; empty discards them
+}
+
+// Process is a started server: the leader process and its process group.
+type Process struct {
+	pgid    int
+	logPath string
+	done    chan struct{}
+	exitErr error // written once before done is closed
+
+	stopMu sync.Mutex // serialises Stop
+}
+
+// How often WaitReady probes and Stop looks for survivors, and how long Stop
+// waits for the group to vanish after SIGKILL.
+const (
+	probeEvery = 50 * time.Millisecond
+	pollEvery  = 20 * time.Millisecond
+	killWait   = 5 * time.Second
+)
+
+// Start starts the server described by spec in a new process group whose
+// leader is the server's first process, with stdin from /dev/null. If this
+// program dies, even by SIGKILL, the kernel kills the leader (Pdeathsig).
+func Start(spec Spec) (*Process, error) {
+	if len(spec.Argv) == 0 || spec.Argv[0] == "" {
+		return nil, errors.New("start server: empty command")
+	}
+	name := spec.Argv[0]
+	path, err := lookPath(name, spec.Env)
+	if err != nil {
+		return nil, fmt.Errorf("start server %q: %w", name, err)
+	}
+	logPath := spec.LogPath
+	if logPath == "" {
+		logPath = os.DevNull
+	}
+	log, err := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("start server %q: open log: %w", name, err)
+	}
+	// The child gets its own copy of the descriptor; ours is not needed once
+	// the child exists (or failed to).
+	defer log.Close()
+
+	cmd := &exec.Cmd{
+		Path:   path,
+		Args:   spec.Argv,
+		Dir:    spec.Dir,
+		Env:    spec.Env,
+		Stdin:  nil, // exec.Cmd connects a nil Stdin to /dev/null
+		Stdout: log, // an *os.File is handed to the child as is: no copying goroutine
+		Stderr: log,
+		SysProcAttr: &syscall.SysProcAttr{
+			Setpgid:   true, // pgid = the leader's pid; we signal the group, not the leader
+			Pdeathsig: syscall.SIGKILL,
+		},
+	}
+	p := &Process{logPath: spec.LogPath, done: make(chan struct{})}
+	started := make(chan error, 1)
+	// The kernel sends Pdeathsig when the *thread* that forked the child
+	// exits, not when the process does. An ordinary goroutine hops between
+	// OS threads, and the runtime ends a thread whenever a goroutine locked
+	// to it exits, so forking from any goroutine would tie a healthy server
+	// to a thread that some other goroutine might later lock and end. So this
+	// goroutine locks itself to its thread, forks from it and never unlocks:
+	// no other goroutine runs on a locked thread, and this one lives until
+	// Wait has reaped the child. When it returns still locked the runtime
+	// ends the thread, which by then kills nothing. If this program dies,
+	// every thread dies with it and the signal fires, which is the point.
+	go func() {
+		runtime.LockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		p.pgid = cmd.Process.Pid
+		started <- nil
+		p.exitErr = cmd.Wait()
+		close(p.done)
+	}()
+	if err := <-started; err != nil {
+		return nil, fmt.Errorf("start server %q: %w", name, err)
+	}
+	return p, nil
+}
+
+// lookPath resolves a command name without a slash through the PATH of env
+// (the server's environment, which may point at a virtualenv) or, when env is
+// nil, through ours; exec.LookPath only knows ours. Relative PATH entries are
+// skipped (os/exec refuses them too, with exec.ErrDot). A name with a slash
+// is used as given, and a relative one is relative to Spec.Dir.
+func lookPath(name string, env []string) (string, error) {
+	if strings.Contains(name, "/") {
+		return name, nil
+	}
+	pathList, ok := os.LookupEnv("PATH")
+	if env != nil {
+		pathList, ok = "", false
+		for _, kv := range env {
+			if v, found := strings.CutPrefix(kv, "PATH="); found {
+				pathList, ok = v, true // the last one wins, as in getenv
+			}
+		}
+	}
+	if !ok {
+		return "", fmt.Errorf("no PATH in the server's environment: %w", exec.ErrNotFound)
+	}
+	for _, dir := range filepath.SplitList(pathList) {
+		if !filepath.IsAbs(dir) {
+			continue
+		}
+		p := filepath.Join(dir, name)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", exec.ErrNotFound // "executable file not found in $PATH"
+}
+
+// Pgid returns the server's process group ID, which is also the leader's PID.
+func (p *Process) Pgid() int { return p.pgid }
+
+// Done returns a channel closed once the leader has exited and been reaped.
+// Other processes of the group may still be running (see Stop).
+func (p *Process) Done() <-chan struct{} { return p.done }
+
+// ExitErr returns how the leader ended, as exec.Cmd.Wait reports it (nil for
+// exit status 0, *exec.ExitError otherwise). It is nil until Done is closed.
+func (p *Process) ExitErr() error {
+	select {
+	case <-p.done:
+		return p.exitErr
+	default:
+		return nil
+	}
+}
+
+// exitedErr describes a leader that has exited.
+func (p *Process) exitedErr() error {
+	if p.exitErr == nil {
+		return errors.New("exit status 0")
+	}
+	return p.exitErr
+}
+
+// WaitReady calls probe about every 50 ms until it succeeds, and returns nil
+// then. Readiness must be an answer from the server (an HTTP response, say):
+// an open port or a log line is not, since gunicorn listens before its
+// workers can answer. Each probe's context is cancelled if the leader exits or
+// the time is up, so a probe that blocks (on a connection the server accepted
+// but has not answered yet) never outlives WaitReady. It fails if the leader
+// exits first, if timeout passes, or if ctx is done.
+func (p *Process) WaitReady(ctx context.Context, probe func(ctx context.Context) error, timeout time.Duration) error {
+	tctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var lastErr error
+	tick := time.NewTimer(0)
+	defer tick.Stop()
+	for {
+		select {
+		case <-p.done:
+			return fmt.Errorf("server exited during startup (%w)", p.exitedErr())
+		case <-tctx.Done():
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("wait for server: %w", err)
+			}
+			if lastErr == nil {
+				return fmt.Errorf("server not ready after %v: no probe completed", timeout)
+			}
+			return fmt.Errorf("server not ready after %v: last probe error: %w", timeout, lastErr)
+		case <-tick.C:
+		}
+		lastErr = p.probeOnce(tctx, probe)
+		if lastErr == nil {
+			// Another process may answer on the port while ours failed to
+			// bind it: an answer only counts if our leader is still there.
+			select {
+			case <-p.done:
+				return fmt.Errorf("server exited during startup (%w)", p.exitedErr())
+			default:
+				return nil
+			}
+		}
+		tick.Reset(probeEvery)
+	}
+}
+
+// probeOnce runs probe with a context that is cancelled when ctx is done or
+// the leader exits.
+func (p *Process) probeOnce(ctx context.Context, probe func(ctx context.Context) error) error {
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { // returns when probe does (cancel) or sooner
+		select {
+		case <-p.done:
+			cancel()
+		case <-pctx.Done():
+		}
+	}()
+	return probe(pctx)
+}
+
+// Stop ends the whole process group: SIGTERM to every process in it, then
+// up to grace for all of them to exit (the leader reaped, no process with
+// that group ID in /proc), then SIGKILL to the group and a few more seconds.
+// It returns an error naming the processes that survived. The group is
+// signalled, not the leader, because gunicorn's sync workers orphaned by a
+// killed master stay in the group and keep the port.
+//
+// Stop may be called more than once, and after the server has died by
+// itself; once the group is gone it sends no signal, since its ID may then
+// be reused. A process that left the group (setsid, setpgid) is not tracked.
+func (p *Process) Stop(grace time.Duration) error {
+	p.stopMu.Lock()
+	defer p.stopMu.Unlock()
+	if gone, err := p.gone(); err != nil || gone {
+		return err
+	}
+	if err := p.signalGroup(syscall.SIGTERM); err != nil {
+		return err
+	}
+	if gone, err := p.waitGone(grace); err != nil || gone {
+		return err
+	}
+	if err := p.signalGroup(syscall.SIGKILL); err != nil {
+		return err
+	}
+	if gone, err := p.waitGone(killWait); err != nil || gone {
+		return err
+	}
+	pids, err := proctree.Pids(p.pgid)
+	if err != nil {
+		return fmt.Errorf("stop server: %w", err)
+	}
+	return fmt.Errorf("stop server: pids %v of process group %d survived SIGKILL", pids, p.pgid)
+}
+
+// signalGroup sends sig to every process of the group. An empty group
+// (ESRCH) is not an error.
+func (p *Process) signalGroup(sig syscall.Signal) error {
+	err := syscall.Kill(-p.pgid, sig)
+	if err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("stop server: send %v to process group %d: %w", sig, p.pgid, err)
+	}
+	return nil
+}
+
+// gone reports whether the leader has been reaped and no live process of
+// the group is left.
+func (p *Process) gone() (bool, error) {
+	select {
+	case <-p.done:
+	default:
+		return false, nil
+	}
+	pids, err := proctree.Pids(p.pgid)
+	if err != nil {
+		return false, fmt.Errorf("stop server: %w", err)
+	}
+	return len(pids) == 0, nil
+}
+
+// waitGone polls gone until it holds or d has passed.
+func (p *Process) waitGone(d time.Duration) (bool, error) {
+	deadline := time.Now().Add(d)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	done := p.done
+	for {
+		gone, err := p.gone()
+		if err != nil || gone {
+			return gone, err
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return false, nil
+		}
+		t.Reset(min(pollEvery, left))
+		select {
+		case <-t.C:
+		case <-done: // the leader is usually the last to go: look again at once
+			done = nil // closed for good; stop selecting on it
+		}
+	}
+}
