@@ -1,0 +1,248 @@
+package publish
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/google/go-github/v60/github"
+)
+
+// Marker is the hidden HTML comment that opens workerbench's sticky comment
+// and identifies it on later runs. MarkerFor derives a distinct marker per
+// key so that several jobs in one repository keep separate comments.
+const Marker = "<!-- workerbench:concurrency -->"
+
+// MaxCommentChars is GitHub's limit on a comment body, in characters
+// (Unicode code points).
+const MaxCommentChars = 65536
+
+// commentsPerPage is the largest page GitHub serves.
+const commentsPerPage = 100
+
+// maxCommentPages bounds the scan (100,000 comments) against a server whose
+// pagination never ends.
+const maxCommentPages = 1000
+
+// MarkerFor returns the marker for key: Marker itself for "", otherwise
+// "<!-- workerbench:concurrency:KEY -->" with every byte of key outside
+// [A-Za-z0-9._-] percent-encoded. The encoding is one-to-one, so distinct
+// keys never share a comment, and it cannot end the HTML comment early.
+func MarkerFor(key string) string {
+	if key == "" {
+		return Marker
+	}
+	var b strings.Builder
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '.', c == '_', c == '-':
+			b.WriteByte(c)
+		default:
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return "<!-- workerbench:concurrency:" + b.String() + " -->"
+}
+
+// issueComments is the part of go-github's IssuesService a Commenter uses.
+type issueComments interface {
+	ListComments(ctx context.Context, owner, repo string, number int, opts *github.IssueListCommentsOptions) ([]*github.IssueComment, *github.Response, error)
+	CreateComment(ctx context.Context, owner, repo string, number int, comment *github.IssueComment) (*github.IssueComment, *github.Response, error)
+	EditComment(ctx context.Context, owner, repo string, commentID int64, comment *github.IssueComment) (*github.IssueComment, *github.Response, error)
+}
+
+// Commenter keeps one sticky workerbench comment per pull request.
+//
+// A comment is ours when its body starts with the marker; a comment that
+// merely quotes the marker further down is never touched. When the author
+// is known (WithAuthor, e.g. "github-actions[bot]" for GITHUB_TOKEN) only
+// that user's comments qualify. It is not looked up by default: GET /user
+// is forbidden to the Actions installation token, so it would cost a call
+// that always fails. Among several qualifying comments the oldest wins.
+type Commenter struct {
+	issues issueComments
+	owner  string
+	repo   string
+	marker string
+	author string
+	retry  RetryPolicy
+}
+
+// Option configures a Commenter.
+type Option func(*Commenter)
+
+// WithKey gives the comment its own marker (see MarkerFor), for repositories
+// where several jobs each post a workerbench comment on the same PR.
+func WithKey(key string) Option {
+	return func(c *Commenter) { c.marker = MarkerFor(key) }
+}
+
+// WithAuthor restricts the search for our previous comment to comments by
+// login (compared case-insensitively), e.g. "github-actions[bot]".
+func WithAuthor(login string) Option {
+	return func(c *Commenter) { c.author = login }
+}
+
+// WithRetry sets the retry policy; zero fields keep their defaults.
+func WithRetry(p RetryPolicy) Option {
+	return func(c *Commenter) { c.retry = p }
+}
+
+// NewCommenter returns a Commenter for owner/repo using client, which
+// carries the token and the API base URL.
+func NewCommenter(client *github.Client, owner, repo string, opts ...Option) *Commenter {
+	c := &Commenter{issues: client.Issues, owner: owner, repo: repo, marker: Marker}
+	for _, opt := range opts {
+		opt(c)
+	}
+	c.retry = c.retry.withDefaults()
+	return c
+}
+
+// Comment identifies the sticky comment after an Upsert.
+type Comment struct {
+	ID  int64
+	URL string // the comment's html_url
+	// Created is true when this Upsert posted a new comment, false when it
+	// updated the existing one.
+	Created bool
+}
+
+// Upsert makes body, prefixed with the marker, the text of our comment on
+// pull request pr: it pages through all of the PR's comments for our
+// previous one, edits it in place if found, and creates it otherwise.
+//
+// The text sent never exceeds MaxCommentChars code points; a longer body is
+// cut at a line boundary with a closing note (see TruncationNote), any open
+// code fence or <details> closed. Transient failures are retried according
+// to the RetryPolicy. An error wrapping ErrReadOnly means the token may not
+// comment. Errors name the failing operation and never contain the token.
+func (c *Commenter) Upsert(ctx context.Context, pr int, body string) (Comment, error) {
+	if pr <= 0 {
+		return Comment{}, fmt.Errorf("upsert comment: invalid pull request number %d", pr)
+	}
+	text := c.compose(body)
+	prev, err := c.find(ctx, pr)
+	if err != nil {
+		return Comment{}, err
+	}
+	if prev != nil {
+		got, err := c.update(ctx, prev.GetID(), text)
+		if statusOf(err) != http.StatusNotFound {
+			return got, err
+		}
+		// Deleted since we listed it: post a new one.
+	}
+	return c.create(ctx, pr, text)
+}
+
+// compose prefixes the marker (unless body already starts with it) and caps
+// the result at GitHub's limit.
+func (c *Commenter) compose(body string) string {
+	text := body
+	if !strings.HasPrefix(body, c.marker) {
+		text = c.marker + "\n" + body
+	}
+	return truncateMarkdown(text, MaxCommentChars, runeSize)
+}
+
+// ours reports whether ic is the comment this Commenter maintains.
+func (c *Commenter) ours(ic *github.IssueComment) bool {
+	if !strings.HasPrefix(ic.GetBody(), c.marker) {
+		return false
+	}
+	return c.author == "" || strings.EqualFold(ic.GetUser().GetLogin(), c.author)
+}
+
+// find returns the oldest comment of ours on pr, or nil. It stops paging at
+// the first match (GitHub lists comments oldest first).
+func (c *Commenter) find(ctx context.Context, pr int) (*github.IssueComment, error) {
+	opts := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: commentsPerPage}}
+	for page, n := 1, 0; n < maxCommentPages; n++ {
+		opts.Page = page
+		var list []*github.IssueComment
+		var resp *github.Response
+		op := fmt.Sprintf("list comments on #%d (page %d)", pr, page)
+		err := c.call(ctx, op, false, func(ctx context.Context) error {
+			var err error
+			list, resp, err = c.issues.ListComments(ctx, c.owner, c.repo, pr, opts)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, ic := range list {
+			if c.ours(ic) {
+				return ic, nil
+			}
+		}
+		if resp == nil || resp.NextPage == 0 {
+			return nil, nil
+		}
+		if resp.NextPage <= page {
+			return nil, fmt.Errorf("%s: next page %d does not advance", op, resp.NextPage)
+		}
+		page = resp.NextPage
+	}
+	return nil, fmt.Errorf("list comments on #%d: more than %d pages", pr, maxCommentPages)
+}
+
+// update replaces the body of comment id.
+func (c *Commenter) update(ctx context.Context, id int64, text string) (Comment, error) {
+	var got *github.IssueComment
+	err := c.call(ctx, fmt.Sprintf("update comment %d", id), false, func(ctx context.Context) error {
+		var err error
+		got, _, err = c.issues.EditComment(ctx, c.owner, c.repo, id, &github.IssueComment{Body: github.String(text)})
+		return err
+	})
+	if err != nil {
+		return Comment{}, err
+	}
+	return Comment{ID: got.GetID(), URL: got.GetHTMLURL()}, nil
+}
+
+// create posts a new comment. A POST is not idempotent: after a failure that
+// may have taken effect (5xx, broken connection) it lists the comments again
+// before retrying, and adopts the comment if the failed POST created it.
+func (c *Commenter) create(ctx context.Context, pr int, text string) (Comment, error) {
+	var got, found *github.IssueComment
+	recheck := false
+	err := c.call(ctx, fmt.Sprintf("create comment on #%d", pr), true, func(ctx context.Context) error {
+		if recheck {
+			prev, err := c.find(ctx, pr)
+			if err != nil {
+				return stopRetry{err}
+			}
+			if prev != nil {
+				found = prev
+				return nil
+			}
+		}
+		var err error
+		got, _, err = c.issues.CreateComment(ctx, c.owner, c.repo, pr, &github.IssueComment{Body: github.String(text)})
+		recheck = err != nil && ambiguous(err)
+		return err
+	})
+	if err != nil {
+		return Comment{}, err
+	}
+	if found != nil {
+		cm := Comment{ID: found.GetID(), URL: found.GetHTMLURL(), Created: true}
+		if found.GetBody() == text {
+			return cm, nil
+		}
+		upd, err := c.update(ctx, found.GetID(), text)
+		if err != nil {
+			return Comment{}, fmt.Errorf("create comment on #%d: %w", pr, err)
+		}
+		upd.Created = true
+		return upd, nil
+	}
+	if got == nil {
+		return Comment{}, errors.New("create comment: empty response")
+	}
+	return Comment{ID: got.GetID(), URL: got.GetHTMLURL(), Created: true}, nil
+}
