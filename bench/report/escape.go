@@ -1,0 +1,232 @@
+package report
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// zwsp is a zero-width space as an HTML entity. Placed after "@" or "#" it
+// keeps GitHub from turning "@user" into a mention (a notification) and
+// "#123" into an issue reference (a backlink in that issue), while the text
+// still reads the same. The entity rather than the raw character keeps the
+// Markdown source reviewable.
+const zwsp = "&#8203;"
+
+// Escape returns s as inline Markdown that GitHub renders as the literal
+// text, for untrusted strings (server log lines, commands, paths, branch
+// names, endpoints, diagnostics, error messages) placed in a paragraph,
+// list item, heading or table cell:
+//
+//   - "<", ">" and "&" become entities, so no HTML and no entity can be injected;
+//   - Markdown punctuation (\ ` * _ [ ] | ~ $ #) is backslash-escaped, so no
+//     link, image, emphasis, code span, math or table column can be formed,
+//     and "|" cannot split a table cell;
+//   - "@" and an issue reference ("#123", "GH-123") get a zero-width space,
+//     so nobody is pinged and no issue is cross-referenced;
+//   - line breaks and tabs become spaces; other control characters,
+//     bidirectional overrides and invalid UTF-8 become U+FFFD;
+//   - a leading list or heading marker ("-", "+", "=", "1.") is escaped.
+//
+// The result is one line. It is also safe (if not pretty: backslashes show)
+// inside HTML such as <summary>.
+func Escape(s string) string {
+	rs := []rune(strings.ToValidUTF8(s, "\uFFFD"))
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/8)
+	digitsOnly := true // everything written so far is ASCII digits
+	lastBreak := false // the last rune written was a space standing for a line break
+	for i, r := range rs {
+		var prev, prev2, next rune
+		if i > 0 {
+			prev = rs[i-1]
+		}
+		if i > 1 {
+			prev2 = rs[i-2]
+		}
+		if i+1 < len(rs) {
+			next = rs[i+1]
+		}
+		if isBreak(r) {
+			if !lastBreak {
+				b.WriteByte(' ')
+			}
+			lastBreak, digitsOnly = true, false
+			continue
+		}
+		switch {
+		case isUnsafe(r):
+			b.WriteRune(unicode.ReplacementChar)
+		case r == '&':
+			b.WriteString("&amp;")
+		case r == '<':
+			b.WriteString("&lt;")
+		case r == '>':
+			b.WriteString("&gt;")
+		case r == '@':
+			b.WriteString("@" + zwsp)
+		case r == '#':
+			b.WriteString(`\#`)
+			if isASCIIDigit(next) {
+				b.WriteString(zwsp)
+			}
+		case r == '-' && isASCIIDigit(next) && (prev == 'h' || prev == 'H') && (prev2 == 'g' || prev2 == 'G'):
+			b.WriteString("-" + zwsp) // GH-123
+		case strings.ContainsRune("\\`*_[]|~$", r):
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case b.Len() == 0 && strings.ContainsRune("-+=", r):
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case digitsOnly && b.Len() > 0 && (r == '.' || r == ')') && (next == 0 || next == ' ' || isBreak(next)):
+			b.WriteByte('\\') // "1. " would start an ordered list at a line start
+			b.WriteRune(r)
+		default:
+			b.WriteRune(r)
+		}
+		digitsOnly = digitsOnly && isASCIIDigit(r)
+		lastBreak = false
+	}
+	return b.String()
+}
+
+// escapeHTML returns s as the text of an HTML element on a line of raw HTML
+// (a <summary>), where Markdown is not interpreted but GitHub still links
+// mentions and issue references.
+func escapeHTML(s string) string {
+	var b strings.Builder
+	rs := []rune(strings.ToValidUTF8(s, "\uFFFD"))
+	for i, r := range rs {
+		var next rune
+		if i+1 < len(rs) {
+			next = rs[i+1]
+		}
+		switch {
+		case isBreak(r):
+			b.WriteByte(' ')
+		case isUnsafe(r):
+			b.WriteRune(unicode.ReplacementChar)
+		case r == '&':
+			b.WriteString("&amp;")
+		case r == '<':
+			b.WriteString("&lt;")
+		case r == '>':
+			b.WriteString("&gt;")
+		case r == '"':
+			b.WriteString("&quot;")
+		case r == '\'':
+			b.WriteString("&#39;")
+		case r == '@':
+			b.WriteString("@" + zwsp)
+		case r == '#' && isASCIIDigit(next):
+			b.WriteString("#" + zwsp)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// CodeBlock returns body as a fenced Markdown code block with the given info
+// string (e.g. "text"; reduced to [a-z0-9-]). The fence is one backtick
+// longer than the longest run of backticks in body, so nothing in body can
+// close it. Line endings are normalised to "\n"; control characters other
+// than tab, bidirectional overrides and invalid UTF-8 become U+FFFD. The
+// block ends with a newline. Inside the block GitHub renders no HTML, links
+// no mentions and no issue references, so body needs no other escaping.
+func CodeBlock(info, body string) string {
+	body = strings.ReplaceAll(body, "\r\n", "\n")
+	body = strings.ReplaceAll(body, "\r", "\n")
+	body = strings.ToValidUTF8(body, "\uFFFD")
+	var clean strings.Builder
+	clean.Grow(len(body) + 1)
+	run, longest := 0, 0
+	for _, r := range body {
+		if r == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+		switch {
+		case r == '\n' || r == '\t':
+			clean.WriteRune(r)
+		case isUnsafe(r) || isBreak(r):
+			clean.WriteRune(unicode.ReplacementChar)
+		default:
+			clean.WriteRune(r)
+		}
+	}
+	if clean.Len() > 0 && !strings.HasSuffix(clean.String(), "\n") {
+		clean.WriteByte('\n')
+	}
+	fence := strings.Repeat("`", max(3, longest+1))
+	var tag strings.Builder
+	for _, r := range strings.ToLower(info) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' {
+			tag.WriteRune(r)
+		}
+	}
+	return fence + tag.String() + "\n" + clean.String() + fence + "\n"
+}
+
+// plain returns s as one line of terminal text: line breaks and tabs become
+// spaces, and control characters (which could move the cursor or recolour
+// the terminal) and bidirectional overrides become U+FFFD.
+func plain(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
+		switch {
+		case isBreak(r):
+			b.WriteByte(' ')
+		case isUnsafe(r):
+			b.WriteRune(unicode.ReplacementChar)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// clip shortens s to at most n runes, ending with "…" when it cut.
+func clip(s string, n int) string {
+	if n <= 0 || utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	i, k := 0, 0
+	for j := range s {
+		if k == n-1 {
+			i = j
+			break
+		}
+		k++
+	}
+	return s[:i] + "…"
+}
+
+// isBreak reports whether r ends a line or separates like whitespace that
+// must not survive into one-line contexts.
+func isBreak(r rune) bool {
+	switch r {
+	case '\n', '\r', '\t', '\v', '\f', '\u0085', '\u2028', '\u2029':
+		return true
+	}
+	return false
+}
+
+// isUnsafe reports whether r is a control character or a bidirectional
+// formatting character (which can make displayed text differ from its
+// logical order, "Trojan Source").
+func isUnsafe(r rune) bool {
+	if unicode.IsControl(r) {
+		return true
+	}
+	switch {
+	case r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069',
+		r == '\u200e', r == '\u200f', r == '\u061c':
+		return true
+	}
+	return false
+}
+
+func isASCIIDigit(r rune) bool { return r >= '0' && r <= '9' }

@@ -1,0 +1,233 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/workerbench/workerbench/bench"
+)
+
+// Fixtures: results as the engine would write them for the seed experiment
+// (a Flask endpoint that sleeps 200 ms, under gunicorn) and comparisons of it.
+
+const mib = 1 << 20
+
+var seedHost = bench.Host{CPUs: 2, OS: "linux", Arch: "amd64", CPUModel: "Intel(R) Xeon(R) Platinum 8370C CPU @ 2.80GHz", Hostname: "fv-az123-456"}
+
+var seedSettings = bench.Settings{DurationS: 5, WarmupS: 1, Trials: 3, KeepAlive: false, Bursts: []int{5, 20}, Seed: 1}
+
+const seedCommand = "gunicorn --bind {bind} --workers {workers} --threads {threads} --worker-connections {threads} app:app"
+
+// seedCell is one cell of the seed matrix: K ≈ slots, X = K / 0.2 s.
+func seedCell(workers, threads int, x float64, pssMiB float64, bursts ...bench.Burst) bench.Cell {
+	slots := workers * threads
+	conns := max(8, 3*slots)
+	s0 := 0.2013
+	k := x * s0
+	p50 := float64(conns) / x
+	c := bench.Cell{
+		Workers: workers, Threads: threads, Slots: slots, Mode: "closed",
+		Connections: conns, Requests: int64(x * 15), ServiceTimeS: s0,
+		ThroughputRPS: x, Concurrency: k, Efficiency: k / float64(slots),
+		Latency: bench.Latency{P50: p50, P90: p50 * 1.01, P99: p50 * 1.03, Max: p50 * 1.06},
+		Memory: bench.Memory{
+			PSSBytes: uint64(pssMiB * mib * 0.98), RSSBytes: uint64((34*float64(workers) + 20) * mib),
+			PeakPSSBytes: uint64(pssMiB * mib), Processes: workers + 1,
+		},
+		ServerCPUPerRequestS: 0.0011, GeneratorCPUPerRequestS: 0.00014,
+		CPUBoundness: 0.0055, Bound: "io",
+		Trials: []bench.Trial{{ThroughputRPS: x * 0.998, Concurrency: k * 0.998}, {ThroughputRPS: x, Concurrency: k}, {ThroughputRPS: x * 1.002, Concurrency: k * 1.002}},
+		Bursts: bursts,
+	}
+	if len(bursts) > 0 {
+		c.Waves = bursts[len(bursts)-1].Waves
+		c.PeakInFlight = bursts[len(bursts)-1].LargestWave()
+	}
+	return c
+}
+
+func burst(size int, waves ...int) bench.Burst {
+	return bench.Burst{Size: size, Waves: waves}
+}
+
+func ones(n int) []int {
+	w := make([]int, n)
+	for i := range w {
+		w[i] = 1
+	}
+	return w
+}
+
+// seedRun is the seed matrix: 1x1, 1x3, 3x1, 3x3 with bursts of 5 and 20.
+func seedRun() *bench.Results {
+	c33 := seedCell(3, 3, 44.7, 78, burst(5, 5), burst(20, 9, 9, 2))
+	c33.Diagnostics = []string{"the load generator used 140 µs of CPU per request on a 2-CPU runner: it competes with the server for cores"}
+	return &bench.Results{
+		Schema:   bench.Schema,
+		Version:  "v0.1.0",
+		Host:     seedHost,
+		Command:  seedCommand,
+		Dir:      "examples/flask",
+		Settings: seedSettings,
+		Started:  "2026-11-25T21:50:00Z",
+		Cells: []bench.Cell{
+			seedCell(1, 1, 4.97, 40, burst(5, 1, 1, 1, 1, 1), burst(20, ones(20)...)),
+			seedCell(1, 3, 14.9, 42, burst(5, 3, 2), burst(20, 3, 3, 3, 3, 3, 3, 2)),
+			seedCell(3, 1, 14.9, 75, burst(5, 3, 2), burst(20, 3, 3, 3, 3, 3, 3, 2)),
+			c33,
+		},
+	}
+}
+
+// compared returns a comparison of the seed run against itself with the
+// head's throughput scaled per cell by ratios, and the given verdicts.
+func compared(ratios []float64, verdicts []string) *bench.Results {
+	base := seedRun()
+	head := seedRun()
+	settings := seedSettings
+	settings.Trials = 10
+	settings.Threshold = 0.05
+	r := &bench.Results{
+		Schema: bench.Schema, Version: "v0.1.0", Host: seedHost, Command: seedCommand,
+		Dir: "head", BaseDir: "base", BaseCommand: seedCommand,
+		Settings: settings, Started: "2026-11-25T22:10:00Z",
+	}
+	for i := range head.Cells {
+		h, b := head.Cells[i], base.Cells[i]
+		h.ThroughputRPS *= ratios[i]
+		h.Concurrency *= ratios[i]
+		h.Efficiency *= ratios[i]
+		h.Latency.P99 /= ratios[i]
+		h.Requests = int64(float64(h.Requests) * ratios[i])
+		for j := range h.Trials {
+			h.Trials[j].ThroughputRPS *= ratios[i]
+			h.Trials[j].Concurrency *= ratios[i]
+		}
+		h.Memory.PeakPSSBytes += 300 << 10
+		h.Diagnostics = nil
+		b.Diagnostics = nil
+		h.Base = &b
+		h.Ratio = ratios[i]
+		h.Verdict = verdicts[i]
+		h.ComparisonPairs = 10
+		h.ComparisonMethod = "signed-rank test (exact) and Hodges-Lehmann 95% interval of log(head/base), 10 pairs"
+		h.ConcurrencyRatio = ratios[i]
+		h.P99Ratio = 1 / ratios[i]
+		switch verdicts[i] {
+		case bench.Regressed:
+			h.CILow, h.CIHigh, h.PValue = ratios[i]-0.021, ratios[i]+0.022, 0.002
+		case bench.Improved:
+			h.CILow, h.CIHigh, h.PValue = ratios[i]-0.02, ratios[i]+0.02, 0.004
+		case bench.Inconclusive:
+			h.CILow, h.CIHigh, h.PValue, h.MDE = ratios[i]-0.07, ratios[i]+0.08, 0.25, 0.09
+			h.ComparisonPairs = 3
+			h.ComparisonMethod = "signed-rank test (exact) and Hodges-Lehmann 95% interval of log(head/base), 3 pairs"
+		default:
+			h.CILow, h.CIHigh, h.PValue = ratios[i]-0.009, ratios[i]+0.008, 0.62-0.1*float64(i)
+		}
+		r.Cells = append(r.Cells, h)
+	}
+	return r
+}
+
+func compareRegressed() *bench.Results {
+	r := compared([]float64{0.998, 1.003, 0.995, 0.879}, []string{bench.Unchanged, bench.Unchanged, bench.Unchanged, bench.Regressed})
+	r.Verdict = bench.Regressed
+	r.Overall = &bench.Overall{Ratio: 0.967, CILow: 0.955, CIHigh: 0.979, Threshold: 0.05, Method: "verdict: Holm over 4 cells' p-values at alpha 0.05; ratio: geometric mean of 4 cells' ratios, interval combined from theirs"}
+	r.Cells[3].Diagnostics = []string{"burst 20: first wave served 6 requests at once, not 9"}
+	r.Cells[3].Bursts[1].Waves = []int{6, 7, 5, 2}
+	return r
+}
+
+func compareUnchanged() *bench.Results {
+	r := compared([]float64{0.998, 1.003, 0.995, 0.988}, []string{bench.Unchanged, bench.Unchanged, bench.Unchanged, bench.Unchanged})
+	r.Verdict = bench.Unchanged
+	r.Overall = &bench.Overall{Ratio: 0.996, CILow: 0.981, CIHigh: 1.011, Threshold: 0.05, Method: "verdict: Holm over 4 cells' p-values at alpha 0.05; ratio: geometric mean of 4 cells' ratios, interval combined from theirs"}
+	return r
+}
+
+func compareInconclusive() *bench.Results {
+	r := compared([]float64{0.998, 0.97, 1.004, 0.96}, []string{bench.Unchanged, bench.Inconclusive, bench.Unchanged, bench.Inconclusive})
+	r.Verdict = bench.Inconclusive
+	r.Overall = &bench.Overall{Ratio: 0.984, CILow: 0.93, CIHigh: 1.041, Threshold: 0.05, Method: "verdict: Holm over 4 cells' p-values at alpha 0.05; ratio: geometric mean of 4 cells' ratios, interval combined from theirs"}
+	r.Warnings = []string{"only 3 trial pairs for 1x3 and 3x3 (the run hit its time budget): too few for a verdict", "base throughput varied by 6.1% between trials of 3x3 (CV): the runner is noisy"}
+	return r
+}
+
+// hostile is text an attacker controls through a server log or an error.
+const hostile = "</details><img src=x onerror=alert(1)> @everyone #1 ``` | pipes |"
+
+func failedHostile() *bench.Results {
+	r := seedRun()
+	r.Cells = r.Cells[:2]
+	r.Command = "gunicorn --bind {bind} app:app # " + hostile
+	r.Dir = "/tmp/<b>@octocat</b>"
+	r.Host.Hostname = "runner @admin #42"
+	bad := bench.Cell{
+		Workers: 3, Threads: 3, Slots: 9, Mode: "closed", Connections: 27,
+		Endpoint: "GET /api?x=" + hostile,
+		Error:    "server exited with status 3 before answering: " + hostile + "\nsecond line",
+		LogTail: []string{
+			"[2026-11-25 21:50:01 +0000] [4242] [INFO] Starting gunicorn 20.1.0",
+			"[2026-11-25 21:50:01 +0000] [4242] [INFO] Listening at: http://127.0.0.1:40123 (4242)",
+			"Traceback (most recent call last):",
+			"  File \"/srv/app.py\", line 3, in <module>",
+			"    raise RuntimeError(\"" + hostile + "\")",
+			"RuntimeError: " + hostile,
+			"````` even longer fence `````",
+			"\x1b[31mred\x1b[0m and a bidi \u202etxt.exe\u202c",
+			"[2026-11-25 21:50:02 +0000] [4242] [INFO] Shutting down: Master",
+		},
+		Log:         "logs/3x3.log",
+		Diagnostics: []string{"worker said: " + hostile},
+	}
+	r.Cells = append(r.Cells, bad)
+	r.Warnings = []string{"server printed to stderr: " + hostile}
+	return r
+}
+
+func interrupted() *bench.Results {
+	r := seedRun()
+	r.Cells = r.Cells[:2]
+	r.Interrupted = true
+	r.Warnings = []string{"interrupted by SIGINT after 2 of 4 cells (3x1 and 3x3 not measured)"}
+	return r
+}
+
+// manyCells is a comparison of 64 cells, every fourth failed with a long
+// log tail full of backticks and markup, for the size cap.
+func manyCells() *bench.Results {
+	r := compareRegressed()
+	tmpl := r.Cells[3]
+	r.Cells = nil
+	for i := range 64 {
+		c := tmpl
+		base := *tmpl.Base
+		c.Base = &base
+		c.Workers, c.Threads = i/8+1, i%8+1
+		c.Slots = c.Workers * c.Threads
+		base.Workers, base.Threads, base.Slots = c.Workers, c.Threads, c.Slots
+		base.Concurrency = 0.995 * float64(c.Slots)
+		base.ThroughputRPS = base.Concurrency / base.ServiceTimeS
+		base.Efficiency = base.Concurrency / float64(c.Slots)
+		c.Endpoint = fmt.Sprintf("GET /sleep?ms=200&cell=%d", i)
+		c.Verdict, c.Ratio, c.CILow, c.CIHigh, c.PValue = bench.Unchanged, 1.001, 0.99, 1.012, 0.5
+		switch {
+		case i%4 == 0:
+			c.Error = "server exited with status 1: " + strings.Repeat("x", 500)
+			for j := range 200 {
+				c.LogTail = append(c.LogTail, fmt.Sprintf("line %d %s ``` ```` <details> </details> @all #%d %s", j, hostile, j, strings.Repeat("y", 200)))
+			}
+		case i%7 == 0:
+			c.Verdict, c.Ratio, c.CILow, c.CIHigh, c.PValue = bench.Regressed, 0.9, 0.88, 0.92, 0.001
+		case i%9 == 0:
+			c.Verdict, c.MDE = bench.Inconclusive, 0.12
+		}
+		c.Concurrency = base.Concurrency * c.Ratio
+		c.ThroughputRPS = base.ThroughputRPS * c.Ratio
+		c.Efficiency = base.Efficiency * c.Ratio
+		c.Diagnostics = []string{strings.Repeat("a long diagnostic ", 30)}
+		r.Cells = append(r.Cells, c)
+	}
+	return r
+}

@@ -1,0 +1,227 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/workerbench/workerbench/bench"
+)
+
+// Number formatting shared by the renderers. Each function returns "" for
+// a value that was not measured (zero, NaN, infinite), and the caller shows
+// its own placeholder ("-" on a terminal, "—" in Markdown).
+
+func bad(x float64) bool { return math.IsNaN(x) || math.IsInf(x, 0) }
+
+// num formats x with about three significant digits: 0.123, 1.23, 12.3, 123, 1234.
+func num(x float64) string {
+	if bad(x) {
+		return ""
+	}
+	switch a := math.Abs(x); {
+	case a == 0:
+		return "0"
+	case a >= 99.95:
+		return strconv.FormatFloat(x, 'f', 0, 64)
+	case a >= 9.995:
+		return strconv.FormatFloat(x, 'f', 1, 64)
+	case a >= 0.9995:
+		return strconv.FormatFloat(x, 'f', 2, 64)
+	default:
+		return strconv.FormatFloat(x, 'f', 3, 64)
+	}
+}
+
+// seconds formats a duration in seconds in human units: "850 µs", "201 ms", "1.62 s".
+func seconds(s float64) string {
+	switch {
+	case bad(s) || s <= 0:
+		return ""
+	case s >= 0.9995:
+		return num(s) + " s"
+	case s >= 0.0009995:
+		return num(s*1e3) + " ms"
+	default:
+		return num(s*1e6) + " µs"
+	}
+}
+
+// bytesIEC formats a byte count: "40.0 MiB", "1.25 GiB".
+func bytesIEC(b uint64) string {
+	const kib, mib, gib = 1 << 10, 1 << 20, 1 << 30
+	x := float64(b)
+	switch {
+	case b == 0:
+		return ""
+	case b >= gib:
+		return num(x/gib) + " GiB"
+	case b >= mib:
+		return num(x/mib) + " MiB"
+	default:
+		return num(x/kib) + " KiB"
+	}
+}
+
+// pss is the memory figure the reports show: peak Σ PSS of the server's
+// process tree, or the last sample when no peak was recorded.
+func pss(m bench.Memory) uint64 {
+	if m.PeakPSSBytes > 0 {
+		return m.PeakPSSBytes
+	}
+	return m.PSSBytes
+}
+
+// percent formats a fraction as a whole percentage: 0.998 → "100%".
+func percent(f float64) string {
+	if bad(f) {
+		return ""
+	}
+	return strconv.FormatFloat(100*f, 'f', 0, 64) + "%"
+}
+
+// change formats a head/base ratio as a signed change: 0.919 → "-8.1%".
+func change(ratio float64) string {
+	if bad(ratio) || ratio <= 0 {
+		return ""
+	}
+	s := fmt.Sprintf("%+.1f%%", 100*(ratio-1))
+	if s == "+0.0%" || s == "-0.0%" {
+		return "0.0%"
+	}
+	return s
+}
+
+// changeShort is change with whole percents from 10% on: "-12%", "-8.1%".
+func changeShort(ratio float64) string {
+	if bad(ratio) || ratio <= 0 {
+		return ""
+	}
+	if math.Abs(ratio-1) >= 0.0995 {
+		return fmt.Sprintf("%+.0f%%", 100*(ratio-1))
+	}
+	return change(ratio)
+}
+
+// interval formats a confidence interval of a ratio: "[-10.2%, -6.0%]".
+func interval(lo, hi float64) string {
+	if lo <= 0 || hi <= 0 || bad(lo) || bad(hi) {
+		return ""
+	}
+	return "[" + change(lo) + ", " + change(hi) + "]"
+}
+
+// pvalue formats a p-value: "0.002", "<0.001". Zero means not computed.
+func pvalue(p float64) string {
+	switch {
+	case bad(p) || p <= 0:
+		return ""
+	case p < 0.001:
+		return "<0.001"
+	case p < 0.01:
+		return strconv.FormatFloat(p, 'f', 3, 64)
+	default:
+		return strconv.FormatFloat(p, 'f', 2, 64)
+	}
+}
+
+// pEq is "p=0.002" or "p<0.001", "" when p was not computed.
+func pEq(p float64) string {
+	s := pvalue(p)
+	if s == "" || s[0] == '<' {
+		return "p" + s
+	}
+	return "p=" + s
+}
+
+// minus replaces ASCII hyphen-minus signs with the typographic minus sign
+// for Markdown, which GitHub renders in a proportional font.
+func minus(s string) string { return strings.ReplaceAll(s, "-", "−") }
+
+// or returns s, or placeholder when s is empty.
+func or(s, placeholder string) string {
+	if s == "" {
+		return placeholder
+	}
+	return s
+}
+
+// waves lists burst completion waves, the first dozen of them.
+func waves(ws []int, sep string) string {
+	const show = 12
+	parts := make([]string, 0, min(len(ws), show)+1)
+	for i, w := range ws {
+		if i == show {
+			parts = append(parts, fmt.Sprintf("… (%d waves)", len(ws)))
+			break
+		}
+		parts = append(parts, strconv.Itoa(w))
+	}
+	return strings.Join(parts, sep)
+}
+
+// failedRequests counts the requests of a burst that failed.
+func failedRequests(b bench.Burst) int {
+	n := 0
+	for _, r := range b.Requests {
+		if r.Wave < 0 || r.Error != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// errorSummary is "0", or "12 (2.4%: status 10, timeout 2)".
+func errorSummary(c bench.Cell) string {
+	if c.Errors <= 0 {
+		return "0"
+	}
+	s := strconv.FormatInt(c.Errors, 10)
+	var detail []string
+	if c.Requests > 0 {
+		// results.go does not say whether Requests counts failed requests;
+		// either way this is the share of errors to within a rounding.
+		detail = append(detail, percentFine(min(1, float64(c.Errors)/float64(c.Requests))))
+	}
+	kinds := make([]string, 0, len(c.ErrorKinds))
+	for k := range c.ErrorKinds {
+		kinds = append(kinds, k)
+	}
+	slices.Sort(kinds)
+	var byKind []string
+	for _, k := range kinds {
+		byKind = append(byKind, fmt.Sprintf("%s %d", clip(k, 20), c.ErrorKinds[k]))
+	}
+	if len(byKind) > 0 {
+		detail = append(detail, strings.Join(byKind, ", "))
+	}
+	if len(detail) > 0 {
+		s += " (" + strings.Join(detail, ": ") + ")"
+	}
+	return s
+}
+
+// percentFine formats a fraction with a decimal below 10%: "0.4%", "5%", "12%".
+func percentFine(f float64) string {
+	if f >= 0.0995 {
+		return percent(f)
+	}
+	return trimFloat(100*f, 1) + "%"
+}
+
+// trimFloat formats x with at most prec decimals and no trailing zeros:
+// "5", "0.5", "1.25".
+func trimFloat(x float64, prec int) string {
+	s := strconv.FormatFloat(x, 'f', prec, 64)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	return s
+}
+
+// width is the display width of s in a terminal, counted in runes (the
+// reports use no wide characters in aligned text).
+func width(s string) int { return utf8.RuneCountInString(s) }
