@@ -1,0 +1,114 @@
+package stats
+
+import "slices"
+
+// Plan is an adaptive stopping plan for paired trials. Pair counts are
+// even by default so that ABBA-interleaved pairs stay balanced.
+type Plan struct {
+	// Initial is the number of pairs before the first decision.
+	Initial int
+	// Step is the number of pairs added after an inconclusive decision.
+	Step int
+	// Max is the budget of the search: no further Step once it is reached.
+	Max int
+	// Confirm is the number of extra pairs that must uphold a regressed or
+	// improved verdict (decided again on all pairs) before it stands;
+	// confirmation may go up to Max+Confirm pairs. 0 disables it.
+	Confirm int
+}
+
+// DefaultPlan is the plan DESIGN's acceptance targets were simulated with
+// (see the package documentation): 10 pairs, then 4 at a time up to 30,
+// and 10 more to confirm a change.
+func DefaultPlan() Plan { return Plan{Initial: 10, Step: 4, Max: 30, Confirm: 10} }
+
+func (p Plan) normalized() Plan {
+	d := DefaultPlan()
+	if p.Initial < 1 {
+		p.Initial = d.Initial
+	}
+	if p.Step < 1 {
+		p.Step = d.Step
+	}
+	p.Max = max(p.Max, p.Initial)
+	p.Confirm = max(p.Confirm, 0)
+	return p
+}
+
+// Sequential decides adaptively: the caller runs the pairs Next asks for,
+// Adds them, and asks again until Next returns 0; Decision is then the
+// verdict. It stops at the first unchanged verdict, at a regressed or
+// improved verdict that Confirm more pairs upheld, or when Max pairs are
+// spent. A caller with its own budget may stop early and take Decision.
+//
+//	seq := stats.NewSequential(stats.DefaultPlan(), 0.05)
+//	for k := seq.Next(); k > 0; k = seq.Next() {
+//		for range k {
+//			seq.Add(measurePair())
+//		}
+//	}
+//	d := seq.Decision()
+type Sequential struct {
+	plan      Plan
+	threshold float64
+	opts      []Option
+
+	pairs   []Pair
+	target  int    // pairs wanted before the next look
+	pending string // verdict awaiting confirmation
+	done    bool
+
+	last  Decision
+	lastN int // pairs the last decision saw; -1 before any
+}
+
+// NewSequential returns a Sequential for the plan (zero fields take
+// DefaultPlan's values), deciding with DecidePaired(pairs, threshold, opts...).
+func NewSequential(plan Plan, threshold float64, opts ...Option) *Sequential {
+	plan = plan.normalized()
+	return &Sequential{plan: plan, threshold: threshold, opts: opts, target: plan.Initial, lastN: -1}
+}
+
+// Add records measured pairs.
+func (s *Sequential) Add(p ...Pair) { s.pairs = append(s.pairs, p...) }
+
+// Pairs returns the pairs added so far.
+func (s *Sequential) Pairs() []Pair { return slices.Clone(s.pairs) }
+
+// Next returns how many more pairs to measure before the next decision,
+// or 0 when the decision is final.
+func (s *Sequential) Next() int {
+	if s.done {
+		return 0
+	}
+	n := len(s.pairs)
+	if n < s.target {
+		return s.target - n
+	}
+	d := s.Decision()
+	switch {
+	case d.Changed() && d.Verdict == s.pending:
+		s.done = true // confirmed
+	case d.Changed() && s.plan.Confirm > 0 && n <= s.plan.Max:
+		s.pending, s.target = d.Verdict, n+s.plan.Confirm
+	case d.Changed() && s.plan.Confirm == 0, d.Verdict == Unchanged, n >= s.plan.Max:
+		s.done = true
+	default:
+		s.pending, s.target = "", min(n+s.plan.Step, s.plan.Max)
+	}
+	if s.done {
+		return 0
+	}
+	return s.target - n
+}
+
+// Done reports whether Next has made the decision final.
+func (s *Sequential) Done() bool { return s.done }
+
+// Decision decides on all pairs added so far.
+func (s *Sequential) Decision() Decision {
+	if s.lastN != len(s.pairs) {
+		s.last, s.lastN = DecidePaired(s.pairs, s.threshold, s.opts...), len(s.pairs)
+	}
+	return s.last
+}

@@ -1,0 +1,115 @@
+package stats
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// noise describes simulated trials: throughput = μ·ratio·(1 + s + e), with
+// e ~ Normal(0, cv) independent per trial, s ~ Normal(0, shared) common to
+// both trials of a pair (machine state that interleaving pairs cancels),
+// and, with probability outlier per trial, a further 20% loss (a noisy
+// neighbour).
+type noise struct {
+	cv, shared, outlier float64
+}
+
+func (nz noise) pairs(rng *rand.Rand, ratio float64, k int) []Pair {
+	const mu = 250.0
+	ps := make([]Pair, k)
+	for i := range ps {
+		s := nz.shared * rng.NormFloat64()
+		b := mu * (1 + s + nz.cv*rng.NormFloat64())
+		h := mu * ratio * (1 + s + nz.cv*rng.NormFloat64())
+		if rng.Float64() < nz.outlier {
+			b *= 0.8
+		}
+		if rng.Float64() < nz.outlier {
+			h *= 0.8
+		}
+		ps[i] = Pair{Base: b, Head: h}
+	}
+	return ps
+}
+
+type simResult struct {
+	verdicts map[string]int
+	pairs    []int
+	runs     int
+}
+
+func (r simResult) rate(v string) float64 { return float64(r.verdicts[v]) / float64(r.runs) }
+
+func (r simResult) String() string {
+	slices.Sort(r.pairs)
+	sum := 0
+	for _, p := range r.pairs {
+		sum += p
+	}
+	return fmt.Sprintf("regressed %5.1f%%  improved %4.1f%%  unchanged %5.1f%%  inconclusive %4.1f%%  pairs mean %4.1f median %2d p90 %2d max %2d",
+		100*r.rate(Regressed), 100*r.rate(Improved), 100*r.rate(Unchanged), 100*r.rate(Inconclusive),
+		float64(sum)/float64(r.runs), r.pairs[r.runs/2], r.pairs[r.runs*9/10], r.pairs[r.runs-1])
+}
+
+// simulate runs the adaptive procedure runs times with the default plan
+// and threshold.
+func simulate(seed uint64, nz noise, ratio float64, runs int, opts ...Option) simResult {
+	rng := rand.New(rand.NewPCG(seed, 0xbe7c))
+	res := simResult{verdicts: map[string]int{}, runs: runs}
+	for range runs {
+		seq := NewSequential(DefaultPlan(), DefaultThreshold, opts...)
+		for k := seq.Next(); k > 0; k = seq.Next() {
+			seq.Add(nz.pairs(rng, ratio, k)...)
+		}
+		res.verdicts[seq.Decision().Verdict]++
+		res.pairs = append(res.pairs, len(seq.Pairs()))
+	}
+	return res
+}
+
+// TestSimulation checks the acceptance targets with DefaultPlan and
+// DefaultThreshold: A/A false "regressed" ≤ 1%, a 10% slowdown (throughput
+// ratio 1/1.1) detected ≥ 95%, a 5% slowdown (1/1.05) ≥ 80%, where each
+// trial carries 3% CV of its own noise plus 3% shared with its pair partner.
+// Harsher noise is checked for false alarms only. Run with -v for the table.
+func TestSimulation(t *testing.T) {
+	base := noise{cv: 0.03, shared: 0.03}
+	tests := []struct {
+		name      string
+		nz        noise
+		ratio     float64
+		runs      int
+		minDetect float64 // minimum rate of "regressed"; for A/A the maximum
+		opts      []Option
+	}{
+		{"3% noise, A/A", base, 1, 2000, 0.01, nil},
+		{"3% noise, 5% slower", base, 1 / 1.05, 1000, 0.80, nil},
+		{"3% noise, 10% slower", base, 1 / 1.1, 1000, 0.95, nil},
+		// Harsher noise: false alarms are still checked; detection is
+		// only reported (minDetect 0).
+		{"5% noise, A/A", noise{cv: 0.05, shared: 0.03}, 1, 1000, 0.01, nil},
+		{"5% noise, 5% slower", noise{cv: 0.05, shared: 0.03}, 1 / 1.05, 1000, 0, nil},
+		{"3% noise + outliers, A/A", noise{cv: 0.03, shared: 0.03, outlier: 0.05}, 1, 1000, 0.01, nil},
+		{"3% noise + outliers, 5% slower", noise{cv: 0.03, shared: 0.03, outlier: 0.05}, 1 / 1.05, 1000, 0, nil},
+		// The alternative interval, for comparison.
+		{"3% noise, A/A, bootstrap", base, 1, 1000, 0.01, []Option{WithBootstrap(400), WithSeed(1)}},
+		{"3% noise, 5% slower, bootstrap", base, 1 / 1.05, 1000, 0, []Option{WithBootstrap(400), WithSeed(1)}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := simulate(uint64(i+1), tt.nz, tt.ratio, tt.runs, tt.opts...)
+			reg := r.rate(Regressed)
+			if tt.ratio == 1 {
+				if reg > tt.minDetect {
+					t.Errorf("false regressed %.2f%% > %.0f%%: %s", 100*reg, 100*tt.minDetect, r)
+				}
+			} else if reg < tt.minDetect {
+				t.Errorf("detected %.1f%% < %.0f%%: %s", 100*reg, 100*tt.minDetect, r)
+			}
+			t.Logf("%-34s %s", tt.name, r)
+		})
+	}
+}
