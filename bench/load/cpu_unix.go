@@ -1,0 +1,17 @@
+//go:build linux || darwin || freebsd || netbsd || openbsd
+
+package load
+
+import (
+	"syscall"
+	"time"
+)
+
+// processCPU returns the user plus system CPU time this process has used, all threads included.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

@@ -1,0 +1,498 @@
+// Package load drives HTTP/1.1 load at a server on loopback and measures what it achieves: a
+// closed loop of C connections for throughput and latency (Closed), back-to-back requests for the
+// service time (Sequential), and n simultaneous requests for the seed's completion waves (Burst).
+//
+// It speaks HTTP/1.1 itself on net.Conn instead of using net/http, to spend as little CPU as it
+// can: the generator runs on the same small machine as the server it measures (see client.go).
+package load
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Error kinds: the keys of Report.Errors, the values of Outcome.Err and Error.Kind.
+const (
+	// KindConnect is a connection that could not be opened (refused, unreachable).
+	KindConnect = "connect"
+	// KindTimeout is a request that outlived Target.Timeout, in any phase from connect on.
+	KindTimeout = "timeout"
+	// KindStatus is a complete response with a status other than the expected one.
+	KindStatus = "status"
+	// KindProtocol is a response that was malformed, cut short, larger than Target.MaxBody, or
+	// never came because a fresh connection was closed or reset.
+	KindProtocol = "protocol"
+)
+
+// connectBackoff is the pause after a failed connect, so that a dead server does not make the
+// generator spin a core redialling it.
+const connectBackoff = 10 * time.Millisecond
+
+// Target is one HTTP request sent repeatedly.
+type Target struct {
+	Addr        string        // "127.0.0.1:PORT"
+	Method      string        // default GET
+	Path        string        // request-target with query, e.g. "/?ms=200"; default "/"
+	Host        string        // Host header; default Addr
+	Header      [][2]string   // extra headers, in order; not Host, Connection, Content-Length, Transfer-Encoding
+	Body        []byte        // sent with a Content-Length (also for an empty POST, PUT or PATCH)
+	Status      int           // expected status; 0 = any 2xx
+	KeepAlive   bool          // reuse connections (HTTP/1.1 keep-alive); false sends Connection: close
+	Timeout     time.Duration // per request, connect through last body byte; default 30s
+	MaxBody     int64         // response body bound, default 1 MiB; beyond it the request is an error of kind "protocol"
+	AllowRemote bool          // without it, any Addr that is not a loopback IP or "localhost" is refused with an error
+}
+
+// Options shape a closed-loop run.
+type Options struct {
+	Connections int           // closed loop: this many connections, each with one request in flight
+	Warmup      time.Duration // load runs but nothing is recorded
+	Duration    time.Duration // measurement window after warm-up
+	Requests    int64         // alternative to Duration: stop after this many recorded requests (with both, whichever comes first)
+}
+
+func (o Options) validate() error {
+	switch {
+	case o.Connections < 1:
+		return fmt.Errorf("connections %d: want at least 1", o.Connections)
+	case o.Warmup < 0:
+		return fmt.Errorf("warm-up %v is negative", o.Warmup)
+	case o.Duration < 0:
+		return fmt.Errorf("duration %v is negative", o.Duration)
+	case o.Requests < 0:
+		return fmt.Errorf("requests %d is negative", o.Requests)
+	case o.Duration == 0 && o.Requests == 0:
+		return errors.New("neither duration nor requests set: the run would not end")
+	}
+	return nil
+}
+
+// Report is what a closed-loop run measured.
+type Report struct {
+	Requests     int64                   // successful requests that completed inside the window
+	Errors       map[string]int64        // by kind: "connect", "timeout", "status", "protocol" (inside the window); never nil
+	Window       time.Duration           // the window actually measured
+	Latency      *hdrhistogram.Histogram // microseconds; successful requests in the window, merged from per-goroutine histograms
+	GeneratorCPU time.Duration           // this process's user+sys CPU (getrusage) spent during the window
+}
+
+// Throughput returns successful requests per second of the window.
+func (r Report) Throughput() float64 {
+	if r.Window <= 0 {
+		return 0
+	}
+	return float64(r.Requests) / r.Window.Seconds()
+}
+
+// Quantile returns the latency at quantile q in [0, 1] (0.5 is the median), or 0 if nothing was
+// recorded.
+func (r Report) Quantile(q float64) time.Duration {
+	if r.Latency == nil || r.Latency.TotalCount() == 0 {
+		return 0
+	}
+	q = min(max(q, 0), 1)
+	// hdrhistogram's ValueAtQuantile takes a percentile, 0 to 100.
+	return time.Duration(r.Latency.ValueAtQuantile(q*100)) * time.Microsecond
+}
+
+// ErrorCount returns the number of failed requests inside the window, of every kind.
+func (r Report) ErrorCount() int64 {
+	var n int64
+	for _, v := range r.Errors {
+		n += v
+	}
+	return n
+}
+
+// Outcome is one request of a burst. Start and End are measured from the fire instant, when all
+// the burst's connections were released together: Start is when the request was written, End
+// when its response was read or it failed. Both are zero for a request whose connection could not
+// be opened.
+type Outcome struct {
+	Start, End time.Duration
+	Status     int    // response status; 0 if no response was read
+	Err        string // "" on success, else the error kind (KindConnect, KindTimeout, ...)
+	Detail     string // the error's message, for diagnostics
+}
+
+// Error is a failed request: its kind (KindConnect, KindTimeout, KindStatus, KindProtocol) and
+// cause.
+type Error struct {
+	Kind string
+	Err  error
+}
+
+// Error returns "kind: cause".
+func (e *Error) Error() string { return e.Kind + ": " + e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// newError describes a failed roundTrip as an *Error.
+func newError(req *request, k kind, status int, err error) *Error {
+	if k == kindStatus {
+		want := "any 2xx"
+		if req.status != 0 {
+			want = fmt.Sprint(req.status)
+		}
+		err = fmt.Errorf("status %d, want %s", status, want)
+	}
+	return &Error{Kind: k.String(), Err: err}
+}
+
+// newHistogram returns a latency histogram in microseconds up to timeout (plus a margin for
+// scheduling), at 3 significant digits. Its counts array is sized by the range; its pages are
+// only touched where values land.
+func newHistogram(timeout time.Duration) *hdrhistogram.Histogram {
+	return hdrhistogram.New(1, (timeout + time.Second).Microseconds(), 3)
+}
+
+// run is the shared state of one closed-loop run. Workers read the times on every request; count
+// is written on every request only when there is a request limit, and padding keeps it off the
+// times' cache line.
+type run struct {
+	measureStart time.Time
+	end          time.Time // zero: no time limit, only a request limit
+	limit        int64     // 0: no request limit
+	limitHit     chan struct{}
+	lastAt       time.Time // when the limit-th request completed; written before limitHit is closed
+	_            [64]byte
+	count        atomic.Int64 // recorded requests, with a limit
+	_            [64]byte
+}
+
+// worker is one closed-loop connection and what it recorded.
+type worker struct {
+	c     client
+	hist  *hdrhistogram.Histogram
+	n     int64 // requests recorded
+	errs  [numKinds]int64
+	timer *time.Timer // connect back-off, made on first use
+	_     [64]byte    // keeps workers' hot fields off each other's cache lines
+}
+
+// loop sends requests until the run is over for this worker.
+func (w *worker) loop(ctx context.Context, r *run) {
+	done := ctx.Done()
+	for {
+		select {
+		case <-done:
+			return
+		default:
+		}
+		if !w.step(ctx, r) {
+			return
+		}
+	}
+}
+
+// step sends one request and records its outcome; false means this worker is finished. A request
+// counts when it completes inside the window: not before measureStart, not at or after end, and
+// not beyond the request limit. A request cut off by the run's end is not counted at all.
+func (w *worker) step(ctx context.Context, r *run) bool {
+	start := time.Now()
+	_, k, _ := w.c.roundTrip(ctx, start)
+	now := time.Now()
+	if !r.end.IsZero() && !now.Before(r.end) {
+		return false
+	}
+	if k == kindOK {
+		if now.Before(r.measureStart) {
+			return true
+		}
+		if r.limit > 0 {
+			n := r.count.Add(1)
+			if n > r.limit {
+				return false
+			}
+			w.record(now.Sub(start))
+			if n == r.limit {
+				r.lastAt = now
+				close(r.limitHit)
+				return false
+			}
+			return true
+		}
+		w.record(now.Sub(start))
+		return true
+	}
+	if ctx.Err() != nil {
+		return false // aborted by the end of the run: not the server's failure
+	}
+	if !now.Before(r.measureStart) {
+		w.errs[k]++
+	}
+	if k == kindConnect {
+		return w.pause(ctx.Done(), connectBackoff)
+	}
+	return true
+}
+
+func (w *worker) record(d time.Duration) {
+	w.n++
+	us := min(d.Microseconds(), w.hist.HighestTrackableValue())
+	_ = w.hist.RecordValue(us) // cannot fail: us is within range
+}
+
+// pause waits d, or until done; false means done.
+func (w *worker) pause(done <-chan struct{}, d time.Duration) bool {
+	if w.timer == nil {
+		w.timer = time.NewTimer(d)
+	} else {
+		w.timer.Reset(d)
+	}
+	select {
+	case <-done:
+		w.timer.Stop()
+		return false
+	case <-w.timer.C:
+		return true
+	}
+}
+
+// Closed runs a closed loop: o.Connections goroutines, each owning one connection with one request
+// in flight, for o.Warmup and then a measurement window of o.Duration or until o.Requests requests
+// were recorded. Only requests completing inside the window count; those in flight at its end are
+// abandoned (their connections closed) and not counted. Latency includes connecting when a request
+// needs a new connection. If ctx ends first, Closed returns what was measured so far and ctx.Err().
+func Closed(ctx context.Context, t Target, o Options) (Report, error) {
+	empty := Report{Errors: map[string]int64{}}
+	req, err := compile(t)
+	if err != nil {
+		return empty, err
+	}
+	if err := o.validate(); err != nil {
+		return empty, err
+	}
+	empty.Latency = newHistogram(req.timeout)
+
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	start := time.Now()
+	r := &run{
+		measureStart: start.Add(o.Warmup),
+		limit:        o.Requests,
+		limitHit:     make(chan struct{}),
+	}
+	if o.Duration > 0 {
+		r.end = r.measureStart.Add(o.Duration)
+	}
+	workers := make([]*worker, o.Connections)
+	var wg sync.WaitGroup
+	for i := range workers {
+		w := &worker{hist: newHistogram(req.timeout)}
+		w.c.init(req)
+		workers[i] = w
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.loop(runCtx, r)
+		}()
+	}
+
+	// The workers run until stop and abort below; everything between here and there only waits.
+	var cpuStart, cpuEnd time.Duration
+	windowEnd := r.measureStart
+	interrupted := !sleepUntil(ctx, r.measureStart)
+	if !interrupted {
+		cpuStart = processCPU()
+		var timeUp <-chan time.Time
+		if !r.end.IsZero() {
+			timer := time.NewTimer(time.Until(r.end))
+			defer timer.Stop()
+			timeUp = timer.C
+		}
+		select {
+		case <-timeUp:
+			windowEnd = r.end
+		case <-r.limitHit:
+			windowEnd = r.lastAt
+		case <-ctx.Done():
+			interrupted = true
+			windowEnd = time.Now()
+		}
+		cpuEnd = processCPU()
+	}
+	stop()
+	for _, w := range workers {
+		w.c.abort()
+	}
+	wg.Wait()
+	for _, w := range workers {
+		w.c.closeConn()
+		if w.timer != nil {
+			w.timer.Stop()
+		}
+	}
+
+	rep := empty
+	rep.Window = max(windowEnd.Sub(r.measureStart), 0)
+	rep.GeneratorCPU = cpuEnd - cpuStart
+	var errs [numKinds]int64
+	for _, w := range workers {
+		rep.Requests += w.n
+		rep.Latency.Merge(w.hist)
+		for k, n := range w.errs {
+			errs[k] += n
+		}
+	}
+	for k, n := range errs {
+		if n > 0 {
+			rep.Errors[kind(k).String()] = n
+		}
+	}
+	if interrupted {
+		return rep, ctx.Err()
+	}
+	return rep, nil
+}
+
+// sleepUntil waits until t or until ctx is done; false means ctx is done.
+func sleepUntil(ctx context.Context, t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// Sequential sends n requests one after another on one connection (a new one per request unless
+// KeepAlive, or when the server closes it) and returns each latency. It stops at the first failed
+// request, returning the latencies before it and an error naming the request and wrapping an
+// *Error of its kind; if ctx ends first it returns ctx.Err().
+func Sequential(ctx context.Context, t Target, n int) ([]time.Duration, error) {
+	req, err := compile(t)
+	if err != nil {
+		return nil, err
+	}
+	if n < 0 {
+		return nil, fmt.Errorf("request count %d is negative", n)
+	}
+	c := newClient(req)
+	release := abortWhenDone(ctx, c.abort)
+	defer release()
+	defer c.closeConn()
+
+	lat := make([]time.Duration, 0, n)
+	for i := range n {
+		if err := ctx.Err(); err != nil {
+			return lat, err
+		}
+		start := time.Now()
+		status, k, err := c.roundTrip(ctx, start)
+		d := time.Since(start)
+		if k != kindOK {
+			if err := ctx.Err(); err != nil {
+				return lat, err
+			}
+			return lat, fmt.Errorf("request %d of %d: %w", i+1, n, newError(req, k, status, err))
+		}
+		lat = append(lat, d)
+	}
+	return lat, nil
+}
+
+// Burst is the seed experiment: it opens n connections, then releases them together so that n
+// requests are written at the same instant, one per connection, and returns each request's start
+// and end relative to that fire instant. A connection that cannot be opened gives an Outcome with
+// Err KindConnect. The error is for an invalid target or ctx ending (then the outcomes are
+// partial); failed requests are reported in their Outcome.
+func Burst(ctx context.Context, t Target, n int) ([]Outcome, error) {
+	req, err := compile(t)
+	if err != nil {
+		return nil, err
+	}
+	if n < 0 {
+		return nil, fmt.Errorf("burst size %d is negative", n)
+	}
+	clients := make([]*client, n)
+	for i := range clients {
+		clients[i] = newClient(req)
+	}
+	release := abortWhenDone(ctx, func() {
+		for _, c := range clients {
+			c.abort()
+		}
+	})
+	defer release()
+	defer func() {
+		for _, c := range clients {
+			c.closeConn()
+		}
+	}()
+
+	out := make([]Outcome, n)
+	for i, c := range clients {
+		if err := c.dial(ctx, time.Now().Add(req.timeout)); err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return out, ctxErr
+			}
+			k := kindConnect
+			if isTimeout(err) {
+				k = kindTimeout
+			}
+			out[i] = Outcome{Err: k.String(), Detail: err.Error()}
+		}
+	}
+
+	fire := make(chan struct{})
+	var fireAt time.Time // written before fire is closed, read after
+	var wg sync.WaitGroup
+	for i, c := range clients {
+		if c.nc == nil {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-fire
+			start := time.Now()
+			status, k, err := c.roundTrip(ctx, start)
+			o := Outcome{Start: start.Sub(fireAt), End: time.Since(fireAt), Status: status}
+			if k != kindOK {
+				e := newError(req, k, status, err)
+				o.Err, o.Detail = e.Kind, e.Err.Error()
+			}
+			out[i] = o
+		}()
+	}
+	fireAt = time.Now()
+	close(fire)
+	wg.Wait()
+	return out, ctx.Err()
+}
+
+// abortWhenDone calls abort if ctx ends before release is called. release returns once the
+// goroutine watching ctx has exited.
+func abortWhenDone(ctx context.Context, abort func()) (release func()) {
+	if ctx.Done() == nil {
+		return func() {}
+	}
+	quit := make(chan struct{})
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		select {
+		case <-ctx.Done():
+			abort()
+		case <-quit:
+		}
+	}()
+	return func() {
+		close(quit)
+		<-exited
+	}
+}
