@@ -42,7 +42,7 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 
 	cfg := bench.DefaultConfig()
-	cfg.Matrix = []bench.Shape{{1, 1}, {1, 3}, {3, 1}, {3, 3}}
+	cfg.Matrix, _ = bench.ParseMatrix("1x1,1x3,3x1,3x3", 0)
 	cfg.Endpoints = []bench.Endpoint{{Path: fmt.Sprintf("/?ms=%d", demoSleepMS)}}
 	cfg.Health = "/health"
 	cfg.Duration = 3 * time.Second
