@@ -1,0 +1,196 @@
+// Package charts renders workerbench results as charts with gonum/plot.
+//
+// Each chart is a function from plain data (cells of a bench.Results) to a
+// *plot.Plot, or an error wrapping ErrNotApplicable when the data cannot
+// make that chart: no bursts, no comparison, not a full grid. Write renders
+// every applicable chart of a results file as PNG and SVG. Nothing here
+// measures; the same input always gives byte-identical files.
+package charts
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"gonum.org/v1/plot"
+
+	"github.com/workerbench/workerbench/bench"
+)
+
+// ErrNotApplicable is wrapped by the errors of chart functions when the data
+// cannot make the chart. Write skips those charts silently.
+var ErrNotApplicable = errors.New("chart not applicable")
+
+// DefaultThreshold is the practical-change threshold (a fraction) drawn
+// when the results do not carry one.
+const DefaultThreshold = 0.05
+
+// Chart is a chart ready to render, with the stem of its file names.
+type Chart struct {
+	Name string // e.g. "throughput", "timeline-3x3-burst20"
+	Plot *plot.Plot
+}
+
+// Charts builds every chart that applies to r, in a stable order:
+// concurrency, throughput, ratio, latency, memory, heatmap, a timeline of
+// all cells per burst size, then a timeline per cell and burst. Charts that
+// do not apply are left out; the error joins the failures of the others.
+func Charts(r *bench.Results) ([]Chart, error) {
+	var out []Chart
+	var errs []error
+	add := func(name string, p *plot.Plot, err error) {
+		switch {
+		case err == nil:
+			out = append(out, Chart{Name: name, Plot: p})
+		case !errors.Is(err, ErrNotApplicable):
+			errs = append(errs, fmt.Errorf("chart %s: %w", name, err))
+		}
+	}
+	p, err := Concurrency(r.Cells)
+	add("concurrency", p, err)
+	p, err = Throughput(r.Cells)
+	add("throughput", p, err)
+	p, err = Ratio(r.Cells, r.Overall, Threshold(r))
+	add("ratio", p, err)
+	p, err = Latency(r.Cells)
+	add("latency", p, err)
+	p, err = Memory(r.Cells)
+	add("memory", p, err)
+	p, err = Heatmap(r.Cells)
+	add("heatmap", p, err)
+
+	used := map[string]bool{}
+	for _, size := range burstSizes(r.Cells) {
+		name := unique(used, fmt.Sprintf("timeline-burst%d", size))
+		p, err := Timelines(r.Cells, size)
+		add(name, p, err)
+	}
+	for _, c := range r.Cells {
+		for _, b := range c.Bursts {
+			name := unique(used, fmt.Sprintf("timeline-%s-burst%d", slug(c.Name()), b.Size))
+			p, err := Timeline(c, b)
+			add(name, p, err)
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// Threshold is the practical-change threshold of a comparison: the overall
+// one, else the settings', else DefaultThreshold.
+func Threshold(r *bench.Results) float64 {
+	if r.Overall != nil && r.Overall.Threshold > 0 {
+		return r.Overall.Threshold
+	}
+	if r.Settings.Threshold > 0 {
+		return r.Settings.Threshold
+	}
+	return DefaultThreshold
+}
+
+// Write renders every applicable chart of r as NAME.png and NAME.svg in
+// dir, creating dir if needed, at Width × Height (800 × 450 pixels for the
+// PNG). It returns the paths written, PNG before SVG, in the order of Charts.
+// A chart that fails does not stop the others; the error joins the failures.
+func Write(r *bench.Results, dir string) ([]string, error) {
+	charts, err := Charts(r)
+	errs := []error{err}
+	if len(charts) > 0 {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("write charts: %w", err)
+		}
+	}
+	var paths []string
+	for _, c := range charts {
+		for _, format := range []string{"png", "svg"} {
+			data, err := Render(c.Plot, format)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("chart %s: %w", c.Name, err))
+				continue
+			}
+			path := filepath.Join(dir, c.Name+"."+format)
+			if err := os.WriteFile(path, data, 0o644); err != nil {
+				errs = append(errs, fmt.Errorf("write chart: %w", err))
+				continue
+			}
+			paths = append(paths, path)
+		}
+	}
+	return paths, errors.Join(errs...)
+}
+
+// Render draws p at Width × Height in format ("png" or "svg"; any format
+// gonum/plot knows works).
+func Render(p *plot.Plot, format string) (data []byte, err error) {
+	// gonum/plot panics on some degenerate input; results files can come
+	// from untrusted pull requests, so a bad one must not take the run down.
+	defer func() {
+		if v := recover(); v != nil {
+			data, err = nil, fmt.Errorf("render %s: %v", format, v)
+		}
+	}()
+	w, err := p.WriterTo(Width, Height, format)
+	if err != nil {
+		return nil, fmt.Errorf("render %s: %w", format, err)
+	}
+	var buf bytes.Buffer
+	if _, err := w.WriteTo(&buf); err != nil {
+		return nil, fmt.Errorf("render %s: %w", format, err)
+	}
+	if format == "svg" {
+		// gonum names only Liberation Sans; a viewer without it would fall
+		// back to a serif. Arial has the same metrics, so text still fits.
+		return bytes.ReplaceAll(buf.Bytes(), []byte("font-family:Liberation Sans;"), []byte(svgFonts)), nil
+	}
+	return buf.Bytes(), nil
+}
+
+const svgFonts = "font-family:'Liberation Sans',Arial,Helvetica,sans-serif;"
+
+// slug makes a cell name safe and stable in a file name:
+// "3x3 GET /?ms=200" becomes "3x3-get-ms-200".
+func slug(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(s) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			b.WriteRune(r)
+			dash = false
+			continue
+		}
+		dash = true
+	}
+	out := b.String()
+	if out == "" {
+		return "cell"
+	}
+	return out[:min(len(out), 60)] // ASCII only, so bytes are runes
+}
+
+// unique returns name, or name with a numeric suffix if it was used.
+func unique(used map[string]bool, name string) string {
+	n := name
+	for i := 2; used[n]; i++ {
+		n = fmt.Sprintf("%s-%d", name, i)
+	}
+	used[n] = true
+	return n
+}
+
+// burstSizes lists the burst sizes of the cells, ascending.
+func burstSizes(cells []bench.Cell) []int {
+	var sizes []int
+	for _, c := range cells {
+		for _, b := range c.Bursts {
+			sizes = append(sizes, b.Size)
+		}
+	}
+	slices.Sort(sizes)
+	return slices.Compact(sizes)
+}

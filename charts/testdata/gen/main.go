@@ -1,0 +1,373 @@
+// Command gen writes the results.json fixtures of the charts tests.
+//
+// The numbers model the seed experiment (a handler that sleeps 200 ms, served
+// by gunicorn on a 2-vCPU box) closely enough that the charts look like the
+// real thing; the random source is seeded, so the output is stable. Run it
+// from the repository root after changing it:
+//
+//	go run ./charts/testdata/gen charts/testdata
+package main
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/workerbench/workerbench/bench"
+)
+
+const (
+	mib      = 1 << 20
+	s0       = 0.2015 // measured sequential latency of the 200 ms handler
+	duration = 5.0
+	trials   = 5
+)
+
+func main() {
+	if len(os.Args) != 2 {
+		fmt.Fprintln(os.Stderr, "usage: gen DIR")
+		os.Exit(2)
+	}
+	if err := run(os.Args[1]); err != nil {
+		fmt.Fprintln(os.Stderr, "gen:", err)
+		os.Exit(1)
+	}
+}
+
+func run(dir string) error {
+	files := map[string]*bench.Results{
+		"seed.json":           seed(),
+		"compare.json":        compare(),
+		"one.json":            one(),
+		"failed.json":         failed(),
+		"partial.json":        partial(),
+		"nomemory.json":       noMemory(),
+		"grid64.json":         grid64(false),
+		"grid64-compare.json": grid64(true),
+		"endpoints.json":      endpoints(),
+	}
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		if err := bench.WriteResults(filepath.Join(dir, n), files[n]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func header(bursts ...int) *bench.Results {
+	return &bench.Results{
+		Schema:  bench.Schema,
+		Version: "0.0.0-test",
+		Host:    bench.Host{CPUs: 2, OS: "linux", Arch: "amd64", CPUModel: "Intel(R) Xeon(R) Platinum 8272CL CPU @ 2.60GHz"},
+		Command: "gunicorn --bind {bind} --workers {workers} --threads {threads} --worker-connections 3 app:app",
+		Dir:     "examples/flask",
+		Settings: bench.Settings{
+			DurationS: duration, WarmupS: 1, Trials: trials, Bursts: bursts, Seed: 1,
+		},
+		Started: "2025-03-01T12:00:00Z",
+	}
+}
+
+// cellSpec is what a fixture cell is made from.
+type cellSpec struct {
+	workers, threads int
+	eff              float64 // achieved concurrency ÷ slots
+	pssMiB           float64
+	bursts           []int
+	noise            float64 // relative spread of the trials
+}
+
+func makeCell(rng *rand.Rand, s cellSpec) bench.Cell {
+	slots := s.workers * s.threads
+	conns := max(3*slots, 8)
+	x := float64(slots) * s.eff / s0
+	c := bench.Cell{
+		Workers: s.workers, Threads: s.threads, Slots: slots, Mode: "closed",
+		Connections: conns, ServiceTimeS: round(s0+rng.Float64()*0.0004, 5),
+		ServerCPUPerRequestS: 0.0004, GeneratorCPUPerRequestS: 0.00013,
+		CPUBoundness: 0.002, Bound: "io",
+	}
+	noise := s.noise
+	if noise == 0 {
+		noise = 0.01
+	}
+	var xs []float64
+	for range trials {
+		xi := x * (1 + rng.NormFloat64()*noise)
+		n := int64(xi * duration)
+		c.Trials = append(c.Trials, bench.Trial{
+			ThroughputRPS: round(xi, 3), Concurrency: round(xi*c.ServiceTimeS, 3),
+			Requests: n, P99S: round(float64(conns)/xi*1.03, 4),
+		})
+		c.Requests += n
+		xs = append(xs, xi)
+	}
+	slices.Sort(xs)
+	c.ThroughputRPS = round(xs[len(xs)/2], 3)
+	c.Concurrency = round(c.ThroughputRPS*c.ServiceTimeS, 3)
+	c.Efficiency = round(c.Concurrency/float64(slots), 4)
+	r := float64(conns) / c.ThroughputRPS // closed loop: every connection waits its turn
+	c.Latency = bench.Latency{P50: round(r, 4), P90: round(r*1.012, 4), P99: round(r*1.031, 4), Max: round(r*1.07, 4)}
+	if s.pssMiB > 0 {
+		pss := s.pssMiB * mib
+		rss := (24 + 34*float64(s.workers) + 0.4*float64(s.threads)) * mib
+		c.Memory = bench.Memory{
+			PSSBytes: uint64(pss), RSSBytes: uint64(rss),
+			PeakPSSBytes: uint64(pss * 1.02), PeakRSSBytes: uint64(rss * 1.01),
+			Processes: s.workers + 1,
+		}
+	}
+	for _, size := range s.bursts {
+		c.Bursts = append(c.Bursts, makeBurst(rng, size, slots))
+	}
+	if n := len(c.Bursts); n > 0 {
+		c.Waves = c.Bursts[n-1].Waves
+		c.PeakInFlight = c.Bursts[n-1].LargestWave()
+	}
+	return c
+}
+
+// makeBurst fires size requests at a server with slots slots: each wave
+// takes about S0, and which request lands in which wave is random.
+func makeBurst(rng *rand.Rand, size, slots int) bench.Burst {
+	b := bench.Burst{Size: size}
+	for left := size; left > 0; left -= min(left, slots) {
+		b.Waves = append(b.Waves, min(left, slots))
+	}
+	order := rng.Perm(size)
+	ends := make([]float64, len(b.Waves))
+	t := 0.0
+	for k := range ends {
+		t += s0 + 0.0015 + rng.Float64()*0.002
+		ends[k] = t
+	}
+	b.Requests = make([]bench.BurstRequest, size)
+	i := 0
+	for k, n := range b.Waves {
+		for range n {
+			j := order[i]
+			start := float64(j)*0.00006 + rng.Float64()*0.0008
+			b.Requests[j] = bench.BurstRequest{
+				StartS: round(start, 5), EndS: round(ends[k]+rng.Float64()*0.0025, 5),
+				Wave: k, Status: 200,
+			}
+			i++
+		}
+	}
+	return b
+}
+
+func round(v float64, digits int) float64 {
+	p := math.Pow(10, float64(digits))
+	return math.Round(v*p) / p
+}
+
+var seedSpecs = []cellSpec{
+	{workers: 1, threads: 1, eff: 0.995, pssMiB: 40.2, bursts: []int{5, 20}},
+	{workers: 1, threads: 3, eff: 0.993, pssMiB: 42.1, bursts: []int{5, 20}},
+	{workers: 3, threads: 1, eff: 0.996, pssMiB: 74.8, bursts: []int{5, 20}},
+	{workers: 3, threads: 3, eff: 0.992, pssMiB: 78.3, bursts: []int{5, 20}},
+}
+
+func seed() *bench.Results {
+	rng := rand.New(rand.NewPCG(1, 1))
+	r := header(5, 20)
+	for _, s := range seedSpecs {
+		r.Cells = append(r.Cells, makeCell(rng, s))
+	}
+	return r
+}
+
+// compare is an ab run of a PR that imports a heavy module at start-up (more
+// memory per worker) and adds work to the handler that hurts 3x3 most.
+func compare() *bench.Results {
+	rng := rand.New(rand.NewPCG(2, 2))
+	r := header(5, 20)
+	r.Settings.Threshold = 0.05
+	r.BaseCommand = r.Command
+	r.BaseDir = "base/examples/flask"
+	type change struct {
+		eff, pssMiB, ratio, half float64
+		verdict                  string
+		p                        float64
+	}
+	changes := []change{
+		{eff: 0.994, pssMiB: 46.5, ratio: 0.998, half: 0.012, verdict: bench.Unchanged, p: 0.81},
+		{eff: 0.990, pssMiB: 48.4, ratio: 1.062, half: 0.018, verdict: bench.Improved, p: 0.008},
+		{eff: 0.992, pssMiB: 93.7, ratio: 0.968, half: 0.055, verdict: bench.Inconclusive, p: 0.31},
+		{eff: 0.893, pssMiB: 97.2, ratio: 0.901, half: 0.021, verdict: bench.Regressed, p: 0.004},
+	}
+	logSum := 0.0
+	for i, s := range seedSpecs {
+		base := makeCell(rng, s)
+		hs := s
+		hs.eff, hs.pssMiB = changes[i].eff, changes[i].pssMiB
+		head := makeCell(rng, hs)
+		ch := changes[i]
+		head.Base = &base
+		head.Ratio = ch.ratio
+		head.CILow = round(ch.ratio-ch.half, 4)
+		head.CIHigh = round(ch.ratio+ch.half, 4)
+		head.PValue = ch.p
+		head.Verdict = ch.verdict
+		head.ConcurrencyRatio = round(head.Concurrency/base.Concurrency, 4)
+		head.P99Ratio = round(head.Latency.P99/base.Latency.P99, 4)
+		head.ComparisonPairs = trials
+		head.ComparisonMethod = "bootstrap"
+		if ch.verdict == bench.Inconclusive {
+			head.MDE = 0.07
+		}
+		logSum += math.Log(ch.ratio)
+		r.Cells = append(r.Cells, head)
+	}
+	g := math.Exp(logSum / float64(len(changes)))
+	r.Overall = &bench.Overall{Ratio: round(g, 4), CILow: round(g-0.016, 4), CIHigh: round(g+0.016, 4), Threshold: 0.05, Method: "geomean"}
+	r.Verdict = bench.Regressed
+	return r
+}
+
+func one() *bench.Results {
+	rng := rand.New(rand.NewPCG(3, 3))
+	r := header(5)
+	r.Cells = []bench.Cell{makeCell(rng, cellSpec{workers: 1, threads: 1, eff: 0.995, pssMiB: 40.2, bursts: []int{5}})}
+	return r
+}
+
+func failedCell(w, t int) bench.Cell {
+	return bench.Cell{
+		Workers: w, Threads: t, Slots: w * t, Mode: "closed",
+		Error: "start server: no HTTP answer on 127.0.0.1:41233 within 30s",
+		LogTail: []string{
+			"[2025-03-01 12:00:01 +0000] [4711] [INFO] Starting gunicorn 20.1.0",
+			"ModuleNotFoundError: No module named 'app'",
+		},
+	}
+}
+
+func failed() *bench.Results {
+	r := header(5, 20)
+	r.Cells = []bench.Cell{failedCell(3, 3)}
+	return r
+}
+
+// partial has a failed cell and a cell whose burst lost two requests.
+func partial() *bench.Results {
+	rng := rand.New(rand.NewPCG(4, 4))
+	r := header(5, 20)
+	r.Cells = []bench.Cell{
+		makeCell(rng, seedSpecs[0]),
+		failedCell(1, 3),
+		makeCell(rng, seedSpecs[2]),
+		makeCell(rng, seedSpecs[3]),
+	}
+	c := &r.Cells[3]
+	c.Errors = 12
+	c.ErrorKinds = map[string]int64{"connect": 12}
+	c.Diagnostics = []string{"12 connections were reset by the server"}
+	b := &c.Bursts[1]
+	lost := 0
+	for i := range b.Requests {
+		if b.Requests[i].Wave == 2 && lost < 2 {
+			b.Requests[i] = bench.BurstRequest{StartS: b.Requests[i].StartS, EndS: 0.4551 + 0.0007*float64(lost), Wave: -1, Error: "read: connection reset by peer"}
+			lost++
+		}
+	}
+	b.Waves = b.Waves[:2]
+	c.Waves = b.Waves
+	return r
+}
+
+func noMemory() *bench.Results {
+	r := seed()
+	for i := range r.Cells {
+		r.Cells[i].Memory = bench.Memory{}
+	}
+	return r
+}
+
+// grid64 is an 8x8 matrix; efficiency drops as the slots outgrow two CPUs.
+func grid64(withBase bool) *bench.Results {
+	rng := rand.New(rand.NewPCG(5, 5))
+	r := header(20)
+	if withBase {
+		r.Settings.Threshold = 0.03
+		r.BaseCommand = r.Command
+	}
+	logSum, n := 0.0, 0
+	for w := 1; w <= 8; w++ {
+		for t := 1; t <= 8; t++ {
+			s := cellSpec{
+				workers: w, threads: t, eff: 1 - 0.002*float64(w*t) - 0.004*float64(w),
+				pssMiB: 24 + 16.2*float64(w) + 0.35*float64(t), bursts: []int{20}, noise: 0.02,
+			}
+			// Bursts on the diagonal only: 64 timelines would say nothing
+			// eight do not, and would slow the tests down.
+			if withBase || w != t {
+				s.bursts = nil
+			}
+			c := makeCell(rng, s)
+			if withBase {
+				base := makeCell(rng, s)
+				c.Base = &base
+				c.Ratio = round(1+rng.NormFloat64()*0.02-0.002*float64(w), 4)
+				c.CILow = round(c.Ratio-0.01-rng.Float64()*0.02, 4)
+				c.CIHigh = round(c.Ratio+0.01+rng.Float64()*0.02, 4)
+				c.ComparisonPairs = trials
+				c.ComparisonMethod = "bootstrap"
+				switch {
+				case c.CIHigh < 0.97:
+					c.Verdict = bench.Regressed
+				case c.CILow > 1.03:
+					c.Verdict = bench.Improved
+				case c.CILow > 0.97 && c.CIHigh < 1.03:
+					c.Verdict = bench.Unchanged
+				default:
+					c.Verdict = bench.Inconclusive
+				}
+				logSum += math.Log(c.Ratio)
+				n++
+			}
+			r.Cells = append(r.Cells, c)
+		}
+	}
+	// A cell whose server never came up, in the middle of the grid.
+	r.Cells[8*4+5] = failedCell(5, 6)
+	if withBase {
+		g := math.Exp(logSum / float64(n))
+		r.Overall = &bench.Overall{Ratio: round(g, 4), CILow: round(g-0.006, 4), CIHigh: round(g+0.006, 4), Threshold: 0.03, Method: "geomean"}
+		r.Verdict = bench.Regressed
+	}
+	return r
+}
+
+// endpoints measures two endpoints on each cell, so cell names carry them.
+func endpoints() *bench.Results {
+	rng := rand.New(rand.NewPCG(6, 6))
+	r := header(5)
+	for _, s := range seedSpecs {
+		s.bursts = []int{5}
+		c := makeCell(rng, s)
+		c.Endpoint = "GET /?ms=200"
+		r.Cells = append(r.Cells, c)
+		// The CPU-bound endpoint: parallelism is capped by the 2 cores.
+		cs := s
+		cs.eff = math.Min(1, 1.9/float64(s.workers*s.threads))
+		if s.threads > 1 && s.workers == 1 {
+			cs.eff = 0.75 / float64(s.threads) // the GIL: threads make it worse
+		}
+		cpu := makeCell(rng, cs)
+		cpu.Endpoint = "GET /cpu"
+		cpu.Bound = "cpu"
+		cpu.CPUBoundness = 0.97
+		r.Cells = append(r.Cells, cpu)
+	}
+	return r
+}
