@@ -249,12 +249,20 @@ func TestGunicornCPUBound(t *testing.T) {
 		cells[c.Name()] = c
 		t.Logf("%s: S0 %.1fms X %.1f/s K %.2f server CPU/req %.1fms (%.0f%% of S0, %s-bound)", c.Name(), c.ServiceTimeS*1e3, c.ThroughputRPS, c.Concurrency, c.ServerCPUPerRequestS*1e3, 100*c.CPUBoundness, c.Bound)
 	}
+	// S0 is measured on an idle machine, where one busy core may run at a
+	// higher clock and nothing competes for caches; under load each request
+	// costs more CPU, and S0 itself varies between boots by ±20% for a 5 ms
+	// handler, so K lands around the core count (1.5–2.3 seen on 2 cores).
 	cores := float64(res.Host.CPUs)
-	if k := cells["4x1 cpu"].Concurrency; k < 0.75*cores || k > 1.1*cores {
-		t.Errorf("4x1 cpu: concurrency %.2f, want ≈ %v cores", k, cores)
+	k4x1, k1x4 := cells["4x1 cpu"].Concurrency, cells["1x4 cpu"].Concurrency
+	if k4x1 < 0.65*cores || k4x1 > 1.25*cores {
+		t.Errorf("4x1 cpu: concurrency %.2f, want ≈ %v cores", k4x1, cores)
 	}
-	if k := cells["1x4 cpu"].Concurrency; k < 0.7 || k > 1.2 {
-		t.Errorf("1x4 cpu: concurrency %.2f, want ≈ 1 (GIL)", k)
+	if k1x4 < 0.7 || k1x4 > 1.25 {
+		t.Errorf("1x4 cpu: concurrency %.2f, want ≈ 1 (GIL)", k1x4)
+	}
+	if cores >= 2 && k4x1 < 1.3*k1x4 {
+		t.Errorf("4 workers reached %.2f, 4 threads %.2f: workers should parallelise a CPU-bound handler and threads should not", k4x1, k1x4)
 	}
 	for _, shape := range []string{"4x1", "1x4"} {
 		cpu, sleep := cells[shape+" cpu"], cells[shape+" sleep"]
