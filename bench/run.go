@@ -334,6 +334,9 @@ func burst(ctx context.Context, t load.Target, n int, s0 float64) (Burst, error)
 	return b, nil
 }
 
+// greedyAccept explains the commonest shortfall of threaded workers.
+const greedyAccept = "threaded workers that accept more connections than they have threads (gunicorn gthread's --worker-connections, default 1000) queue requests behind busy threads while other workers idle; try --worker-connections equal to --threads"
+
 // diagnose adds plain-language notes on what the figures mean.
 func diagnose(c *Cell, cfg *Config) {
 	add := func(format string, a ...any) { c.Diagnostics = append(c.Diagnostics, fmt.Sprintf(format, a...)) }
@@ -342,8 +345,12 @@ func diagnose(c *Cell, cfg *Config) {
 	}
 	if c.Bound == "cpu" {
 		add("CPU-bound handler (%.0f%% of the service time is server CPU): throughput is limited by cores (%d here), and Python threads add none because of the GIL", 100*c.CPUBoundness, runtime.NumCPU())
-	} else if c.Efficiency < 0.8 && c.Connections >= c.Slots {
-		add("achieved %.1f of %d configured slots (%.0f%%)", c.Concurrency, c.Slots, 100*c.Efficiency)
+	} else if c.Efficiency < 0.9 && c.Connections >= c.Slots {
+		hint := ""
+		if c.Workers > 1 && c.Threads > 1 {
+			hint = ": " + greedyAccept
+		}
+		add("achieved %.1f of %d configured slots (%.0f%%)%s", c.Concurrency, c.Slots, 100*c.Efficiency, hint)
 	}
 	if c.Errors > 0 {
 		add("%d errors (%s)", c.Errors, describeErrors(c.ErrorKinds))
@@ -351,8 +358,8 @@ func diagnose(c *Cell, cfg *Config) {
 	for _, b := range c.Bursts {
 		if len(b.Waves) > 0 && b.Size >= c.Slots && b.Waves[0] < c.Slots && c.Bound == "io" {
 			hint := ""
-			if c.Threads > 1 {
-				hint = ": threaded workers that accept more connections than they have threads (gunicorn gthread's --worker-connections, default 1000) leave other workers idle; try --worker-connections equal to --threads"
+			if c.Workers > 1 && c.Threads > 1 {
+				hint = ": " + greedyAccept
 			}
 			add("burst %d: first wave served %d requests at once, not %d%s", b.Size, b.Waves[0], c.Slots, hint)
 		}

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -75,11 +76,15 @@ func measure(root string, pgid int) (Usage, error) {
 	if err != nil {
 		return u, err
 	}
-	var ticks uint64
 	for _, s := range stats {
-		ticks += s.ticks()
 		if s.dead() {
+			u.CPU += time.Duration(s.ticks()) * tick
 			continue
+		}
+		if run, ok := schedRuntime(root, s.pid); ok {
+			u.CPU += run + time.Duration(s.cutime+s.cstime)*tick
+		} else {
+			u.CPU += time.Duration(s.ticks()) * tick
 		}
 		b, err := os.ReadFile(filepath.Join(root, strconv.Itoa(s.pid), "smaps_rollup"))
 		if vanished(err) {
@@ -96,8 +101,38 @@ func measure(root string, pgid int) (Usage, error) {
 		u.RSS += r.rss
 		u.Procs++
 	}
-	u.CPU = time.Duration(ticks) * tick
 	return u, nil
+}
+
+// schedRuntime sums the scheduler's nanosecond CPU time over every thread of
+// pid, from /proc/PID/task/*/schedstat. The clock-tick times in stat are
+// sampled: a process that wakes on a timer interrupt is charged a whole
+// tick, so a handler that sleeps 100 ms looked like exactly 1 ms of CPU per
+// request. ok is false when schedstat cannot be read (kernels without
+// CONFIG_SCHED_INFO); the caller then falls back to ticks.
+func schedRuntime(root string, pid int) (time.Duration, bool) {
+	dir := filepath.Join(root, strconv.Itoa(pid), "task")
+	tasks, err := os.ReadDir(dir)
+	if err != nil || len(tasks) == 0 {
+		return 0, false
+	}
+	var total time.Duration
+	for _, t := range tasks {
+		b, err := os.ReadFile(filepath.Join(dir, t.Name(), "schedstat"))
+		if vanished(err) {
+			continue // a thread that just exited
+		}
+		if err != nil {
+			return 0, false
+		}
+		f, _, _ := strings.Cut(strings.TrimSpace(string(b)), " ")
+		ns, err := strconv.ParseUint(f, 10, 64)
+		if err != nil {
+			return 0, false
+		}
+		total += time.Duration(ns)
+	}
+	return total, true
 }
 
 // scan returns the stat of every process under root whose process group is

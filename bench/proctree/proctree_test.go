@@ -343,3 +343,27 @@ func TestWatchRealGroup(t *testing.T) {
 		t.Errorf("Summary = %+v, want ≥ 2 samples of one process", s)
 	}
 }
+
+// TestMeasureCPU: a process that spins for a while and one that wakes up
+// often but barely computes are told apart to well under a clock tick per
+// wake-up (tick sampling charged the sleeper a whole tick each time).
+func TestMeasureCPU(t *testing.T) {
+	spin := startGroup(t, exec.Command("sh", "-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; sleep 60"))
+	nap := startGroup(t, exec.Command("sh", "-c", "for i in $(seq 100); do sleep 0.005; done; sleep 60"))
+	time.Sleep(1500 * time.Millisecond)
+	spun, err := Measure(spin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	napped, err := Measure(nap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("spinner %v, sleeper %v", spun.CPU, napped.CPU)
+	if spun.CPU < 50*time.Millisecond {
+		t.Errorf("spinner used %v of CPU, want at least 50ms", spun.CPU)
+	}
+	if napped.CPU >= spun.CPU {
+		t.Errorf("sleeper %v ≥ spinner %v", napped.CPU, spun.CPU)
+	}
+}
