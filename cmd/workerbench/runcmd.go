@@ -18,6 +18,9 @@ import (
 	"github.com/workerbench/workerbench/charts"
 )
 
+// defaultMatrix is the seed experiment's four configurations.
+const defaultMatrix = "1x1,1x3,3x1,3x3"
+
 // defaultConfigFile is read when --config is not given and it exists.
 const defaultConfigFile = "workerbench.yml"
 
@@ -45,7 +48,7 @@ func newRunFlags(name string, cfg bench.Config, stderr io.Writer) *runFlags {
 	fs := f.fs
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.Command, "cmd", cfg.Command, "server command `TEMPLATE` with {bind} or {port}, and {workers} {threads} {host}")
-	fs.StringVar(&f.matrix, "matrix", "", "cells to run, `WxT,...` (e.g. 1x1,1x3,3x1,3x3), or auto")
+	fs.StringVar(&f.matrix, "matrix", "", "cells to run, `WxT,...`, or auto (default "+defaultMatrix+")")
 	fs.StringVar(&f.path, "path", "", "request `PATH` to load (default /; a config file can list several endpoints)")
 	fs.StringVar(&cfg.Dir, "dir", cfg.Dir, "working `DIR` of the server")
 	fs.StringVar(&cfg.Health, "health", cfg.Health, "readiness `PATH` (default: the first endpoint's path)")
@@ -105,7 +108,7 @@ func parseRunFlags(name string, args []string, stderr io.Writer) (*runFlags, err
 	if f.matrix != "" || cfg.Matrix == nil {
 		m := f.matrix
 		if m == "" {
-			m = "1x1"
+			m = defaultMatrix
 		}
 		matrix, err := bench.ParseMatrix(m, runtime.NumCPU())
 		if err != nil {
