@@ -52,17 +52,11 @@ func (r *Runner) Run(ctx context.Context) (*Results, error) {
 		Started:  time.Now().UTC().Format(time.RFC3339),
 		Settings: cfg.settings(),
 	}
-	logDir := r.LogDir
-	if logDir == "" {
-		d, err := os.MkdirTemp("", "workerbench-logs-")
-		if err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(d)
-		logDir = d
-	} else if err := os.MkdirAll(logDir, 0o755); err != nil {
-		return nil, fmt.Errorf("create log dir: %w", err)
+	logDir, cleanup, err := r.logDir()
+	if err != nil {
+		return nil, err
 	}
+	defer cleanup()
 	var failed []string
 	for i, shape := range cfg.Matrix {
 		r.progress("[%d/%d] %s: starting server", i+1, len(cfg.Matrix), shape)
@@ -74,7 +68,7 @@ func (r *Runner) Run(ctx context.Context) (*Results, error) {
 			r.save(res)
 			return res, ctx.Err()
 		}
-		for _, c := range cells {
+		for j, c := range cells {
 			if c.Failed() {
 				failed = append(failed, c.Name())
 				r.progress("[%d/%d] %s: FAILED: %s", i+1, len(cfg.Matrix), c.Name(), c.Error)
@@ -82,7 +76,7 @@ func (r *Runner) Run(ctx context.Context) (*Results, error) {
 				r.progress("[%d/%d] %s: %.1f req/s, concurrency %.2f of %d slots", i+1, len(cfg.Matrix), c.Name(), c.ThroughputRPS, c.Concurrency, c.Slots)
 			}
 			if r.LogDir != "" {
-				c.Log = logPath
+				cells[j].Log = logPath
 			}
 		}
 		res.Cells = append(res.Cells, cells...)
@@ -92,6 +86,22 @@ func (r *Runner) Run(ctx context.Context) (*Results, error) {
 		return res, fmt.Errorf("%w: %s", ErrCellsFailed, strings.Join(failed, ", "))
 	}
 	return res, nil
+}
+
+// logDir returns the directory for server logs, creating it, and a
+// cleanup that removes it when it is temporary.
+func (r *Runner) logDir() (string, func(), error) {
+	if r.LogDir != "" {
+		if err := os.MkdirAll(r.LogDir, 0o755); err != nil {
+			return "", nil, fmt.Errorf("create log dir: %w", err)
+		}
+		return r.LogDir, func() {}, nil
+	}
+	d, err := os.MkdirTemp("", "workerbench-logs-")
+	if err != nil {
+		return "", nil, err
+	}
+	return d, func() { os.RemoveAll(d) }, nil
 }
 
 func (r *Runner) save(res *Results) {
@@ -109,48 +119,52 @@ func (r *Runner) progress(format string, a ...any) {
 	}
 }
 
-// measureShape boots the server for one shape and measures every endpoint.
-// It always stops the server and reaps its whole process group.
-func (r *Runner) measureShape(ctx context.Context, shape Shape, logPath string) (cells []Cell) {
-	cfg := r.Config
-	blank := func(e Endpoint) Cell {
-		c := Cell{Workers: shape.Workers, Threads: shape.Threads, Slots: shape.Slots(), Mode: "closed", Connections: cfg.ConnectionsFor(shape)}
-		if len(cfg.Endpoints) > 1 {
-			c.Endpoint = e.Label()
-		}
-		return c
+// blankCell is a cell of shape for endpoint e, before measurement.
+func (c *Config) blankCell(shape Shape, e Endpoint) Cell {
+	cell := Cell{Workers: shape.Workers, Threads: shape.Threads, Slots: shape.Slots(), Mode: "closed", Connections: c.ConnectionsFor(shape)}
+	if len(c.Endpoints) > 1 {
+		cell.Endpoint = e.Label()
 	}
-	failAll := func(err error, tail []string) []Cell {
-		out := make([]Cell, len(cfg.Endpoints))
-		for i, e := range cfg.Endpoints {
-			out[i] = blank(e)
-			out[i].Error = err.Error()
-			out[i].LogTail = tail
-		}
-		return out
-	}
+	return cell
+}
 
+// failedCells records err (and the log tail) for every endpoint of shape.
+func (c *Config) failedCells(shape Shape, err error, tail []string) []Cell {
+	out := make([]Cell, len(c.Endpoints))
+	for i, e := range c.Endpoints {
+		out[i] = c.blankCell(shape, e)
+		out[i].Error = err.Error()
+		out[i].LogTail = tail
+	}
+	return out
+}
+
+// bootError is a server that failed to start or become ready, with the
+// last lines of its log.
+type bootError struct {
+	err  error
+	tail []string
+}
+
+func (b *bootError) Error() string { return b.err.Error() }
+func (b *bootError) Unwrap() error { return b.err }
+
+// boot starts the server for shape in dir and waits until it answers. On
+// success the caller must Stop the returned process; on failure it has
+// been stopped already and the error is a *bootError.
+func (r *Runner) boot(ctx context.Context, label string, shape Shape, dir string, env []string, logPath string) (*server.Process, string, error) {
+	cfg := r.Config
 	port, err := freePort(cfg.Host)
 	if err != nil {
-		return failAll(err, nil)
+		return nil, "", &bootError{err: err}
 	}
-	env := os.Environ()
-	if len(cfg.Env) > 0 {
-		env = append(env, cfg.Env...)
-	}
+	environ := append(os.Environ(), cfg.Env...)
+	environ = append(environ, env...)
 	argv := cfg.template.Expand(cfg.Host, port, shape)
-	p, err := server.Start(server.Spec{Argv: argv, Dir: cfg.Dir, Env: env, LogPath: logPath})
+	p, err := server.Start(server.Spec{Argv: argv, Dir: dir, Env: environ, LogPath: logPath})
 	if err != nil {
-		return failAll(fmt.Errorf("start server: %w", err), nil)
+		return nil, "", &bootError{err: fmt.Errorf("start server: %w", err)}
 	}
-	defer func() {
-		if err := p.Stop(cfg.Grace); err != nil {
-			for i := range cells {
-				cells[i].Diagnostics = append(cells[i].Diagnostics, "stopping the server: "+err.Error())
-			}
-		}
-	}()
-
 	addr := net.JoinHostPort(cfg.Host, fmt.Sprint(port))
 	health := load.Target{Addr: addr, Path: cfg.Health, Timeout: 2 * time.Second, AllowRemote: cfg.AllowRemote}
 	probe := func(ctx context.Context) error {
@@ -159,14 +173,54 @@ func (r *Runner) measureShape(ctx context.Context, shape Shape, logPath string) 
 	}
 	start := time.Now()
 	if err := p.WaitReady(ctx, probe, cfg.StartupTimeout); err != nil {
-		return failAll(err, p.LogTail(20))
+		tail := p.LogTail(20)
+		p.Stop(cfg.Grace)
+		return nil, "", &bootError{err: err, tail: tail}
 	}
-	r.progress("      %s: ready after %s", shape, time.Since(start).Round(time.Millisecond))
+	if label != "" {
+		label = " (" + label + ")"
+	}
+	r.progress("      %s%s: ready after %s", shape, label, time.Since(start).Round(time.Millisecond))
+	return p, addr, nil
+}
+
+// stop stops p and notes in cells anything that survived.
+func (r *Runner) stop(p *server.Process, cells []Cell) {
+	if err := p.Stop(r.Config.Grace); err != nil {
+		for i := range cells {
+			cells[i].Diagnostics = append(cells[i].Diagnostics, "stopping the server: "+err.Error())
+		}
+	}
+}
+
+// measureShape boots the server for one shape and measures every endpoint.
+// It always stops the server and reaps its whole process group.
+func (r *Runner) measureShape(ctx context.Context, shape Shape, logPath string) (cells []Cell) {
+	cfg := r.Config
+	p, addr, err := r.boot(ctx, "", shape, cfg.Dir, nil, logPath)
+	if err != nil {
+		var be *bootError
+		errors.As(err, &be)
+		return cfg.failedCells(shape, err, be.tail)
+	}
+	defer func() { r.stop(p, cells) }()
 
 	watch := proctree.Watch(ctx, p.Pgid(), time.Second)
 	for _, e := range cfg.Endpoints {
-		c := blank(e)
-		if err := r.measureEndpoint(ctx, p, addr, e, &c); err != nil {
+		c := cfg.blankCell(shape, e)
+		m := &meter{cfg: cfg, pgid: p.Pgid(), target: cfg.target(addr, e), cell: &c, progress: r.progress}
+		err := m.serviceTime(ctx)
+		for i := 0; err == nil && i < cfg.Trials; i++ {
+			var x float64
+			x, err = m.trial(ctx)
+			if err == nil && cfg.Trials > 1 {
+				r.progress("      %s: trial %d/%d: %.1f req/s", c.Name(), i+1, cfg.Trials, x)
+			}
+		}
+		if err == nil {
+			err = m.finish(ctx)
+		}
+		if err != nil {
 			c.Error = err.Error()
 			c.LogTail = p.LogTail(20)
 		}
@@ -175,7 +229,12 @@ func (r *Runner) measureShape(ctx context.Context, shape Shape, logPath string) 
 			break
 		}
 	}
-	mem := watch.Stop()
+	setMemory(cells, watch.Stop())
+	return cells
+}
+
+// setMemory records the process group's memory in every cell.
+func setMemory(cells []Cell, mem proctree.Summary) {
 	for i := range cells {
 		cells[i].Memory = Memory{
 			PSSBytes: mem.Last.PSS, RSSBytes: mem.Last.RSS,
@@ -183,68 +242,109 @@ func (r *Runner) measureShape(ctx context.Context, shape Shape, logPath string) 
 			Processes: mem.Last.Procs,
 		}
 	}
-	return cells
 }
 
-// measureEndpoint measures one endpoint of a running server into c.
-func (r *Runner) measureEndpoint(ctx context.Context, p *server.Process, addr string, e Endpoint, c *Cell) error {
-	cfg := r.Config
-	t := cfg.target(addr, e)
-	shape := Shape{c.Workers, c.Threads}
+// meter measures one endpoint of one running server into a cell: its
+// service time once, any number of closed-loop trials, then finish.
+type meter struct {
+	cfg      *Config
+	pgid     int
+	target   load.Target
+	cell     *Cell
+	progress func(format string, a ...any)
 
-	// Unloaded service time S0: a few warm-up requests, then the median of
-	// cfg.Sequential requests one at a time.
-	if _, err := load.Sequential(ctx, t, 3); err != nil {
+	reports   []load.Report
+	serverCPU time.Duration
+}
+
+// serviceTime measures the unloaded service time S0: a few warm-up
+// requests, then the median of cfg.Sequential requests one at a time.
+func (m *meter) serviceTime(ctx context.Context) error {
+	if _, err := load.Sequential(ctx, m.target, 3); err != nil {
 		return fmt.Errorf("warm-up request: %w", err)
 	}
-	lat, err := load.Sequential(ctx, t, cfg.Sequential)
+	lat, err := load.Sequential(ctx, m.target, m.cfg.Sequential)
 	if err != nil {
 		return fmt.Errorf("service time: %w", err)
 	}
-	s0 := median(lat).Seconds()
-	c.ServiceTimeS = s0
-	r.progress("      %s: service time %s (median of %d sequential requests)", c.Name(), fmtSeconds(s0), len(lat))
+	m.cell.ServiceTimeS = median(lat).Seconds()
+	m.progress("      %s: service time %s (median of %d sequential requests)", m.cell.Name(), fmtSeconds(m.cell.ServiceTimeS), len(lat))
+	return nil
+}
 
-	opts := load.Options{Connections: c.Connections, Warmup: cfg.Warmup, Duration: cfg.Duration, Requests: cfg.Requests}
-	var (
-		reports   []load.Report
-		serverCPU time.Duration
-		cpu0      proctree.Usage
-	)
-	opts.OnWindowStart = func() { cpu0, _ = proctree.Measure(p.Pgid()) }
-	opts.OnWindowEnd = func() {
-		cpu1, _ := proctree.Measure(p.Pgid())
-		serverCPU += cpu1.CPU - cpu0.CPU
+// trial runs one closed-loop trial, records it in the cell and returns its
+// throughput. Server CPU is sampled at the window's edges.
+func (m *meter) trial(ctx context.Context) (float64, error) {
+	c, cfg := m.cell, m.cfg
+	var cpu0 proctree.Usage
+	opts := load.Options{
+		Connections: c.Connections, Warmup: cfg.Warmup, Duration: m.window(), Requests: cfg.Requests,
+		OnWindowStart: func() { cpu0, _ = proctree.Measure(m.pgid) },
+		OnWindowEnd: func() {
+			cpu1, _ := proctree.Measure(m.pgid)
+			m.serverCPU += cpu1.CPU - cpu0.CPU
+		},
 	}
-	for i := range cfg.Trials {
-		rep, err := load.Closed(ctx, t, opts)
-		if err != nil {
-			return fmt.Errorf("trial %d: %w", i+1, err)
-		}
-		if rep.Requests == 0 {
-			return fmt.Errorf("trial %d: no request succeeded in %s (%s)", i+1, rep.Window, describeErrors(rep.Errors))
-		}
-		reports = append(reports, rep)
-		x := rep.Throughput()
-		c.Trials = append(c.Trials, Trial{ThroughputRPS: x, Concurrency: x * s0, Requests: rep.Requests, Errors: sum(rep.Errors), P99S: rep.Quantile(0.99).Seconds()})
-		if cfg.Trials > 1 {
-			r.progress("      %s: trial %d/%d: %.1f req/s", c.Name(), i+1, cfg.Trials, x)
-		}
+	n := len(c.Trials) + 1
+	rep, err := load.Closed(ctx, m.target, opts)
+	if err != nil {
+		return 0, fmt.Errorf("trial %d: %w", n, err)
 	}
-	summarize(c, reports, serverCPU, shape)
+	if rep.Requests == 0 {
+		return 0, fmt.Errorf("trial %d: no request succeeded in %s (%s)", n, rep.Window, describeErrors(rep.Errors))
+	}
+	m.reports = append(m.reports, rep)
+	x := rep.Throughput()
+	c.Trials = append(c.Trials, Trial{ThroughputRPS: x, Concurrency: x * c.ServiceTimeS, Requests: rep.Requests, Errors: rep.ErrorCount(), P99S: rep.Quantile(0.99).Seconds()})
+	return x, nil
+}
 
+// minCycles is how many closed-loop cycles a window should span: each
+// connection then completes the 4 requests load needs for its
+// per-connection throughput estimate, plus one for the window's phase.
+const minCycles = 5
+
+// window is the trial's measurement window: the configured duration,
+// lengthened (up to 10×) so that every connection completes minCycles
+// requests. A connection's cycle is C ÷ X: estimated from the slots and S0
+// before the first trial, measured after it.
+func (m *meter) window() time.Duration {
+	c, d := m.cell, m.cfg.Duration
+	if m.cfg.Requests > 0 || d <= 0 {
+		return d
+	}
+	x := float64(min(c.Slots, c.Connections)) / c.ServiceTimeS
+	if n := len(m.reports); n > 0 {
+		x = m.reports[n-1].Throughput()
+	}
+	if x <= 0 {
+		return d
+	}
+	need := time.Duration(minCycles * float64(c.Connections) / x * float64(time.Second))
+	w := min(max(d, need), 10*d)
+	if w > d && len(m.reports) == 0 {
+		m.progress("      %s: window lengthened to %s so each of %d connections completes %d requests", c.Name(), w.Round(time.Millisecond), c.Connections, minCycles)
+	}
+	return w
+}
+
+// finish derives the cell's figures from its trials, fires the bursts and
+// adds diagnostics.
+func (m *meter) finish(ctx context.Context) error {
+	c, cfg := m.cell, m.cfg
+	summarize(c, m.reports, m.serverCPU, Shape{c.Workers, c.Threads})
 	if len(cfg.Bursts) > 0 {
-		if err := drain(ctx, t, s0, c.Connections); err != nil {
+		if err := drain(ctx, m.target, c.ServiceTimeS, c.Connections); err != nil {
 			return err
 		}
 	}
 	for _, n := range cfg.Bursts {
-		b, err := burst(ctx, t, n, s0)
+		b, err := burst(ctx, m.target, n, c.ServiceTimeS)
 		if err != nil {
 			return fmt.Errorf("burst %d: %w", n, err)
 		}
 		c.Bursts = append(c.Bursts, b)
-		r.progress("      %s: burst %d: waves %v", c.Name(), n, b.Waves)
+		m.progress("      %s: burst %d: waves %v", c.Name(), n, b.Waves)
 	}
 	diagnose(c, cfg)
 	return nil
@@ -446,14 +546,6 @@ func medianFloat(xs []float64) float64 {
 		return s[n/2]
 	}
 	return (s[n/2-1] + s[n/2]) / 2
-}
-
-func sum(m map[string]int64) int64 {
-	var n int64
-	for _, v := range m {
-		n += v
-	}
-	return n
 }
 
 func describeErrors(m map[string]int64) string {

@@ -63,6 +63,9 @@ worker × thread configurations.
 
 Usage:
   workerbench run     --cmd TEMPLATE --matrix 1x1,1x3,3x1,3x3 [flags]
+  workerbench ab      --base-dir DIR --head-dir DIR [run's flags] [--threshold 5%] [--fail-on-regression]
+  workerbench compare BASE.json HEAD.json [--threshold 5%] [--fail-on-regression]
+  workerbench plot    RESULTS.json --out DIR
   workerbench demo    [--out DIR]   the seed experiment on the bundled Flask example
   workerbench help    [COMMAND]
 
@@ -78,6 +81,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd {
 	case "run":
 		return runCmd(ctx, rest, stdout, stderr)
+	case "ab":
+		return abCmd(ctx, rest, stdout, stderr)
+	case "compare":
+		return compareCmd(ctx, rest, stdout, stderr)
+	case "plot":
+		return plotCmd(ctx, rest, stdout, stderr)
 	case "demo":
 		return demoCmd(ctx, rest, stdout, stderr)
 	case "demo-server":

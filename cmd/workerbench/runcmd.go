@@ -75,8 +75,15 @@ func newRunFlags(name string, cfg bench.Config, stderr io.Writer) *runFlags {
 // parseRunFlags parses args over the defaults and the config file, so
 // flags override the file and the file overrides the defaults, then
 // validates the result once.
-func parseRunFlags(name string, args []string, stderr io.Writer) (*runFlags, error) {
-	f := newRunFlags(name, bench.DefaultConfig(), stderr)
+//
+// extra, when not nil, registers a command's own flags; it may be called
+// twice (once more when a config file is read) and must bind the same
+// variables each time.
+func parseRunFlags(name string, defaults bench.Config, args []string, stderr io.Writer, extra func(*flag.FlagSet)) (*runFlags, error) {
+	f := newRunFlags(name, defaults, stderr)
+	if extra != nil {
+		extra(f.fs)
+	}
 	if err := f.fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, err
@@ -94,11 +101,14 @@ func parseRunFlags(name string, args []string, stderr io.Writer) (*runFlags, err
 	}
 	if path != "" {
 		// Load the file, then parse the same flags again on top of it.
-		cfg := bench.DefaultConfig()
+		cfg := defaults
 		if err := cfg.LoadConfigFile(path, runtime.NumCPU()); err != nil {
 			return nil, usageError{err}
 		}
 		f = newRunFlags(name, cfg, io.Discard)
+		if extra != nil {
+			extra(f.fs)
+		}
 		if err := f.fs.Parse(args); err != nil {
 			return nil, usageError{err}
 		}
@@ -139,7 +149,7 @@ func parseRunFlags(name string, args []string, stderr io.Writer) (*runFlags, err
 }
 
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f, err := parseRunFlags("run", args, stderr)
+	f, err := parseRunFlags("run", bench.DefaultConfig(), args, stderr, nil)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil

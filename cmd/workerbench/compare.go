@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/workerbench/workerbench/bench"
+	"github.com/workerbench/workerbench/bench/report"
+	"github.com/workerbench/workerbench/bench/stats"
+	"github.com/workerbench/workerbench/charts"
+)
+
+func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	threshold := thresholdFlag(stats.DefaultThreshold)
+	fs.Var(&threshold, "threshold", "smallest throughput change worth reporting, `PCT` like 5% or 0.05")
+	fail := fs.Bool("fail-on-regression", false, "exit 3 when the verdict is regressed")
+	out := fs.String("out", "", "write the comparison's results.json, summary.md and charts to `DIR`")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: workerbench compare [flags] BASE.json HEAD.json")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usageError{err}
+	}
+	if fs.NArg() != 2 {
+		return usagef("compare takes two results files, BASE.json HEAD.json; got %d arguments", fs.NArg())
+	}
+	base, err := bench.ReadResults(fs.Arg(0))
+	if err != nil {
+		return usagef("base: %w", err)
+	}
+	head, err := bench.ReadResults(fs.Arg(1))
+	if err != nil {
+		return usagef("head: %w", err)
+	}
+	res, err := bench.Compare(base, head, float64(threshold))
+	if err != nil {
+		return usageError{err}
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(stderr, "warning: %s\n", w)
+	}
+	if err := report.Table(stdout, res); err != nil {
+		return err
+	}
+	if *out != "" {
+		if err := os.MkdirAll(*out, 0o755); err != nil {
+			return fmt.Errorf("--out: %w", err)
+		}
+		if err := writeOutputs(*out, res); err != nil {
+			return err
+		}
+	}
+	if *fail && res.Verdict == bench.Regressed {
+		return errRegression
+	}
+	return nil
+}
+
+func plotCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("plot", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", "", "directory to write the charts to (required)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: workerbench plot RESULTS.json --out DIR")
+		fs.PrintDefaults()
+	}
+	// Accept the file before or after the flags.
+	var files []string
+	for len(args) > 0 {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil
+			}
+			return usageError{err}
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		files = append(files, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(files) != 1 {
+		return usagef("plot takes one results file, got %d", len(files))
+	}
+	if *out == "" {
+		return usagef("plot: --out DIR is required")
+	}
+	res, err := bench.ReadResults(files[0])
+	if err != nil {
+		return usageError{err}
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	paths, err := charts.Write(res, *out)
+	for _, p := range paths {
+		fmt.Fprintln(stdout, p)
+	}
+	if err != nil {
+		return fmt.Errorf("render charts: %w", err)
+	}
+	return nil
+}
