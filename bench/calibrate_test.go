@@ -1,0 +1,156 @@
+package bench
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/workerbench/workerbench/bench/stats"
+)
+
+// The calibration measures the regression verdict's error rates under this
+// machine's real noise. It takes about half an hour, so it runs only when
+// asked:
+//
+//	go test -run TestCalibrate -calibrate -timeout 2h -v ./bench/
+var (
+	calibrate  = flag.Bool("calibrate", false, "run the regression-verdict calibration (slow)")
+	calibScale = flag.Float64("calibrate.scale", 1, "fraction of the calibration's verdict counts to run")
+)
+
+// calibration boots a base and a head server once and draws many verdicts
+// from them, each a fresh sequence of interleaved pairs.
+type calibration struct {
+	t     *testing.T
+	ab    *AB
+	shape Shape
+}
+
+type calibRow struct {
+	server   string
+	slowdown float64
+	verdicts map[string]int
+	n        int
+	pairs    []int
+	elapsed  time.Duration
+}
+
+func (c *calibration) run(server string, slowdown float64, n int) calibRow {
+	t, a := c.t, c.ab
+	ctx := context.Background()
+	cfg := a.Config
+	row := calibRow{server: server, slowdown: slowdown, verdicts: map[string]int{}, n: n}
+	dir := cfg.Dir
+	logs := t.TempDir()
+	base, baseAddr, err := a.boot(ctx, "base", c.shape, dir, nil, filepath.Join(logs, "base.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.stop(base, nil)
+	head, headAddr, err := a.boot(ctx, "head", c.shape, dir, []string{fmt.Sprintf("WORKERBENCH_SLOWDOWN=%g", slowdown)}, filepath.Join(logs, "head.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.stop(head, nil)
+	e := cfg.Endpoints[0]
+	bc, hc := cfg.blankCell(c.shape, e), cfg.blankCell(c.shape, e)
+	quiet := func(string, ...any) {}
+	bm := &meter{cfg: cfg, pgid: base.Pgid(), target: cfg.target(baseAddr, e), cell: &bc, progress: quiet}
+	hm := &meter{cfg: cfg, pgid: head.Pgid(), target: cfg.target(headAddr, e), cell: &hc, progress: quiet}
+	if err := serviceTimes(ctx, bm, hm); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	rng := rand.New(rand.NewPCG(uint64(slowdown*1000), 7))
+	for i := range n {
+		d, err := a.pairs(ctx, bm, hm, rng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		row.verdicts[d.Verdict]++
+		row.pairs = append(row.pairs, d.N)
+		if (i+1)%20 == 0 {
+			t.Logf("%s slowdown %g: %d/%d verdicts %v", server, slowdown, i+1, n, row.verdicts)
+		}
+	}
+	row.elapsed = time.Since(start)
+	return row
+}
+
+func (r calibRow) String() string {
+	slices.Sort(r.pairs)
+	rate := func(v string) string { return fmt.Sprintf("%5.1f%%", 100*float64(r.verdicts[v])/float64(r.n)) }
+	return fmt.Sprintf("| %-16s | %4.0f%% | %4d | %s | %s | %s | %s | %3d | %6.1fs |",
+		r.server, 100*r.slowdown, r.n, rate(Regressed), rate(Unchanged), rate(Inconclusive), rate(Improved), r.pairs[len(r.pairs)/2], r.elapsed.Seconds()/float64(r.n))
+}
+
+func TestCalibrate(t *testing.T) {
+	if !*calibrate {
+		t.Skip("calibration runs only with -calibrate (about 30 minutes)")
+	}
+	scaled := func(n int) int { return max(int(float64(n)**calibScale), 1) }
+	var rows []calibRow
+
+	// The K-slot server, 2 slots of 5 ms: hundreds of verdicts in half an
+	// hour, at about 400 requests/s so that the sleep, not CPU, sets the pace
+	// (at 2 ms and 1800 requests/s connection handling dominated and a
+	// slower sleep did not show).
+	slot, env := slotServerCommand(t, 5*time.Millisecond)
+	cfg := DefaultConfig()
+	cfg.Command, cfg.Env = slot, env
+	cfg.Matrix = []Shape{{1, 2}}
+	cfg.Health = "/health"
+	cfg.Duration, cfg.Warmup = 100*time.Millisecond, 40*time.Millisecond
+	cfg.Dir = t.TempDir()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	k := &calibration{t: t, ab: &AB{Runner: Runner{Config: &cfg}, Threshold: stats.DefaultThreshold, Plan: stats.DefaultPlan()}, shape: Shape{1, 2}}
+	rows = append(rows, k.run("K-slot 1x2 5ms", 0, scaled(200)))
+	rows = append(rows, k.run("K-slot 1x2 5ms", 0.10, scaled(100)))
+	rows = append(rows, k.run("K-slot 1x2 5ms", 0.05, scaled(100)))
+	assertNoProcesses(t, cfg.Dir)
+
+	// gunicorn + Flask, 2 workers × 2 threads, a 10 ms endpoint.
+	if g, err := os.Stat("/usr/bin/gunicorn"); err == nil && !g.IsDir() {
+		gc := DefaultConfig()
+		gc.Command = "/usr/bin/gunicorn --bind {bind} --workers {workers} --threads {threads} --worker-connections {threads} app:app"
+		gc.Dir = flaskDir(t)
+		gc.Matrix = []Shape{{2, 2}}
+		gc.Endpoints = []Endpoint{{Path: "/?ms=10"}}
+		gc.Health = "/health"
+		gc.Duration, gc.Warmup = 200*time.Millisecond, 100*time.Millisecond
+		if err := gc.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		g := &calibration{t: t, ab: &AB{Runner: Runner{Config: &gc}, Threshold: stats.DefaultThreshold, Plan: stats.DefaultPlan()}, shape: Shape{2, 2}}
+		rows = append(rows, g.run("gunicorn 2x2 10ms", 0, scaled(30)))
+		rows = append(rows, g.run("gunicorn 2x2 10ms", 0.10, scaled(30)))
+		assertNoProcesses(t, gc.Dir)
+	}
+
+	var b strings.Builder
+	b.WriteString("| server | slowdown | verdicts | regressed | unchanged | inconclusive | improved | median pairs | s/verdict |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, r := range rows {
+		b.WriteString(r.String() + "\n")
+	}
+	t.Log("\n" + b.String())
+	for _, r := range rows {
+		got := float64(r.verdicts[Regressed]) / float64(r.n)
+		switch {
+		case r.slowdown == 0 && got > 0.01:
+			t.Errorf("%s A/A: false regressed rate %.1f%% > 1%%", r.server, 100*got)
+		case r.slowdown == 0.10 && got < 0.95:
+			t.Errorf("%s 10%% slowdown: detected %.1f%% < 95%%", r.server, 100*got)
+		case r.slowdown == 0.05 && got < 0.80:
+			t.Errorf("%s 5%% slowdown: detected %.1f%% < 80%%", r.server, 100*got)
+		}
+	}
+}
