@@ -1,0 +1,75 @@
+package bench
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/workerbench/workerbench/bench/stats"
+)
+
+// TestAB runs base and head ground-truth servers side by side: the same
+// server is not a regression; a 20% slower head is.
+func TestAB(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs real servers")
+	}
+	cmd, env := slotServerCommand(t, 5*time.Millisecond)
+	cfg := DefaultConfig()
+	cfg.Command, cfg.Env = cmd, env
+	cfg.Matrix = []Shape{{1, 2}, {2, 1}}
+	cfg.Health = "/health"
+	cfg.Duration, cfg.Warmup = 100*time.Millisecond, 50*time.Millisecond
+	cfg.Dir = t.TempDir()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name     string
+		slowdown string
+		want     []string
+	}{
+		{"same server", "0", []string{Unchanged, Inconclusive}},
+		{"head 20% slower", "0.2", []string{Regressed}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var saved int
+			a := &AB{
+				Runner:  Runner{Config: &cfg, Progress: testWriter{t}, LogDir: filepath.Join(t.TempDir(), "logs"), Save: func(*Results) error { saved++; return nil }},
+				BaseDir: cfg.Dir, HeadDir: cfg.Dir,
+				HeadEnv:   []string{"WORKERBENCH_SLOWDOWN=" + tt.slowdown},
+				Threshold: 0.05, Plan: stats.DefaultPlan(), Seed: 1,
+			}
+			res, err := a.Run(context.Background())
+			assertNoProcesses(t, cfg.Dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if saved != len(cfg.Matrix) {
+				t.Errorf("results saved %d times, want once per cell (%d)", saved, len(cfg.Matrix))
+			}
+			for _, c := range res.Cells {
+				t.Logf("%s: %s ratio %.3f [%.3f, %.3f] p=%.4f pairs %d", c.Name(), c.Verdict, c.Ratio, c.CILow, c.CIHigh, c.PValue, c.ComparisonPairs)
+				if !contains(tt.want, c.Verdict) {
+					t.Errorf("%s: verdict %q, want one of %v", c.Name(), c.Verdict, tt.want)
+				}
+				if c.Base == nil || len(c.Base.Trials) != len(c.Trials) || c.Base.ServiceTimeS == 0 || c.Base.Memory.PSSBytes == 0 {
+					t.Errorf("%s: base side missing or unpaired: %+v", c.Name(), c.Base)
+				}
+			}
+			if !contains(tt.want, res.Verdict) {
+				t.Errorf("overall verdict %q, want one of %v", res.Verdict, tt.want)
+			}
+		})
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
