@@ -240,7 +240,7 @@ func TestSVGText(t *testing.T) {
 		{"compare", "ratio", []string{
 			"Throughput change per cell: head ÷ base, with confidence interval",
 			"throughput ratio (head ÷ base)", "±5% threshold",
-			"regressed", "improved", "unchanged", "inconclusive", "overall (geomean)", "overall",
+			"regressed", "improved", "unchanged", "inconclusive", "overall (geometric mean of cells)", "overall",
 			"−9.9%", "+6.2%",
 		}},
 		{"compare", "latency", []string{"base (hollow)", "head (filled)"}},

@@ -179,11 +179,8 @@ func Ratio(cells []bench.Cell, overall *bench.Overall, threshold float64) (*plot
 		}
 		texts.add(x, top, signedPercent(overall.Ratio), valueSty, vg.Point{Y: 3})
 		p.Add(w, pts)
-		name := "overall"
-		if overall.Method != "" {
-			name += " (" + overall.Method + ")"
-		}
-		leg.add(name, w, pts)
+		// Overall.Method is a sentence for the summary; a legend needs a label.
+		leg.add("overall (geometric mean of cells)", w, pts)
 		// Keep the overall apart from the cells.
 		p.Add(&vrule{x: n - 1.5, line: draw.LineStyle{Color: grey, Width: 0.8, Dashes: []vg.Length{2, 2}}})
 	}

@@ -35,6 +35,7 @@ type Process struct {
 	exitErr error // written once before done is closed
 
 	stopMu sync.Mutex // serialises Stop
+	wd     *watchdog  // nil when it could not be started
 }
 
 // How often WaitReady probes and Stop looks for survivors, and how long Stop
@@ -47,7 +48,8 @@ const (
 
 // Start starts the server described by spec in a new process group whose
 // leader is the server's first process, with stdin from /dev/null. If this
-// program dies, even by SIGKILL, the kernel kills the leader (Pdeathsig).
+// program dies, even by SIGKILL, the kernel kills the leader (Pdeathsig),
+// and a watchdog process kills the rest of the group (see watchdog).
 func Start(spec Spec) (*Process, error) {
 	if len(spec.Argv) == 0 || spec.Argv[0] == "" {
 		return nil, errors.New("start server: empty command")
@@ -108,6 +110,9 @@ func Start(spec Spec) (*Process, error) {
 	if err := <-started; err != nil {
 		return nil, fmt.Errorf("start server %q: %w", name, err)
 	}
+	// Without a watchdog the leader's Pdeathsig still holds; workers a
+	// killed master orphans then live until they notice by themselves.
+	p.wd, _ = startWatchdog(p.pgid)
 	return p, nil
 }
 
@@ -241,18 +246,21 @@ func (p *Process) Stop(grace time.Duration) error {
 	p.stopMu.Lock()
 	defer p.stopMu.Unlock()
 	if gone, err := p.gone(); err != nil || gone {
+		p.wd.release(gone)
 		return err
 	}
 	if err := p.signalGroup(syscall.SIGTERM); err != nil {
 		return err
 	}
 	if gone, err := p.waitGone(grace); err != nil || gone {
+		p.wd.release(gone)
 		return err
 	}
 	if err := p.signalGroup(syscall.SIGKILL); err != nil {
 		return err
 	}
 	if gone, err := p.waitGone(killWait); err != nil || gone {
+		p.wd.release(gone)
 		return err
 	}
 	pids, err := proctree.Pids(p.pgid)
