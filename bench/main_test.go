@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/workerbench/workerbench/bench/proctree"
 	"github.com/workerbench/workerbench/bench/slotserver"
 )
 
@@ -72,30 +73,19 @@ func slotServerCommand(t *testing.T, sleep time.Duration) (cmd string, env []str
 	return exe + " -bind {bind} -workers {workers} -threads {threads} -sleep " + sleep.String(), []string{slotServerEnv + "=1"}
 }
 
-// processesIn lists live processes whose working directory is dir: every
-// server a test starts runs in its own temporary directory, so this finds
-// anything a test left behind.
-func processesIn(dir string) []string {
-	var left []string
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		cwd, err := os.Readlink(filepath.Join("/proc", e.Name(), "cwd"))
-		if err != nil || cwd != dir {
-			continue
-		}
-		cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		left = append(left, e.Name()+" "+strings.ReplaceAll(string(cmdline), "\x00", " "))
-	}
-	return left
-}
-
 // assertNoProcesses fails the test if any process still runs in dir.
 func assertNoProcesses(t *testing.T, dir string) {
 	t.Helper()
-	if left := processesIn(dir); len(left) > 0 {
+	pids, err := proctree.InDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	for _, pid := range pids {
+		cmdline, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
+		left = append(left, strconv.Itoa(pid)+" "+strings.ReplaceAll(string(cmdline), "\x00", " "))
+	}
+	if len(left) > 0 {
 		t.Errorf("processes left running in %s:\n%s", dir, strings.Join(left, "\n"))
 	}
 }

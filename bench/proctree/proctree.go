@@ -258,3 +258,24 @@ func (w *Watcher) Stop() Summary {
 	<-w.done
 	return w.sum
 }
+
+// InDir returns the live processes whose working directory is dir. Tests
+// start each server in a fresh directory, so this finds whatever a test
+// left running, whichever process group it ended up in.
+func InDir(dir string) ([]int, error) {
+	entries, err := os.ReadDir(procRoot)
+	if err != nil {
+		return nil, err
+	}
+	var out []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if cwd, err := os.Readlink(filepath.Join(procRoot, e.Name(), "cwd")); err == nil && cwd == dir {
+			out = append(out, pid)
+		}
+	}
+	return out, nil
+}

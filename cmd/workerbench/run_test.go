@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/workerbench/workerbench/bench"
+	"github.com/workerbench/workerbench/bench/proctree"
+)
+
+// asCLIEnv makes the test binary behave as the workerbench binary, so tests
+// can use its built-in demo-server as a real server process.
+const asCLIEnv = "WORKERBENCH_TEST_AS_CLI"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(asCLIEnv) == "1" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+		stop()
+		os.Exit(exitCode(err, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// demoServerTemplate is a command template running the built-in prefork
+// server from the test binary.
+func demoServerTemplate(t *testing.T) string {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return exe + " demo-server --bind {bind} --workers {workers} --threads {threads} --sleep 20ms"
+}
+
+// TestRunConfigFile runs the CLI end to end from a config file against
+// real server processes and checks every output it promises.
+func TestRunConfigFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs real servers")
+	}
+	dir := t.TempDir()
+	cfg := `command: ` + demoServerTemplate(t) + `
+dir: ` + dir + `
+matrix: [1x1, 2x2]
+duration: 300ms
+warmup: 100ms
+sequential: 50
+bursts: [4]
+env: {` + asCLIEnv + `: "1"}
+health: /health
+endpoints:
+  - name: fast
+    path: /?ms=10
+  - name: slow
+    path: /?ms=30
+`
+	cfgPath := filepath.Join(dir, "workerbench.yml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	code, stdout, stderr := runCLI(t, "run", "--config", cfgPath, "--matrix", "2x2,1x1", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	res, err := bench.ReadResults(filepath.Join(out, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The flag's matrix order wins over the file's; each endpoint is a cell.
+	var names []string
+	for _, c := range res.Cells {
+		names = append(names, c.Name())
+		if want := float64(c.Slots); c.Concurrency < 0.9*want || c.Concurrency > 1.1*want {
+			t.Errorf("%s: concurrency %.2f, want ≈ %v", c.Name(), c.Concurrency, want)
+		}
+		if len(c.Bursts) != 1 || c.Bursts[0].Size != 4 {
+			t.Errorf("%s: bursts %+v", c.Name(), c.Bursts)
+		}
+	}
+	if got := strings.Join(names, ","); got != "2x2 fast,2x2 slow,1x1 fast,1x1 slow" {
+		t.Errorf("cells %s", got)
+	}
+	for _, f := range []string{"summary.md", "concurrency.png", "concurrency.svg", "logs/server-2x2.log"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("missing output: %v", err)
+		}
+	}
+	if left, _ := proctree.InDir(dir); len(left) > 0 {
+		t.Errorf("processes left running: %v", left)
+	}
+	if !strings.Contains(stdout, "workers") || !strings.Contains(stderr, "[2/2] 1x1") {
+		t.Errorf("table or progress missing:\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
+	}
+}
