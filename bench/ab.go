@@ -110,7 +110,9 @@ func (a *AB) compareShape(ctx context.Context, index int, shape Shape, logDir st
 	}
 	var baseCells []Cell
 	defer func() { a.stop(base, baseCells) }()
-	head, headAddr, err := a.boot(ctx, "head", shape, a.HeadDir, a.HeadEnv, filepath.Join(logDir, "server-head-"+shape.String()+".log"))
+	baseLog := filepath.Join(logDir, "server-base-"+shape.String()+".log")
+	headLog := filepath.Join(logDir, "server-head-"+shape.String()+".log")
+	head, headAddr, err := a.boot(ctx, "head", shape, a.HeadDir, a.HeadEnv, headLog)
 	if err != nil {
 		return fail("head", err)
 	}
@@ -152,8 +154,10 @@ func (a *AB) compareShape(ctx context.Context, index int, shape Shape, logDir st
 	setMemory(baseCells, baseWatch.Stop())
 	setMemory(cells, headWatch.Stop())
 	for i := range cells {
+		cells[i].Log = a.logRef(headLog)
 		if cells[i].Base != nil {
 			cells[i].Base.Memory = baseCells[i].Memory
+			cells[i].Base.Log = a.logRef(baseLog)
 		}
 	}
 	return cells

@@ -22,6 +22,14 @@ import (
 // not be measured; the results still hold every cell, failed ones with Error.
 var ErrCellsFailed = errors.New("some cells failed")
 
+// ErrRequestErrors is returned (wrapped) by Run when every cell was measured
+// but some requests failed: a worker died and was respawned, the handler
+// answered 5xx now and then. Such a cell keeps its figures (throughput
+// counts successful requests only), its errors by kind, a diagnostic and the
+// server's log tail; the run still ends in an error, because figures from a
+// server that failed requests are not the ones the user asked for.
+var ErrRequestErrors = errors.New("some requests failed")
+
 // Runner measures every cell of a validated Config.
 type Runner struct {
 	Config *Config
@@ -57,7 +65,7 @@ func (r *Runner) Run(ctx context.Context) (*Results, error) {
 		return nil, err
 	}
 	defer cleanup()
-	var failed []string
+	var failed, erred []string
 	for i, shape := range cfg.Matrix {
 		r.progress("[%d/%d] %s: starting server", i+1, len(cfg.Matrix), shape)
 		logPath := filepath.Join(logDir, "server-"+shape.String()+".log")
@@ -69,23 +77,28 @@ func (r *Runner) Run(ctx context.Context) (*Results, error) {
 			return res, ctx.Err()
 		}
 		for j, c := range cells {
+			if c.Errors > 0 && !c.Failed() {
+				erred = append(erred, fmt.Sprintf("%s (%s)", c.Name(), describeErrors(c.ErrorKinds)))
+			}
 			if c.Failed() {
 				failed = append(failed, c.Name())
 				r.progress("[%d/%d] %s: FAILED: %s", i+1, len(cfg.Matrix), c.Name(), c.Error)
 			} else {
 				r.progress("[%d/%d] %s: %.1f req/s, concurrency %.2f of %d slots", i+1, len(cfg.Matrix), c.Name(), c.ThroughputRPS, c.Concurrency, c.Slots)
 			}
-			if r.LogDir != "" {
-				cells[j].Log = logPath
-			}
+			cells[j].Log = r.logRef(logPath)
 		}
 		res.Cells = append(res.Cells, cells...)
 		r.save(res)
 	}
+	var errs []error
 	if len(failed) > 0 {
-		return res, fmt.Errorf("%w: %s", ErrCellsFailed, strings.Join(failed, ", "))
+		errs = append(errs, fmt.Errorf("%w: %s", ErrCellsFailed, strings.Join(failed, ", ")))
 	}
-	return res, nil
+	if len(erred) > 0 {
+		errs = append(errs, fmt.Errorf("%w: %s", ErrRequestErrors, strings.Join(erred, ", ")))
+	}
+	return res, errors.Join(errs...)
 }
 
 // logDir returns the directory for server logs, creating it, and a
@@ -102,6 +115,15 @@ func (r *Runner) logDir() (string, func(), error) {
 		return "", nil, err
 	}
 	return d, func() { os.RemoveAll(d) }, nil
+}
+
+// logRef is how results refer to a server log: relative to the output
+// directory (LogDir's parent), or "" when the log is temporary.
+func (r *Runner) logRef(path string) string {
+	if r.LogDir == "" {
+		return ""
+	}
+	return filepath.Join(filepath.Base(r.LogDir), filepath.Base(path))
 }
 
 func (r *Runner) save(res *Results) {
@@ -205,6 +227,27 @@ func (r *Runner) measureShape(ctx context.Context, shape Shape, logPath string) 
 	}
 	defer func() { r.stop(p, cells) }()
 
+	// A server that dies mid-measurement must not leave the generator
+	// redialling a closed port until the window ends: the measurement's
+	// context ends with the leader.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-p.Done():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	exited := func() error {
+		select {
+		case <-p.Done():
+			return fmt.Errorf("server exited during measurement (%v)", p.ExitErr())
+		default:
+			return nil
+		}
+	}
+
 	watch := proctree.Watch(ctx, p.Pgid(), time.Second)
 	for _, e := range cfg.Endpoints {
 		c := cfg.blankCell(shape, e)
@@ -220,8 +263,15 @@ func (r *Runner) measureShape(ctx context.Context, shape Shape, logPath string) 
 		if err == nil {
 			err = m.finish(ctx)
 		}
+		if err == nil {
+			err = exited()
+		} else if e := exited(); e != nil {
+			err = fmt.Errorf("%w: %v", e, err)
+		}
 		if err != nil {
 			c.Error = err.Error()
+		}
+		if err != nil || c.Errors > 0 {
 			c.LogTail = p.LogTail(20)
 		}
 		cells = append(cells, c)
