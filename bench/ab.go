@@ -104,14 +104,14 @@ func (a *AB) compareShape(ctx context.Context, index int, shape Shape, logDir st
 		out := cfg.failedCells(shape, fmt.Errorf("%s: %w", side, err), tail)
 		return out
 	}
-	base, baseAddr, err := a.boot(ctx, "base", shape, a.BaseDir, a.BaseEnv, filepath.Join(logDir, "server-base-"+shape.String()+".log"))
+	baseLog := filepath.Join(logDir, "server-base-"+shape.String()+".log")
+	headLog := filepath.Join(logDir, "server-head-"+shape.String()+".log")
+	base, baseAddr, err := a.boot(ctx, "base", shape, a.BaseDir, a.BaseEnv, baseLog)
 	if err != nil {
 		return fail("base", err)
 	}
 	var baseCells []Cell
 	defer func() { a.stop(base, baseCells) }()
-	baseLog := filepath.Join(logDir, "server-base-"+shape.String()+".log")
-	headLog := filepath.Join(logDir, "server-head-"+shape.String()+".log")
 	head, headAddr, err := a.boot(ctx, "head", shape, a.HeadDir, a.HeadEnv, headLog)
 	if err != nil {
 		return fail("head", err)
