@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/google/go-github/v60/github"
+	"github.com/workerbench/workerbench/bench"
+	"github.com/workerbench/workerbench/bench/publish"
+	"github.com/workerbench/workerbench/bench/report"
+)
+
+// publishCmd is `workerbench publish [--dir DIR]`: the privileged second
+// stage of the fork-safe flow, run from a workflow_run workflow. The
+// inputs are the action's (INPUT_*); --dir overrides results-dir.
+func publishCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("publish", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("dir", "", "the downloaded results artifact: results.json and payload.json (default: input results-dir)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: workerbench publish [--dir DIR]\n\nIn a workflow_run job: comment the first stage's results on its pull request.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usagef("publish takes no arguments, got %q", fs.Arg(0))
+	}
+	o := actionOptions{getenv: getenv, stdout: stdout, stderr: stderr, httpClient: http.DefaultClient}
+	gha := publish.NewActions(getenv, stdout)
+	in := readActionInputs(gha)
+	if *dir != "" {
+		in.ResultsDir = *dir
+	}
+	return publishRun(ctx, o, gha, in)
+}
+
+// publishRun posts the comment for a results artifact. Everything in the
+// artifact is untrusted: the payload is validated and checked against the
+// trusted workflow_run event, and the comment is rendered again from
+// results.json rather than taken from the payload's body.
+func publishRun(ctx context.Context, o actionOptions, gha *publish.Actions, in actionInputs) error {
+	if name := o.getenv("GITHUB_EVENT_NAME"); name != "workflow_run" {
+		return usagef("mode publish runs in a workflow_run workflow, but the event is %q: use mode: benchmark here", name)
+	}
+	if in.ResultsDir == "" {
+		return usagef("input results-dir is empty: give the directory the results artifact was downloaded to")
+	}
+	dir := inWorkspace(o.getenv("GITHUB_WORKSPACE"), in.ResultsDir)
+	evPath := o.getenv("GITHUB_EVENT_PATH")
+	ev, err := publish.ReadRunEvent(evPath)
+	if err != nil {
+		return err
+	}
+	p, err := publish.ReadPayload(dir)
+	if err != nil {
+		return err
+	}
+	res, err := readUntrustedResults(filepath.Join(dir, "results.json"))
+	if err != nil {
+		return err
+	}
+	client, err := newGitHubClient(o.getenv("GITHUB_API_URL"), in.GitHubToken, o.httpClient)
+	if err != nil {
+		return err
+	}
+	if err := publish.VerifyPayload(ctx, ev, p, client.PullRequests); err != nil {
+		return err
+	}
+	labels := report.MarkdownOptions{Title: ev.Repo, Head: shortSHA(p.HeadSHA)}
+	if id := runIDOf(evPath); id != "" {
+		labels.ArtifactURL = runURL(o.getenv, id)
+	}
+	rep := reporter{o: o, gha: gha, labels: labels}
+	body, err := rep.summarize(res, filepath.Join(dir, "results.json"))
+	if err != nil {
+		return err
+	}
+	mode := in.Comment
+	if mode == "" {
+		mode = "always"
+	}
+	if !wantComment(mode, res.Verdict) {
+		return nil
+	}
+	if in.GitHubToken == "" {
+		return usagef("input github-token is empty: the publish stage needs a token with pull-requests: write")
+	}
+	return rep.comment(ctx, in.GitHubToken, p.PR, body)
+}
+
+// readUntrustedResults reads results.json from an artifact: a regular
+// file, not a symlink, within bench's size limit and schema checks.
+func readUntrustedResults(path string) (*bench.Results, error) {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return nil, fmt.Errorf("read results artifact: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("read results artifact: %s is not a regular file", path)
+	}
+	return bench.ReadResults(path)
+}
+
+// runIDOf returns workflow_run.id from the trusted event: the first
+// stage's run, whose page lists its artifacts.
+func runIDOf(eventPath string) string {
+	data, err := os.ReadFile(eventPath)
+	if err != nil {
+		return ""
+	}
+	var ev struct {
+		WorkflowRun struct {
+			ID int64 `json:"id"`
+		} `json:"workflow_run"`
+	}
+	if json.Unmarshal(data, &ev) != nil || ev.WorkflowRun.ID <= 0 {
+		return ""
+	}
+	return strconv.FormatInt(ev.WorkflowRun.ID, 10)
+}
+
+// newGitHubClient returns a go-github client for the API at apiURL
+// (GITHUB_API_URL; default https://api.github.com) authenticated with token.
+func newGitHubClient(apiURL, token string, hc *http.Client) (*github.Client, error) {
+	if apiURL == "" {
+		apiURL = "https://api.github.com"
+	}
+	u, err := url.Parse(strings.TrimSuffix(apiURL, "/") + "/")
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("GITHUB_API_URL %q: want an http(s) URL like https://api.github.com", apiURL)
+	}
+	c := github.NewClient(hc)
+	if token != "" {
+		c = c.WithAuthToken(token)
+	}
+	c.BaseURL = u
+	return c, nil
+}
