@@ -67,6 +67,8 @@ Usage:
   workerbench compare BASE.json HEAD.json [--threshold 5%] [--fail-on-regression]
   workerbench plot    RESULTS.json --out DIR
   workerbench demo    [--out DIR]   the seed experiment on the bundled Flask example
+  workerbench action  the GitHub Action's entry point (INPUT_* and GITHUB_* variables)
+  workerbench publish [--dir DIR]   comment a results artifact from a workflow_run job
   workerbench help    [COMMAND]
 
 Run "workerbench help run" for the flags.
@@ -89,6 +91,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return plotCmd(ctx, rest, stdout, stderr)
 	case "demo":
 		return demoCmd(ctx, rest, stdout, stderr)
+	case "action":
+		return actionCmd(ctx, rest, getenv, stdout, stderr)
+	case "publish":
+		return publishCmd(ctx, rest, getenv, stdout, stderr)
 	case "demo-server":
 		return demoServerCmd(ctx, rest, stderr)
 	case "help", "-h", "--help":
