@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/workerbench/workerbench/bench/load"
 	"github.com/workerbench/workerbench/bench/proctree"
 	"github.com/workerbench/workerbench/bench/server"
@@ -230,13 +231,13 @@ func (r *Runner) measureShape(ctx context.Context, shape Shape, logPath string) 
 	// A server that dies mid-measurement must not leave the generator
 	// redialling a closed port until the window ends: the measurement's
 	// context ends with the leader.
-	ctx, cancel := context.WithCancel(ctx)
+	mctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
 		select {
 		case <-p.Done():
 			cancel()
-		case <-ctx.Done():
+		case <-mctx.Done():
 		}
 	}()
 	exited := func() error {
@@ -248,20 +249,20 @@ func (r *Runner) measureShape(ctx context.Context, shape Shape, logPath string) 
 		}
 	}
 
-	watch := proctree.Watch(ctx, p.Pgid(), time.Second)
+	watch := proctree.Watch(mctx, p.Pgid(), time.Second)
 	for _, e := range cfg.Endpoints {
 		c := cfg.blankCell(shape, e)
 		m := &meter{cfg: cfg, pgid: p.Pgid(), target: cfg.target(addr, e), cell: &c, progress: r.progress}
-		err := m.serviceTime(ctx)
+		err := m.serviceTime(mctx)
 		for i := 0; err == nil && i < cfg.Trials; i++ {
 			var x float64
-			x, err = m.trial(ctx)
+			x, err = m.trial(mctx)
 			if err == nil && cfg.Trials > 1 {
 				r.progress("      %s: trial %d/%d: %.1f req/s", c.Name(), i+1, cfg.Trials, x)
 			}
 		}
 		if err == nil {
-			err = m.finish(ctx)
+			err = m.finish(mctx)
 		}
 		if err == nil {
 			err = exited()
@@ -303,23 +304,73 @@ type meter struct {
 	cell     *Cell
 	progress func(format string, a ...any)
 
-	reports   []load.Report
-	serverCPU time.Duration
+	// Accumulated over trials; reports are folded in as they arrive so
+	// that a long run holds one histogram, not one per trial.
+	latency      *hdrhistogram.Histogram
+	lastX        float64 // throughput of the latest trial
+	requests     int64
+	errors       map[string]int64
+	serverCPU    time.Duration
+	generatorCPU time.Duration
+}
+
+// add folds one trial's report into the meter.
+func (m *meter) add(rep load.Report) {
+	if m.latency == nil {
+		m.latency = rep.Latency
+	} else {
+		m.latency.Merge(rep.Latency)
+	}
+	m.lastX = rep.Throughput()
+	m.requests += rep.Requests
+	m.generatorCPU += rep.GeneratorCPU
+	for k, v := range rep.Errors {
+		if m.errors == nil {
+			m.errors = map[string]int64{}
+		}
+		m.errors[k] += v
+	}
 }
 
 // serviceTime measures the unloaded service time S0: a few warm-up
 // requests, then the median of cfg.Sequential requests one at a time.
 func (m *meter) serviceTime(ctx context.Context) error {
-	if _, err := load.Sequential(ctx, m.target, 3); err != nil {
+	if _, _, err := sequential(ctx, m.target, 3); err != nil {
 		return fmt.Errorf("warm-up request: %w", err)
 	}
-	lat, err := load.Sequential(ctx, m.target, m.cfg.Sequential)
+	lat, bad, err := sequential(ctx, m.target, m.cfg.Sequential)
 	if err != nil {
 		return fmt.Errorf("service time: %w", err)
+	}
+	if bad > 0 {
+		m.cell.Diagnostics = append(m.cell.Diagnostics, fmt.Sprintf("service time: %d of %d sequential requests had an unexpected status and were left out", bad, int(bad)+len(lat)))
 	}
 	m.cell.ServiceTimeS = median(lat).Seconds()
 	m.progress("      %s: service time %s (median of %d sequential requests)", m.cell.Name(), fmtSeconds(m.cell.ServiceTimeS), len(lat))
 	return nil
+}
+
+// sequential is load.Sequential that skips responses with an unexpected
+// status (a handler that fails now and then still has a service time), as
+// long as at least as many succeed as fail. Any other error ends it: a
+// timeout would make every retry as slow, a refused connection means the
+// server is gone.
+func sequential(ctx context.Context, t load.Target, n int) (lat []time.Duration, bad int64, err error) {
+	for len(lat) < n {
+		got, err := load.Sequential(ctx, t, n-len(lat))
+		lat = append(lat, got...)
+		if err == nil {
+			break
+		}
+		var le *load.Error
+		if !errors.As(err, &le) || le.Kind != load.KindStatus || ctx.Err() != nil {
+			return lat, bad, err
+		}
+		if bad++; bad > int64(n) {
+			return lat, bad, fmt.Errorf("%d of %d requests failed, last: %w", bad, bad+int64(len(lat)), err)
+		}
+	}
+	return lat, bad, nil
 }
 
 // trial runs one closed-loop trial, records it in the cell and returns its
@@ -343,7 +394,7 @@ func (m *meter) trial(ctx context.Context) (float64, error) {
 	if rep.Requests == 0 {
 		return 0, fmt.Errorf("trial %d: no request succeeded in %s (%s)", n, rep.Window, describeErrors(rep.Errors))
 	}
-	m.reports = append(m.reports, rep)
+	m.add(rep)
 	x := rep.Throughput()
 	c.Trials = append(c.Trials, Trial{ThroughputRPS: x, Concurrency: x * c.ServiceTimeS, Requests: rep.Requests, Errors: rep.ErrorCount(), P99S: rep.Quantile(0.99).Seconds()})
 	return x, nil
@@ -364,15 +415,15 @@ func (m *meter) window() time.Duration {
 		return d
 	}
 	x := float64(min(c.Slots, c.Connections)) / c.ServiceTimeS
-	if n := len(m.reports); n > 0 {
-		x = m.reports[n-1].Throughput()
+	if m.lastX > 0 {
+		x = m.lastX
 	}
 	if x <= 0 {
 		return d
 	}
 	need := time.Duration(minCycles * float64(c.Connections) / x * float64(time.Second))
 	w := min(max(d, need), 10*d)
-	if w > d && len(m.reports) == 0 {
+	if w > d && len(m.cell.Trials) == 0 {
 		m.progress("      %s: window lengthened to %s so each of %d connections completes %d requests", c.Name(), w.Round(time.Millisecond), c.Connections, minCycles)
 	}
 	return w
@@ -382,7 +433,7 @@ func (m *meter) window() time.Duration {
 // adds diagnostics.
 func (m *meter) finish(ctx context.Context) error {
 	c, cfg := m.cell, m.cfg
-	summarize(c, m.reports, m.serverCPU, Shape{c.Workers, c.Threads})
+	m.summarize()
 	if len(cfg.Bursts) > 0 {
 		if err := drain(ctx, m.target, c.ServiceTimeS, c.Connections); err != nil {
 			return err
@@ -401,37 +452,28 @@ func (m *meter) finish(ctx context.Context) error {
 }
 
 // summarize derives the cell's figures from its trials.
-func summarize(c *Cell, reports []load.Report, serverCPU time.Duration, shape Shape) {
+func (m *meter) summarize() {
+	c := m.cell
 	xs := make([]float64, len(c.Trials))
 	for i, t := range c.Trials {
 		xs[i] = t.ThroughputRPS
 	}
 	c.ThroughputRPS = medianFloat(xs)
 	c.Concurrency = c.ThroughputRPS * c.ServiceTimeS
-	c.Efficiency = c.Concurrency / float64(shape.Slots())
-
-	merged := reports[0].Latency
-	var genCPU time.Duration
-	c.ErrorKinds = map[string]int64{}
-	for i, rep := range reports {
-		if i > 0 {
-			merged.Merge(rep.Latency)
-		}
-		c.Requests += rep.Requests
-		genCPU += rep.GeneratorCPU
-		for k, v := range rep.Errors {
-			c.ErrorKinds[k] += v
-			c.Errors += v
-		}
+	c.Efficiency = c.Concurrency / float64(c.Slots)
+	c.Requests = m.requests
+	c.ErrorKinds = m.errors
+	c.Errors = 0
+	for _, v := range m.errors {
+		c.Errors += v
 	}
-	if len(c.ErrorKinds) == 0 {
-		c.ErrorKinds = nil
+	if m.latency != nil {
+		q := func(p float64) float64 { return float64(m.latency.ValueAtQuantile(p)) / 1e6 }
+		c.Latency = Latency{P50: q(50), P90: q(90), P99: q(99), Max: float64(m.latency.Max()) / 1e6}
 	}
-	q := func(p float64) float64 { return float64(merged.ValueAtQuantile(p)) / 1e6 }
-	c.Latency = Latency{P50: q(50), P90: q(90), P99: q(99), Max: float64(merged.Max()) / 1e6}
 	if c.Requests > 0 {
-		c.ServerCPUPerRequestS = serverCPU.Seconds() / float64(c.Requests)
-		c.GeneratorCPUPerRequestS = genCPU.Seconds() / float64(c.Requests)
+		c.ServerCPUPerRequestS = m.serverCPU.Seconds() / float64(c.Requests)
+		c.GeneratorCPUPerRequestS = m.generatorCPU.Seconds() / float64(c.Requests)
 	}
 	if c.ServiceTimeS > 0 {
 		c.CPUBoundness = c.ServerCPUPerRequestS / c.ServiceTimeS
