@@ -167,7 +167,12 @@ func clipText(s string, n int) string {
 	return s
 }
 
-func shortSHA(s string) string { return clipText(s, 7) }
+func shortSHA(s string) string {
+	if len(s) > 7 {
+		return s[:7]
+	}
+	return s
+}
 
 // benchSetup is a validated benchmark: the parsed flags plus the action's
 // own choices.
