@@ -186,7 +186,7 @@ func (r *Runner) boot(ctx context.Context, label string, shape Shape, dir string
 	argv := cfg.template.Expand(cfg.Host, port, shape)
 	p, err := server.Start(server.Spec{Argv: argv, Dir: dir, Env: environ, LogPath: logPath})
 	if err != nil {
-		return nil, "", &bootError{err: fmt.Errorf("start server: %w", err)}
+		return nil, "", &bootError{err: err} // already "start server %q: …"
 	}
 	addr := net.JoinHostPort(cfg.Host, fmt.Sprint(port))
 	health := load.Target{Addr: addr, Path: cfg.Health, Timeout: 2 * time.Second, AllowRemote: cfg.AllowRemote}
