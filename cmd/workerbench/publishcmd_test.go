@@ -1,0 +1,130 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/workerbench/workerbench/bench"
+	"github.com/workerbench/workerbench/bench/publish"
+)
+
+// artifactDir writes a results artifact as the benchmark stage of a fork
+// pull request leaves it, with a payload body that must not be posted.
+func artifactDir(t *testing.T, pr int, headSHA string) string {
+	t.Helper()
+	dir := t.TempDir()
+	cell := bench.Cell{Workers: 3, Threads: 3, Slots: 9, Mode: "closed", ThroughputRPS: 88, Concurrency: 8.9, Efficiency: 0.99,
+		Ratio: 0.8, CILow: 0.78, CIHigh: 0.82, Verdict: bench.Regressed, ComparisonPairs: 10}
+	base := cell
+	base.ThroughputRPS = 110
+	cell.Base = &base
+	res := &bench.Results{Schema: bench.Schema, Command: "gunicorn --bind {bind} app:app", Cells: []bench.Cell{cell}, Verdict: bench.Regressed}
+	if err := bench.WriteResults(filepath.Join(dir, "results.json"), res); err != nil {
+		t.Fatal(err)
+	}
+	if err := publish.WritePayload(dir, publish.Payload{PR: pr, HeadSHA: headSHA, Body: "FORGED BODY [click](https://evil.example)"}); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func workflowRunEvent(headSHA string) map[string]any {
+	return map[string]any{
+		"repository": map[string]any{"id": 1, "full_name": "o/r"},
+		"workflow_run": map[string]any{
+			"id": 99, "head_sha": headSHA,
+			"head_repository": map[string]any{"full_name": "fork/r"},
+			"pull_requests":   []any{}, // empty for fork pull requests
+		},
+	}
+}
+
+func TestPublishModeCommentsFromArtifact(t *testing.T) {
+	head := strings.Repeat("b", 40)
+	api := newFakeAPI(t, "o/r")
+	api.heads[7] = head
+	dir := artifactDir(t, 7, head)
+	e := newActionEnv(t, api, t.TempDir(), "workflow_run", workflowRunEvent(head),
+		map[string]string{"mode": "publish", "github-token": testToken, "results-dir": dir})
+	code, stdout, stderr := e.run(t)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	comments, creates, _ := api.snapshot(7)
+	if len(comments) != 1 || creates != 1 {
+		t.Fatalf("%d comments, %d creates; want 1 created", len(comments), creates)
+	}
+	body := comments[0].Body
+	if strings.Contains(body, "FORGED") {
+		t.Error("posted the payload's body instead of rendering results.json")
+	}
+	if !strings.Contains(body, "regressed") || !strings.Contains(body, "https://github.example/o/r/actions/runs/99") {
+		t.Errorf("comment does not state the verdict or link the first stage's run:\n%s", body)
+	}
+	if out := e.outputs(t); out["verdict"] != bench.Regressed || out["regressed"] != "true" {
+		t.Errorf("outputs %v", out)
+	}
+	e.assertNoToken(t, stdout, stderr)
+}
+
+func TestPublishRejectsUntrustedArtifacts(t *testing.T) {
+	head := strings.Repeat("b", 40)
+	tests := []struct {
+		name   string
+		mutate func(t *testing.T, dir string)
+		event  string // head SHA in the event
+		want   string
+	}{
+		{"head sha mismatch", nil, strings.Repeat("c", 40), "does not match workflow_run.head_sha"},
+		{"pr of someone else", func(t *testing.T, dir string) {
+			p := map[string]any{"schema": publish.PayloadSchema, "pr": 8, "head_sha": head, "body": "x"}
+			data, _ := json.Marshal(p)
+			os.WriteFile(filepath.Join(dir, publish.PayloadFile), data, 0o644)
+		}, head, "get pull request #8"},
+		{"symlinked results", func(t *testing.T, dir string) {
+			os.Rename(filepath.Join(dir, "results.json"), filepath.Join(dir, "real.json"))
+			os.Symlink("real.json", filepath.Join(dir, "results.json"))
+		}, head, "not a regular file"},
+		{"extra payload field", func(t *testing.T, dir string) {
+			os.WriteFile(filepath.Join(dir, publish.PayloadFile), []byte(`{"schema":"`+publish.PayloadSchema+`","pr":7,"head_sha":"`+head+`","body":"x","token":"y"}`), 0o644)
+		}, head, "unknown field"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			api := newFakeAPI(t, "o/r")
+			api.heads[7] = head
+			dir := artifactDir(t, 7, head)
+			if tt.mutate != nil {
+				tt.mutate(t, dir)
+			}
+			e := newActionEnv(t, api, t.TempDir(), "workflow_run", workflowRunEvent(tt.event),
+				map[string]string{"mode": "publish", "github-token": testToken, "results-dir": dir})
+			code, _, stderr := e.run(t)
+			if code == exitOK || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d; stderr does not contain %q:\n%s", code, tt.want, stderr)
+			}
+			if comments, _, _ := api.snapshot(7); len(comments) != 0 {
+				t.Error("commented from a rejected artifact")
+			}
+		})
+	}
+}
+
+func TestPublishCommandDirFlag(t *testing.T) {
+	head := strings.Repeat("b", 40)
+	api := newFakeAPI(t, "o/r")
+	api.heads[7] = head
+	dir := artifactDir(t, 7, head)
+	e := newActionEnv(t, api, t.TempDir(), "workflow_run", workflowRunEvent(head), map[string]string{"github-token": testToken})
+	var out, errb strings.Builder
+	err := run(t.Context(), []string{"publish", "--dir", dir}, func(k string) string { return e.vars[k] }, &out, &errb)
+	if err != nil {
+		t.Fatalf("publish --dir: %v\n%s", err, errb.String())
+	}
+	if comments, _, _ := api.snapshot(7); len(comments) != 1 {
+		t.Errorf("%d comments, want 1", len(comments))
+	}
+}
