@@ -1,0 +1,178 @@
+package bench
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// validResults is a small results file with one measured and one failed
+// cell.
+func validResults(t testing.TB) []byte {
+	r := &Results{
+		Schema:  Schema,
+		Host:    Host{CPUs: 2, OS: "linux", Arch: "amd64"},
+		Command: "gunicorn --bind {bind} --workers {workers} --threads {threads} app:app",
+		Cells: []Cell{
+			{Workers: 1, Threads: 3, Slots: 3, Mode: "closed", Connections: 9, Requests: 300, ServiceTimeS: 0.1, ThroughputRPS: 29.4, Concurrency: 2.94, Efficiency: 0.98,
+				Trials: []Trial{{ThroughputRPS: 29.4, Concurrency: 2.94}}, Bursts: []Burst{{Size: 5, Waves: []int{3, 2}, Requests: []BurstRequest{{EndS: 0.1}}}}},
+			{Workers: 3, Threads: 1, Slots: 3, Mode: "closed", Error: "server exited during startup (exit status 3)", LogTail: []string{"ImportError: x"}},
+		},
+	}
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// TestDecodeResultsRejects: a corrupt, truncated, foreign, hostile or
+// oversize file is an error that says what is wrong, never trusted.
+func TestDecodeResultsRejects(t *testing.T) {
+	good := validResults(t)
+	if _, err := DecodeResults(bytes.NewReader(good)); err != nil {
+		t.Fatalf("valid file: %v", err)
+	}
+	for _, tt := range []struct {
+		name string
+		data string
+		want string
+	}{
+		{"empty", "", "not valid results JSON"},
+		{"truncated", string(good[:len(good)/2]), "not valid results JSON (corrupt or truncated?)"},
+		{"garbage", "\x00\x01PNG", "not valid results JSON"},
+		{"no schema", `{"cells": []}`, `no "schema" field`},
+		{"other schema", `{"schema": "workerbench/results/v9", "cells": []}`, `schema "workerbench/results/v9" is not "workerbench/results/v1"`},
+		{"array", `[1, 2]`, "not valid results JSON"},
+		{"zero workers", `{"schema": "workerbench/results/v1", "cells": [{"workers": 0, "threads": 1}]}`, "cells[0]: workers and threads must be ≥ 1"},
+		{"absurd threads", `{"schema": "workerbench/results/v1", "cells": [{"workers": 1, "threads": 100000}]}`, "beyond any real configuration"},
+		{"wrong type", `{"schema": "workerbench/results/v1", "cells": [{"workers": "three"}]}`, "not valid results JSON"},
+		{"negative burst", `{"schema": "workerbench/results/v1", "cells": [{"workers": 1, "threads": 1, "bursts": [{"size": -1}]}]}`, "out of range"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := DecodeResults(strings.NewReader(tt.data))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("DecodeResults = %v, %v; want an error containing %q", r, err, tt.want)
+			}
+		})
+	}
+}
+
+// endless is an infinite stream of spaces.
+type endless struct{}
+
+func (endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = ' '
+	}
+	return len(p), nil
+}
+
+// TestDecodeResultsSizeLimit: an endless or huge artifact is refused after
+// MaxResultsSize bytes, not read into memory.
+func TestDecodeResultsSizeLimit(t *testing.T) {
+	counted := &countingReader{r: endless{}}
+	_, err := DecodeResults(counted)
+	if err == nil || !strings.Contains(err.Error(), "larger than 64 MiB") {
+		t.Fatalf("DecodeResults(endless) = %v, want a size error", err)
+	}
+	if counted.n > MaxResultsSize+1<<16 {
+		t.Errorf("read %d bytes of an endless stream, want about %d", counted.n, MaxResultsSize)
+	}
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// TestReadResultsNamesThePath: the error says which file is bad.
+func TestReadResultsNamesThePath(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "results.json")
+	os.WriteFile(path, validResults(t)[:100], 0o644)
+	_, err := ReadResults(path)
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "truncated") {
+		t.Errorf("ReadResults(truncated) = %v, want the path and the reason", err)
+	}
+}
+
+// TestWriteResultsAtomicLeavesOldOrNew: WriteResults replaces the file in
+// one rename; no temporary file is left behind, and a reader never sees a
+// partial file (a rename is atomic, so checking after each write suffices
+// for the file; the crash case is TestCrashKeepsLastCompleteState in
+// cmd/workerbench).
+func TestWriteResultsAtomicLeavesOldOrNew(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "results.json")
+	for n := 1; n <= 3; n++ {
+		r, err := DecodeResults(bytes.NewReader(validResults(t)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Cells = r.Cells[:n%2+1]
+		if err := WriteResults(path, r); err != nil {
+			t.Fatal(err)
+		}
+		got, err := ReadResults(path)
+		if err != nil || len(got.Cells) != n%2+1 {
+			t.Fatalf("after write %d: %v cells, %v", n, got, err)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("directory holds %v, want results.json alone", names)
+	}
+}
+
+// FuzzDecodeResults: whatever an artifact holds, DecodeResults either
+// refuses it or returns results that pass validation and survive a round
+// trip through WriteResults' encoding.
+func FuzzDecodeResults(f *testing.F) {
+	good := validResults(f)
+	f.Add(good)
+	f.Add(good[:len(good)/2])
+	f.Add([]byte(`{"schema": "workerbench/results/v1", "cells": []}`))
+	f.Add([]byte(`{"schema": "workerbench/results/v1", "cells": [{"workers": 1, "threads": 1, "latency_s": {"p50": 1e308}}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := DecodeResults(bytes.NewReader(data))
+		if err != nil {
+			if r != nil {
+				t.Fatalf("DecodeResults returned results with error %v", err)
+			}
+			return
+		}
+		if r.Schema != Schema {
+			t.Fatalf("accepted schema %q", r.Schema)
+		}
+		for _, c := range r.Cells {
+			if c.Workers < 1 || c.Threads < 1 || c.Workers > 1024 || c.Threads > 1024 {
+				t.Fatalf("accepted cell %dx%d", c.Workers, c.Threads)
+			}
+		}
+		out, err := json.Marshal(r)
+		if err != nil {
+			t.Fatalf("accepted results do not encode: %v", err)
+		}
+		again, err := DecodeResults(bytes.NewReader(out))
+		if err != nil {
+			t.Fatalf("re-encoded results do not decode: %v\n%s", err, out)
+		}
+		if len(again.Cells) != len(r.Cells) {
+			t.Fatalf("round trip: %d cells, then %d", len(r.Cells), len(again.Cells))
+		}
+	})
+}
