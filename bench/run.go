@@ -181,7 +181,7 @@ func (r *Runner) boot(ctx context.Context, label string, shape Shape, dir string
 	if err != nil {
 		return nil, "", &bootError{err: err}
 	}
-	environ := append(os.Environ(), cfg.Env...)
+	environ := append(ServerEnviron(os.Environ()), cfg.Env...)
 	environ = append(environ, env...)
 	argv := cfg.template.Expand(cfg.Host, port, shape)
 	p, err := server.Start(server.Spec{Argv: argv, Dir: dir, Env: environ, LogPath: logPath})

@@ -1,0 +1,65 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestServerGetsNoToken: the server under test (a pull request's code,
+// perhaps) never sees the job's token, so neither its log (an artifact) nor
+// anything it serves can carry it. The server here prints its whole
+// environment to its log.
+func TestServerGetsNoToken(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs real servers")
+	}
+	const token = "ghs_SeCrEtToKeN0123456789abcdefABCDEF"
+	t.Setenv("INPUT_GITHUB-TOKEN", token)
+	t.Setenv("GITHUB_TOKEN", token)
+	t.Setenv("ACTIONS_RUNTIME_TOKEN", token)
+	t.Setenv("WORKERBENCH_TEST_KEPT", "yes")
+	exe, _ := os.Executable()
+	dir, cmd := faultScript(t, "")
+	script := "#!/bin/sh\nenv >&2\nexec " + exe + " -bind \"$2\" -workers 1 -threads 1 -sleep 5ms\n"
+	if err := os.WriteFile(filepath.Join(dir, "srv.sh"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := faultConfig(dir, cmd)
+	cfg.Matrix = []Shape{{1, 1}}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	logs := filepath.Join(t.TempDir(), "logs")
+	out := filepath.Join(t.TempDir(), "results.json")
+	r := &Runner{Config: &cfg, LogDir: logs, Save: func(res *Results) error { return WriteResults(out, res) }}
+	if _, err := r.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	assertNoProcesses(t, dir)
+	log, err := os.ReadFile(filepath.Join(logs, "server-1x1.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(log, []byte("WORKERBENCH_TEST_KEPT=yes")) {
+		t.Fatalf("the server's log lacks its environment:\n%s", log)
+	}
+	for _, p := range []string{filepath.Join(logs, "server-1x1.log"), out} {
+		data, _ := os.ReadFile(p)
+		if bytes.Contains(data, []byte(token)) {
+			t.Errorf("%s contains the token", p)
+		}
+	}
+}
+
+func TestServerEnviron(t *testing.T) {
+	in := []string{"PATH=/bin", "GITHUB_TOKEN=x", "INPUT_GITHUB-TOKEN=x", "input_command=x", "GH_TOKEN=x",
+		"ACTIONS_RUNTIME_TOKEN=x", "ACTIONS_ID_TOKEN_REQUEST_TOKEN=x", "GITHUB_SHA=abc", "HOME=/root"}
+	got := strings.Join(ServerEnviron(in), " ")
+	if got != "PATH=/bin GITHUB_SHA=abc HOME=/root" {
+		t.Errorf("ServerEnviron = %s", got)
+	}
+}
