@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -120,7 +121,7 @@ func TestPublishCommandDirFlag(t *testing.T) {
 	dir := artifactDir(t, 7, head)
 	e := newActionEnv(t, api, t.TempDir(), "workflow_run", workflowRunEvent(head), map[string]string{"github-token": testToken})
 	var out, errb strings.Builder
-	err := run(t.Context(), []string{"publish", "--dir", dir}, func(k string) string { return e.vars[k] }, &out, &errb)
+	err := run(context.Background(), []string{"publish", "--dir", dir}, func(k string) string { return e.vars[k] }, &out, &errb)
 	if err != nil {
 		t.Fatalf("publish --dir: %v\n%s", err, errb.String())
 	}
