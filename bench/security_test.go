@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/workerbench/workerbench/bench/server"
 )
 
 // TestServerGetsNoToken: the server under test (a pull request's code,
@@ -61,5 +64,34 @@ func TestServerEnviron(t *testing.T) {
 	got := strings.Join(ServerEnviron(in), " ")
 	if got != "PATH=/bin GITHUB_SHA=abc HOME=/root" {
 		t.Errorf("ServerEnviron = %s", got)
+	}
+}
+
+// TestTemplateNeverRunsThroughAShell: shell syntax in a command template
+// reaches the program as literal words; nothing it would do in a shell
+// happens.
+func TestTemplateNeverRunsThroughAShell(t *testing.T) {
+	dir := t.TempDir()
+	tmpl, err := ParseTemplate("/bin/echo {port} $(touch pwned1) ; touch pwned2 `touch pwned3` && touch pwned4 > pwned5 '|' touch pwned6")
+	if err != nil {
+		t.Fatal(err)
+	}
+	argv := tmpl.Expand("127.0.0.1", 1234, Shape{1, 1})
+	log := filepath.Join(t.TempDir(), "log")
+	p, err := server.Start(server.Spec{Argv: argv, Dir: dir, LogPath: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-p.Done()
+	if err := p.Stop(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(log)
+	want := "1234 $(touch pwned1) ; touch pwned2 `touch pwned3` && touch pwned4 > pwned5 | touch pwned6\n"
+	if string(got) != want {
+		t.Errorf("echo printed %q, want the words literally: %q", got, want)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("the template ran shell syntax: %s holds %v", dir, entries)
 	}
 }
