@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"reflect"
+	"regexp"
 	"strings"
 	"time"
 
@@ -278,7 +280,7 @@ func (c *Config) LoadConfig(r io.Reader, cpus int) error {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&fc); err != nil && !errors.Is(err, io.EOF) {
-		return err
+		return explainYAML(err)
 	}
 	var errs []error
 	dur := func(name string, s *string, dst *time.Duration) {
@@ -326,6 +328,45 @@ func (c *Config) LoadConfig(r io.Reader, cpus int) error {
 	dur("startup_timeout", fc.StartupTimeout, &c.StartupTimeout)
 	dur("grace", fc.Grace, &c.Grace)
 	return errors.Join(errs...)
+}
+
+// unknownFieldRE matches yaml's message for a key KnownFields rejects.
+var unknownFieldRE = regexp.MustCompile(`^(line \d+): field (.+) not found in type bench\.(fileConfig|Endpoint)$`)
+
+// explainYAML rewrites yaml's "field x not found in type bench.fileConfig"
+// into an error that names the key and lists the valid ones.
+func explainYAML(err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return err
+	}
+	lines := make([]string, len(te.Errors))
+	for i, e := range te.Errors {
+		lines[i] = e
+		m := unknownFieldRE.FindStringSubmatch(e)
+		if m == nil {
+			continue
+		}
+		var v any = fileConfig{}
+		where := ""
+		if m[3] == "Endpoint" {
+			v, where = Endpoint{}, " of an endpoint"
+		}
+		lines[i] = fmt.Sprintf("%s: unknown key %q%s: valid keys are %s", m[1], m[2], where, strings.Join(yamlKeys(v), ", "))
+	}
+	return errors.New(strings.Join(lines, "; "))
+}
+
+// yamlKeys lists the yaml keys of struct v.
+func yamlKeys(v any) []string {
+	t := reflect.TypeOf(v)
+	keys := make([]string, 0, t.NumField())
+	for i := range t.NumField() {
+		if k, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); k != "" && k != "-" {
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }
 
 func set[T any](dst *T, src *T) {

@@ -110,7 +110,7 @@ endpoints:
 
 func TestLoadConfigErrors(t *testing.T) {
 	tests := []struct{ name, yml, err string }{
-		{"unknown key", "comand: x", "field comand not found"},
+		{"unknown key", "comand: x", `unknown key "comand": valid keys are command,`},
 		{"bad duration", "duration: fast", `duration "fast": want a duration`},
 		{"bad matrix", "matrix: 3x", `matrix cell "3x"`},
 		{"wrong type", "trials: many", "cannot unmarshal"},
