@@ -23,7 +23,13 @@ import (
 var (
 	calibrate  = flag.Bool("calibrate", false, "run the regression-verdict calibration (slow)")
 	calibScale = flag.Float64("calibrate.scale", 1, "fraction of the calibration's verdict counts to run")
+	calibCases = flag.String("calibrate.cases", "kslot-0,kslot-10,kslot-5,gunicorn-0,gunicorn-10", "calibration cases to run")
 )
+
+// calibCase reports whether the named case was asked for.
+func calibCase(name string) bool {
+	return strings.Contains(","+*calibCases+",", ","+name+",")
+}
 
 // calibration boots a base and a head server once and draws many verdicts
 // from them, each a fresh sequence of interleaved pairs.
@@ -113,9 +119,15 @@ func TestCalibrate(t *testing.T) {
 		t.Fatal(err)
 	}
 	k := &calibration{t: t, ab: &AB{Runner: Runner{Config: &cfg}, Threshold: stats.DefaultThreshold, Plan: stats.DefaultPlan()}, shape: Shape{1, 2}}
-	rows = append(rows, k.run("K-slot 1x2 5ms", 0, scaled(200)))
-	rows = append(rows, k.run("K-slot 1x2 5ms", 0.10, scaled(100)))
-	rows = append(rows, k.run("K-slot 1x2 5ms", 0.05, scaled(100)))
+	for _, c := range []struct {
+		name     string
+		slowdown float64
+		n        int
+	}{{"kslot-0", 0, 200}, {"kslot-10", 0.10, 100}, {"kslot-5", 0.05, 100}} {
+		if calibCase(c.name) {
+			rows = append(rows, k.run("K-slot 1x2 5ms", c.slowdown, scaled(c.n)))
+		}
+	}
 	assertNoProcesses(t, cfg.Dir)
 
 	// gunicorn + Flask, 2 workers × 2 threads, a 10 ms endpoint.
@@ -131,8 +143,12 @@ func TestCalibrate(t *testing.T) {
 			t.Fatal(err)
 		}
 		g := &calibration{t: t, ab: &AB{Runner: Runner{Config: &gc}, Threshold: stats.DefaultThreshold, Plan: stats.DefaultPlan()}, shape: Shape{2, 2}}
-		rows = append(rows, g.run("gunicorn 2x2 10ms", 0, scaled(30)))
-		rows = append(rows, g.run("gunicorn 2x2 10ms", 0.10, scaled(30)))
+		if calibCase("gunicorn-0") {
+			rows = append(rows, g.run("gunicorn 2x2 10ms", 0, scaled(30)))
+		}
+		if calibCase("gunicorn-10") {
+			rows = append(rows, g.run("gunicorn 2x2 10ms", 0.10, scaled(30)))
+		}
 		assertNoProcesses(t, gc.Dir)
 	}
 

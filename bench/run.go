@@ -377,28 +377,42 @@ func sequential(ctx context.Context, t load.Target, n int) (lat []time.Duration,
 // throughput. Server CPU is sampled at the window's edges.
 func (m *meter) trial(ctx context.Context) (float64, error) {
 	c, cfg := m.cell, m.cfg
-	var cpu0 proctree.Usage
+	var cpu0, cpu1 proctree.Usage
 	opts := load.Options{
 		Connections: c.Connections, Warmup: cfg.Warmup, Duration: m.window(), Requests: cfg.Requests,
 		OnWindowStart: func() { cpu0, _ = proctree.Measure(m.pgid) },
-		OnWindowEnd: func() {
-			cpu1, _ := proctree.Measure(m.pgid)
-			m.serverCPU += cpu1.CPU - cpu0.CPU
-		},
+		OnWindowEnd:   func() { cpu1, _ = proctree.Measure(m.pgid) },
 	}
 	n := len(c.Trials) + 1
-	rep, err := load.Closed(ctx, m.target, opts)
-	if err != nil {
-		return 0, fmt.Errorf("trial %d: %w", n, err)
+	var rep load.Report
+	// A window in which nothing completed and nothing failed saw a stall
+	// (the machine or the server paused longer than the window): measure
+	// again with a longer window rather than give up on the cell.
+	for attempt := 0; ; attempt++ {
+		var err error
+		rep, err = load.Closed(ctx, m.target, opts)
+		if err != nil {
+			return 0, fmt.Errorf("trial %d: %w", n, err)
+		}
+		if rep.Requests > 0 || rep.ErrorCount() > 0 || attempt == maxStallRetries || opts.Duration == 0 {
+			break
+		}
+		opts.Duration *= 2
+		m.progress("      %s: trial %d: no request completed in %s; measuring again with a %s window", c.Name(), n, rep.Window.Round(time.Millisecond), opts.Duration)
 	}
 	if rep.Requests == 0 {
 		return 0, fmt.Errorf("trial %d: no request succeeded in %s (%s)", n, rep.Window, describeErrors(rep.Errors))
 	}
+	m.serverCPU += cpu1.CPU - cpu0.CPU
 	m.add(rep)
 	x := rep.Throughput()
 	c.Trials = append(c.Trials, Trial{ThroughputRPS: x, Concurrency: x * c.ServiceTimeS, Requests: rep.Requests, Errors: rep.ErrorCount(), P99S: rep.Quantile(0.99).Seconds()})
 	return x, nil
 }
+
+// maxStallRetries bounds how often a trial that saw neither a completion
+// nor an error is measured again.
+const maxStallRetries = 2
 
 // minCycles is how many closed-loop cycles a window should span: each
 // connection then completes the 4 requests load needs for its
