@@ -114,7 +114,7 @@ func TestCalibrate(t *testing.T) {
 	// slower sleep did not show).
 	slot, env := slotServerCommand(t, 5*time.Millisecond)
 	cfg := DefaultConfig()
-	cfg.Command, cfg.Env = slot, env
+	cfg.Command, cfg.Env = slot+" -precise", env
 	cfg.Matrix = []Shape{{1, 2}}
 	cfg.Health = "/health"
 	cfg.Duration, cfg.Warmup = 100*time.Millisecond, 40*time.Millisecond

@@ -37,11 +37,12 @@ func slotServerMain(args []string) int {
 	threads := fs.Int("threads", 1, "")
 	sleep := fs.Duration("sleep", 50*time.Millisecond, "")
 	worker := fs.Bool("worker", false, "")
+	precise := fs.Bool("precise", false, "")
 	fs.Parse(args)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	slowdown, _ := strconv.ParseFloat(os.Getenv("WORKERBENCH_SLOWDOWN"), 64)
-	srv := slotserver.Server{Slots: *threads, Sleep: *sleep, Slowdown: slowdown}
+	srv := slotserver.Server{Slots: *threads, Sleep: *sleep, Slowdown: slowdown, Precise: *precise}
 	var err error
 	if *worker {
 		ln, lerr := slotserver.ListenerFromFD()
@@ -53,7 +54,7 @@ func slotServerMain(args []string) int {
 	} else {
 		exe, _ := os.Executable()
 		p := slotserver.Prefork{Addr: *bind, Workers: *workers, Exe: exe, Env: os.Environ(), Stderr: os.Stderr,
-			Args: []string{"-worker", "-threads", strconv.Itoa(*threads), "-sleep", sleep.String()}}
+			Args: []string{"-worker", "-threads", strconv.Itoa(*threads), "-sleep", sleep.String(), "-precise=" + strconv.FormatBool(*precise)}}
 		err = p.Run(ctx)
 	}
 	if err != nil {
