@@ -252,10 +252,11 @@ func TestGunicornCPUBound(t *testing.T) {
 	// S0 is measured on an idle machine, where one busy core may run at a
 	// higher clock and nothing competes for caches; under load each request
 	// costs more CPU, and S0 itself varies between boots by ±20% for a 5 ms
-	// handler, so K lands around the core count (1.5–2.3 seen on 2 cores).
+	// handler, so K lands around the core count (1.5–2.5 seen on 2 cores). The
+	// upper bound still tells cores from the 4 slots.
 	cores := float64(res.Host.CPUs)
 	k4x1, k1x4 := cells["4x1 cpu"].Concurrency, cells["1x4 cpu"].Concurrency
-	if k4x1 < 0.65*cores || k4x1 > 1.25*cores {
+	if k4x1 < 0.65*cores || k4x1 > 1.5*cores {
 		t.Errorf("4x1 cpu: concurrency %.2f, want ≈ %v cores", k4x1, cores)
 	}
 	if k1x4 < 0.7 || k1x4 > 1.25 {
