@@ -2,10 +2,8 @@ package bench
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -51,16 +49,17 @@ func (a *AB) Run(ctx context.Context) (*Results, error) {
 	}
 	res.Settings.Threshold = a.Threshold
 	res.Settings.Seed = int64(a.Seed)
-	logDir, cleanup, err := a.logDir()
+	logs, err := a.openLogs()
 	if err != nil {
 		return nil, err
 	}
-	defer cleanup()
+	defer logs.close(a.progress)
 
 	var failed []string
 	for i, shape := range cfg.Matrix {
-		a.progress("[%d/%d] %s: starting base and head servers", i+1, len(cfg.Matrix), shape)
-		cells := a.compareShape(ctx, i, shape, logDir)
+		step := fmt.Sprintf("[%d/%d]", i+1, len(cfg.Matrix))
+		a.progress("%s %s: starting base and head servers", step, shape)
+		cells := a.compareShape(ctx, i, shape, logs)
 		if ctx.Err() != nil {
 			res.Interrupted = true
 			a.finish(res)
@@ -70,78 +69,100 @@ func (a *AB) Run(ctx context.Context) (*Results, error) {
 		for _, c := range cells {
 			if c.Failed() {
 				failed = append(failed, c.Name())
-				a.progress("[%d/%d] %s: FAILED: %s", i+1, len(cfg.Matrix), c.Name(), c.Error)
+				a.progressFailed(step, c, logs.pathOf(c.Log))
 				continue
 			}
-			a.progress("[%d/%d] %s: %s, head/base %.3f [%.3f, %.3f] after %d pairs", i+1, len(cfg.Matrix), c.Name(), c.Verdict, c.Ratio, c.CILow, c.CIHigh, c.ComparisonPairs)
+			a.progress("%s %s: %s, head/base %.3f [%.3f, %.3f] after %d pairs", step, c.Name(), c.Verdict, c.Ratio, c.CILow, c.CIHigh, c.ComparisonPairs)
 		}
 		res.Cells = append(res.Cells, cells...)
 		a.finish(res)
 		a.save(res)
 	}
 	if len(failed) > 0 {
-		return res, fmt.Errorf("%w: %s", ErrCellsFailed, strings.Join(failed, ", "))
+		return res, &CellsFailedError{Failed: failed, Total: len(res.Cells)}
 	}
 	return res, nil
 }
 
-// finish sets the overall verdict from the cells so far.
+// finish sets the overall verdict from the cells so far, and the trials
+// setting to the most pairs a cell ran (the plan adds pairs adaptively;
+// each cell records its own count).
 func (a *AB) finish(res *Results) {
 	v, o := OverallVerdict(res.Cells, a.Threshold)
 	res.Verdict, res.Overall = v, &o
+	for _, c := range res.Cells {
+		res.Settings.Trials = max(res.Settings.Trials, c.ComparisonPairs)
+	}
 }
 
 // compareShape boots base and head for one shape and compares every
 // endpoint. Both servers are always stopped.
-func (a *AB) compareShape(ctx context.Context, index int, shape Shape, logDir string) (cells []Cell) {
+func (a *AB) compareShape(ctx context.Context, index int, shape Shape, logs *logs) (cells []Cell) {
 	cfg := a.Config
-	fail := func(side string, err error) []Cell {
-		var be *bootError
-		var tail []string
-		if errors.As(err, &be) {
-			tail = be.tail
+	baseLog := logs.path("server-base-" + shape.String() + ".log")
+	headLog := logs.path("server-head-" + shape.String() + ".log")
+	fail := func(side, log string, err error) []Cell {
+		out := cfg.failedCells(shape, fmt.Errorf("%s: %w", side, err))
+		for i := range out {
+			out[i].Log = logs.ref(log, true)
 		}
-		out := cfg.failedCells(shape, fmt.Errorf("%s: %w", side, err), tail)
 		return out
 	}
-	baseLog := filepath.Join(logDir, "server-base-"+shape.String()+".log")
-	headLog := filepath.Join(logDir, "server-head-"+shape.String()+".log")
 	base, baseAddr, err := a.boot(ctx, "base", shape, a.BaseDir, a.BaseEnv, baseLog)
 	if err != nil {
-		return fail("base", err)
+		return fail("base", baseLog, err)
 	}
 	var baseCells []Cell
 	defer func() { a.stop(base, baseCells) }()
 	head, headAddr, err := a.boot(ctx, "head", shape, a.HeadDir, a.HeadEnv, headLog)
 	if err != nil {
-		return fail("head", err)
+		return fail("head", headLog, err)
 	}
 	defer func() { a.stop(head, cells) }()
+	// Either server dying ends the measurement at once, as in Runner.Run.
+	mctx, cancel := untilExit(ctx, base)
+	defer cancel()
+	mctx, cancelHead := untilExit(mctx, head)
+	defer cancelHead()
 
-	baseWatch := proctree.Watch(ctx, base.Pgid(), time.Second)
-	headWatch := proctree.Watch(ctx, head.Pgid(), time.Second)
+	baseWatch := proctree.Watch(mctx, base.Pgid(), time.Second)
+	headWatch := proctree.Watch(mctx, head.Pgid(), time.Second)
 	for j, e := range cfg.Endpoints {
 		bc, hc := cfg.blankCell(shape, e), cfg.blankCell(shape, e)
 		bm := &meter{cfg: cfg, pgid: base.Pgid(), target: cfg.target(baseAddr, e), cell: &bc, progress: a.sideProgress("base")}
 		hm := &meter{cfg: cfg, pgid: head.Pgid(), target: cfg.target(headAddr, e), cell: &hc, progress: a.sideProgress("head")}
 		rng := rand.New(rand.NewPCG(a.Seed, uint64(index)<<16|uint64(j)))
-		err := serviceTimes(ctx, bm, hm)
+		err := serviceTimes(mctx, bm, hm)
 		if err == nil {
-			_, err = a.pairs(ctx, bm, hm, rng)
+			_, err = a.pairs(mctx, bm, hm, rng)
 		}
 		if err == nil {
-			if err = bm.finish(ctx); err != nil {
+			if err = bm.finish(mctx); err != nil {
 				err = fmt.Errorf("base: %w", err)
 			}
 		}
 		if err == nil {
-			if err = hm.finish(ctx); err != nil {
+			if err = hm.finish(mctx); err != nil {
 				err = fmt.Errorf("head: %w", err)
 			}
 		}
+		failedLog := headLog
+		if e := exitedErr(base); e != nil {
+			err, failedLog = fmt.Errorf("base: %w", e), baseLog
+		} else if e := exitedErr(head); e != nil {
+			err = fmt.Errorf("head: %w", e)
+		} else if err != nil && strings.HasPrefix(err.Error(), "base: ") {
+			failedLog = baseLog
+		}
 		if err != nil {
 			hc.Error = err.Error()
-			hc.LogTail = append(prefixed("base: ", base.LogTail(10)), prefixed("head: ", head.LogTail(10))...)
+			side := base
+			if failedLog == headLog {
+				side = head
+			}
+			hc.LogExcerpt = side.LogExcerpt(excerptLines)
+			hc.LogTail = append(prefixed("base: ", base.LogTail(tailLines/2)), prefixed("head: ", head.LogTail(tailLines/2))...)
+			hc.Log = logs.ref(failedLog, true)
 			cells = append(cells, hc)
 		} else {
 			cells = append(cells, ComparePaired(bc, hc, a.Threshold, a.Seed))
@@ -154,10 +175,12 @@ func (a *AB) compareShape(ctx context.Context, index int, shape Shape, logDir st
 	setMemory(baseCells, baseWatch.Stop())
 	setMemory(cells, headWatch.Stop())
 	for i := range cells {
-		cells[i].Log = a.logRef(headLog)
+		if cells[i].Log == "" {
+			cells[i].Log = logs.ref(headLog, false)
+		}
 		if cells[i].Base != nil {
 			cells[i].Base.Memory = baseCells[i].Memory
-			cells[i].Base.Log = a.logRef(baseLog)
+			cells[i].Base.Log = logs.ref(baseLog, false)
 		}
 	}
 	return cells

@@ -9,6 +9,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -100,6 +101,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	c.template = t
+	if err == nil && !givesPort(c.Command) && !slices.ContainsFunc(c.Env, givesPort) {
+		bad("command %q has neither {bind} nor {port}: workerbench gives each cell a free port, so the command must say where it goes (e.g. --bind {bind}), or the environment must (e.g. --env PORT={port})", c.Command)
+	}
 	if c.Dir != "" {
 		if fi, err := os.Stat(c.Dir); err != nil {
 			bad("dir %q does not exist", c.Dir)
@@ -110,6 +114,8 @@ func (c *Config) Validate() error {
 	for _, e := range c.Env {
 		if k, _, ok := strings.Cut(e, "="); !ok || k == "" {
 			bad("env %q: want KEY=VALUE", e)
+		} else if err := checkPlaceholders(e); err != nil {
+			bad("env %q: %v", e, err)
 		}
 	}
 	if len(c.Matrix) == 0 {
@@ -183,6 +189,13 @@ func (c *Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// expandEnv fills the placeholders in the values of env (KEY=VALUE
+// entries) for one cell, so that a server configured through its
+// environment gets its port: --env PORT={port}.
+func (c *Config) expandEnv(env []string, port int, s Shape) []string {
+	return expand(env, c.Host, port, s)
 }
 
 // IsLoopback reports whether host names this machine's loopback interface.

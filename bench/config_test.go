@@ -22,6 +22,12 @@ func TestValidate(t *testing.T) {
 		{"valid", func(*Config) {}, ""},
 		{"missing command", func(c *Config) { c.Command = "" }, "command is empty"},
 		{"no port", func(c *Config) { c.Command = "gunicorn app:app" }, "neither {bind} nor {port}"},
+		{"no port says the environment can give it", func(c *Config) { c.Command = "node server.js" }, "or the environment must (e.g. --env PORT={port})"},
+		{"port in the environment", func(c *Config) {
+			c.Command = "node server.js"
+			c.Env = []string{"PORT={port}", "WEB_CONCURRENCY={workers}"}
+		}, ""},
+		{"unknown placeholder in the environment", func(c *Config) { c.Env = []string{"PORT={prot}"} }, `env "PORT={prot}": unknown placeholder {prot}`},
 		{"missing dir", func(c *Config) { c.Dir = "/does/not/exist" }, `dir "/does/not/exist" does not exist`},
 		{"zero duration", func(c *Config) { c.Duration = 0 }, "duration 0s: must be positive"},
 		{"negative duration", func(c *Config) { c.Duration = -time.Second }, "duration -1s: must be positive"},
@@ -53,6 +59,16 @@ func TestValidate(t *testing.T) {
 				t.Fatalf("Validate error = %v, want containing %q", err, tt.err)
 			}
 		})
+	}
+}
+
+func TestExpandEnv(t *testing.T) {
+	c := validConfig()
+	c.Env = []string{"PORT={port}", "BIND={bind}", "WEB_CONCURRENCY={workers}", "THREADS={threads}", "PLAIN=x"}
+	got := c.expandEnv(c.Env, 8123, Shape{3, 2})
+	want := []string{"PORT=8123", "BIND=127.0.0.1:8123", "WEB_CONCURRENCY=3", "THREADS=2", "PLAIN=x"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("expandEnv = %q, want %q", got, want)
 	}
 }
 

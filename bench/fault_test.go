@@ -77,12 +77,12 @@ func checkFailedFirst(t *testing.T, res *Results, err error, want, logWant strin
 		t.Fatalf("results %+v, want 2 cells", res)
 	}
 	bad, good := res.Cells[0], res.Cells[1]
-	t.Logf("failed cell: %s\nlog tail:\n%s", bad.Error, strings.Join(bad.LogTail, "\n"))
+	t.Logf("failed cell: %s\nlog excerpt:\n%s", bad.Error, strings.Join(bad.LogExcerpt, "\n"))
 	if !bad.Failed() || !strings.Contains(bad.Error, want) {
 		t.Errorf("cell %s: error %q, want it to contain %q", bad.Name(), bad.Error, want)
 	}
-	if logWant != "" && !strings.Contains(strings.Join(bad.LogTail, "\n"), logWant) {
-		t.Errorf("cell %s: log tail %q, want it to contain %q", bad.Name(), bad.LogTail, logWant)
+	if logWant != "" && !strings.Contains(strings.Join(bad.LogExcerpt, "\n"), logWant) {
+		t.Errorf("cell %s: log excerpt %q, want it to contain %q", bad.Name(), bad.LogExcerpt, logWant)
 	}
 	if good.Failed() || good.ThroughputRPS <= 0 {
 		t.Errorf("healthy cell %s not measured: error %q, %.1f req/s", good.Name(), good.Error, good.ThroughputRPS)

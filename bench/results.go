@@ -60,7 +60,7 @@ type Host struct {
 type Settings struct {
 	DurationS   float64 `json:"duration_s"`
 	WarmupS     float64 `json:"warmup_s"`
-	Trials      int     `json:"trials"`
+	Trials      int     `json:"trials"`                // per cell; for ab the most pairs a cell ran (each cell has its own count in pairs)
 	Connections int     `json:"connections,omitempty"` // 0 = per cell default (3 × slots, at least 8)
 	KeepAlive   bool    `json:"keep_alive"`
 	Bursts      []int   `json:"bursts,omitempty"`
@@ -104,8 +104,11 @@ type Cell struct {
 
 	Diagnostics []string `json:"diagnostics,omitempty"`
 	Error       string   `json:"error,omitempty"` // set when the cell failed
-	LogTail     []string `json:"log_tail,omitempty"`
-	Log         string   `json:"log,omitempty"` // path of the server log, relative to the out dir
+	// LogExcerpt holds the lines of the server's log that say what went
+	// wrong (errors, the exception of a traceback), for a failed cell.
+	LogExcerpt []string `json:"log_excerpt,omitempty"`
+	LogTail    []string `json:"log_tail,omitempty"`
+	Log        string   `json:"log,omitempty"` // path of the server log, relative to the out dir
 
 	// Set only by a comparison (ab, compare): Base holds the base side's
 	// measurements of the same cell; the receiver holds the head side's.
@@ -244,16 +247,34 @@ func DecodeResults(r io.Reader) (*Results, error) {
 func (r *Results) validate() error {
 	var errs []error
 	for i, c := range r.Cells {
-		if c.Workers < 1 || c.Threads < 1 {
-			errs = append(errs, fmt.Errorf("cells[%d]: workers and threads must be ≥ 1, got %dx%d", i, c.Workers, c.Threads))
+		where := fmt.Sprintf("cells[%d]", i)
+		errs = append(errs, c.validate(where))
+		if c.Base == nil {
+			continue
 		}
-		if c.Workers > 1024 || c.Threads > 1024 {
-			errs = append(errs, fmt.Errorf("cells[%d]: %dx%d is beyond any real configuration", i, c.Workers, c.Threads))
+		errs = append(errs, c.Base.validate(where+".base"))
+		if c.Base.Base != nil {
+			errs = append(errs, fmt.Errorf("%s.base has a base of its own: a comparison nests one level", where))
 		}
-		for j, b := range c.Bursts {
-			if b.Size < 0 || len(b.Requests) > 100000 {
-				errs = append(errs, fmt.Errorf("cells[%d].bursts[%d]: size %d with %d requests is out of range", i, j, b.Size, len(b.Requests)))
-			}
+		if c.Base.Workers != c.Workers || c.Base.Threads != c.Threads {
+			errs = append(errs, fmt.Errorf("%s.base is %dx%d, not %dx%d: a comparison pairs the same cell", where, c.Base.Workers, c.Base.Threads, c.Workers, c.Threads))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// validate checks the figures a renderer relies on; where names the cell.
+func (c *Cell) validate(where string) error {
+	var errs []error
+	if c.Workers < 1 || c.Threads < 1 {
+		errs = append(errs, fmt.Errorf("%s: workers and threads must be ≥ 1, got %dx%d", where, c.Workers, c.Threads))
+	}
+	if c.Workers > 1024 || c.Threads > 1024 {
+		errs = append(errs, fmt.Errorf("%s: %dx%d is beyond any real configuration", where, c.Workers, c.Threads))
+	}
+	for j, b := range c.Bursts {
+		if b.Size < 0 || len(b.Requests) > 100000 {
+			errs = append(errs, fmt.Errorf("%s.bursts[%d]: size %d with %d requests is out of range", where, j, b.Size, len(b.Requests)))
 		}
 	}
 	return errors.Join(errs...)

@@ -16,12 +16,33 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/workerbench/workerbench/bench/load"
 	"github.com/workerbench/workerbench/bench/proctree"
-	"github.com/workerbench/workerbench/bench/server"
 )
 
-// ErrCellsFailed is returned (wrapped) by Run when at least one cell could
-// not be measured; the results still hold every cell, failed ones with Error.
-var ErrCellsFailed = errors.New("some cells failed")
+// ErrCellsFailed is matched (errors.Is) by the error Run returns when at
+// least one cell could not be measured; the results still hold every cell,
+// failed ones with Error. The error itself is a *CellsFailedError.
+var ErrCellsFailed = errors.New("cells failed")
+
+// CellsFailedError names the cells that could not be measured.
+type CellsFailedError struct {
+	Failed []string // cell names
+	Total  int      // cells in the run
+}
+
+func (e *CellsFailedError) Error() string {
+	names := strings.Join(e.Failed, ", ")
+	switch {
+	case e.Total == 1 && len(e.Failed) == 1:
+		return "cell " + names + " failed"
+	case len(e.Failed) == e.Total:
+		return fmt.Sprintf("all %d cells failed: %s", e.Total, names)
+	default:
+		return fmt.Sprintf("%d of %d cells failed: %s", len(e.Failed), e.Total, names)
+	}
+}
+
+// Is makes errors.Is(err, ErrCellsFailed) hold.
+func (e *CellsFailedError) Is(target error) bool { return target == ErrCellsFailed }
 
 // ErrRequestErrors is returned (wrapped) by Run when every cell was measured
 // but some requests failed: a worker died and was respawned, the handler
@@ -43,6 +64,8 @@ type Runner struct {
 	LogDir string
 	// Version is recorded in the results.
 	Version string
+
+	killNoted bool // a server that had to be killed was reported
 }
 
 // Run boots the server once per cell, measures it, and returns the
@@ -61,15 +84,16 @@ func (r *Runner) Run(ctx context.Context) (*Results, error) {
 		Started:  time.Now().UTC().Format(time.RFC3339),
 		Settings: cfg.settings(),
 	}
-	logDir, cleanup, err := r.logDir()
+	logs, err := r.openLogs()
 	if err != nil {
 		return nil, err
 	}
-	defer cleanup()
+	defer logs.close(r.progress)
 	var failed, erred []string
 	for i, shape := range cfg.Matrix {
-		r.progress("[%d/%d] %s: starting server", i+1, len(cfg.Matrix), shape)
-		logPath := filepath.Join(logDir, "server-"+shape.String()+".log")
+		step := fmt.Sprintf("[%d/%d]", i+1, len(cfg.Matrix))
+		r.progress("%s %s: starting server", step, shape)
+		logPath := logs.path("server-" + shape.String() + ".log")
 		cells := r.measureShape(ctx, shape, logPath)
 		if ctx.Err() != nil {
 			res.Interrupted = true
@@ -78,23 +102,23 @@ func (r *Runner) Run(ctx context.Context) (*Results, error) {
 			return res, ctx.Err()
 		}
 		for j, c := range cells {
+			cells[j].Log = logs.ref(logPath, c.Failed())
 			if c.Errors > 0 && !c.Failed() {
 				erred = append(erred, fmt.Sprintf("%s (%s)", c.Name(), describeErrors(c.ErrorKinds)))
 			}
 			if c.Failed() {
 				failed = append(failed, c.Name())
-				r.progress("[%d/%d] %s: FAILED: %s", i+1, len(cfg.Matrix), c.Name(), c.Error)
+				r.progressFailed(step, c, logPath)
 			} else {
-				r.progress("[%d/%d] %s: %.1f req/s, concurrency %.2f of %d slots", i+1, len(cfg.Matrix), c.Name(), c.ThroughputRPS, c.Concurrency, c.Slots)
+				r.progress("%s %s: %.1f req/s, concurrency %.2f of %d slots", step, c.Name(), c.ThroughputRPS, c.Concurrency, c.Slots)
 			}
-			cells[j].Log = r.logRef(logPath)
 		}
 		res.Cells = append(res.Cells, cells...)
 		r.save(res)
 	}
 	var errs []error
 	if len(failed) > 0 {
-		errs = append(errs, fmt.Errorf("%w: %s", ErrCellsFailed, strings.Join(failed, ", ")))
+		errs = append(errs, &CellsFailedError{Failed: failed, Total: len(res.Cells)})
 	}
 	if len(erred) > 0 {
 		errs = append(errs, fmt.Errorf("%w: %s", ErrRequestErrors, strings.Join(erred, ", ")))
@@ -102,29 +126,82 @@ func (r *Runner) Run(ctx context.Context) (*Results, error) {
 	return res, errors.Join(errs...)
 }
 
-// logDir returns the directory for server logs, creating it, and a
-// cleanup that removes it when it is temporary.
-func (r *Runner) logDir() (string, func(), error) {
+// progressFailed prints a failed cell: the reason, what the server's log
+// says about it, and where the log is.
+func (r *Runner) progressFailed(step string, c Cell, logPath string) {
+	r.progress("%s %s: FAILED: %s", step, c.Name(), c.Error)
+	for _, l := range c.LogExcerpt {
+		r.progress("      | %s", l)
+	}
+	if logPath != "" {
+		r.progress("      log: %s", logPath)
+	}
+}
+
+// logs is where a run writes its server logs: the output directory's
+// logs/, or a temporary directory whose logs of failed cells outlive the
+// run (they are the only record of why) while the rest is removed.
+type logs struct {
+	dir       string
+	temporary bool
+	keep      map[string]bool // temporary logs of failed cells
+}
+
+func (r *Runner) openLogs() (*logs, error) {
 	if r.LogDir != "" {
 		if err := os.MkdirAll(r.LogDir, 0o755); err != nil {
-			return "", nil, fmt.Errorf("create log dir: %w", err)
+			return nil, fmt.Errorf("create log dir: %w", err)
 		}
-		return r.LogDir, func() {}, nil
+		return &logs{dir: r.LogDir}, nil
 	}
 	d, err := os.MkdirTemp("", "workerbench-logs-")
 	if err != nil {
-		return "", nil, err
+		return nil, fmt.Errorf("create log dir: %w", err)
 	}
-	return d, func() { os.RemoveAll(d) }, nil
+	return &logs{dir: d, temporary: true, keep: map[string]bool{}}, nil
 }
 
-// logRef is how results refer to a server log: relative to the output
-// directory (LogDir's parent), or "" when the log is temporary.
-func (r *Runner) logRef(path string) string {
-	if r.LogDir == "" {
-		return ""
+func (l *logs) path(name string) string { return filepath.Join(l.dir, name) }
+
+// pathOf turns a ref back into a path a user can open.
+func (l *logs) pathOf(ref string) string {
+	if ref == "" || filepath.IsAbs(ref) {
+		return ref
 	}
-	return filepath.Join(filepath.Base(r.LogDir), filepath.Base(path))
+	return filepath.Join(filepath.Dir(l.dir), ref)
+}
+
+// ref is how results refer to the server log at path: relative to the
+// output directory (the log dir's parent), the full path of a temporary
+// log that is kept because its cell failed, or "" for one that goes.
+func (l *logs) ref(path string, failed bool) string {
+	if !l.temporary {
+		return filepath.Join(filepath.Base(l.dir), filepath.Base(path))
+	}
+	if failed {
+		l.keep[path] = true
+		return path
+	}
+	return ""
+}
+
+// close removes a temporary directory's logs but those of failed cells,
+// and says where those are.
+func (l *logs) close(progress func(string, ...any)) {
+	if !l.temporary {
+		return
+	}
+	if len(l.keep) == 0 {
+		os.RemoveAll(l.dir)
+		return
+	}
+	entries, _ := os.ReadDir(l.dir)
+	for _, e := range entries {
+		if p := filepath.Join(l.dir, e.Name()); !l.keep[p] {
+			os.RemoveAll(p)
+		}
+	}
+	progress("logs of failed cells kept in %s (no --out was given)", l.dir)
 }
 
 func (r *Runner) save(res *Results) {
@@ -151,69 +228,20 @@ func (c *Config) blankCell(shape Shape, e Endpoint) Cell {
 	return cell
 }
 
-// failedCells records err (and the log tail) for every endpoint of shape.
-func (c *Config) failedCells(shape Shape, err error, tail []string) []Cell {
+// failedCells records err, and what the server's log says when err is a
+// *bootError, for every endpoint of shape.
+func (c *Config) failedCells(shape Shape, err error) []Cell {
+	var be *bootError
+	errors.As(err, &be)
 	out := make([]Cell, len(c.Endpoints))
 	for i, e := range c.Endpoints {
 		out[i] = c.blankCell(shape, e)
 		out[i].Error = err.Error()
-		out[i].LogTail = tail
-	}
-	return out
-}
-
-// bootError is a server that failed to start or become ready, with the
-// last lines of its log.
-type bootError struct {
-	err  error
-	tail []string
-}
-
-func (b *bootError) Error() string { return b.err.Error() }
-func (b *bootError) Unwrap() error { return b.err }
-
-// boot starts the server for shape in dir and waits until it answers. On
-// success the caller must Stop the returned process; on failure it has
-// been stopped already and the error is a *bootError.
-func (r *Runner) boot(ctx context.Context, label string, shape Shape, dir string, env []string, logPath string) (*server.Process, string, error) {
-	cfg := r.Config
-	port, err := freePort(cfg.Host)
-	if err != nil {
-		return nil, "", &bootError{err: err}
-	}
-	environ := append(ServerEnviron(os.Environ()), cfg.Env...)
-	environ = append(environ, env...)
-	argv := cfg.template.Expand(cfg.Host, port, shape)
-	p, err := server.Start(server.Spec{Argv: argv, Dir: dir, Env: environ, LogPath: logPath})
-	if err != nil {
-		return nil, "", &bootError{err: err} // already "start server %q: …"
-	}
-	addr := net.JoinHostPort(cfg.Host, fmt.Sprint(port))
-	health := load.Target{Addr: addr, Path: cfg.Health, Timeout: 2 * time.Second, AllowRemote: cfg.AllowRemote}
-	probe := func(ctx context.Context) error {
-		_, err := load.Sequential(ctx, health, 1)
-		return err
-	}
-	start := time.Now()
-	if err := p.WaitReady(ctx, probe, cfg.StartupTimeout); err != nil {
-		tail := p.LogTail(20)
-		p.Stop(cfg.Grace)
-		return nil, "", &bootError{err: err, tail: tail}
-	}
-	if label != "" {
-		label = " (" + label + ")"
-	}
-	r.progress("      %s%s: ready after %s", shape, label, time.Since(start).Round(time.Millisecond))
-	return p, addr, nil
-}
-
-// stop stops p and notes in cells anything that survived.
-func (r *Runner) stop(p *server.Process, cells []Cell) {
-	if err := p.Stop(r.Config.Grace); err != nil {
-		for i := range cells {
-			cells[i].Diagnostics = append(cells[i].Diagnostics, "stopping the server: "+err.Error())
+		if be != nil {
+			out[i].LogExcerpt, out[i].LogTail = be.excerpt, be.tail
 		}
 	}
+	return out
 }
 
 // measureShape boots the server for one shape and measures every endpoint.
@@ -222,32 +250,11 @@ func (r *Runner) measureShape(ctx context.Context, shape Shape, logPath string) 
 	cfg := r.Config
 	p, addr, err := r.boot(ctx, "", shape, cfg.Dir, nil, logPath)
 	if err != nil {
-		var be *bootError
-		errors.As(err, &be)
-		return cfg.failedCells(shape, err, be.tail)
+		return cfg.failedCells(shape, err)
 	}
 	defer func() { r.stop(p, cells) }()
-
-	// A server that dies mid-measurement must not leave the generator
-	// redialling a closed port until the window ends: the measurement's
-	// context ends with the leader.
-	mctx, cancel := context.WithCancel(ctx)
+	mctx, cancel := untilExit(ctx, p)
 	defer cancel()
-	go func() {
-		select {
-		case <-p.Done():
-			cancel()
-		case <-mctx.Done():
-		}
-	}()
-	exited := func() error {
-		select {
-		case <-p.Done():
-			return fmt.Errorf("server exited during measurement (%v)", p.ExitErr())
-		default:
-			return nil
-		}
-	}
 
 	watch := proctree.Watch(mctx, p.Pgid(), time.Second)
 	for _, e := range cfg.Endpoints {
@@ -264,16 +271,15 @@ func (r *Runner) measureShape(ctx context.Context, shape Shape, logPath string) 
 		if err == nil {
 			err = m.finish(mctx)
 		}
-		if err == nil {
-			err = exited()
-		} else if e := exited(); e != nil {
-			err = fmt.Errorf("%w: %v", e, err)
+		if e := exitedErr(p); e != nil {
+			err = e // the cause; what the generator saw then is a consequence
 		}
 		if err != nil {
 			c.Error = err.Error()
+			c.LogExcerpt = p.LogExcerpt(excerptLines)
 		}
 		if err != nil || c.Errors > 0 {
-			c.LogTail = p.LogTail(20)
+			c.LogTail = p.LogTail(tailLines)
 		}
 		cells = append(cells, c)
 		if ctx.Err() != nil {
@@ -419,13 +425,24 @@ const maxStallRetries = 2
 // per-connection throughput estimate, plus one for the window's phase.
 const minCycles = 5
 
+// countPrecision is the precision a plain count of completions should
+// reach when the per-connection estimate would need a longer window. Each
+// slot's completions are a stream with a phase error of one request, so a
+// count over a window W is off by about S0 ÷ W: 1% takes 100 × S0.
+const countPrecision = 0.01
+
+// maxStretch bounds how far a window is lengthened beyond --duration.
+const maxStretch = 10
+
 // window is the trial's measurement window: the configured duration,
-// lengthened (up to 10×) so that every connection completes minCycles
-// requests. A connection's cycle is C ÷ X: estimated from the slots and S0
-// before the first trial, measured after it.
+// lengthened (up to maxStretch ×) so that it measures throughput well:
+// long enough for every connection to complete minCycles requests, or, if
+// that is longer, for the plain count to reach countPrecision. A
+// connection's cycle is C ÷ X: estimated from the slots and S0 before the
+// first trial, measured after it. The first trial says what it did and why.
 func (m *meter) window() time.Duration {
 	c, d := m.cell, m.cfg.Duration
-	if m.cfg.Requests > 0 || d <= 0 {
+	if m.cfg.Requests > 0 || d <= 0 || c.ServiceTimeS <= 0 {
 		return d
 	}
 	x := float64(min(c.Slots, c.Connections)) / c.ServiceTimeS
@@ -435,10 +452,23 @@ func (m *meter) window() time.Duration {
 	if x <= 0 {
 		return d
 	}
-	need := time.Duration(minCycles * float64(c.Connections) / x * float64(time.Second))
-	w := min(max(d, need), 10*d)
-	if w > d && len(m.cell.Trials) == 0 {
-		m.progress("      %s: window lengthened to %s so each of %d connections completes %d requests", c.Name(), w.Round(time.Millisecond), c.Connections, minCycles)
+	perConn := time.Duration(minCycles * float64(c.Connections) / x * float64(time.Second))
+	count := time.Duration(c.ServiceTimeS / countPrecision * float64(time.Second))
+	need := min(perConn, count)
+	w := min(max(d, need), maxStretch*d)
+	if w <= d || len(c.Trials) > 0 {
+		return w
+	}
+	capped := ""
+	if w < need {
+		capped = fmt.Sprintf(" (capped at %d × --duration)", maxStretch)
+	}
+	if need == perConn {
+		m.progress("      %s: window %s instead of %s, so that each of %d connections completes %d requests%s",
+			c.Name(), w.Round(10*time.Millisecond), d, c.Connections, minCycles, capped)
+	} else {
+		m.progress("      %s: window %s instead of %s: at %.0f req/s with %d connections, %s measures throughput to ±%.0f%% only, %s to ±%.1f%%%s",
+			c.Name(), w.Round(100*time.Millisecond), d, x, c.Connections, d, 100*c.ServiceTimeS/d.Seconds(), w.Round(100*time.Millisecond), 100*c.ServiceTimeS/w.Seconds(), capped)
 	}
 	return w
 }

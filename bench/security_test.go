@@ -83,7 +83,7 @@ func TestTemplateNeverRunsThroughAShell(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-p.Done()
-	if err := p.Stop(time.Second); err != nil {
+	if _, err := p.Stop(time.Second); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := os.ReadFile(log)

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 )
@@ -18,8 +19,8 @@ const Placeholders = "{host} {port} {bind} {workers} {threads}"
 
 // ParseTemplate splits a command template into words with shell-like
 // quoting ('single', "double", backslash escapes) and checks its
-// placeholders. It must contain {port} or {bind}, or the server could not be
-// given the free port each cell needs.
+// placeholders. Config.Validate checks that the port reaches the server,
+// through the template or the environment.
 func ParseTemplate(s string) (Template, error) {
 	if strings.TrimSpace(s) == "" {
 		return Template{}, fmt.Errorf("command is empty: give the server command, e.g. --cmd \"gunicorn --bind {bind} --workers {workers} --threads {threads} app:app\"")
@@ -31,26 +32,36 @@ func ParseTemplate(s string) (Template, error) {
 	if err := checkPlaceholders(s); err != nil {
 		return Template{}, fmt.Errorf("command %q: %w", s, err)
 	}
-	if !strings.Contains(s, "{port}") && !strings.Contains(s, "{bind}") {
-		return Template{}, fmt.Errorf("command %q has neither {bind} nor {port}: workerbench gives each cell a free port, so the command must say where it goes (e.g. --bind {bind})", s)
-	}
 	return Template{raw: s, argv: argv}, nil
 }
+
+// givesPort reports whether s has a placeholder that carries the port.
+func givesPort(s string) bool {
+	return strings.Contains(s, "{port}") || strings.Contains(s, "{bind}")
+}
+
+// Uses reports whether the template has placeholder p, like "{threads}".
+func (t Template) Uses(p string) bool { return strings.Contains(t.raw, p) }
 
 // String returns the template as written.
 func (t Template) String() string { return t.raw }
 
 // Expand fills the placeholders for one cell and returns argv.
 func (t Template) Expand(host string, port int, s Shape) []string {
+	return expand(t.argv, host, port, s)
+}
+
+// expand fills the placeholders in each of words for one cell.
+func expand(words []string, host string, port int, s Shape) []string {
 	r := strings.NewReplacer(
 		"{host}", host,
 		"{port}", strconv.Itoa(port),
-		"{bind}", host+":"+strconv.Itoa(port),
+		"{bind}", net.JoinHostPort(host, strconv.Itoa(port)),
 		"{workers}", strconv.Itoa(s.Workers),
 		"{threads}", strconv.Itoa(s.Threads),
 	)
-	out := make([]string, len(t.argv))
-	for i, a := range t.argv {
+	out := make([]string, len(words))
+	for i, a := range words {
 		out[i] = r.Replace(a)
 	}
 	return out

@@ -21,7 +21,7 @@ func TestTemplate(t *testing.T) {
 		{"double quotes and escapes", `srv --name "a \"b\" c" x\ y {port}`,
 			[]string{"srv", "--name", `a "b" c`, "x y", "8000"}, ""},
 		{"literal braces", `srv --json '{"a": 1}' {port}`, []string{"srv", "--json", `{"a": 1}`, "8000"}, ""},
-		{"no port", "gunicorn --workers {workers} app:app", nil, "neither {bind} nor {port}"},
+		{"no port (Config.Validate checks the port)", "gunicorn --workers {workers} app:app", []string{"gunicorn", "--workers", "3", "app:app"}, ""},
 		{"empty", "  ", nil, "command is empty"},
 		{"unclosed", `gunicorn --bind {bind} 'app`, nil, "unclosed ' quote"},
 		{"unknown placeholder", "gunicorn --bind {bind} --workers {worker}", nil, "unknown placeholder {worker}"},

@@ -148,8 +148,9 @@ type Outcome struct {
 // Error is a failed request: its kind (KindConnect, KindTimeout, KindStatus, KindProtocol) and
 // cause.
 type Error struct {
-	Kind string
-	Err  error
+	Kind   string
+	Status int // the response's status, for KindStatus
+	Err    error
 }
 
 // Error returns "kind: cause".
@@ -167,7 +168,7 @@ func newError(req *request, k kind, status int, err error) *Error {
 		}
 		err = fmt.Errorf("status %d, want %s", status, want)
 	}
-	return &Error{Kind: k.String(), Err: err}
+	return &Error{Kind: k.String(), Status: status, Err: err}
 }
 
 // newHistogram returns a latency histogram in microseconds up to timeout (plus a margin for

@@ -139,6 +139,26 @@ func (c *Commenter) Upsert(ctx context.Context, pr int, body string) (Comment, e
 	return c.create(ctx, pr, text)
 }
 
+// Update makes body the text of our comment on pull request pr if there is
+// one, and posts none otherwise; found reports whether there was. With
+// comment: on-regression, a PR whose regression was fixed gets its old
+// "regressed" comment brought up to date, and a PR that never regressed
+// gets no comment.
+func (c *Commenter) Update(ctx context.Context, pr int, body string) (cm Comment, found bool, err error) {
+	if pr <= 0 {
+		return Comment{}, false, fmt.Errorf("update comment: invalid pull request number %d", pr)
+	}
+	prev, err := c.find(ctx, pr)
+	if err != nil || prev == nil {
+		return Comment{}, false, err
+	}
+	cm, err = c.update(ctx, prev.GetID(), c.compose(body))
+	if statusOf(err) == http.StatusNotFound {
+		return Comment{}, false, nil // deleted since we listed it
+	}
+	return cm, err == nil, err
+}
+
 // compose prefixes the marker (unless body already starts with it) and caps
 // the result at GitHub's limit.
 func (c *Commenter) compose(body string) string {

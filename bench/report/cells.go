@@ -22,7 +22,8 @@ func fixed2(x float64) string {
 	return strconv.FormatFloat(x, 'f', 2, 64)
 }
 
-func plural(n int, noun string) string {
+// Plural counts n of noun in English: "1 cell", "4 cells".
+func Plural(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
 	}

@@ -197,7 +197,7 @@ func (d *mdDoc) runOutcome() (emoji, text string) {
 		parts = append(parts, "no cells measured")
 		emoji = "⚠️"
 	case measured == 0:
-		what := "all " + plural(len(r.Cells), "cell") + " failed"
+		what := "all " + Plural(len(r.Cells), "cell") + " failed"
 		if len(failed) <= 2 {
 			what += " (" + d.failedNames(failed) + ")"
 		}
@@ -206,15 +206,15 @@ func (d *mdDoc) runOutcome() (emoji, text string) {
 	default:
 		c, _ := best(r)
 		what := fmt.Sprintf("%s = %.1f concurrent requests (%s of %s)",
-			Escape(clip(c.Name(), 40)), c.Concurrency, or(percent(c.Efficiency), "?"), plural(c.Slots, "slot"))
+			Escape(clip(c.Name(), 40)), c.Concurrency, or(percent(c.Efficiency), "?"), Plural(c.Slots, "slot"))
 		if measured > 1 {
 			what = "best " + what
 		}
-		parts = append(parts, plural(measured, "cell")+", "+what)
+		parts = append(parts, Plural(measured, "cell")+", "+what)
 		if len(failed) > 0 {
 			what := d.failedNames(failed) + " failed"
 			if len(failed) <= 2 {
-				what = plural(len(failed), "cell") + " failed (" + d.failedNames(failed) + ")"
+				what = Plural(len(failed), "cell") + " failed (" + d.failedNames(failed) + ")"
 			}
 			parts = append(parts, what)
 			emoji = "⚠️"
@@ -231,7 +231,7 @@ func (d *mdDoc) failedNames(fs []failure) string {
 		for _, f := range fs {
 			cells[f.name] = true
 		}
-		return plural(len(cells), "cell")
+		return Plural(len(cells), "cell")
 	}
 	var names []string
 	for _, f := range fs {
@@ -253,7 +253,7 @@ func (d *mdDoc) comparisonOutcome() (emoji, text string) {
 			measured++
 		}
 	}
-	scope := plural(measured, "cell")
+	scope := Plural(measured, "cell")
 	if g := d.geomean(); g != "" {
 		scope += ", geomean " + g
 	}
@@ -275,7 +275,7 @@ func (d *mdDoc) comparisonOutcome() (emoji, text string) {
 			// A cell regressed on its own but not after correcting for the
 			// number of cells compared.
 			emoji, text = "⚠️", "Possible concurrency regression"+d.changedCells(cellsWith(r, bench.Regressed))+
-				", not significant across "+plural(measured, "cell")
+				", not significant across "+Plural(measured, "cell")
 		case len(cellsWith(r, bench.Inconclusive)) > 0:
 			emoji, text = "⚠️", "Inconclusive: too noisy to rule out a concurrency regression ("+scope+")"
 		default:
@@ -361,7 +361,7 @@ func (d *mdDoc) intro() {
 	if d.o.Base != "" {
 		base += " (" + Escape(clip(d.o.Base, 60)) + ")"
 	}
-	s := fmt.Sprintf("Throughput of %s vs %s on %s", head, base, plural(len(d.r.Cells), "cell"))
+	s := fmt.Sprintf("Throughput of %s vs %s on %s", head, base, Plural(len(d.r.Cells), "cell"))
 	if p := pairsText(d.r, "interleaved "); p != "" {
 		s += ", " + p
 	}
@@ -497,7 +497,7 @@ func (d *mdDoc) comparisonTable(shown []int) {
 		if iv := interval(c.CILow, c.CIHigh); iv != "" {
 			delta += " " + minus(iv)
 		}
-		d.line(row(name, base, head, or(strings.TrimSpace(delta), "—"), verdictCell(c),
+		d.line(row(name, base, head, or(strings.TrimSpace(delta), "—"), verdictCell(c, threshold(d.r)),
 			arrow(fixed2(c.Base.Concurrency), fixed2(c.Concurrency))+" of "+itoa(c.Slots),
 			arrow(seconds(c.Base.Latency.P99), seconds(c.Latency.P99)),
 			arrow(bytesIEC(pss(c.Base.Memory)), bytesIEC(pss(c.Memory))),
@@ -507,7 +507,9 @@ func (d *mdDoc) comparisonTable(shown []int) {
 	d.line("")
 }
 
-func verdictCell(c bench.Cell) string {
+// verdictCell is a compared cell's verdict with its p-value; th is the
+// threshold, named when a significant change is within it.
+func verdictCell(c bench.Cell, th float64) string {
 	p := pEq(c.PValue)
 	if p != "" {
 		p = " (" + p + ")"
@@ -518,6 +520,9 @@ func verdictCell(c bench.Cell) string {
 	case bench.Improved:
 		return "✅ **improved**" + p
 	case bench.Unchanged:
+		if significant(c) && th > 0 {
+			return "unchanged: within ±" + percentFine(th) + p
+		}
 		return "unchanged" + p
 	case bench.Inconclusive:
 		if c.MDE > 0 {
@@ -579,7 +584,7 @@ func (d *mdDoc) rowsNote(shown []int) {
 		parts = append(parts, fmt.Sprintf("%d other", other))
 	}
 	d.line("")
-	d.p("*%s not shown (%s) to fit the size limit; all are in results.json.*\n", plural(hidden, "more cell"), strings.Join(parts, ", "))
+	d.p("*%s not shown (%s) to fit the size limit; all are in results.json.*\n", Plural(hidden, "more cell"), strings.Join(parts, ", "))
 }
 
 // ---- below the table ----
@@ -782,7 +787,7 @@ func (d *mdDoc) logs() {
 		case omitted > 0:
 			what = fmt.Sprintf("server log, last %d of %d lines", len(tail), len(f.cell.LogTail))
 		case len(tail) > 0:
-			what = "server log, last " + plural(len(tail), "line")
+			what = "server log, last " + Plural(len(tail), "line")
 		}
 		where := ""
 		if f.side != "" {
@@ -868,7 +873,7 @@ func (d *mdDoc) settings() {
 	r := d.r
 	d.open("Host and settings")
 	h := r.Host
-	host := fmt.Sprintf("%s, %s/%s", plural(h.CPUs, "CPU"), Escape(clip(h.OS, 20)), Escape(clip(h.Arch, 20)))
+	host := fmt.Sprintf("%s, %s/%s", Plural(h.CPUs, "CPU"), Escape(clip(h.OS, 20)), Escape(clip(h.Arch, 20)))
 	if h.CPUModel != "" {
 		host += ", " + Escape(clip(h.CPUModel, 80))
 	}
@@ -885,10 +890,10 @@ func (d *mdDoc) settings() {
 		}
 	}
 	if s.Trials > 0 {
-		load += ", " + plural(s.Trials, "trial")
+		load += ", " + Plural(s.Trials, "trial")
 	}
 	if s.Connections > 0 {
-		load += ", " + plural(s.Connections, "connection")
+		load += ", " + Plural(s.Connections, "connection")
 	} else {
 		load += ", 3 × slots connections (at least 8)"
 	}

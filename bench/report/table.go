@@ -56,7 +56,7 @@ const (
 
 func runTable(b *strings.Builder, r *bench.Results) {
 	if r.Interrupted {
-		fmt.Fprintf(b, "interrupted: partial results (%s measured)\n\n", plural(len(r.Cells), "cell"))
+		fmt.Fprintf(b, "interrupted: partial results (%s measured)\n\n", Plural(len(r.Cells), "cell"))
 	}
 	writeWarnings(b, r.Warnings)
 
@@ -119,7 +119,7 @@ func burstLine(c bench.Cell, bu bench.Burst) string {
 
 func comparisonTable(b *strings.Builder, r *bench.Results) {
 	if r.Interrupted {
-		fmt.Fprintf(b, "interrupted: partial results (%s compared)\n", plural(len(r.Cells), "cell"))
+		fmt.Fprintf(b, "interrupted: partial results (%s compared)\n", Plural(len(r.Cells), "cell"))
 		if len(r.Warnings) == 0 {
 			b.WriteString("\n")
 		}
@@ -146,15 +146,19 @@ func comparisonTable(b *strings.Builder, r *bench.Results) {
 			t.add("no base measurement", name, itoa(c.Slots), "-", head)
 			continue
 		}
+		// As in benchstat, "~" is a change that is not significant; a
+		// significant one is shown with its interval even when it is
+		// within the threshold, and the verdict says so.
 		delta := "~"
 		verdict := or(plain(c.Verdict), "-")
-		switch c.Verdict {
-		case bench.Regressed, bench.Improved:
+		if significant(c) {
 			delta = strings.TrimSpace(change(c.Ratio) + " " + interval(c.CILow, c.CIHigh))
-		case bench.Inconclusive:
-			if c.MDE > 0 {
-				verdict += " (MDE " + percentFine(c.MDE) + ")"
-			}
+		}
+		switch {
+		case c.Verdict == bench.Unchanged && significant(c):
+			verdict += " (within ±" + percentFine(threshold(r)) + ")"
+		case c.Verdict == bench.Inconclusive && c.MDE > 0:
+			verdict += " (MDE " + percentFine(c.MDE) + ")"
 		}
 		t.add("", name, itoa(c.Slots), base, head, delta, or(pvalue(c.PValue), "-"), verdict)
 	}
@@ -168,6 +172,12 @@ func comparisonTable(b *strings.Builder, r *bench.Results) {
 		fmt.Fprintf(b, "         %s\n", how)
 	}
 	writeDiagnostics(b, r)
+}
+
+// significant reports whether a compared cell's change is significant: its
+// interval, which inverts the test, leaves out "no change".
+func significant(c bench.Cell) bool {
+	return c.Base != nil && c.CIHigh > 0 && (c.CILow > 1 || c.CIHigh < 1)
 }
 
 // overallSentence explains the overall verdict in a line of plain text,
@@ -198,7 +208,7 @@ func overallSentence(r *bench.Results) (verdict, how string) {
 		}
 	}
 	if n := len(failedCells(r)); n > 0 {
-		s += "; " + plural(n, "cell") + " failed"
+		s += "; " + Plural(n, "cell") + " failed"
 	}
 	var parts []string
 	if th > 0 {

@@ -4,13 +4,14 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -29,14 +30,22 @@ type Spec struct {
 
 // Process is a started server: the leader process and its process group.
 type Process struct {
+	argv    []string
 	pgid    int
 	logPath string
 	done    chan struct{}
 	exitErr error // written once before done is closed
+	// tag is an environment entry unique to this server, inherited by
+	// every process it forks: it finds those that leave the group.
+	tag string
 
 	stopMu sync.Mutex // serialises Stop
 	wd     *watchdog  // nil when it could not be started
 }
+
+// TagEnv is the name of the environment variable that marks a server's
+// processes (see Start).
+const TagEnv = "WORKERBENCH_SERVER"
 
 // How often WaitReady probes and Stop looks for survivors, and how long Stop
 // waits for the group to vanish after SIGKILL.
@@ -50,6 +59,10 @@ const (
 // leader is the server's first process, with stdin from /dev/null. If this
 // program dies, even by SIGKILL, the kernel kills the leader (Pdeathsig),
 // and a watchdog process kills the rest of the group (see watchdog).
+//
+// The server's environment gets one more entry, TagEnv=<random>, which
+// its processes inherit: a process that leaves the group (a server that
+// daemonizes calls setsid) is still found by it, and stopped.
 func Start(spec Spec) (*Process, error) {
 	if len(spec.Argv) == 0 || spec.Argv[0] == "" {
 		return nil, errors.New("start server: empty command")
@@ -71,11 +84,16 @@ func Start(spec Spec) (*Process, error) {
 	// the child exists (or failed to).
 	defer log.Close()
 
+	env := spec.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	tag := fmt.Sprintf("%s=%016x", TagEnv, rand.Uint64())
 	cmd := &exec.Cmd{
 		Path:   path,
 		Args:   spec.Argv,
 		Dir:    spec.Dir,
-		Env:    spec.Env,
+		Env:    append(slices.Clip(env), tag),
 		Stdin:  nil, // exec.Cmd connects a nil Stdin to /dev/null
 		Stdout: log, // an *os.File is handed to the child as is: no copying goroutine
 		Stderr: log,
@@ -84,7 +102,7 @@ func Start(spec Spec) (*Process, error) {
 			Pdeathsig: syscall.SIGKILL,
 		},
 	}
-	p := &Process{logPath: spec.LogPath, done: make(chan struct{})}
+	p := &Process{argv: spec.Argv, logPath: spec.LogPath, done: make(chan struct{}), tag: tag}
 	started := make(chan error, 1)
 	// The kernel sends Pdeathsig when the *thread* that forked the child
 	// exits, not when the process does. An ordinary goroutine hops between
@@ -112,7 +130,7 @@ func Start(spec Spec) (*Process, error) {
 	}
 	// Without a watchdog the leader's Pdeathsig still holds; workers a
 	// killed master orphans then live until they notice by themselves.
-	p.wd, _ = startWatchdog(p.pgid)
+	p.wd, _ = startWatchdog(p.pgid, tag)
 	return p, nil
 }
 
@@ -149,6 +167,9 @@ func lookPath(name string, env []string) (string, error) {
 	return "", exec.ErrNotFound // "executable file not found in $PATH"
 }
 
+// Argv returns the command line the server was started with.
+func (p *Process) Argv() []string { return p.argv }
+
 // Pgid returns the server's process group ID, which is also the leader's PID.
 func (p *Process) Pgid() int { return p.pgid }
 
@@ -167,107 +188,119 @@ func (p *Process) ExitErr() error {
 	}
 }
 
-// exitedErr describes a leader that has exited.
-func (p *Process) exitedErr() error {
-	if p.exitErr == nil {
-		return errors.New("exit status 0")
-	}
-	return p.exitErr
+// Stopped tells how a server went down.
+type Stopped struct {
+	// Killed is set when the server outlived its grace period after
+	// SIGTERM and was killed (uWSGI without --die-on-term reloads on SIGTERM).
+	Killed bool
+	// Escaped lists processes that had left the server's process group
+	// (setsid: a daemon) and were stopped too.
+	Escaped []proctree.Proc
 }
 
-// WaitReady calls probe about every 50 ms until it succeeds, and returns nil
-// then. Readiness must be an answer from the server (an HTTP response, say):
-// an open port or a log line is not, since gunicorn listens before its
-// workers can answer. Each probe's context is cancelled if the leader exits or
-// the time is up, so a probe that blocks (on a connection the server accepted
-// but has not answered yet) never outlives WaitReady. It fails if the leader
-// exits first, if timeout passes, or if ctx is done.
-func (p *Process) WaitReady(ctx context.Context, probe func(ctx context.Context) error, timeout time.Duration) error {
-	tctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	var lastErr error
-	tick := time.NewTimer(0)
-	defer tick.Stop()
-	for {
-		select {
-		case <-p.done:
-			return fmt.Errorf("server exited during startup (%w)", p.exitedErr())
-		case <-tctx.Done():
-			if err := ctx.Err(); err != nil {
-				return fmt.Errorf("wait for server: %w", err)
-			}
-			if lastErr == nil {
-				return fmt.Errorf("server not ready after %v: no probe completed", timeout)
-			}
-			return fmt.Errorf("server not ready after %v: last probe error: %w", timeout, lastErr)
-		case <-tick.C:
-		}
-		lastErr = p.probeOnce(tctx, probe)
-		if lastErr == nil {
-			// Another process may answer on the port while ours failed to
-			// bind it: an answer only counts if our leader is still there.
-			select {
-			case <-p.done:
-				return fmt.Errorf("server exited during startup (%w)", p.exitedErr())
-			default:
-				return nil
-			}
-		}
-		tick.Reset(probeEvery)
-	}
-}
-
-// probeOnce runs probe with a context that is cancelled when ctx is done or
-// the leader exits.
-func (p *Process) probeOnce(ctx context.Context, probe func(ctx context.Context) error) error {
-	pctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() { // returns when probe does (cancel) or sooner
-		select {
-		case <-p.done:
-			cancel()
-		case <-pctx.Done():
-		}
-	}()
-	return probe(pctx)
-}
-
-// Stop ends the whole process group: SIGTERM to every process in it, then
-// up to grace for all of them to exit (the leader reaped, no process with
-// that group ID in /proc), then SIGKILL to the group and a few more seconds.
-// It returns an error naming the processes that survived. The group is
-// signalled, not the leader, because gunicorn's sync workers orphaned by a
-// killed master stay in the group and keep the port.
+// Stop ends the server: SIGTERM to every process of its group and to its
+// processes that left the group, then up to grace for all of them to exit
+// (the leader reaped, no process with that group ID in /proc, no escapee
+// left), then SIGKILL and a few more seconds. It returns an error naming
+// the processes that survived. The group is signalled, not the leader,
+// because gunicorn's sync workers orphaned by a killed master stay in the
+// group and keep the port.
 //
 // Stop may be called more than once, and after the server has died by
-// itself; once the group is gone it sends no signal, since its ID may then
-// be reused. A process that left the group (setsid, setpgid) is not tracked.
-func (p *Process) Stop(grace time.Duration) error {
+// itself; once the group is gone it sends no signal to it, since its ID may
+// then be reused.
+func (p *Process) Stop(grace time.Duration) (Stopped, error) {
 	p.stopMu.Lock()
 	defer p.stopMu.Unlock()
-	if gone, err := p.gone(); err != nil || gone {
+	var st Stopped
+	esc, err := p.escapees()
+	if err != nil {
+		return st, err
+	}
+	st.Escaped = esc
+	if gone, err := p.gone(esc); err != nil || gone {
 		p.wd.release(gone)
-		return err
+		return st, err
 	}
-	if err := p.signalGroup(syscall.SIGTERM); err != nil {
-		return err
+	if err := p.signal(syscall.SIGTERM, esc); err != nil {
+		return st, err
 	}
-	if gone, err := p.waitGone(grace); err != nil || gone {
+	if gone, err := p.waitGone(grace, esc); err != nil || gone {
 		p.wd.release(gone)
-		return err
+		return st, p.stopStragglers(&st, err)
 	}
-	if err := p.signalGroup(syscall.SIGKILL); err != nil {
-		return err
+	st.Killed = true
+	if err := p.signal(syscall.SIGKILL, esc); err != nil {
+		return st, err
 	}
-	if gone, err := p.waitGone(killWait); err != nil || gone {
+	if gone, err := p.waitGone(killWait, esc); err != nil || gone {
 		p.wd.release(gone)
-		return err
+		return st, p.stopStragglers(&st, err)
 	}
 	pids, err := proctree.Pids(p.pgid)
 	if err != nil {
-		return fmt.Errorf("stop server: %w", err)
+		return st, fmt.Errorf("stop server: %w", err)
 	}
-	return fmt.Errorf("stop server: pids %v of process group %d survived SIGKILL", pids, p.pgid)
+	return st, fmt.Errorf("stop server: pids %v of process group %d survived SIGKILL", pids, p.pgid)
+}
+
+// stopStragglers kills escapees that appeared after Stop first looked (an
+// escaped master forks workers until it dies), once the rest is gone.
+func (p *Process) stopStragglers(st *Stopped, err error) error {
+	if err != nil {
+		return err
+	}
+	for range 3 {
+		esc, err := p.escapees()
+		if err != nil || len(esc) == 0 {
+			return err
+		}
+		st.Escaped = append(st.Escaped, esc...)
+		st.Killed = true
+		p.signal(syscall.SIGKILL, esc)
+		if gone, err := p.waitGone(killWait, esc); err != nil || gone {
+			continue
+		}
+	}
+	esc, err := p.escapees()
+	if err == nil && len(esc) > 0 {
+		err = fmt.Errorf("stop server: processes %v that left its process group survived SIGKILL", pidsOf(esc))
+	}
+	return err
+}
+
+// escapees returns the live processes the server started that are no
+// longer in its process group: they carry its tag (see Start) but another
+// group ID.
+func (p *Process) escapees() ([]proctree.Proc, error) {
+	tagged, err := proctree.WithEnv(p.tag)
+	if err != nil {
+		return nil, fmt.Errorf("stop server: %w", err)
+	}
+	var out []proctree.Proc
+	for _, t := range tagged {
+		if t.PGID != p.pgid {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// signal sends sig to the process group and to each escapee. An empty
+// group (ESRCH) is not an error, nor is an escapee that has exited.
+func (p *Process) signal(sig syscall.Signal, esc []proctree.Proc) error {
+	for _, e := range esc {
+		syscall.Kill(e.PID, sig)
+	}
+	return p.signalGroup(sig)
+}
+
+func pidsOf(ps []proctree.Proc) []int {
+	out := make([]int, len(ps))
+	for i, p := range ps {
+		out[i] = p.PID
+	}
+	return out
 }
 
 // signalGroup sends sig to every process of the group. An empty group
@@ -281,8 +314,8 @@ func (p *Process) signalGroup(sig syscall.Signal) error {
 }
 
 // gone reports whether the leader has been reaped and no live process of
-// the group is left.
-func (p *Process) gone() (bool, error) {
+// the group, nor any of the escapees esc, is left.
+func (p *Process) gone(esc []proctree.Proc) (bool, error) {
 	select {
 	case <-p.done:
 	default:
@@ -292,17 +325,25 @@ func (p *Process) gone() (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("stop server: %w", err)
 	}
-	return len(pids) == 0, nil
+	if len(pids) > 0 {
+		return false, nil
+	}
+	for _, e := range esc {
+		if proctree.Alive(e.PID) {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // waitGone polls gone until it holds or d has passed.
-func (p *Process) waitGone(d time.Duration) (bool, error) {
+func (p *Process) waitGone(d time.Duration, esc []proctree.Proc) (bool, error) {
 	deadline := time.Now().Add(d)
 	t := time.NewTimer(d)
 	defer t.Stop()
 	done := p.done
 	for {
-		gone, err := p.gone()
+		gone, err := p.gone(esc)
 		if err != nil || gone {
 			return gone, err
 		}

@@ -28,10 +28,15 @@ type watchdog struct {
 	once sync.Once
 }
 
-const watchdogScript = `if read -r _; then exit 0; fi; kill -KILL -"$1" 2>/dev/null; exit 0`
+// The script kills the group ($1), then every process that carries the
+// server's tag ($2) in its environment: those that left the group. grep -z
+// reads NUL-separated entries, -x matches a whole entry.
+const watchdogScript = `if read -r _; then exit 0; fi; kill -KILL -"$1" 2>/dev/null
+for f in $(grep -lzx -- "$2" /proc/[0-9]*/environ 2>/dev/null); do p=${f#/proc/}; kill -KILL "${p%/environ}" 2>/dev/null; done; exit 0`
 
-// startWatchdog starts the watchdog of process group pgid.
-func startWatchdog(pgid int) (*watchdog, error) {
+// startWatchdog starts the watchdog of process group pgid, whose
+// processes carry the environment entry tag.
+func startWatchdog(pgid int, tag string) (*watchdog, error) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, err
@@ -39,7 +44,7 @@ func startWatchdog(pgid int) (*watchdog, error) {
 	defer r.Close() // the child has its own copy
 	cmd := &exec.Cmd{
 		Path:        "/bin/sh",
-		Args:        []string{"sh", "-c", watchdogScript, "sh", strconv.Itoa(pgid)},
+		Args:        []string{"sh", "-c", watchdogScript, "sh", strconv.Itoa(pgid), tag},
 		Dir:         "/",
 		Env:         []string{"PATH=/usr/bin:/bin"},
 		Stdin:       r,

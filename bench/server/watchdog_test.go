@@ -77,7 +77,7 @@ func TestWatchdogReleased(t *testing.T) {
 		t.Fatal("no watchdog")
 	}
 	wdPid := p.wd.cmd.Process.Pid
-	if err := p.Stop(time.Second); err != nil {
+	if _, err := p.Stop(time.Second); err != nil {
 		t.Fatal(err)
 	}
 	if p.wd.cmd.ProcessState == nil || !p.wd.cmd.ProcessState.Success() {

@@ -110,7 +110,7 @@ func abCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if !f.quiet {
-		fmt.Fprintf(stderr, "compared %d cells in %s (seed %d)\n", len(res.Cells), time.Since(start).Round(time.Second), o.seed)
+		fmt.Fprintf(stderr, "compared %s in %s (seed %d)\n", report.Plural(len(res.Cells), "cell"), time.Since(start).Round(time.Second), o.seed)
 	}
 	if f.out != "" {
 		if err := writeOutputs(f.out, res); err != nil {

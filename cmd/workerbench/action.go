@@ -352,10 +352,8 @@ func benchmarkRun(ctx context.Context, o actionOptions, gha *publish.Actions, in
 		if err := publish.WritePayload(s.outDir, publish.Payload{PR: ev.Number, HeadSHA: ev.PullRequest.Head.SHA, Body: comment}); err != nil {
 			return errors.Join(runErr, err)
 		}
-		if wantComment(s.comment, res.Verdict) {
-			if err := rep.comment(ctx, in.GitHubToken, ev.Number, comment); err != nil {
-				return errors.Join(runErr, err)
-			}
+		if err := rep.comment(ctx, in.GitHubToken, ev.Number, comment, commentWhen(s.comment, res.Verdict)); err != nil {
+			return errors.Join(runErr, err)
 		}
 	}
 	if runErr == nil && s.fail && res.Verdict == bench.Regressed {
@@ -364,8 +362,28 @@ func benchmarkRun(ctx context.Context, o actionOptions, gha *publish.Actions, in
 	return runErr
 }
 
-func wantComment(mode, verdict string) bool {
-	return mode == "always" || mode == "on-regression" && verdict == bench.Regressed
+// commentPolicy is what to do with the sticky comment.
+type commentPolicy int
+
+const (
+	noComment     commentPolicy = iota
+	upsertComment               // create it, or update it
+	updateComment               // update it if it exists, create none
+)
+
+// commentWhen applies the comment input to a verdict. With on-regression
+// a comment is created only for a regression, but one that exists (the
+// PR regressed on an earlier push) is always brought up to date, so it
+// never keeps saying "regressed" after a fix.
+func commentWhen(mode, verdict string) commentPolicy {
+	switch {
+	case mode == "always", mode == "on-regression" && verdict == bench.Regressed:
+		return upsertComment
+	case mode == "on-regression":
+		return updateComment
+	default:
+		return noComment
+	}
 }
 
 // runURL links the workflow run whose page lists the artifacts.
@@ -384,18 +402,42 @@ func measureForAction(ctx context.Context, o actionOptions, s *benchSetup, ev pr
 	if !s.flags.quiet {
 		runner.Progress = o.stderr
 	}
-	save := func(res *bench.Results) error { return writeResults(s.outDir, res) }
+	// Results name the directories as the repository does, not as this
+	// runner's disk does (the base is a temporary worktree).
+	rel, err := filepath.Rel(s.workspace, s.headDir)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		rel = s.headDir
+	}
+	relabel := func(res *bench.Results) {
+		res.Dir = rel
+		if res.BaseDir != "" {
+			res.BaseDir = rel + " at " + shortSHA(ev.PullRequest.Base.SHA)
+		}
+	}
+	save := func(res *bench.Results) error {
+		relabel(res)
+		return writeResults(s.outDir, res)
+	}
+	res, err := measureBaseline(ctx, o, s, ev, runner, rel, save)
+	if res != nil {
+		relabel(res)
+	}
+	return res, err
+}
+
+// measureBaseline runs the benchmark against the baseline s names.
+func measureBaseline(ctx context.Context, o actionOptions, s *benchSetup, ev prEvent, runner bench.Runner, rel string, save func(*bench.Results) error) (*bench.Results, error) {
+	cfg := s.flags.cfg
 	switch s.baseline {
 	case "base":
+		if filepath.IsAbs(rel) {
+			return nil, usagef("input working-directory %q is outside the workspace %s", s.headDir, s.workspace)
+		}
 		wt, err := addWorktree(ctx, s.workspace, ev.PullRequest.Base.SHA, tempRoot(o.getenv), o.stderr)
 		if err != nil {
 			return nil, err
 		}
 		defer wt.remove(o.stderr)
-		rel, err := filepath.Rel(s.workspace, s.headDir)
-		if err != nil || strings.HasPrefix(rel, "..") {
-			return nil, usagef("input working-directory %q is outside the workspace %s", s.headDir, s.workspace)
-		}
 		baseDir := filepath.Join(wt.dir, rel)
 		if fi, err := os.Stat(baseDir); err != nil || !fi.IsDir() {
 			return nil, fmt.Errorf("working-directory %q does not exist in the base commit %s: nothing to compare against (use baseline: none)", rel, shortSHA(ev.PullRequest.Base.SHA))
@@ -510,9 +552,13 @@ func bestConfig(res *bench.Results) string {
 	return fmt.Sprintf("%dx%d", res.Cells[best].Workers, res.Cells[best].Threads)
 }
 
-// comment upserts the sticky comment. A read-only token is not an error:
-// the summary holds the results and a notice says how to get comments.
-func (r reporter) comment(ctx context.Context, token string, pr int, body string) error {
+// comment creates or updates the sticky comment as policy says. A
+// read-only token is not an error: the summary holds the results and a
+// notice says how to get comments.
+func (r reporter) comment(ctx context.Context, token string, pr int, body string, policy commentPolicy) error {
+	if policy == noComment {
+		return nil
+	}
 	if token == "" {
 		return r.gha.Notice("workerbench: no comment", "input github-token is empty, so the results are only in the job summary")
 	}
@@ -524,7 +570,18 @@ func (r reporter) comment(ctx context.Context, token string, pr int, body string
 	if err != nil {
 		return err
 	}
-	c, err := publish.NewCommenter(client, owner, repo, publish.WithRetry(r.o.retry)).Upsert(ctx, pr, body)
+	commenter := publish.NewCommenter(client, owner, repo, publish.WithRetry(r.o.retry))
+	var c publish.Comment
+	if policy == updateComment {
+		var found bool
+		c, found, err = commenter.Update(ctx, pr, body)
+		if err == nil && !found {
+			fmt.Fprintf(r.o.stderr, "no workerbench comment on #%d, and no regression to report: none posted (comment: on-regression)\n", pr)
+			return nil
+		}
+	} else {
+		c, err = commenter.Upsert(ctx, pr, body)
+	}
 	if errors.Is(err, publish.ErrReadOnly) {
 		return r.gha.Notice("workerbench: results are in the job summary",
 			"the token cannot comment on pull requests (a fork or Dependabot pull request gets a read-only one). "+

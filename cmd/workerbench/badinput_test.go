@@ -78,7 +78,7 @@ func badInputCases() []badInputCase {
 		{row: "ab", args: []string{"ab", "--cmd", badTmpl, "--base-dir", "/no/base", "--head-dir", "DIR"}, want: `--base-dir "/no/base": not a directory`, code: exitUsage},
 		{row: "ab", args: []string{"ab", "--cmd", badTmpl, "--base-dir", "DIR", "--head-dir", "DIR", "--trials", "12", "--max-pairs", "4"}, want: "--max-pairs 4 is less than --trials 12", code: exitUsage},
 		// Results files
-		{row: "results files", args: []string{"compare", "only.json"}, want: "compare takes two results files, BASE.json HEAD.json; got 1 arguments", code: exitUsage},
+		{row: "results files", args: []string{"compare", "only.json"}, want: "compare takes two results files, BASE.json HEAD.json; got 1", code: exitUsage},
 		{row: "results files", args: []string{"compare", "/no/base.json", "/no/head.json"}, want: "base: read results: open /no/base.json: no such file or directory", code: exitUsage},
 		{row: "results files", args: []string{"plot", "CONFIG", "--out", "DIR"}, yml: `{"schema": "workerbench/results/v1", "cells": [`, want: "not valid results JSON (corrupt or truncated?)", code: exitUsage},
 		{row: "results files", args: []string{"plot", "CONFIG", "--out", "DIR"}, yml: `{"schema": "other/v2"}`, want: `schema "other/v2" is not "workerbench/results/v1"`, code: exitUsage},

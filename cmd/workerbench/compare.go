@@ -25,20 +25,21 @@ func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintln(stderr, "usage: workerbench compare [flags] BASE.json HEAD.json")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	files, err := parse(fs, args)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
-		return usageError{err}
+		return err
 	}
-	if fs.NArg() != 2 {
-		return usagef("compare takes two results files, BASE.json HEAD.json; got %d arguments", fs.NArg())
+	if len(files) != 2 {
+		return usagef("compare takes two results files, BASE.json HEAD.json; got %d", len(files))
 	}
-	base, err := bench.ReadResults(fs.Arg(0))
+	base, err := bench.ReadResults(files[0])
 	if err != nil {
 		return usagef("base: %w", err)
 	}
-	head, err := bench.ReadResults(fs.Arg(1))
+	head, err := bench.ReadResults(files[1])
 	if err != nil {
 		return usagef("head: %w", err)
 	}
@@ -74,20 +75,12 @@ func plotCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintln(stderr, "usage: workerbench plot RESULTS.json --out DIR")
 		fs.PrintDefaults()
 	}
-	// Accept the file before or after the flags.
-	var files []string
-	for len(args) > 0 {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil
-			}
-			return usageError{err}
+	files, err := parse(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
 		}
-		if fs.NArg() == 0 {
-			break
-		}
-		files = append(files, fs.Arg(0))
-		args = fs.Args()[1:]
+		return err
 	}
 	if len(files) != 1 {
 		return usagef("plot takes one results file, got %d", len(files))

@@ -31,14 +31,15 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	out := fs.String("out", "", "also write results.json, summary.md and charts to `DIR`")
 	builtin := fs.Bool("builtin", false, "use the built-in prefork server even when gunicorn is installed")
 	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
-	if err := fs.Parse(args); err != nil {
+	pos, err := parse(fs, args)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
-		return usageError{err}
+		return err
 	}
-	if fs.NArg() > 0 {
-		return usagef("demo takes no arguments, got %q", fs.Arg(0))
+	if len(pos) > 0 {
+		return usagef("demo takes no arguments, got %q", pos[0])
 	}
 
 	cfg := bench.DefaultConfig()

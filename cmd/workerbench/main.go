@@ -17,9 +17,19 @@ import (
 const version = "0.1.0-dev"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	interrupts := make(chan os.Signal, 1)
+	signal.Notify(interrupts, os.Interrupt, syscall.SIGTERM)
+	go func() { // lives until the first signal, or until main exits
+		<-interrupts
+		fmt.Fprintln(os.Stderr, "\nworkerbench: interrupted: stopping the servers and saving the results (interrupt again to kill them at once)")
+		// A second signal takes its default action and ends this process
+		// at once; each server's watchdog then kills its whole group.
+		signal.Reset(os.Interrupt, syscall.SIGTERM)
+		cancel()
+	}()
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
-	stop()
+	cancel()
 	os.Exit(exitCode(err, os.Stderr))
 }
 

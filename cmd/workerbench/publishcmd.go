@@ -31,14 +31,15 @@ func publishCmd(ctx context.Context, args []string, getenv func(string) string, 
 		fmt.Fprintln(stderr, "usage: workerbench publish [--dir DIR]\n\nIn a workflow_run job: comment the first stage's results on its pull request.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	pos, err := parse(fs, args)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
-		return usageError{err}
+		return err
 	}
-	if fs.NArg() > 0 {
-		return usagef("publish takes no arguments, got %q", fs.Arg(0))
+	if len(pos) > 0 {
+		return usagef("publish takes no arguments, got %q", pos[0])
 	}
 	o := actionOptions{getenv: getenv, stdout: stdout, stderr: stderr, httpClient: http.DefaultClient}
 	gha := publish.NewActions(getenv, stdout)
@@ -94,13 +95,14 @@ func publishRun(ctx context.Context, o actionOptions, gha *publish.Actions, in a
 	if mode == "" {
 		mode = "always"
 	}
-	if !wantComment(mode, res.Verdict) {
+	policy := commentWhen(mode, res.Verdict)
+	if policy == noComment {
 		return nil
 	}
 	if in.GitHubToken == "" {
 		return usagef("input github-token is empty: the publish stage needs a token with pull-requests: write")
 	}
-	return rep.comment(ctx, in.GitHubToken, p.PR, body)
+	return rep.comment(ctx, in.GitHubToken, p.PR, body, policy)
 }
 
 // readUntrustedResults reads results.json from an artifact: a regular

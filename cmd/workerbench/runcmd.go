@@ -84,14 +84,12 @@ func parseRunFlags(name string, defaults bench.Config, args []string, stderr io.
 	if extra != nil {
 		extra(f.fs)
 	}
-	if err := f.fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, err
-		}
-		return nil, usageError{err}
+	pos, err := parse(f.fs, args)
+	if err != nil {
+		return nil, err
 	}
-	if f.fs.NArg() > 0 {
-		return nil, usagef("unexpected argument %q: quote the --cmd template", f.fs.Arg(0))
+	if len(pos) > 0 {
+		return nil, usagef("unexpected argument %q: quote the --cmd template", pos[0])
 	}
 	path := f.config
 	if path == "" {
@@ -109,8 +107,8 @@ func parseRunFlags(name string, defaults bench.Config, args []string, stderr io.
 		if extra != nil {
 			extra(f.fs)
 		}
-		if err := f.fs.Parse(args); err != nil {
-			return nil, usageError{err}
+		if _, err := parse(f.fs, args); err != nil {
+			return nil, err
 		}
 	}
 	cfg := f.cfg
@@ -183,7 +181,7 @@ func measure(ctx context.Context, cfg *bench.Config, out string, quiet bool, std
 		return err
 	}
 	if !quiet {
-		fmt.Fprintf(stderr, "measured %d cells in %s\n", len(res.Cells), time.Since(start).Round(time.Second))
+		fmt.Fprintf(stderr, "measured %s in %s\n", report.Plural(len(res.Cells), "cell"), time.Since(start).Round(time.Second))
 	}
 	if out != "" {
 		if err := writeOutputs(out, res); err != nil {

@@ -1,0 +1,32 @@
+package main
+
+import (
+	"errors"
+	"flag"
+)
+
+// parse parses args with fs, flags before, between and after the
+// positional arguments (as gh, kubectl and go itself accept them), and
+// returns the positional ones. Everything after "--" is positional.
+// Errors are usageErrors, but flag.ErrHelp, which the caller treats as
+// success once fs has printed its usage.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usageError{err}
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if consumed := args[:len(args)-len(rest)]; len(consumed) > 0 && consumed[len(consumed)-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
