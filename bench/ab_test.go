@@ -2,7 +2,9 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,6 +63,13 @@ func TestAB(t *testing.T) {
 			if !contains(tt.want, res.Verdict) {
 				t.Errorf("overall verdict %q, want one of %v", res.Verdict, tt.want)
 			}
+			most := 0
+			for _, c := range res.Cells {
+				most = max(most, c.ComparisonPairs)
+			}
+			if res.Settings.Trials != most {
+				t.Errorf("settings.trials %d, want the most pairs a cell ran, %d", res.Settings.Trials, most)
+			}
 		})
 	}
 }
@@ -72,4 +81,49 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestABServerDiesMidTrial: when head's server dies in the middle of a
+// long trial window, the cell fails at once (as in run), naming the side,
+// and both servers are stopped.
+func TestABServerDiesMidTrial(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs real servers")
+	}
+	cmd, env := slotServerCommand(t, 5*time.Millisecond)
+	cfg := DefaultConfig()
+	cfg.Command, cfg.Env = cmd, env
+	cfg.Matrix = []Shape{{1, 2}}
+	cfg.Health = "/health"
+	cfg.Duration, cfg.Warmup, cfg.Sequential = 30*time.Second, 50*time.Millisecond, 10
+	cfg.Grace = 2 * time.Second
+	baseDir, headDir := t.TempDir(), t.TempDir()
+	cfg.Dir = headDir
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	k := &killer{t: t, dir: headDir, trigger: "(head): service time", delay: 500 * time.Millisecond}
+	a := &AB{
+		Runner:  Runner{Config: &cfg, Progress: k, LogDir: filepath.Join(t.TempDir(), "logs")},
+		BaseDir: baseDir, HeadDir: headDir, Threshold: 0.05, Plan: stats.DefaultPlan(), Seed: 1,
+	}
+	begin := time.Now()
+	res, err := a.Run(context.Background())
+	took := time.Since(begin)
+	k.wg.Wait()
+	assertNoProcesses(t, baseDir)
+	assertNoProcesses(t, headDir)
+	if k.killed == 0 {
+		t.Fatal("nothing was killed")
+	}
+	if !errors.Is(err, ErrCellsFailed) || len(res.Cells) != 1 {
+		t.Fatalf("Run error = %v with %d cells, want the cell failed", err, len(res.Cells))
+	}
+	c := res.Cells[0]
+	if !strings.HasPrefix(c.Error, "head: server exited during measurement") {
+		t.Errorf("cell error %q, want head's server named", c.Error)
+	}
+	if took > 15*time.Second {
+		t.Errorf("ab took %v with 30 s windows: the trial was not cut short when the server died", took)
+	}
 }

@@ -89,11 +89,11 @@ func (r *Runner) stop(p *server.Process, cells []Cell) {
 	}
 	if st.Killed && !r.killNoted {
 		r.killNoted = true
-		hint := "; shorten the wait with --grace"
+		hint := "it ignores or delays SIGTERM, and each cell waits --grace for it"
 		if name := filepath.Base(p.Argv()[0]); name == "uwsgi" || name == "uwsgi-core" {
-			hint = " (uWSGI reloads on SIGTERM: add --die-on-term)"
+			hint = "uWSGI reloads on SIGTERM: add --die-on-term"
 		}
-		r.progress("      note: the server did not stop within %s of SIGTERM; killed it%s", r.Config.Grace, hint)
+		r.progress("      note: the server did not stop within %s of SIGTERM, so it was killed (%s)", r.Config.Grace, hint)
 	}
 }
 

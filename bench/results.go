@@ -130,6 +130,26 @@ type Cell struct {
 // Failed reports whether the cell could not be measured.
 func (c Cell) Failed() bool { return c.Error != "" }
 
+// Best returns the measured cell with the highest throughput: the
+// configuration to pick from this matrix. Throughputs of different
+// endpoints do not compare, so only cells of the first measured cell's
+// endpoint are candidates; between equal throughputs the one with fewer
+// slots, then fewer workers (less memory), wins. In a comparison these
+// are head's figures. ok is false when no cell was measured. The summary's
+// heading and the action's best-config output both use it.
+func (r *Results) Best() (best Cell, ok bool) {
+	for _, c := range r.Cells {
+		if c.Failed() || ok && c.Endpoint != best.Endpoint {
+			continue
+		}
+		if !ok || c.ThroughputRPS > best.ThroughputRPS ||
+			c.ThroughputRPS == best.ThroughputRPS && (c.Slots < best.Slots || c.Slots == best.Slots && c.Workers < best.Workers) {
+			best, ok = c, true
+		}
+	}
+	return best, ok
+}
+
 // Name is the cell's label, "WxT", with the endpoint when there is one.
 func (c Cell) Name() string {
 	n := fmt.Sprintf("%dx%d", c.Workers, c.Threads)

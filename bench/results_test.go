@@ -52,6 +52,10 @@ func TestDecodeResultsRejects(t *testing.T) {
 		{"absurd threads", `{"schema": "workerbench/results/v1", "cells": [{"workers": 1, "threads": 100000}]}`, "beyond any real configuration"},
 		{"wrong type", `{"schema": "workerbench/results/v1", "cells": [{"workers": "three"}]}`, "not valid results JSON"},
 		{"negative burst", `{"schema": "workerbench/results/v1", "cells": [{"workers": 1, "threads": 1, "bursts": [{"size": -1}]}]}`, "out of range"},
+		{"bad base cell", `{"schema": "workerbench/results/v1", "cells": [{"workers": 1, "threads": 1, "base": {"workers": 0, "threads": 1}}]}`, "cells[0].base: workers and threads must be ≥ 1"},
+		{"base of another shape", `{"schema": "workerbench/results/v1", "cells": [{"workers": 1, "threads": 1, "base": {"workers": 2, "threads": 1}}]}`, "cells[0].base is 2x1, not 1x1"},
+		{"nested base", `{"schema": "workerbench/results/v1", "cells": [{"workers": 1, "threads": 1, "base": {"workers": 1, "threads": 1, "base": {"workers": 1, "threads": 1}}}]}`, "has a base of its own"},
+		{"hostile base burst", `{"schema": "workerbench/results/v1", "cells": [{"workers": 1, "threads": 1, "base": {"workers": 1, "threads": 1, "bursts": [{"size": -5}]}}]}`, "cells[0].base.bursts[0]"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r, err := DecodeResults(strings.NewReader(tt.data))
@@ -175,4 +179,33 @@ func FuzzDecodeResults(f *testing.F) {
 			t.Fatalf("round trip: %d cells, then %d", len(r.Cells), len(again.Cells))
 		}
 	})
+}
+
+// TestBest: one rule for the best cell, used by the summary's heading and
+// the action's best-config output: the highest throughput (not the highest
+// concurrency, which a slower service time inflates), among the first
+// endpoint's cells, the cheaper configuration on a tie.
+func TestBest(t *testing.T) {
+	r := &Results{Cells: []Cell{
+		{Workers: 1, Threads: 1, ThroughputRPS: 50, Concurrency: 1},
+		{Workers: 4, Threads: 1, ThroughputRPS: 90, Concurrency: 2.2},
+		{Workers: 1, Threads: 4, ThroughputRPS: 60, Concurrency: 3.9}, // slow S0: high K, low X
+		{Workers: 2, Threads: 2, ThroughputRPS: 90, Concurrency: 2.2, Slots: 4},
+		{Workers: 8, Threads: 8, Error: "server exited"},
+	}}
+	r.Cells[1].Slots = 4
+	if c, ok := r.Best(); !ok || c.Name() != "2x2" {
+		t.Errorf("Best = %s, %v; want 2x2 (ties 4x1 on throughput with fewer workers)", c.Name(), ok)
+	}
+	multi := &Results{Cells: []Cell{
+		{Workers: 1, Threads: 1, Endpoint: "cpu", ThroughputRPS: 40},
+		{Workers: 2, Threads: 1, Endpoint: "sleep", ThroughputRPS: 400},
+		{Workers: 2, Threads: 1, Endpoint: "cpu", ThroughputRPS: 80},
+	}}
+	if c, _ := multi.Best(); c.Name() != "2x1 cpu" {
+		t.Errorf("Best = %s, want 2x1 cpu: throughputs of different endpoints do not compare", c.Name())
+	}
+	if _, ok := (&Results{Cells: []Cell{{Workers: 1, Threads: 1, Error: "x"}}}).Best(); ok {
+		t.Error("Best found a cell among failed ones")
+	}
 }

@@ -164,18 +164,6 @@ func pairsText(r *bench.Results, interleaved string) string {
 	}
 }
 
-// best is the measured cell with the highest achieved concurrency.
-func best(r *bench.Results) (bench.Cell, bool) {
-	var b bench.Cell
-	found := false
-	for _, c := range r.Cells {
-		if !c.Failed() && (!found || c.Concurrency > b.Concurrency) {
-			b, found = c, true
-		}
-	}
-	return b, found
-}
-
 // mdeRange is the smallest and largest minimum detectable effect of the
 // inconclusive cells.
 func mdeRange(r *bench.Results) (lo, hi float64) {

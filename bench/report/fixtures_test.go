@@ -167,6 +167,11 @@ func failedHostile() *bench.Results {
 		Workers: 3, Threads: 3, Slots: 9, Mode: "closed", Connections: 27,
 		Endpoint: "GET /api?x=" + hostile,
 		Error:    "server exited with status 3 before answering: " + hostile + "\nsecond line",
+		LogExcerpt: []string{
+			`File "/srv/app.py", line 3, in <module>`,
+			"RuntimeError: " + hostile,
+			"````` even longer fence `````",
+		},
 		LogTail: []string{
 			"[2026-11-25 21:50:01 +0000] [4242] [INFO] Starting gunicorn 20.1.0",
 			"[2026-11-25 21:50:01 +0000] [4242] [INFO] Listening at: http://127.0.0.1:40123 (4242)",

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -204,9 +205,9 @@ func (d *mdDoc) runOutcome() (emoji, text string) {
 		parts = append(parts, what)
 		emoji = "❌"
 	default:
-		c, _ := best(r)
-		what := fmt.Sprintf("%s = %.1f concurrent requests (%s of %s)",
-			Escape(clip(c.Name(), 40)), c.Concurrency, or(percent(c.Efficiency), "?"), Plural(c.Slots, "slot"))
+		c, _ := r.Best()
+		what := fmt.Sprintf("%s = %s req/s, %.1f concurrent requests (%s of %s)",
+			Escape(clip(c.Name(), 40)), or(num(c.ThroughputRPS), "?"), c.Concurrency, or(percent(c.Efficiency), "?"), Plural(c.Slots, "slot"))
 		if measured > 1 {
 			what = "best " + what
 		}
@@ -795,6 +796,16 @@ func (d *mdDoc) logs() {
 		}
 		d.open("Failed cell " + escapeHTML(clip(f.name, 60)) + where + ": " + what)
 		d.line("**Error:** " + Escape(clip(f.cell.Error, runes)))
+		if ex := f.cell.LogExcerpt; len(ex) > 0 {
+			lines := make([]string, len(ex))
+			for i, l := range ex {
+				lines[i] = clip(l, cmp.Or(lineRunes, 500))
+			}
+			d.line("")
+			d.line("**What the server's log says:**")
+			d.line("")
+			d.b.WriteString(CodeBlock("text", strings.Join(lines, "\n")))
+		}
 		if f.cell.Log != "" {
 			d.line("")
 			d.line("Full log in the artifacts: " + Escape(clip(f.cell.Log, 200)))

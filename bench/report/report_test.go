@@ -93,12 +93,12 @@ func TestFirstLine(t *testing.T) {
 		r    *bench.Results
 		want string
 	}{
-		{"run", seedRun(), "### workerbench: 4 cells, best 3x3 = 9.0 concurrent requests (100% of 9 slots)"},
+		{"run", seedRun(), "### workerbench: 4 cells, best 3x3 = 44.7 req/s, 9.0 concurrent requests (100% of 9 slots)"},
 		{"regressed", compareRegressed(), "### ❌ Concurrency regressed: 3x3 −12% throughput (p=0.002)"},
 		{"unchanged", compareUnchanged(), "### ✅ No concurrency regression (4 cells, geomean −0.4% [−1.9%, +1.1%])"},
 		{"inconclusive", compareInconclusive(), "### ⚠️ Inconclusive: too noisy to rule out a concurrency regression (4 cells, geomean −1.6% [−7.0%, +4.1%])"},
-		{"interrupted", interrupted(), "### ⚠️ workerbench (interrupted): 2 cells, best 1x3 = 3.0 concurrent requests (100% of 3 slots)"},
-		{"failed", failedHostile(), "### ⚠️ workerbench: 2 cells, best 1x3 = 3.0 concurrent requests (100% of 3 slots); 1 cell failed (3x3 GET /api?x=&lt;/details&gt;&lt;img src=x one…)"},
+		{"interrupted", interrupted(), "### ⚠️ workerbench (interrupted): 2 cells, best 1x3 = 14.9 req/s, 3.0 concurrent requests (100% of 3 slots)"},
+		{"failed", failedHostile(), "### ⚠️ workerbench: 2 cells, best 1x3 = 14.9 req/s, 3.0 concurrent requests (100% of 3 slots); 1 cell failed (3x3 GET /api?x=&lt;/details&gt;&lt;img src=x one…)"},
 		{"empty", &bench.Results{Schema: bench.Schema}, "### ⚠️ workerbench: no cells measured"},
 	}
 	for _, tt := range tests {

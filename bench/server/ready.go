@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -262,7 +263,13 @@ var cmdlineDigits = regexp.MustCompile(`\d+`)
 // their command line without numbers ("puma: cluster worker 2: 4711").
 func cmdlineKey(c string) string { return cmdlineDigits.ReplaceAllString(c, "N") }
 
+// clipCmdline shortens a command line for a message: the program's base
+// name ("/root/.pyenv/versions/3.11.7/bin/python3" is "python3"), and at
+// most 60 characters.
 func clipCmdline(c string) string {
+	if prog, args, _ := strings.Cut(c, " "); strings.Contains(prog, "/") {
+		c = strings.TrimSpace(filepath.Base(prog) + " " + args)
+	}
 	if r := []rune(c); len(r) > 60 {
 		return string(r[:59]) + "…"
 	}

@@ -41,7 +41,11 @@ func (p Prefork) Run(ctx context.Context) error {
 		return fmt.Errorf("listener file: %w", err)
 	}
 	defer f.Close()
-	fmt.Fprintf(p.Stderr, "demo server: listening at http://%s with %d workers\n", ln.Addr(), p.Workers)
+	nWorkers := "1 worker"
+	if p.Workers != 1 {
+		nWorkers = fmt.Sprintf("%d workers", p.Workers)
+	}
+	fmt.Fprintf(p.Stderr, "demo server: listening at http://%s with %s\n", ln.Addr(), nWorkers)
 
 	// Pdeathsig fires when the OS thread that forked a child exits, so the
 	// workers are forked and waited for from one locked goroutine: if this

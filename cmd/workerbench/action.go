@@ -535,21 +535,14 @@ func (r reporter) summarize(res *bench.Results, resultsPath string) (string, err
 	return comment.String(), errors.Join(errs...)
 }
 
-// bestConfig is the measured cell with the highest throughput, "WxT".
+// bestConfig is the best cell (Results.Best), "WxT", or "" when none was
+// measured.
 func bestConfig(res *bench.Results) string {
-	best := -1
-	for i, c := range res.Cells {
-		if c.Failed() {
-			continue
-		}
-		if best < 0 || c.ThroughputRPS > res.Cells[best].ThroughputRPS {
-			best = i
-		}
-	}
-	if best < 0 {
+	c, ok := res.Best()
+	if !ok {
 		return ""
 	}
-	return fmt.Sprintf("%dx%d", res.Cells[best].Workers, res.Cells[best].Threads)
+	return fmt.Sprintf("%dx%d", c.Workers, c.Threads)
 }
 
 // comment creates or updates the sticky comment as policy says. A

@@ -243,6 +243,14 @@ func TestActionPullRequestCommentCreatedThenUpdated(t *testing.T) {
 	if out["best-config"] != "1x1" || out["dir"] != e.resultsDir {
 		t.Errorf("outputs best-config %q dir %q", out["best-config"], out["dir"])
 	}
+	// Directories as the repository names them, not the runner's paths
+	// (the base is a temporary worktree).
+	if res.Dir != "app" || res.BaseDir != "app at "+repo.base[:7] {
+		t.Errorf("results name the directories %q and %q, want app and app at %s", res.Dir, res.BaseDir, repo.base[:7])
+	}
+	if strings.Contains(body, e.vars["RUNNER_TEMP"]) || strings.Contains(body, repo.dir) {
+		t.Errorf("the comment shows a path on the runner:\n%s", body)
+	}
 	if !strings.Contains(out["summary"], "\n") || !strings.HasPrefix(body, publish.Marker+"\n"+out["summary"][:40]) {
 		t.Errorf("output summary is not the multi-line comment body: %q", out["summary"])
 	}
@@ -491,5 +499,44 @@ func TestActionInputsMatchActionYML(t *testing.T) {
 		if got, want := a.Outputs[o].Value, "${{ steps.run.outputs."+o+" }}"; got != want {
 			t.Errorf("output %s value %q, want %q", o, got, want)
 		}
+	}
+}
+
+// TestActionCommentOnRegression: with comment: on-regression, a pull
+// request that did not regress gets no comment, but one that has the
+// comment of an earlier regressed push gets it updated, so the PR never
+// keeps saying "regressed" after the fix.
+func TestActionCommentOnRegression(t *testing.T) {
+	needGunicorn(t)
+	repo := newTestRepo(t)
+	api := newFakeAPI(t, "o/r")
+	ev := prEventJSON(repo.base, repo.head)
+	in := fastInputs()
+	in["comment"] = "on-regression"
+
+	e := newActionEnv(t, api, repo.dir, "pull_request", ev, in)
+	code, _, stderr := e.run(t)
+	if code != exitOK {
+		t.Fatalf("exit %d\nstderr:\n%s", code, stderr)
+	}
+	if verdict := e.outputs(t)["verdict"]; verdict == bench.Regressed {
+		t.Skip("the same app measured as a regression: cannot test the no-regression case")
+	}
+	if comments, creates, _ := api.snapshot(7); len(comments) != 0 || creates != 0 {
+		t.Fatalf("no regression and no earlier comment, but %d comments were created", creates)
+	}
+
+	old := publish.Marker + "\n### ❌ workerbench: throughput regressed (an earlier push)"
+	api.add(7, old)
+	e2 := newActionEnv(t, api, repo.dir, "pull_request", ev, in)
+	if code, _, stderr := e2.run(t); code != exitOK {
+		t.Fatalf("exit %d\nstderr:\n%s", code, stderr)
+	}
+	comments, creates, edits := api.snapshot(7)
+	if len(comments) != 1 || creates != 0 || edits != 1 {
+		t.Fatalf("%d comments, %d creates, %d edits; want the earlier comment edited", len(comments), creates, edits)
+	}
+	if comments[0].Body == old || strings.Contains(comments[0].Body, "an earlier push") {
+		t.Errorf("the earlier regressed comment was not brought up to date:\n%s", comments[0].Body)
 	}
 }

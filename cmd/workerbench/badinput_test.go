@@ -29,7 +29,7 @@ func badInputCases() []badInputCase {
 		{row: "flag", args: []string{"run", "--cmd", "x {bind}", "extra"}, want: `unexpected argument "extra": quote the --cmd template`, code: exitUsage},
 		// Template
 		{row: "--cmd", args: []string{"run", "--matrix", "1x1"}, want: "command is empty: give the server command", code: exitUsage},
-		{row: "--cmd", args: []string{"run", "--cmd", "gunicorn --workers {workers} app:app"}, want: "has neither {bind} nor {port}", code: exitUsage},
+		{row: "--cmd", args: []string{"run", "--cmd", "gunicorn --workers {workers} app:app"}, want: "has neither {bind} nor {port}: workerbench gives each cell a free port, so the command must say where it goes (e.g. --bind {bind}), or the environment must (e.g. --env PORT={port})", code: exitUsage},
 		{row: "--cmd", args: []string{"run", "--cmd", "gunicorn --bind {bnd} app:app"}, want: "unknown placeholder {bnd}", code: exitUsage},
 		{row: "--cmd", args: []string{"run", "--cmd", "gunicorn --bind '{bind} app:app"}, want: "unclosed ' quote", code: exitUsage},
 		// Matrix
@@ -61,6 +61,7 @@ func badInputCases() []badInputCase {
 		// Server settings
 		{row: "--dir", args: []string{"run", "--cmd", badTmpl, "--dir", "/no/such/dir"}, want: `dir "/no/such/dir" does not exist`, code: exitUsage},
 		{row: "--env", args: []string{"run", "--cmd", badTmpl, "--env", "DEBUG"}, want: `env "DEBUG": want KEY=VALUE`, code: exitUsage},
+		{row: "--env", args: []string{"run", "--cmd", badTmpl, "--env", "PORT={prot}"}, want: `env "PORT={prot}": unknown placeholder {prot}`, code: exitUsage},
 		{row: "--host", args: []string{"run", "--cmd", badTmpl, "--host", "192.0.2.1"}, want: "not a loopback address: workerbench sends load only to 127.0.0.1/::1 unless --allow-remote", code: exitUsage},
 		// Config file
 		{row: "--config", args: []string{"run", "--config", "/no/such.yml"}, want: "config: open /no/such.yml: no such file or directory", code: exitUsage},

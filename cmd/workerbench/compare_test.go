@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/workerbench/workerbench/bench"
+	"github.com/workerbench/workerbench/bench/report"
 )
 
 // resultsFile writes a results file with one cell per name whose trials
@@ -57,6 +58,9 @@ func TestCompareCommand(t *testing.T) {
 		{"unchanged", []string{"compare", base, same}, 0, []string{"unchanged"}, nil},
 		{"regressed", []string{"compare", base, slower}, 0, []string{"regressed", "-15.0%"}, nil},
 		{"fail on regression", []string{"compare", "--fail-on-regression", base, slower}, exitRegression, []string{"regressed"}, []string{"throughput regressed"}},
+		{"flags after the files", []string{"compare", base, slower, "--fail-on-regression"}, exitRegression, []string{"regressed"}, []string{"throughput regressed"}},
+		{"flags between the files", []string{"compare", base, "--threshold", "20%", slower, "--fail-on-regression"}, 0, nil, nil},
+		{"a file named like a flag after --", []string{"compare", base, "--", "--fail-on-regression"}, exitUsage, nil, []string{"--fail-on-regression: no such file"}},
 		{"threshold above change", []string{"compare", "--threshold", "20%", base, slower}, 0, nil, nil},
 		{"different hosts", []string{"compare", base, otherHost}, 0, nil, []string{"warning:", "runner-a", "runner-b"}},
 		{"cells on one side", []string{"compare", base, fewer}, 0, []string{"1x1"}, []string{"warning:", "3x3", "2x2"}},
@@ -138,5 +142,24 @@ func TestABBadInput(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr, exitUsage, tt.want)
 			}
 		})
+	}
+}
+
+// TestBestConfigMatchesSummary: the action's best-config output and the
+// summary's heading name the same cell, by the one rule (Results.Best),
+// here where the highest concurrency and the highest throughput differ.
+func TestBestConfigMatchesSummary(t *testing.T) {
+	res := &bench.Results{Schema: bench.Schema, Cells: []bench.Cell{
+		{Workers: 4, Threads: 1, Slots: 4, ThroughputRPS: 90, Concurrency: 2.2, Efficiency: 0.55},
+		{Workers: 1, Threads: 4, Slots: 4, ThroughputRPS: 60, Concurrency: 3.9, Efficiency: 0.98},
+	}}
+	var md strings.Builder
+	if err := report.Markdown(&md, res, report.MarkdownOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	heading, _, _ := strings.Cut(md.String(), "\n")
+	best := bestConfig(res)
+	if best != "4x1" || !strings.Contains(heading, "best "+best+" = ") {
+		t.Errorf("best-config %q, summary heading %q: want both to name 4x1", best, heading)
 	}
 }

@@ -259,3 +259,40 @@ func TestKilledWorkerbenchLeavesNoServer(t *testing.T) {
 		})
 	}
 }
+
+// TestSecondInterruptKillsAtOnce: a server that ignores SIGTERM would hold
+// a stopping workerbench for the whole --grace; a second Ctrl-C ends
+// workerbench at once, and the watchdog kills the server.
+func TestSecondInterruptKillsAtOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds workerbench and runs real servers")
+	}
+	bin := buildCLI(t)
+	dir := t.TempDir()
+	script, err := os.ReadFile("../../testdata/servers/misbehave.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "misbehave.py"), script, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	r := startCLI(t, bin, "run", "--cmd", "python3 misbehave.py --ignore-term --port {port}", "--dir", dir,
+		"--matrix", "1x1,2x1", "--duration", "30s", "--sequential", "5", "--grace", "60s", "--out", out)
+	r.waitLine(t, "1x1: service time", time.Minute)
+	if err := r.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	r.waitLine(t, "interrupt again to kill them at once", 10*time.Second)
+	time.Sleep(200 * time.Millisecond) // workerbench is now waiting out the grace period
+	second := time.Now()
+	if err := r.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	r.wait(t)
+	if took := time.Since(second); took > 3*time.Second {
+		t.Errorf("workerbench exited %v after the second interrupt, want at once", took)
+	}
+	took := waitNoServers(t, dir, 5*time.Second)
+	t.Logf("workerbench exited after the second interrupt; the server was gone %v later\n%s", took, r.log.String())
+}
