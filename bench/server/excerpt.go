@@ -18,9 +18,10 @@ const (
 )
 
 // LogExcerpt returns the lines of the server's log that say what went
-// wrong, at most max of them (see Excerpt). When there are none and the
-// server has exited, its last lines say the most, so it returns up to five
-// of those; it returns nil for an empty log.
+// wrong, at most max of them (see Excerpt). When there are none, its last
+// lines say the most ("still booting"), so it returns up to five of those;
+// it returns nil for an empty log. Call it before stopping the server,
+// whose shutdown messages would be noise.
 func (p *Process) LogExcerpt(max int) []string {
 	if p.logPath == "" {
 		return nil
@@ -31,11 +32,6 @@ func (p *Process) LogExcerpt(max int) []string {
 	}
 	if ex := Excerpt(lines, max); len(ex) > 0 {
 		return ex
-	}
-	select {
-	case <-p.done:
-	default:
-		return nil
 	}
 	var last []string
 	for i := len(lines) - 1; i >= 0 && len(last) < min(max, 5); i-- {
