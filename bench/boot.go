@@ -69,10 +69,9 @@ func (r *Runner) boot(ctx context.Context, label string, shape Shape, dir string
 	return p, addr, nil
 }
 
-// stop stops p and notes in cells anything worth
-// knowing: processes that survived, or that left the group. A server that
-// had to be killed is reported once per run, with the hint for uWSGI,
-// which reloads on SIGTERM.
+// stop stops p and notes in cells anything worth knowing: processes that
+// survived, or that left the group. A server that had to be killed is
+// reported once per run, with the hint for uWSGI, which reloads on SIGTERM.
 func (r *Runner) stop(p *server.Process, cells []Cell) {
 	st, err := p.Stop(r.Config.Grace)
 	note := func(s string) {

@@ -256,11 +256,8 @@ func (p *Process) stopStragglers(st *Stopped, err error) error {
 			return err
 		}
 		st.Escaped = append(st.Escaped, esc...)
-		st.Killed = true
 		p.signal(syscall.SIGKILL, esc)
-		if gone, err := p.waitGone(killWait, esc); err != nil || gone {
-			continue
-		}
+		p.waitGone(killWait, esc)
 	}
 	esc, err := p.escapees()
 	if err == nil && len(esc) > 0 {
