@@ -217,19 +217,35 @@ type e2eRun struct {
 // startup is the time from the action's first step to the first request.
 func (r e2eRun) startup() time.Duration { return r.firstRequest.Sub(r.actionStart) }
 
-// run runs the workflow once under act; withGo says whether the job's PATH
-// keeps the directories that hold a go binary; env adds variables to the
-// job.
+// run runs the workflow once under act, which must succeed; withGo says
+// whether the job's PATH keeps the directories that hold a go binary; env
+// adds variables to the job.
 func (e *e2e) run(t *testing.T, name string, withGo bool, env map[string]string) e2eRun {
 	t.Helper()
-	dir := filepath.Join(e.root, "runs", name)
-	stamps, first := filepath.Join(dir, "stamps"), filepath.Join(dir, "first-request")
+	start := time.Now()
+	out, dir, err := e.runAct(t, name, withGo, env)
+	if err != nil {
+		t.Fatalf("%s: act: %v\n%s", name, err, out)
+	}
+	r := e2eRun{out: out}
+	r.actionStart, r.binaryReady = readStamps(t, filepath.Join(dir, "stamps"))
+	r.firstRequest = readUnixTime(t, filepath.Join(dir, "first-request"))
+	t.Logf("%s: act finished in %s; from the action's first step %s to the binary, %s to the first request",
+		name, time.Since(start).Round(100*time.Millisecond), r.binaryReady.Sub(r.actionStart).Round(10*time.Millisecond), r.startup().Round(10*time.Millisecond))
+	return r
+}
+
+// runAct runs the workflow once under act and returns its log, the run's
+// directory (stamps, first-request) and act's error.
+func (e *e2e) runAct(t *testing.T, name string, withGo bool, env map[string]string) (out, dir string, err error) {
+	t.Helper()
+	dir = filepath.Join(e.root, "runs", name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	args := append(slices.Clone(e.args),
-		"--env", "WORKERBENCH_E2E_STAMPS="+stamps,
-		"--env", "WORKERBENCH_E2E_FIRST_REQUEST="+first)
+		"--env", "WORKERBENCH_E2E_STAMPS="+filepath.Join(dir, "stamps"),
+		"--env", "WORKERBENCH_E2E_FIRST_REQUEST="+filepath.Join(dir, "first-request"))
 	for k, v := range env {
 		args = append(args, "--env", k+"="+v)
 	}
@@ -237,20 +253,11 @@ func (e *e2e) run(t *testing.T, name string, withGo bool, env map[string]string)
 	if !withGo {
 		path = pathWithout(path, "go")
 	}
-	start := time.Now()
-	out, err := runAct(t, e.act, e.repo.dir, args, "PATH="+path)
+	out, err = runAct(t, e.act, e.repo.dir, args, "PATH="+path)
 	if strings.Contains(out, testToken) {
 		t.Errorf("%s: act's log shows the token", name)
 	}
-	if err != nil {
-		t.Fatalf("%s: act: %v\n%s", name, err, out)
-	}
-	r := e2eRun{out: out}
-	r.actionStart, r.binaryReady = readStamps(t, stamps)
-	r.firstRequest = readUnixTime(t, first)
-	t.Logf("%s: act finished in %s; from the action's first step %s to the binary, %s to the first request",
-		name, time.Since(start).Round(100*time.Millisecond), r.binaryReady.Sub(r.actionStart).Round(10*time.Millisecond), r.startup().Round(10*time.Millisecond))
-	return r
+	return out, dir, err
 }
 
 // readStamps finds, in the BASH_ENV log, the start of the action's first
@@ -380,6 +387,26 @@ func TestE2EAct(t *testing.T) {
 		}
 	}
 	e.checkComment(t, 3, 2, r.out)
+
+	// A release whose archive does not match its checksums.txt fails the
+	// step, naming the file and both digests, and nothing is built or run.
+	archive := "workerbench_" + e.version + "_linux_amd64.tar.gz"
+	sums := readChecksums(t, filepath.Join(os.Getenv("WORKERBENCH_RELEASE_DIST"), "checksums.txt"))
+	tampered := tarGz(t, map[string]string{"workerbench": standInBinary(e.version, "c0ffee")})
+	e.releases.publish("workerbench/workerbench", "v"+e.version, map[string][]byte{archive: tampered})
+	e.releases.setStatus(0)
+	out, _, err := e.runAct(t, "tampered", true, nil)
+	if err == nil {
+		t.Fatalf("tampered release: act succeeded\n%s", out)
+	}
+	mismatch := "checksum mismatch for " + archive + " from " + e.releases.srv.URL + base + archive + ": checksums.txt says sha256 " + sums[archive] + ", the downloaded file has sha256 " + sha256Hex(tampered)
+	if !strings.Contains(out, mismatch) {
+		t.Errorf("tampered release: the log lacks %q:\n%s", mismatch, out)
+	}
+	if strings.Contains(out, "building from source") || strings.Contains(out, "starting base and head servers") {
+		t.Errorf("tampered release: the action went on after the mismatch:\n%s", out)
+	}
+	e.checkComment(t, 4, 2, out)
 }
 
 // checkComment checks the sticky comment after run n: one comment,
