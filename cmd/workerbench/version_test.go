@@ -23,7 +23,7 @@ func TestResolveVersion(t *testing.T) {
 		{"go install @version", "", "", &debug.BuildInfo{Main: debug.Module{Version: "v1.4.0"}}, "1.4.0", "unknown"},
 		{"checkout build", "", "", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: vcs("0123abcd", "false")}, "devel", "0123abcd"},
 		{"dirty checkout", "", "", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: vcs("0123abcd", "true")}, "devel", "0123abcd-dirty"},
-		{"stamped version only", "1.0.0+devel", "", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, "1.0.0+devel", "unknown"},
+		{"action's source build", "1.0.0-dev+source", "", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, "1.0.0-dev+source", "unknown"},
 		{"no build info", "", "", nil, "devel", "unknown"},
 	}
 	for _, tt := range tests {
