@@ -97,11 +97,10 @@ func Start(spec Spec) (*Process, error) {
 		Stdin:  nil, // exec.Cmd connects a nil Stdin to /dev/null
 		Stdout: log, // an *os.File is handed to the child as is: no copying goroutine
 		Stderr: log,
-		SysProcAttr: &syscall.SysProcAttr{
-			Setpgid:   true, // pgid = the leader's pid; we signal the group, not the leader
-			Pdeathsig: syscall.SIGKILL,
-		},
 	}
+	// Its own process group (pgid = the leader's pid; we signal the group,
+	// not the leader), and on Linux a parent-death signal.
+	cmd.SysProcAttr = leaderAttr()
 	p := &Process{argv: spec.Argv, logPath: spec.LogPath, done: make(chan struct{}), tag: tag}
 	started := make(chan error, 1)
 	// The kernel sends Pdeathsig when the *thread* that forked the child

@@ -63,7 +63,7 @@ func (p Prefork) Run(ctx context.Context) error {
 			cmd.Env = p.Env
 			cmd.ExtraFiles = []*os.File{f}
 			cmd.Stdout, cmd.Stderr = p.Stderr, p.Stderr
-			cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+			cmd.SysProcAttr = workerAttr()
 			if err := cmd.Start(); err != nil {
 				for _, c := range cmds {
 					c.Process.Kill()

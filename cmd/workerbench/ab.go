@@ -84,7 +84,7 @@ func abCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		o.seed = uint64(time.Now().UnixNano())
 	}
 	a := &bench.AB{
-		Runner:  bench.Runner{Config: f.cfg, Version: version},
+		Runner:  bench.Runner{Config: f.cfg, Version: buildVersion().Version},
 		BaseDir: o.baseDir, HeadDir: o.headDir,
 		BaseEnv: o.baseEnv, HeadEnv: o.headEnv,
 		Threshold: float64(o.threshold),

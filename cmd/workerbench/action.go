@@ -398,7 +398,7 @@ func runURL(getenv func(string) string, runID string) string {
 // measureForAction runs the benchmark the baseline input asks for.
 func measureForAction(ctx context.Context, o actionOptions, s *benchSetup, ev prEvent) (*bench.Results, error) {
 	cfg := s.flags.cfg
-	runner := bench.Runner{Config: cfg, Version: version, LogDir: filepath.Join(s.outDir, "logs")}
+	runner := bench.Runner{Config: cfg, Version: buildVersion().Version, LogDir: filepath.Join(s.outDir, "logs")}
 	if !s.flags.quiet {
 		runner.Progress = o.stderr
 	}

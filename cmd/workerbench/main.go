@@ -13,9 +13,6 @@ import (
 	"syscall"
 )
 
-// version is the workerbench version recorded in results.
-const version = "0.1.0-dev"
-
 func main() {
 	ctx, cancel := context.WithCancel(context.Background())
 	interrupts := make(chan os.Signal, 1)
@@ -79,6 +76,7 @@ Usage:
   workerbench demo    [--out DIR]   the seed experiment on the bundled Flask example
   workerbench action  the GitHub Action's entry point (INPUT_* and GITHUB_* variables)
   workerbench publish [--dir DIR]   comment a results artifact from a workflow_run job
+  workerbench version  the version, commit and Go version (also --version)
   workerbench help    [COMMAND]
 
 Run "workerbench help run" for the flags.
@@ -107,6 +105,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return publishCmd(ctx, rest, getenv, stdout, stderr)
 	case "demo-server":
 		return demoServerCmd(ctx, rest, stderr)
+	case "version", "--version":
+		return versionCmd(rest, stdout, stderr)
 	case "help", "-h", "--help":
 		if len(rest) > 0 {
 			return run(ctx, []string{rest[0], "-h"}, getenv, stdout, stderr)

@@ -161,7 +161,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 // are saved after every cell, so an interrupt or a failed cell keeps what
 // was measured.
 func measure(ctx context.Context, cfg *bench.Config, out string, quiet bool, stdout, stderr io.Writer) error {
-	r := &bench.Runner{Config: cfg, Version: version}
+	r := &bench.Runner{Config: cfg, Version: buildVersion().Version}
 	if !quiet {
 		r.Progress = stderr
 	}
