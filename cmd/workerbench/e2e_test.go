@@ -26,9 +26,9 @@ import (
 // of this checkout; every third-party action is a local stand-in,
 // GITHUB_API_URL points at a fake API and GITHUB_SERVER_URL at a fake
 // release server serving the archives and checksums.txt that
-// `goreleaser release --snapshot --clean` built. Nothing leaves the machine.
+// `.github/scripts/release.sh` built. Nothing leaves the machine.
 //
-//	goreleaser release --snapshot --clean
+//	.github/scripts/release.sh
 //	WORKERBENCH_E2E=1 WORKERBENCH_RELEASE_DIST=$PWD/dist go test -run TestE2EAct ./cmd/workerbench/
 //
 // WORKERBENCH_E2E_ACT names the act binary (default: act on PATH, then
@@ -148,7 +148,7 @@ func newE2E(t *testing.T) *e2e {
 	needGunicorn(t)
 	dist := os.Getenv("WORKERBENCH_RELEASE_DIST")
 	if dist == "" {
-		t.Fatal("WORKERBENCH_E2E=1 needs WORKERBENCH_RELEASE_DIST, the dist/ of `goreleaser release --snapshot --clean` (.ci/run builds it)")
+		t.Fatal("WORKERBENCH_E2E=1 needs WORKERBENCH_RELEASE_DIST, the dist/ of `.github/scripts/release.sh` (.ci/run builds it)")
 	}
 	e := &e2e{act: findAct(t), root: t.TempDir(), version: versionFile(t)}
 	e.repo = newE2ERepo(t, filepath.Join(e.root, "repo"))
@@ -261,7 +261,7 @@ func (e *e2e) runAct(t *testing.T, name string, withGo bool, env map[string]stri
 }
 
 // readStamps finds, in the BASH_ENV log, the start of the action's first
-// step (scripts/install.sh's step) and of the step that runs workerbench.
+// step (.github/scripts/install.sh's step) and of the step that runs workerbench.
 func readStamps(t *testing.T, path string) (actionStart, binaryReady time.Time) {
 	t.Helper()
 	data, err := os.ReadFile(path)

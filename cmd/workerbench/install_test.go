@@ -18,12 +18,12 @@ import (
 	"testing"
 )
 
-// These tests run scripts/install.sh, the action's first step, against a
+// These tests run .github/scripts/install.sh, the action's first step, against a
 // fake release server on loopback. The archives hold a stand-in binary (a
 // shell script answering `version`); TestReleaseSnapshot and TestE2EAct use
 // the real ones.
 
-const installScript = "../../scripts/install.sh"
+const installScript = "../../.github/scripts/install.sh"
 
 // fakeReleases serves files under /OWNER/REPO/releases/download/TAG/ like
 // GitHub, 404 for anything else, and records the paths asked for.

@@ -21,11 +21,11 @@ import (
 	"github.com/workerbench/workerbench/bench"
 )
 
-// The release tests check what `goreleaser release --snapshot --clean`
-// produced (.ci/run builds it) against what the action and the README
+// The release tests check what .github/scripts/release.sh built
+// (.ci/run builds it) against what the action and the README
 // promise:
 //
-//	goreleaser release --snapshot --clean
+//	.github/scripts/release.sh
 //	WORKERBENCH_RELEASE_DIST=$PWD/dist go test -run TestReleaseSnapshot ./cmd/workerbench/
 
 // releasePlatforms are the GOOS_GOARCH pairs every release carries.
@@ -36,7 +36,7 @@ func releaseDist(t *testing.T) string {
 	t.Helper()
 	dist := os.Getenv("WORKERBENCH_RELEASE_DIST")
 	if dist == "" {
-		t.Skip("set WORKERBENCH_RELEASE_DIST to the dist/ of `goreleaser release --snapshot --clean` (.ci/run does)")
+		t.Skip("set WORKERBENCH_RELEASE_DIST to the dist/ of `.github/scripts/release.sh` (.ci/run does)")
 	}
 	if _, err := os.Stat(filepath.Join(dist, "checksums.txt")); err != nil {
 		t.Fatalf("WORKERBENCH_RELEASE_DIST: %v", err)
@@ -108,7 +108,7 @@ func untar(t *testing.T, path string) (map[string][]byte, map[string]os.FileMode
 func TestReleaseSnapshot(t *testing.T) {
 	dist := releaseDist(t)
 	version := versionFile(t)
-	// GoReleaser builds in the directory that holds dist/.
+	// The release script builds in the repository, which holds dist/.
 	buildDir, err := filepath.Abs(filepath.Dir(dist))
 	if err != nil {
 		t.Fatal(err)
@@ -129,7 +129,7 @@ func TestReleaseSnapshot(t *testing.T) {
 	}
 	slices.Sort(got)
 	if !slices.Equal(got, want) {
-		t.Fatalf("checksums.txt lists %v, want %v (scripts/install.sh asks for these names)", got, want)
+		t.Fatalf("checksums.txt lists %v, want %v (.github/scripts/install.sh asks for these names)", got, want)
 	}
 
 	var hostBin []byte
@@ -190,10 +190,10 @@ func TestReleaseSnapshot(t *testing.T) {
 	}
 	lines := strings.Split(string(out), "\n")
 	if lines[0] != "workerbench "+version || meta.Version != version {
-		t.Errorf("released binary says %q (goreleaser's version %q), VERSION says %q", lines[0], meta.Version, version)
+		t.Errorf("released binary says %q (metadata.json's version %q), VERSION says %q", lines[0], meta.Version, version)
 	}
 	if len(lines) < 2 || lines[1] != "commit "+meta.Commit {
-		t.Errorf("released binary says %q, goreleaser built commit %q", out, meta.Commit)
+		t.Errorf("released binary says %q, metadata.json says commit %q", out, meta.Commit)
 	}
 	if meta.Commit != "none" && !regexp.MustCompile(`^[0-9a-f]{40}$`).MatchString(meta.Commit) {
 		t.Errorf("commit %q is not a full SHA", meta.Commit)

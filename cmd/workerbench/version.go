@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// Stamped by the linker in release builds (.goreleaser.yaml) and by the
+// Stamped by the linker in release builds (.github/scripts/release.sh) and by the
 // action's build fallback:
 //
 //	-ldflags "-X main.version=1.2.3 -X main.commit=<sha>"

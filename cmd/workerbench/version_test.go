@@ -52,7 +52,7 @@ func TestVersionCommand(t *testing.T) {
 	}
 }
 
-// TestVersionFileIsAVersion keeps VERSION in the form scripts/install.sh
+// TestVersionFileIsAVersion keeps VERSION in the form .github/scripts/install.sh
 // and the release workflow accept: X.Y.Z, optionally -suffix.
 func TestVersionFileIsAVersion(t *testing.T) {
 	data, err := os.ReadFile("../../VERSION")
