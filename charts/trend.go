@@ -388,9 +388,13 @@ func TrendStem(t history.Trend, c history.CellTrend) string {
 }
 
 // WriteTrend renders each cell's trend chart as STEM.png and STEM.svg in
-// dir (see TrendStem), creating dir if needed, and returns the paths
-// written, PNG before SVG. Cells never measured have no chart.
-func WriteTrend(t history.Trend, dir string) ([]string, error) {
+// dir (see TrendStem), or in the formats given, creating dir if needed,
+// and returns the paths written in that order. Cells never measured have
+// no chart.
+func WriteTrend(t history.Trend, dir string, formats ...string) ([]string, error) {
+	if len(formats) == 0 {
+		formats = []string{"png", "svg"}
+	}
 	var paths []string
 	var errs []error
 	for _, c := range t.Cells {
@@ -405,7 +409,7 @@ func WriteTrend(t history.Trend, dir string) ([]string, error) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return paths, fmt.Errorf("write trend charts: %w", err)
 		}
-		for _, format := range []string{"png", "svg"} {
+		for _, format := range formats {
 			data, err := RenderStack(ps, format)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("trend chart %s: %w", c.Name, err))

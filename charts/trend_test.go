@@ -135,7 +135,7 @@ func escapeSVG(s string) string {
 }
 
 func TestTrendChartEdgeCases(t *testing.T) {
-	for _, n := range []int{1, 2, 5, 300} {
+	for _, n := range []int{1, 2, 5, 120} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			tr := history.Analyze(trendSeries(n), history.Options{})
 			for _, c := range tr.Cells {
