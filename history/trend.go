@@ -153,6 +153,15 @@ func Analyze(s Series, opt Options) Trend {
 	return t
 }
 
+// Trends analyzes every series of the history, in its order.
+func (h *History) Trends(opt Options) []Trend {
+	var ts []Trend
+	for _, s := range h.Series {
+		ts = append(ts, Analyze(s, opt))
+	}
+	return ts
+}
+
 // events says what besides the code changed from record a to b.
 func events(i int, a, b *Record) []Event {
 	var out []Event

@@ -254,7 +254,7 @@ func trendOf(d history.Dir, name, out string, last int, stdout, stderr io.Writer
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return fmt.Errorf("--out: %w", err)
 	}
-	trends := analyzeAll(h)
+	trends := h.Trends(history.Options{})
 	var md strings.Builder
 	for i, t := range trends {
 		if i > 0 {
@@ -276,14 +276,6 @@ func trendOf(d history.Dir, name, out string, last int, stdout, stderr io.Writer
 	}
 	fmt.Fprintln(stderr, path)
 	return nil
-}
-
-func analyzeAll(h *history.History) []history.Trend {
-	var ts []history.Trend
-	for _, s := range h.Series {
-		ts = append(ts, history.Analyze(s, history.Options{}))
-	}
-	return ts
 }
 
 // writeTrendText prints a series' trend for a terminal: per cell the
@@ -374,7 +366,7 @@ func writeDashboard(d history.Dir, commit string) ([]error, error) {
 	b.WriteString("appends one record per push to the default branch to a `*.jsonl` file per series ")
 	b.WriteString("(schema `" + history.Schema + "`) and redraws the charts below. Do not merge it.\n\n")
 	fmt.Fprintf(&b, "Last recorded: `%s`.\n\n", short(commit))
-	for _, t := range analyzeAll(h) {
+	for _, t := range h.Trends(history.Options{}) {
 		// SVG only: it compresses and deltas well, where a PNG per cell
 		// per push would grow the repository by ~100 KB each.
 		if _, err := charts.WriteTrend(t, chartDir, "svg"); err != nil {

@@ -5,10 +5,11 @@
 //
 // It works with git's plumbing, a temporary index and a temporary
 // directory, not with a checkout or a worktree: the user's work tree,
-// index, HEAD and branches are never touched, nothing is left registered
-// in the repository, a bare repository works too, and the repository's
-// remote configuration (and the credentials actions/checkout stores in it)
-// is what fetches and pushes.
+// index, HEAD and branches are never touched, no worktree is registered
+// (the one trace is a private ref, refs/workerbench/NAME, holding the tip
+// last fetched), a bare repository works too, and the repository's remote
+// configuration (and the credentials actions/checkout stores in it) is
+// what fetches and pushes.
 //
 // Update is a transaction: fetch the branch's tip, materialise its files,
 // let the caller change them, commit on top of the tip, and push with a
