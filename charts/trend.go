@@ -125,7 +125,8 @@ func trendPanel(t history.Trend, c history.CellTrend, s panelSpec) *plot.Plot {
 	}
 	pad := max((hi-lo)*0.08, math.Abs(hi)*0.01)
 	p.Y.Min, p.Y.Max = lo-pad, hi+pad*2.5 // room at the top for change labels
-	numeric(&p.Y, 7)                      // finer than the bar charts: a trend zooms in on its level
+	// Finer steps than the bar charts': a trend zooms in on its level.
+	numeric(&p.Y, 7)
 
 	leg := newLegend()
 	band := &boxes{fill: bandBlue}
