@@ -76,6 +76,8 @@ Usage:
   workerbench demo    [--out DIR]   the seed experiment on the bundled Flask example
   workerbench action  the GitHub Action's entry point (INPUT_* and GITHUB_* variables)
   workerbench publish [--dir DIR]   comment a results artifact from a workflow_run job
+  workerbench history add --history DIR RESULTS.json   record a push (or --branch BRANCH)
+  workerbench trend   --history DIR --out DIR   trend charts and change points (or --branch BRANCH)
   workerbench version  the version, commit and Go version (also --version)
   workerbench help    [COMMAND]
 
@@ -103,6 +105,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return actionCmd(ctx, rest, getenv, stdout, stderr)
 	case "publish":
 		return publishCmd(ctx, rest, getenv, stdout, stderr)
+	case "history":
+		return historyCmd(ctx, rest, getenv, stdout, stderr)
+	case "trend":
+		return trendCmd(ctx, rest, stdout, stderr)
 	case "demo-server":
 		return demoServerCmd(ctx, rest, stderr)
 	case "version", "--version":

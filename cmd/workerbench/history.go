@@ -1,0 +1,378 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/workerbench/workerbench/bench"
+	"github.com/workerbench/workerbench/charts"
+	"github.com/workerbench/workerbench/history"
+	"github.com/workerbench/workerbench/history/databranch"
+)
+
+// historyFlags are where a history lives: a directory, or a data branch
+// on a remote of a repository.
+type historyFlags struct {
+	dir, branch, remote, repo string
+}
+
+func (h *historyFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&h.dir, "history", "", "the history `DIR` (one JSON-lines file per series)")
+	fs.StringVar(&h.branch, "branch", "", "keep the history on this data `BRANCH` of --remote instead (e.g. "+databranch.DefaultBranch+")")
+	fs.StringVar(&h.remote, "remote", "origin", "with --branch: the `REMOTE` (name or URL) holding the branch")
+	fs.StringVar(&h.repo, "repo", ".", "with --branch: the local git `REPO` whose remote and credentials are used")
+}
+
+func (h *historyFlags) check(cmd string) error {
+	switch {
+	case h.dir == "" && h.branch == "":
+		return usagef("%s: give the history, --history DIR or --branch %s", cmd, databranch.DefaultBranch)
+	case h.dir != "" && h.branch != "":
+		return usagef("%s: give --history DIR or --branch BRANCH, not both", cmd)
+	}
+	return nil
+}
+
+func (h *historyFlags) dataBranch(stderr io.Writer) *databranch.Branch {
+	return &databranch.Branch{Repo: h.repo, Remote: h.remote, Name: h.branch, Log: stderr}
+}
+
+// historyCmd is "workerbench history add".
+func historyCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "add" {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+			fmt.Fprint(stderr, historyUsage)
+			return nil
+		}
+		fmt.Fprint(stderr, historyUsage)
+		if len(args) == 0 {
+			return usagef("history: no subcommand given: want add")
+		}
+		return usagef("history: unknown subcommand %q: want add", args[0])
+	}
+	return historyAddCmd(ctx, args[1:], getenv, stdout, stderr)
+}
+
+const historyUsage = `usage: workerbench history add (--history DIR | --branch BRANCH) [--commit SHA] [--series NAME] RESULTS.json
+`
+
+var commitRE = regexp.MustCompile(`^[0-9a-fA-F]{7,64}$`)
+
+func historyAddCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("history add", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var where historyFlags
+	where.register(fs)
+	commit := fs.String("commit", "", "the `SHA` measured (default: git rev-parse HEAD in --repo, else $GITHUB_SHA)")
+	series := fs.String("series", history.DefaultSeries, "the series `NAME` (one per benchmark job: 1–64 of a-z 0-9 . _ -)")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, historyUsage)
+		fs.PrintDefaults()
+	}
+	files, err := parse(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if len(files) != 1 {
+		return usagef("history add takes one results file; got %d", len(files))
+	}
+	if err := where.check("history add"); err != nil {
+		return err
+	}
+	if !history.ValidSeries(*series) {
+		return usagef("--series %q: want 1 to 64 of a-z 0-9 . _ -, starting with a letter or digit", *series)
+	}
+	sha, err := commitToRecord(ctx, *commit, where.repo, getenv)
+	if err != nil {
+		return err
+	}
+	res, err := bench.ReadResults(files[0])
+	if err != nil {
+		return usageError{err}
+	}
+	m := history.Meta{Series: *series, Commit: sha}
+	if res.Started == "" {
+		m.Time = time.Now()
+	}
+	recs, err := history.FromResults(res, m)
+	if err != nil {
+		return usagef("%s: %w", files[0], err)
+	}
+
+	if where.dir != "" {
+		warns, err := history.Dir{Path: where.dir}.Append(recs...)
+		printWarnings(stderr, warns)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "recorded %s in %s (%s)\n", short(sha), where.dir, recordFiles(recs))
+		return nil
+	}
+
+	b := where.dataBranch(stderr)
+	msg := fmt.Sprintf("workerbench: record %s (%s)", short(sha), *series)
+	var warns []error
+	pushed, err := b.Update(ctx, msg, func(dir string) error {
+		warns = nil // this round's, not a lost round's
+		d := history.Dir{Path: dir}
+		w, err := d.Append(recs...)
+		warns = append(warns, w...)
+		if err != nil {
+			return err
+		}
+		w, err = writeDashboard(d, sha)
+		warns = append(warns, w...)
+		return err
+	})
+	printWarnings(stderr, warns)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "recorded %s on branch %s of %s (%s; commit %s", short(sha), b.Name, where.remote, recordFiles(recs), short(pushed.Commit))
+	if pushed.Created {
+		fmt.Fprint(stdout, ", branch created")
+	}
+	if pushed.Attempts > 1 {
+		fmt.Fprintf(stdout, ", after %d attempts", pushed.Attempts)
+	}
+	fmt.Fprintln(stdout, ")")
+	return nil
+}
+
+// commitToRecord is --commit, else HEAD of the repository, else
+// $GITHUB_SHA.
+func commitToRecord(ctx context.Context, flagValue, repo string, getenv func(string) string) (string, error) {
+	if flagValue != "" {
+		if !commitRE.MatchString(flagValue) {
+			return "", usagef("--commit %q: want a commit SHA, 7 to 64 hex digits", flagValue)
+		}
+		return strings.ToLower(flagValue), nil
+	}
+	cmd := exec.CommandContext(ctx, "git", "rev-parse", "--verify", "HEAD^{commit}")
+	cmd.Dir = repo
+	if out, err := cmd.Output(); err == nil {
+		if sha := strings.TrimSpace(string(out)); commitRE.MatchString(sha) {
+			return sha, nil
+		}
+	}
+	if sha := getenv("GITHUB_SHA"); commitRE.MatchString(sha) {
+		return strings.ToLower(sha), nil
+	}
+	return "", usagef("no commit to record: %s is not a git checkout and GITHUB_SHA is not set; give --commit SHA", repo)
+}
+
+func recordFiles(recs []history.Record) string {
+	var names []string
+	for _, r := range recs {
+		names = append(names, history.FileName(r.Series, r.Endpoint))
+	}
+	return strings.Join(names, ", ")
+}
+
+func printWarnings(w io.Writer, warns []error) {
+	for _, e := range warns {
+		fmt.Fprintf(w, "warning: %v\n", e)
+	}
+}
+
+func short(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}
+
+// trendCmd is "workerbench trend".
+func trendCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("trend", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var where historyFlags
+	where.register(fs)
+	out := fs.String("out", "", "write the trend charts (PNG and SVG) and trend.md to `DIR` (required)")
+	last := fs.Int("last", 10, "show the last `N` pushes of each cell")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: workerbench trend (--history DIR | --branch BRANCH) --out DIR [--last N]")
+		fs.PrintDefaults()
+	}
+	rest, err := parse(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("trend takes no arguments; got %q", rest[0])
+	}
+	if err := where.check("trend"); err != nil {
+		return err
+	}
+	if *out == "" {
+		return usagef("trend: --out DIR is required")
+	}
+	if *last < 1 {
+		return usagef("--last %d: must be at least 1", *last)
+	}
+	if where.dir != "" {
+		if fi, err := os.Stat(where.dir); err != nil || !fi.IsDir() {
+			return usagef("--history %q: not a directory", where.dir)
+		}
+		return trendOf(history.Dir{Path: where.dir}, where.dir, *out, *last, stdout, stderr)
+	}
+	err = where.dataBranch(stderr).Read(ctx, func(dir string) error {
+		return trendOf(history.Dir{Path: dir}, "branch "+where.branch, *out, *last, stdout, stderr)
+	})
+	if errors.Is(err, databranch.ErrNoBranch) {
+		return fmt.Errorf("%w: the first history add --branch %s creates it", err, where.branch)
+	}
+	return err
+}
+
+// trendOf renders the trend of every series in d into out and prints it.
+func trendOf(d history.Dir, name, out string, last int, stdout, stderr io.Writer) error {
+	h, err := d.Load()
+	if err != nil {
+		return err
+	}
+	printWarnings(stderr, h.Warnings)
+	if h.Records() == 0 {
+		return fmt.Errorf("history %s has no records: add one with workerbench history add", name)
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	trends := h.Trends(history.Options{})
+	var md strings.Builder
+	for i, t := range trends {
+		if i > 0 {
+			fmt.Fprintln(stdout)
+		}
+		writeTrendText(stdout, t, last)
+		paths, err := charts.WriteTrend(t, out)
+		if err != nil {
+			return fmt.Errorf("trend charts: %w", err)
+		}
+		for _, p := range paths {
+			fmt.Fprintln(stderr, p)
+		}
+		writeTrendMarkdown(&md, t, "", false)
+	}
+	path := filepath.Join(out, "trend.md")
+	if err := os.WriteFile(path, []byte(md.String()), 0o644); err != nil {
+		return fmt.Errorf("write trend: %w", err)
+	}
+	fmt.Fprintln(stderr, path)
+	return nil
+}
+
+// writeTrendText prints a series' trend for a terminal: per cell the
+// summary line and the last pushes' throughput.
+func writeTrendText(w io.Writer, t history.Trend, last int) {
+	n := len(t.Commits)
+	fmt.Fprintf(w, "%s: %s", t.Title(), plural(t.Pushes, "push", "pushes"))
+	if n != t.Pushes {
+		fmt.Fprintf(w, " in %d records (older pushes summarised)", n)
+	}
+	fmt.Fprintln(w)
+	for _, e := range t.Events {
+		if e.Index >= n-last {
+			fmt.Fprintf(w, "  note: %s at %s\n", e.What, short(t.Commits[e.Index]))
+		}
+	}
+	for _, c := range t.Cells {
+		fmt.Fprintf(w, "  %-6s %s\n", c.Name, c.Summary())
+		var vals []string
+		for _, p := range c.Points {
+			if p.Index < n-last {
+				continue
+			}
+			if p.Failed() {
+				vals = append(vals, "failed")
+			} else {
+				vals = append(vals, trendNum(p.Throughput))
+			}
+		}
+		fmt.Fprintf(w, "         last %d: %s\n", len(vals), strings.Join(vals, " "))
+	}
+}
+
+func trendNum(v float64) string {
+	switch {
+	case v >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case v >= 10:
+		return fmt.Sprintf("%.1f", v)
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// writeTrendMarkdown writes a series' trend block and its charts, linked
+// under prefix (a directory relative to the Markdown file, or ""): the PNG
+// linking to the SVG, or with svgOnly the SVG alone.
+func writeTrendMarkdown(w io.Writer, t history.Trend, prefix string, svgOnly bool) {
+	fmt.Fprintf(w, "## %s\n\n", t.Title())
+	history.WriteMarkdown(w, []history.Trend{t}, history.MarkdownOptions{Title: "Trend", Last: 20})
+	for _, c := range t.Cells {
+		if !slices.ContainsFunc(c.Points, func(p history.Point) bool { return !p.Failed() }) {
+			continue // never measured: no chart
+		}
+		stem := prefix + charts.TrendStem(t, c)
+		alt := c.Name + ": throughput and achieved concurrency per push"
+		if svgOnly {
+			fmt.Fprintf(w, "\n### %s\n\n![%s](%s.svg)\n", c.Name, alt, stem)
+		} else {
+			fmt.Fprintf(w, "\n### %s\n\n[![%s](%s.png)](%s.svg)\n", c.Name, alt, stem, stem)
+		}
+	}
+	fmt.Fprintln(w)
+}
+
+// writeDashboard renders the charts of every series of d into d/charts (as
+// SVG) and writes d/README.md, which embeds them: opening the data branch
+// on GitHub shows the trend. Charts of cells that left the matrix are
+// removed.
+func writeDashboard(d history.Dir, commit string) ([]error, error) {
+	h, err := d.Load()
+	if err != nil {
+		return nil, err
+	}
+	chartDir := filepath.Join(d.Path, "charts")
+	if err := os.RemoveAll(chartDir); err != nil {
+		return h.Warnings, err
+	}
+	var b strings.Builder
+	b.WriteString("# workerbench history\n\n")
+	b.WriteString("This branch holds data, not code: [workerbench](https://github.com/workerbench/workerbench) ")
+	b.WriteString("appends one record per push to the default branch to a `*.jsonl` file per series ")
+	b.WriteString("(schema `" + history.Schema + "`) and redraws the charts below. Do not merge it.\n\n")
+	fmt.Fprintf(&b, "Last recorded: `%s`.\n\n", short(commit))
+	for _, t := range h.Trends(history.Options{}) {
+		// SVG only: it compresses and deltas well, where a PNG per cell
+		// per push would grow the repository by ~100 KB each.
+		if _, err := charts.WriteTrend(t, chartDir, "svg"); err != nil {
+			return h.Warnings, fmt.Errorf("trend charts: %w", err)
+		}
+		writeTrendMarkdown(&b, t, "charts/", true)
+	}
+	return h.Warnings, os.WriteFile(filepath.Join(d.Path, "README.md"), []byte(b.String()), 0o644)
+}
