@@ -16,7 +16,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/workerbench/workerbench/history"
+	"github.com/workerbench/workerbench/bench/history"
 )
 
 // TrendHeight is the height of a trend figure: two panels, 800 × 640

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/workerbench/workerbench/history"
+	"github.com/workerbench/workerbench/bench/history"
 )
 
 var updateTrend = flag.Bool("update-trend", false, "rewrite testdata/trend.svg")

@@ -16,8 +16,8 @@ import (
 
 	"github.com/workerbench/workerbench/bench"
 	"github.com/workerbench/workerbench/charts"
-	"github.com/workerbench/workerbench/history"
-	"github.com/workerbench/workerbench/history/databranch"
+	"github.com/workerbench/workerbench/bench/history"
+	"github.com/workerbench/workerbench/bench/history/databranch"
 )
 
 // historyFlags are where a history lives: a directory, or a data branch

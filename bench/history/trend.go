@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/workerbench/workerbench/history/changepoint"
+	"github.com/workerbench/workerbench/bench/history/changepoint"
 )
 
 // Trend is one series read for its trend: per cell, a point per record and
