@@ -2,17 +2,21 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"time"
 
-	"github.com/workerbench/workerbench/bench/proctree"
-	"github.com/workerbench/workerbench/bench/stats"
+	"github.com/workerbench/workerbench/bench/results"
+
+	"github.com/workerbench/workerbench/bench/internal/proctree"
+	"github.com/workerbench/workerbench/bench/internal/stats"
 )
 
 // AB compares a base and a head version of the same server, cell by cell,
-// on this machine.
+// on this machine. Make one with NewAB.
 //
 // For each cell both servers are booted once and run side by side (one
 // idles while the other is loaded), and closed-loop trials alternate
@@ -25,27 +29,97 @@ import (
 // the calibration (see README) measured how often that causes false alarms.
 type AB struct {
 	Runner
+	ABOptions
+	plan stats.Plan
+}
+
+// ABOptions are what a comparison adds to a run's Config.
+type ABOptions struct {
 	BaseDir, HeadDir string
-	BaseEnv, HeadEnv []string // extra environment per side
-	Threshold        float64  // fraction; 0 means stats.DefaultThreshold
-	Plan             stats.Plan
-	Seed             uint64
+	BaseEnv, HeadEnv []string // extra environment per side, KEY=VALUE with placeholders
+	Threshold        float64  // smallest change that counts, a fraction in (0, 1)
+	// MaxPairs bounds the pairs per cell before the verdict is inconclusive;
+	// Config.Trials is the first batch. ConfirmPairs is how many more pairs
+	// must uphold a regression or improvement before it is reported.
+	MaxPairs, ConfirmPairs int
+	Seed                   uint64 // of the pair order; 0 draws one from the clock
+}
+
+// DefaultABOptions returns the defaults every comparison starts from.
+func DefaultABOptions() ABOptions {
+	p := stats.DefaultPlan()
+	return ABOptions{Threshold: results.DefaultThreshold, MaxPairs: p.Max, ConfirmPairs: p.Confirm}
+}
+
+// DefaultABConfig returns run's defaults with windows short enough for the
+// dozens of trials a verdict takes (a window is still lengthened per cell
+// until each connection completes several requests), and the plan's first
+// batch of pairs as Trials.
+func DefaultABConfig() Config {
+	cfg := DefaultConfig()
+	cfg.Duration = time.Second
+	cfg.Warmup = 500 * time.Millisecond
+	cfg.Trials = stats.DefaultPlan().Initial
+	return cfg
+}
+
+// Validate checks o for a comparison under cfg, whose Trials is the first
+// batch of pairs. Its error names each bad field and how to fix it.
+func (o ABOptions) Validate(cfg *Config) error {
+	var errs []error
+	for _, d := range []struct{ name, dir string }{{"base-dir", o.BaseDir}, {"head-dir", o.HeadDir}} {
+		if d.dir == "" {
+			errs = append(errs, fmt.Errorf("--%s is required", d.name))
+		} else if fi, err := os.Stat(d.dir); err != nil || !fi.IsDir() {
+			errs = append(errs, fmt.Errorf("--%s %q: not a directory", d.name, d.dir))
+		}
+	}
+	for _, side := range []struct {
+		name string
+		env  []string
+	}{{"base-env", o.BaseEnv}, {"head-env", o.HeadEnv}} {
+		for _, e := range side.env {
+			if err := checkEnv(e); err != nil {
+				errs = append(errs, fmt.Errorf("--%s %w", side.name, err))
+			}
+		}
+	}
+	if !(o.Threshold > 0 && o.Threshold < 1) {
+		errs = append(errs, fmt.Errorf("threshold %g: must be between 0%% and 100%%", 100*o.Threshold))
+	}
+	if o.MaxPairs < cfg.Trials {
+		errs = append(errs, fmt.Errorf("--max-pairs %d is less than --trials %d: raise --max-pairs or lower --trials", o.MaxPairs, cfg.Trials))
+	}
+	if o.ConfirmPairs < 0 {
+		errs = append(errs, fmt.Errorf("--confirm-pairs %d: must be 0 or more", o.ConfirmPairs))
+	}
+	return errors.Join(errs...)
+}
+
+// NewAB validates o and returns the comparison it describes, run by r: the
+// one way both the CLI and the GitHub Action make one.
+func NewAB(r Runner, o ABOptions) (*AB, error) {
+	if err := o.Validate(r.Config); err != nil {
+		return nil, err
+	}
+	if o.Seed == 0 {
+		o.Seed = uint64(time.Now().UnixNano())
+	}
+	plan := stats.Plan{Initial: r.Config.Trials, Step: stats.DefaultPlan().Step, Max: o.MaxPairs, Confirm: o.ConfirmPairs}
+	return &AB{Runner: r, ABOptions: o, plan: plan}, nil
 }
 
 // Run measures every cell on both sides and returns head's results with
 // the comparison filled in. Failed cells and interrupts behave as in
 // Runner.Run.
-func (a *AB) Run(ctx context.Context) (*Results, error) {
+func (a *AB) Run(ctx context.Context) (*results.Run, error) {
 	cfg := a.Config
-	if a.Threshold == 0 {
-		a.Threshold = stats.DefaultThreshold
-	}
-	res := &Results{
-		Schema: Schema, Version: a.Version, Host: ThisHost(),
-		Command: cfg.Command, BaseCommand: cfg.Command,
-		Dir: a.HeadDir, BaseDir: a.BaseDir,
-		Started:  time.Now().UTC().Format(time.RFC3339),
-		Settings: cfg.settings(),
+	res := &results.Run{
+		Schema: results.Schema, Version: a.Version, Host: ThisHost(),
+		Command: cfg.Command, Dir: a.HeadDir,
+		Started:       time.Now().UTC().Format(time.RFC3339),
+		Settings:      cfg.settings(),
+		RunComparison: results.RunComparison{BaseCommand: cfg.Command, BaseDir: a.BaseDir},
 	}
 	res.Settings.Threshold = a.Threshold
 	res.Settings.Seed = int64(a.Seed)
@@ -72,7 +146,7 @@ func (a *AB) Run(ctx context.Context) (*Results, error) {
 				a.progressFailed(step, c, logs.pathOf(c.Log))
 				continue
 			}
-			a.progress("%s %s: %s, head/base %.3f [%.3f, %.3f] after %d pairs", step, c.Name(), c.Verdict, c.Ratio, c.CILow, c.CIHigh, c.ComparisonPairs)
+			a.progress("%s %s: %s, head/base %.3f [%.3f, %.3f] after %d pairs", step, c.Name(), c.Verdict, c.Ratio, c.CILow, c.CIHigh, c.Pairs)
 		}
 		res.Cells = append(res.Cells, cells...)
 		a.finish(res)
@@ -87,21 +161,21 @@ func (a *AB) Run(ctx context.Context) (*Results, error) {
 // finish sets the overall verdict from the cells so far, and the trials
 // setting to the most pairs a cell ran (the plan adds pairs adaptively;
 // each cell records its own count).
-func (a *AB) finish(res *Results) {
-	v, o := OverallVerdict(res.Cells, a.Threshold)
+func (a *AB) finish(res *results.Run) {
+	v, o := results.Combine(res.Cells, a.Threshold)
 	res.Verdict, res.Overall = v, &o
 	for _, c := range res.Cells {
-		res.Settings.Trials = max(res.Settings.Trials, c.ComparisonPairs)
+		res.Settings.Trials = max(res.Settings.Trials, c.Pairs)
 	}
 }
 
 // compareShape boots base and head for one shape and compares every
 // endpoint. Both servers are always stopped.
-func (a *AB) compareShape(ctx context.Context, index int, shape Shape, logs *logs) (cells []Cell) {
+func (a *AB) compareShape(ctx context.Context, index int, shape Shape, logs *logs) (cells []results.Cell) {
 	cfg := a.Config
 	baseLog := logs.path("server-base-" + shape.String() + ".log")
 	headLog := logs.path("server-head-" + shape.String() + ".log")
-	fail := func(side, log string, err error) []Cell {
+	fail := func(side, log string, err error) []results.Cell {
 		out := cfg.failedCells(shape, fmt.Errorf("%s: %w", side, err))
 		for i := range out {
 			out[i].Log = logs.ref(log, true)
@@ -112,7 +186,7 @@ func (a *AB) compareShape(ctx context.Context, index int, shape Shape, logs *log
 	if err != nil {
 		return fail("base", baseLog, err)
 	}
-	var baseCells []Cell
+	var baseCells []results.Cell
 	defer func() { a.stop(base, baseCells) }()
 	head, headAddr, err := a.boot(ctx, "head", shape, a.HeadDir, a.HeadEnv, headLog)
 	if err != nil {
@@ -165,7 +239,7 @@ func (a *AB) compareShape(ctx context.Context, index int, shape Shape, logs *log
 			hc.Log = logs.ref(failedLog, true)
 			cells = append(cells, hc)
 		} else {
-			cells = append(cells, ComparePaired(bc, hc, a.Threshold, a.Seed))
+			cells = append(cells, results.ComparePaired(bc, hc, a.Threshold, a.Seed))
 		}
 		baseCells = append(baseCells, bc)
 		if ctx.Err() != nil {
@@ -200,7 +274,7 @@ func serviceTimes(ctx context.Context, bm, hm *meter) error {
 // pairs runs interleaved pairs of trials until the sequential plan has its
 // verdict, and returns that decision.
 func (a *AB) pairs(ctx context.Context, bm, hm *meter, rng *rand.Rand) (stats.Decision, error) {
-	seq := stats.NewSequential(a.Plan, a.Threshold)
+	seq := stats.NewSequential(a.plan, a.Threshold)
 	for k := seq.Next(); k > 0; k = seq.Next() {
 		for range k {
 			var p stats.Pair

@@ -3,12 +3,11 @@ package bench
 import (
 	"context"
 	"errors"
+	"github.com/workerbench/workerbench/bench/results"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/workerbench/workerbench/bench/stats"
 )
 
 // TestAB runs base and head ground-truth servers side by side: the same
@@ -18,7 +17,7 @@ func TestAB(t *testing.T) {
 		t.Skip("runs real servers")
 	}
 	cmd, env := slotServerCommand(t, 5*time.Millisecond)
-	cfg := DefaultConfig()
+	cfg := DefaultABConfig()
 	cfg.Command, cfg.Env = cmd, env
 	cfg.Matrix = []Shape{{1, 2}, {2, 1}}
 	cfg.Health = "/health"
@@ -30,19 +29,17 @@ func TestAB(t *testing.T) {
 	for _, tt := range []struct {
 		name     string
 		slowdown string
-		want     []string
+		want     []results.Verdict
 	}{
-		{"same server", "0", []string{Unchanged, Inconclusive}},
-		{"head 20% slower", "0.2", []string{Regressed}},
+		{"same server", "0", []results.Verdict{results.Unchanged, results.Inconclusive}},
+		{"head 20% slower", "0.2", []results.Verdict{results.Regressed}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var saved int
-			a := &AB{
-				Runner:  Runner{Config: &cfg, Progress: testWriter{t}, LogDir: filepath.Join(t.TempDir(), "logs"), Save: func(*Results) error { saved++; return nil }},
-				BaseDir: cfg.Dir, HeadDir: cfg.Dir,
-				HeadEnv:   []string{"WORKERBENCH_SLOWDOWN=" + tt.slowdown},
-				Threshold: 0.05, Plan: stats.DefaultPlan(), Seed: 1,
-			}
+			o := DefaultABOptions()
+			o.BaseDir, o.HeadDir, o.Seed = cfg.Dir, cfg.Dir, 1
+			o.HeadEnv = []string{"WORKERBENCH_SLOWDOWN=" + tt.slowdown}
+			a := newAB(t, Runner{Config: &cfg, Progress: testWriter{t}, LogDir: filepath.Join(t.TempDir(), "logs"), Save: func(*results.Run) error { saved++; return nil }}, o)
 			res, err := a.Run(context.Background())
 			assertNoProcesses(t, cfg.Dir)
 			if err != nil {
@@ -52,7 +49,7 @@ func TestAB(t *testing.T) {
 				t.Errorf("results saved %d times, want once per cell (%d)", saved, len(cfg.Matrix))
 			}
 			for _, c := range res.Cells {
-				t.Logf("%s: %s ratio %.3f [%.3f, %.3f] p=%.4f pairs %d", c.Name(), c.Verdict, c.Ratio, c.CILow, c.CIHigh, c.PValue, c.ComparisonPairs)
+				t.Logf("%s: %s ratio %.3f [%.3f, %.3f] p=%.4f pairs %d", c.Name(), c.Verdict, c.Ratio, c.CILow, c.CIHigh, c.PValue, c.Pairs)
 				if !contains(tt.want, c.Verdict) {
 					t.Errorf("%s: verdict %q, want one of %v", c.Name(), c.Verdict, tt.want)
 				}
@@ -65,7 +62,7 @@ func TestAB(t *testing.T) {
 			}
 			most := 0
 			for _, c := range res.Cells {
-				most = max(most, c.ComparisonPairs)
+				most = max(most, c.Pairs)
 			}
 			if res.Settings.Trials != most {
 				t.Errorf("settings.trials %d, want the most pairs a cell ran, %d", res.Settings.Trials, most)
@@ -74,7 +71,17 @@ func TestAB(t *testing.T) {
 	}
 }
 
-func contains(list []string, s string) bool {
+// newAB makes the comparison o describes, or fails the test.
+func newAB(t *testing.T, r Runner, o ABOptions) *AB {
+	t.Helper()
+	a, err := NewAB(r, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func contains(list []results.Verdict, s results.Verdict) bool {
 	for _, v := range list {
 		if v == s {
 			return true
@@ -91,7 +98,7 @@ func TestABServerDiesMidTrial(t *testing.T) {
 		t.Skip("runs real servers")
 	}
 	cmd, env := slotServerCommand(t, 5*time.Millisecond)
-	cfg := DefaultConfig()
+	cfg := DefaultABConfig()
 	cfg.Command, cfg.Env = cmd, env
 	cfg.Matrix = []Shape{{1, 2}}
 	cfg.Health = "/health"
@@ -103,10 +110,9 @@ func TestABServerDiesMidTrial(t *testing.T) {
 		t.Fatal(err)
 	}
 	k := &killer{t: t, dir: headDir, trigger: "(head): service time", delay: 500 * time.Millisecond}
-	a := &AB{
-		Runner:  Runner{Config: &cfg, Progress: k, LogDir: filepath.Join(t.TempDir(), "logs")},
-		BaseDir: baseDir, HeadDir: headDir, Threshold: 0.05, Plan: stats.DefaultPlan(), Seed: 1,
-	}
+	o := DefaultABOptions()
+	o.BaseDir, o.HeadDir, o.Seed = baseDir, headDir, 1
+	a := newAB(t, Runner{Config: &cfg, Progress: k, LogDir: filepath.Join(t.TempDir(), "logs")}, o)
 	begin := time.Now()
 	res, err := a.Run(context.Background())
 	took := time.Since(begin)

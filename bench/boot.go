@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/workerbench/workerbench/bench/results"
 	"net"
 	"net/http"
 	"net/netip"
@@ -12,8 +13,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/workerbench/workerbench/bench/load"
-	"github.com/workerbench/workerbench/bench/server"
+	"github.com/workerbench/workerbench/bench/internal/load"
+	"github.com/workerbench/workerbench/bench/internal/server"
 )
 
 // bootError is a server that failed to start or become ready, with what its
@@ -72,7 +73,7 @@ func (r *Runner) boot(ctx context.Context, label string, shape Shape, dir string
 // stop stops p and notes in cells anything worth knowing: processes that
 // survived, or that left the group. A server that had to be killed is
 // reported once per run, with the hint for uWSGI, which reloads on SIGTERM.
-func (r *Runner) stop(p *server.Process, cells []Cell) {
+func (r *Runner) stop(p *server.Process, cells []results.Cell) {
 	st, err := p.Stop(r.Config.Grace)
 	note := func(s string) {
 		for i := range cells {

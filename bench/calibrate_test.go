@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/workerbench/workerbench/bench/results"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -12,8 +13,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/workerbench/workerbench/bench/stats"
 )
 
 // The calibration measures the regression verdict's error rates under this
@@ -40,10 +39,18 @@ type calibration struct {
 	shape Shape
 }
 
+// calibrationAB is the default comparison of cfg.Dir with itself; run
+// injects head's slowdown.
+func calibrationAB(t *testing.T, cfg *Config) *AB {
+	o := DefaultABOptions()
+	o.BaseDir, o.HeadDir = cfg.Dir, cfg.Dir
+	return newAB(t, Runner{Config: cfg}, o)
+}
+
 type calibRow struct {
 	server   string
 	slowdown float64
-	verdicts map[string]int
+	verdicts map[results.Verdict]int
 	n        int
 	pairs    []int
 	ratios   []float64
@@ -54,7 +61,7 @@ func (c *calibration) run(server string, slowdown float64, n int) calibRow {
 	t, a := c.t, c.ab
 	ctx := context.Background()
 	cfg := a.Config
-	row := calibRow{server: server, slowdown: slowdown, verdicts: map[string]int{}, n: n}
+	row := calibRow{server: server, slowdown: slowdown, verdicts: map[results.Verdict]int{}, n: n}
 	dir := cfg.Dir
 	logs := t.TempDir()
 	base, baseAddr, err := a.boot(ctx, "base", c.shape, dir, nil, filepath.Join(logs, "base.log"))
@@ -96,9 +103,9 @@ func (c *calibration) run(server string, slowdown float64, n int) calibRow {
 func (r calibRow) String() string {
 	slices.Sort(r.pairs)
 	slices.Sort(r.ratios)
-	rate := func(v string) string { return fmt.Sprintf("%5.1f%%", 100*float64(r.verdicts[v])/float64(r.n)) }
+	rate := func(v results.Verdict) string { return fmt.Sprintf("%5.1f%%", 100*float64(r.verdicts[v])/float64(r.n)) }
 	return fmt.Sprintf("| %-16s | %4.0f%% | %+5.1f%% | %4d | %s | %s | %s | %s | %3d | %6.1fs |",
-		r.server, 100*r.slowdown, 100*(r.ratios[len(r.ratios)/2]-1), r.n, rate(Regressed), rate(Unchanged), rate(Inconclusive), rate(Improved), r.pairs[len(r.pairs)/2], r.elapsed.Seconds()/float64(r.n))
+		r.server, 100*r.slowdown, 100*(r.ratios[len(r.ratios)/2]-1), r.n, rate(results.Regressed), rate(results.Unchanged), rate(results.Inconclusive), rate(results.Improved), r.pairs[len(r.pairs)/2], r.elapsed.Seconds()/float64(r.n))
 }
 
 func TestCalibrate(t *testing.T) {
@@ -113,7 +120,7 @@ func TestCalibrate(t *testing.T) {
 	// (at 2 ms and 1800 requests/s connection handling dominated and a
 	// slower sleep did not show).
 	slot, env := slotServerCommand(t, 5*time.Millisecond)
-	cfg := DefaultConfig()
+	cfg := DefaultABConfig()
 	cfg.Command, cfg.Env = slot+" -precise", env
 	cfg.Matrix = []Shape{{1, 2}}
 	cfg.Health = "/health"
@@ -122,7 +129,7 @@ func TestCalibrate(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	k := &calibration{t: t, ab: &AB{Runner: Runner{Config: &cfg}, Threshold: stats.DefaultThreshold, Plan: stats.DefaultPlan()}, shape: Shape{1, 2}}
+	k := &calibration{t: t, ab: calibrationAB(t, &cfg), shape: Shape{1, 2}}
 	// Cases kslot-N inject an N% slower sleep into head. Connection
 	// handling is not slowed, so the throughput drop is smaller than N:
 	// the table's median change column says by how much.
@@ -145,7 +152,7 @@ func TestCalibrate(t *testing.T) {
 
 	// gunicorn + Flask, 2 workers × 2 threads, a 10 ms endpoint.
 	if g, err := os.Stat("/usr/bin/gunicorn"); err == nil && !g.IsDir() {
-		gc := DefaultConfig()
+		gc := DefaultABConfig()
 		gc.Command = "/usr/bin/gunicorn --bind {bind} --workers {workers} --threads {threads} --worker-connections {threads} app:app"
 		gc.Dir = flaskDir(t)
 		gc.Matrix = []Shape{{2, 2}}
@@ -155,7 +162,7 @@ func TestCalibrate(t *testing.T) {
 		if err := gc.Validate(); err != nil {
 			t.Fatal(err)
 		}
-		g := &calibration{t: t, ab: &AB{Runner: Runner{Config: &gc}, Threshold: stats.DefaultThreshold, Plan: stats.DefaultPlan()}, shape: Shape{2, 2}}
+		g := &calibration{t: t, ab: calibrationAB(t, &gc), shape: Shape{2, 2}}
 		if calibCase("gunicorn-0") {
 			rows = append(rows, g.run("gunicorn 2x2 10ms", 0, scaled(30)))
 		}
@@ -175,7 +182,7 @@ func TestCalibrate(t *testing.T) {
 	// least the threshold (5%) detected 80% of the time, of twice it 95%.
 	// They apply to the throughput change the slowdown actually caused.
 	for _, r := range rows {
-		got := float64(r.verdicts[Regressed]) / float64(r.n)
+		got := float64(r.verdicts[results.Regressed]) / float64(r.n)
 		change := r.ratios[len(r.ratios)/2] - 1
 		switch {
 		case r.slowdown == 0 && got > 0.01:

@@ -112,10 +112,8 @@ func (c *Config) Validate() error {
 		}
 	}
 	for _, e := range c.Env {
-		if k, _, ok := strings.Cut(e, "="); !ok || k == "" {
-			bad("env %q: want KEY=VALUE", e)
-		} else if err := checkPlaceholders(e); err != nil {
-			bad("env %q: %v", e, err)
+		if err := checkEnv(e); err != nil {
+			errs = append(errs, fmt.Errorf("env %w", err))
 		}
 	}
 	if len(c.Matrix) == 0 {
@@ -189,6 +187,18 @@ func (c *Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// checkEnv checks an environment entry: KEY=VALUE, with known
+// placeholders in the value.
+func checkEnv(e string) error {
+	if k, _, ok := strings.Cut(e, "="); !ok || k == "" {
+		return fmt.Errorf("%q: want KEY=VALUE", e)
+	}
+	if err := checkPlaceholders(e); err != nil {
+		return fmt.Errorf("%q: %w", e, err)
+	}
+	return nil
 }
 
 // expandEnv fills the placeholders in the values of env (KEY=VALUE

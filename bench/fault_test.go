@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/workerbench/workerbench/bench/results"
 	"net"
 	"os"
 	"path/filepath"
@@ -68,7 +69,7 @@ func faultScript(t *testing.T, bad string) (dir, command string) {
 // checkFailedFirst checks the outcome every "cell failed" fault shares: the
 // first cell failed with an error containing want and a log tail
 // containing logWant, the second measured, and Run's error.
-func checkFailedFirst(t *testing.T, res *Results, err error, want, logWant string) {
+func checkFailedFirst(t *testing.T, res *results.Run, err error, want, logWant string) {
 	t.Helper()
 	if !errors.Is(err, ErrCellsFailed) {
 		t.Errorf("Run error = %v, want ErrCellsFailed", err)
@@ -289,7 +290,7 @@ func ppid(pid int) int {
 
 // runKilling runs cfg with a killer that fires during the first cell's
 // first trial.
-func runKilling(t *testing.T, cfg Config, worker bool, delay time.Duration) (*Results, error, int) {
+func runKilling(t *testing.T, cfg Config, worker bool, delay time.Duration) (*results.Run, error, int) {
 	t.Helper()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
@@ -323,7 +324,7 @@ func TestFaultGunicornMasterKilled(t *testing.T) {
 // runKillingSecondShort runs the first cell with cfg and a killer, the
 // second with a 300 ms window, as two runs sharing the directory, and
 // merges them as one run would have.
-func runKillingSecondShort(t *testing.T, cfg Config) (*Results, error, int) {
+func runKillingSecondShort(t *testing.T, cfg Config) (*results.Run, error, int) {
 	t.Helper()
 	first := cfg
 	first.Matrix = cfg.Matrix[:1]
@@ -428,7 +429,7 @@ def health():
 	}
 }
 
-func hasDiagnostic(c Cell, sub string) bool {
+func hasDiagnostic(c results.Cell, sub string) bool {
 	for _, d := range c.Diagnostics {
 		if strings.Contains(d, sub) {
 			return true

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/workerbench/workerbench/bench/proctree"
+	"github.com/workerbench/workerbench/bench/internal/proctree"
 	"github.com/workerbench/workerbench/bench/slotserver"
 )
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/workerbench/workerbench/bench/results"
 	"io"
 	"net"
 	"os"
@@ -14,8 +15,8 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
-	"github.com/workerbench/workerbench/bench/load"
-	"github.com/workerbench/workerbench/bench/proctree"
+	"github.com/workerbench/workerbench/bench/internal/load"
+	"github.com/workerbench/workerbench/bench/internal/proctree"
 )
 
 // ErrCellsFailed is matched (errors.Is) by the error Run returns when at
@@ -59,7 +60,7 @@ type Runner struct {
 	Progress io.Writer
 	// Save is called with the results so far after every cell, so a crash
 	// or an interrupt loses nothing already measured; nil skips it.
-	Save func(*Results) error
+	Save func(*results.Run) error
 	// LogDir receives one server log per cell; "" uses a temporary directory.
 	LogDir string
 	// Version is recorded in the results.
@@ -73,10 +74,10 @@ type Runner struct {
 // reason and log tail, and Run returns ErrCellsFailed at the end. When ctx
 // is cancelled, Run stops the server, marks the results interrupted and
 // returns them with ctx's error.
-func (r *Runner) Run(ctx context.Context) (*Results, error) {
+func (r *Runner) Run(ctx context.Context) (*results.Run, error) {
 	cfg := r.Config
-	res := &Results{
-		Schema:   Schema,
+	res := &results.Run{
+		Schema:   results.Schema,
 		Version:  r.Version,
 		Host:     ThisHost(),
 		Command:  cfg.Command,
@@ -128,7 +129,7 @@ func (r *Runner) Run(ctx context.Context) (*Results, error) {
 
 // progressFailed prints a failed cell: the reason, what the server's log
 // says about it, and where the log is.
-func (r *Runner) progressFailed(step string, c Cell, logPath string) {
+func (r *Runner) progressFailed(step string, c results.Cell, logPath string) {
 	r.progress("%s %s: FAILED: %s", step, c.Name(), c.Error)
 	for _, l := range c.LogExcerpt {
 		r.progress("      | %s", l)
@@ -204,7 +205,7 @@ func (l *logs) close(progress func(string, ...any)) {
 	progress("logs of failed cells kept in %s (no --out was given)", l.dir)
 }
 
-func (r *Runner) save(res *Results) {
+func (r *Runner) save(res *results.Run) {
 	if r.Save == nil {
 		return
 	}
@@ -220,8 +221,8 @@ func (r *Runner) progress(format string, a ...any) {
 }
 
 // blankCell is a cell of shape for endpoint e, before measurement.
-func (c *Config) blankCell(shape Shape, e Endpoint) Cell {
-	cell := Cell{Workers: shape.Workers, Threads: shape.Threads, Slots: shape.Slots(), Mode: "closed", Connections: c.ConnectionsFor(shape)}
+func (c *Config) blankCell(shape Shape, e Endpoint) results.Cell {
+	cell := results.Cell{Workers: shape.Workers, Threads: shape.Threads, Slots: shape.Slots(), Mode: "closed", Connections: c.ConnectionsFor(shape)}
 	if len(c.Endpoints) > 1 {
 		cell.Endpoint = e.Label()
 	}
@@ -230,10 +231,10 @@ func (c *Config) blankCell(shape Shape, e Endpoint) Cell {
 
 // failedCells records err, and what the server's log says when err is a
 // *bootError, for every endpoint of shape.
-func (c *Config) failedCells(shape Shape, err error) []Cell {
+func (c *Config) failedCells(shape Shape, err error) []results.Cell {
 	var be *bootError
 	errors.As(err, &be)
-	out := make([]Cell, len(c.Endpoints))
+	out := make([]results.Cell, len(c.Endpoints))
 	for i, e := range c.Endpoints {
 		out[i] = c.blankCell(shape, e)
 		out[i].Error = err.Error()
@@ -246,7 +247,7 @@ func (c *Config) failedCells(shape Shape, err error) []Cell {
 
 // measureShape boots the server for one shape and measures every endpoint.
 // It always stops the server and reaps its whole process group.
-func (r *Runner) measureShape(ctx context.Context, shape Shape, logPath string) (cells []Cell) {
+func (r *Runner) measureShape(ctx context.Context, shape Shape, logPath string) (cells []results.Cell) {
 	cfg := r.Config
 	p, addr, err := r.boot(ctx, "", shape, cfg.Dir, nil, logPath)
 	if err != nil {
@@ -291,9 +292,9 @@ func (r *Runner) measureShape(ctx context.Context, shape Shape, logPath string) 
 }
 
 // setMemory records the process group's memory in every cell.
-func setMemory(cells []Cell, mem proctree.Summary) {
+func setMemory(cells []results.Cell, mem proctree.Summary) {
 	for i := range cells {
-		cells[i].Memory = Memory{
+		cells[i].Memory = results.Memory{
 			PSSBytes: mem.Last.PSS, RSSBytes: mem.Last.RSS,
 			PeakPSSBytes: mem.Peak.PSS, PeakRSSBytes: mem.Peak.RSS,
 			Processes: mem.Last.Procs,
@@ -307,7 +308,7 @@ type meter struct {
 	cfg      *Config
 	pgid     int
 	target   load.Target
-	cell     *Cell
+	cell     *results.Cell
 	progress func(format string, a ...any)
 
 	// Accumulated over trials; reports are folded in as they arrive so
@@ -412,7 +413,7 @@ func (m *meter) trial(ctx context.Context) (float64, error) {
 	m.serverCPU += cpu1.CPU - cpu0.CPU
 	m.add(rep)
 	x := rep.Throughput()
-	c.Trials = append(c.Trials, Trial{ThroughputRPS: x, Concurrency: x * c.ServiceTimeS, Requests: rep.Requests, Errors: rep.ErrorCount(), P99S: rep.Quantile(0.99).Seconds()})
+	c.Trials = append(c.Trials, results.Trial{ThroughputRPS: x, Concurrency: x * c.ServiceTimeS, Requests: rep.Requests, Errors: rep.ErrorCount(), P99S: rep.Quantile(0.99).Seconds()})
 	return x, nil
 }
 
@@ -513,7 +514,7 @@ func (m *meter) summarize() {
 	}
 	if m.latency != nil {
 		q := func(p float64) float64 { return float64(m.latency.ValueAtQuantile(p)) / 1e6 }
-		c.Latency = Latency{P50: q(50), P90: q(90), P99: q(99), Max: float64(m.latency.Max()) / 1e6}
+		c.Latency = results.Latency{P50: q(50), P90: q(90), P99: q(99), Max: float64(m.latency.Max()) / 1e6}
 	}
 	if c.Requests > 0 {
 		c.ServerCPUPerRequestS = m.serverCPU.Seconds() / float64(c.Requests)
@@ -548,19 +549,19 @@ func drain(ctx context.Context, t load.Target, s0 float64, queued int) error {
 }
 
 // burst fires n requests at once and groups their completions into waves.
-func burst(ctx context.Context, t load.Target, n int, s0 float64) (Burst, error) {
+func burst(ctx context.Context, t load.Target, n int, s0 float64) (results.Burst, error) {
 	outs, err := load.Burst(ctx, t, n)
 	if err != nil {
-		return Burst{}, err
+		return results.Burst{}, err
 	}
 	ends := make([]float64, len(outs))
-	b := Burst{Size: n, Requests: make([]BurstRequest, len(outs))}
+	b := results.Burst{Size: n, Requests: make([]results.BurstRequest, len(outs))}
 	for i, o := range outs {
 		ends[i] = -1
 		if o.Err == "" {
 			ends[i] = o.End.Seconds()
 		}
-		b.Requests[i] = BurstRequest{StartS: o.Start.Seconds(), EndS: o.End.Seconds(), Status: o.Status, Error: o.Err}
+		b.Requests[i] = results.BurstRequest{StartS: o.Start.Seconds(), EndS: o.End.Seconds(), Status: o.Status, Error: o.Err}
 	}
 	sizes, waveOf := Waves(ends, WaveTolerance(s0))
 	b.Waves = sizes
@@ -574,7 +575,7 @@ func burst(ctx context.Context, t load.Target, n int, s0 float64) (Burst, error)
 const greedyAccept = "threaded workers that accept more connections than they have threads (gunicorn gthread's --worker-connections, default 1000) queue requests behind busy threads while other workers idle; try --worker-connections equal to --threads"
 
 // diagnose adds plain-language notes on what the figures mean.
-func diagnose(c *Cell, cfg *Config) {
+func diagnose(c *results.Cell, cfg *Config) {
 	add := func(format string, a ...any) { c.Diagnostics = append(c.Diagnostics, fmt.Sprintf(format, a...)) }
 	if c.Connections < c.Slots {
 		add("only %d connections for %d slots: achieved concurrency cannot exceed %d", c.Connections, c.Slots, c.Connections)
@@ -627,16 +628,16 @@ func (c *Config) target(addr string, e Endpoint) load.Target {
 	return t
 }
 
-func (c *Config) settings() Settings {
-	return Settings{
+func (c *Config) settings() results.Settings {
+	return results.Settings{
 		DurationS: c.Duration.Seconds(), WarmupS: c.Warmup.Seconds(), Trials: c.Trials,
 		Connections: c.Connections, KeepAlive: c.KeepAlive, Bursts: c.Bursts, Seed: c.Seed,
 	}
 }
 
 // ThisHost describes the machine we run on.
-func ThisHost() Host {
-	h := Host{CPUs: runtime.NumCPU(), OS: runtime.GOOS, Arch: runtime.GOARCH}
+func ThisHost() results.Host {
+	h := results.Host{CPUs: runtime.NumCPU(), OS: runtime.GOOS, Arch: runtime.GOARCH}
 	h.Hostname, _ = os.Hostname()
 	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for _, line := range strings.Split(string(data), "\n") {

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"errors"
+	"github.com/workerbench/workerbench/bench/results"
 	"math"
 	"os"
 	"os/exec"
@@ -14,7 +15,7 @@ import (
 
 // runMatrix runs cfg in a fresh directory and asserts that no process of
 // any server is left afterwards.
-func runMatrix(t *testing.T, cfg Config) (*Results, error) {
+func runMatrix(t *testing.T, cfg Config) (*results.Run, error) {
 	t.Helper()
 	if cfg.Dir == "" {
 		cfg.Dir = t.TempDir()
@@ -204,7 +205,7 @@ func TestGunicornSeed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	byName := map[string]Cell{}
+	byName := map[string]results.Cell{}
 	for _, c := range res.Cells {
 		byName[c.Name()] = c
 		t.Logf("%s: S0 %.1fms X %.2f/s K %.2f eff %.2f PSS %.1f MiB RSS %.1f MiB procs %d cpu/req %.2fms waves %v %v",
@@ -244,7 +245,7 @@ func TestGunicornCPUBound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cells := map[string]Cell{}
+	cells := map[string]results.Cell{}
 	for _, c := range res.Cells {
 		cells[c.Name()] = c
 		t.Logf("%s: S0 %.1fms X %.1f/s K %.2f server CPU/req %.1fms (%.0f%% of S0, %s-bound)", c.Name(), c.ServiceTimeS*1e3, c.ThroughputRPS, c.Concurrency, c.ServerCPUPerRequestS*1e3, 100*c.CPUBoundness, c.Bound)

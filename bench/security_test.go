@@ -3,13 +3,14 @@ package bench
 import (
 	"bytes"
 	"context"
+	"github.com/workerbench/workerbench/bench/results"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/workerbench/workerbench/bench/server"
+	"github.com/workerbench/workerbench/bench/internal/server"
 )
 
 // TestServerGetsNoToken: the server under test (a pull request's code,
@@ -38,7 +39,7 @@ func TestServerGetsNoToken(t *testing.T) {
 	}
 	logs := filepath.Join(t.TempDir(), "logs")
 	out := filepath.Join(t.TempDir(), "results.json")
-	r := &Runner{Config: &cfg, LogDir: logs, Save: func(res *Results) error { return WriteResults(out, res) }}
+	r := &Runner{Config: &cfg, LogDir: logs, Save: func(res *results.Run) error { return results.Write(out, res) }}
 	if _, err := r.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/workerbench/workerbench/bench"
+	"github.com/workerbench/workerbench/bench/results"
 )
 
 // barSpec describes a per-cell bar chart: one bar per cell, or a base and a
@@ -17,28 +17,18 @@ import (
 type barSpec struct {
 	title, yLabel string
 	// value is the bar's height for a measured cell.
-	value func(bench.Cell) float64
+	value func(results.Cell) float64
 	// trial gives one value per trial; the bar's whisker spans them.
-	trial func(bench.Trial) float64
+	trial func(results.Trial) float64
 	// text labels the bar; empty for none.
-	text func(c bench.Cell) string
+	text func(c results.Cell) string
 	// ideal, when set, draws a dashed level across each cell.
-	ideal     func(bench.Cell) float64
+	ideal     func(results.Cell) float64
 	idealName string
 }
 
-// comparing reports whether any cell carries a base side.
-func comparing(cells []bench.Cell) bool {
-	for _, c := range cells {
-		if c.Base != nil {
-			return true
-		}
-	}
-	return false
-}
-
 // measured reports whether any cell, on either side, has measurements.
-func measured(cells []bench.Cell) bool {
+func measured(cells []results.Cell) bool {
 	for _, c := range cells {
 		if !c.Failed() || (c.Base != nil && !c.Base.Failed()) {
 			return true
@@ -48,7 +38,7 @@ func measured(cells []bench.Cell) bool {
 }
 
 // trialRange is the lowest and highest finite trial value; ok needs two.
-func trialRange(ts []bench.Trial, f func(bench.Trial) float64) (lo, hi float64, ok bool) {
+func trialRange(ts []results.Trial, f func(results.Trial) float64) (lo, hi float64, ok bool) {
 	lo, hi = math.Inf(1), math.Inf(-1)
 	n := 0
 	for _, t := range ts {
@@ -62,14 +52,14 @@ func trialRange(ts []bench.Trial, f func(bench.Trial) float64) (lo, hi float64, 
 	return lo, hi, n >= 2
 }
 
-func cellBars(cells []bench.Cell, spec barSpec) (*plot.Plot, error) {
+func cellBars(cells []results.Cell, spec barSpec) (*plot.Plot, error) {
 	if len(cells) == 0 {
 		return nil, fmt.Errorf("%w: no cells", ErrNotApplicable)
 	}
 	if !measured(cells) {
 		return nil, fmt.Errorf("%w: no cell was measured", ErrNotApplicable)
 	}
-	cmp := comparing(cells)
+	cmp := results.Compared(cells)
 	p := newPlot(spec.title, "cell (workers x threads)", spec.yLabel)
 	addGrid(p, true, false)
 	nominalX(p, cellNames(cells))
@@ -189,11 +179,11 @@ func fontFor(slot vg.Length) vg.Length {
 // cellSide is one side of a cell: its head (or only) measurements, or the
 // base measurements of a comparison.
 type cellSide struct {
-	c    *bench.Cell
+	c    *results.Cell
 	base bool
 }
 
-func sidesOf(c *bench.Cell) []cellSide {
+func sidesOf(c *results.Cell) []cellSide {
 	s := []cellSide{{c: c}}
 	if c.Base != nil {
 		s = append(s, cellSide{c: c.Base, base: true})

@@ -1,6 +1,6 @@
 // Package charts renders workerbench results as charts with gonum/plot.
 //
-// Each chart is a function from plain data (cells of a bench.Results) to a
+// Each chart is a function from plain data (cells of a results.Run) to a
 // *plot.Plot, or an error wrapping ErrNotApplicable when the data cannot
 // make that chart: no bursts, no comparison, not a full grid. Write renders
 // every applicable chart of a results file as PNG and SVG. Nothing here
@@ -18,16 +18,12 @@ import (
 
 	"gonum.org/v1/plot"
 
-	"github.com/workerbench/workerbench/bench"
+	"github.com/workerbench/workerbench/bench/results"
 )
 
 // ErrNotApplicable is wrapped by the errors of chart functions when the data
 // cannot make the chart. Write skips those charts silently.
 var ErrNotApplicable = errors.New("chart not applicable")
-
-// DefaultThreshold is the practical-change threshold (a fraction) drawn
-// when the results do not carry one.
-const DefaultThreshold = 0.05
 
 // Chart is a chart ready to render, with the stem of its file names.
 type Chart struct {
@@ -39,7 +35,7 @@ type Chart struct {
 // concurrency, throughput, ratio, latency, memory, heatmap, a timeline of
 // all cells per burst size, then a timeline per cell and burst. Charts that
 // do not apply are left out; the error joins the failures of the others.
-func Charts(r *bench.Results) ([]Chart, error) {
+func Charts(r *results.Run) ([]Chart, error) {
 	var out []Chart
 	var errs []error
 	add := func(name string, p *plot.Plot, err error) {
@@ -54,7 +50,7 @@ func Charts(r *bench.Results) ([]Chart, error) {
 	add("concurrency", p, err)
 	p, err = Throughput(r.Cells)
 	add("throughput", p, err)
-	p, err = Ratio(r.Cells, r.Overall, Threshold(r))
+	p, err = Ratio(r.Cells, r.Overall, r.Threshold())
 	add("ratio", p, err)
 	p, err = Latency(r.Cells)
 	add("latency", p, err)
@@ -79,23 +75,11 @@ func Charts(r *bench.Results) ([]Chart, error) {
 	return out, errors.Join(errs...)
 }
 
-// Threshold is the practical-change threshold of a comparison: the overall
-// one, else the settings', else DefaultThreshold.
-func Threshold(r *bench.Results) float64 {
-	if r.Overall != nil && r.Overall.Threshold > 0 {
-		return r.Overall.Threshold
-	}
-	if r.Settings.Threshold > 0 {
-		return r.Settings.Threshold
-	}
-	return DefaultThreshold
-}
-
 // Write renders every applicable chart of r as NAME.png and NAME.svg in
 // dir, creating dir if needed, at Width × Height (800 × 450 pixels for the
 // PNG). It returns the paths written, PNG before SVG, in the order of Charts.
 // A chart that fails does not stop the others; the error joins the failures.
-func Write(r *bench.Results, dir string) ([]string, error) {
+func Write(r *results.Run, dir string) ([]string, error) {
 	charts, err := Charts(r)
 	errs := []error{err}
 	if len(charts) > 0 {
@@ -184,7 +168,7 @@ func unique(used map[string]bool, name string) string {
 }
 
 // burstSizes lists the burst sizes of the cells, ascending.
-func burstSizes(cells []bench.Cell) []int {
+func burstSizes(cells []results.Cell) []int {
 	var sizes []int
 	for _, c := range cells {
 		for _, b := range c.Bursts {

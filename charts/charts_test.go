@@ -19,14 +19,14 @@ import (
 
 	"gonum.org/v1/plot"
 
-	"github.com/workerbench/workerbench/bench"
+	"github.com/workerbench/workerbench/bench/results"
 )
 
 var outDir = flag.String("out", "", "also write every fixture's charts under `dir`/FIXTURE, to look at them")
 
-func load(t *testing.T, name string) *bench.Results {
+func load(t *testing.T, name string) *results.Run {
 	t.Helper()
-	r, err := bench.ReadResults(filepath.Join("testdata", name+".json"))
+	r, err := results.Read(filepath.Join("testdata", name+".json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +177,7 @@ func texts(t *testing.T, p *plot.Plot) []string {
 }
 
 // chart finds a chart by name among all charts of a fixture.
-func chart(t *testing.T, r *bench.Results, name string) *plot.Plot {
+func chart(t *testing.T, r *results.Run, name string) *plot.Plot {
 	t.Helper()
 	cs, err := Charts(r)
 	if err != nil {
@@ -263,7 +263,7 @@ func TestSVGText(t *testing.T) {
 		{"endpoints", "memory", []string{"1 thread, GET /cpu", "3 threads, GET /?ms=200"}},
 		{"endpoints", "concurrency", []string{"3x3 GET /cpu"}},
 	}
-	fixtures := map[string]*bench.Results{}
+	fixtures := map[string]*results.Run{}
 	for _, tt := range tests {
 		t.Run(tt.fixture+"/"+tt.chart, func(t *testing.T) {
 			r, ok := fixtures[tt.fixture]
@@ -348,7 +348,7 @@ func TestNotApplicable(t *testing.T) {
 		{"heatmap with a cell twice", func() (*plot.Plot, error) { return Heatmap(twice) }},
 		{"heatmap of one cell", func() (*plot.Plot, error) { return Heatmap(load(t, "one").Cells) }},
 		{"heatmap of two endpoints", func() (*plot.Plot, error) { return Heatmap(load(t, "endpoints").Cells) }},
-		{"timeline without requests", func() (*plot.Plot, error) { return Timeline(seed.Cells[0], bench.Burst{Size: 5}) }},
+		{"timeline without requests", func() (*plot.Plot, error) { return Timeline(seed.Cells[0], results.Burst{Size: 5}) }},
 		{"timelines of an absent size", func() (*plot.Plot, error) { return Timelines(seed.Cells, 7) }},
 		{"timelines of 64 cells", func() (*plot.Plot, error) { return Timelines(load(t, "grid64").Cells, 20) }},
 	}
@@ -359,23 +359,6 @@ func TestNotApplicable(t *testing.T) {
 				t.Errorf("got %v, %v; want ErrNotApplicable", p, err)
 			}
 		})
-	}
-}
-
-func TestThreshold(t *testing.T) {
-	tests := []struct {
-		name string
-		r    bench.Results
-		want float64
-	}{
-		{"default", bench.Results{}, DefaultThreshold},
-		{"settings", bench.Results{Settings: bench.Settings{Threshold: 0.03}}, 0.03},
-		{"overall first", bench.Results{Settings: bench.Settings{Threshold: 0.03}, Overall: &bench.Overall{Threshold: 0.1}}, 0.1},
-	}
-	for _, tt := range tests {
-		if got := Threshold(&tt.r); got != tt.want {
-			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
-		}
 	}
 }
 
@@ -443,8 +426,8 @@ func TestHostile(t *testing.T) {
 	r := load(t, "compare")
 	c := &r.Cells[0]
 	c.ThroughputRPS, c.Concurrency, c.Efficiency = math.MaxFloat64, -5, math.MaxFloat64
-	c.Trials = append(c.Trials, bench.Trial{ThroughputRPS: math.MaxFloat64, Concurrency: math.SmallestNonzeroFloat64})
-	c.Latency = bench.Latency{P50: -1, P90: math.MaxFloat64, P99: 1e-300}
+	c.Trials = append(c.Trials, results.Trial{ThroughputRPS: math.MaxFloat64, Concurrency: math.SmallestNonzeroFloat64})
+	c.Latency = results.Latency{P50: -1, P90: math.MaxFloat64, P99: 1e-300}
 	c.Memory.PSSBytes = math.MaxUint64
 	c.Ratio, c.CILow, c.CIHigh = 1e300, 2e300, -1
 	c.Bursts[0].Requests[0].Wave = math.MaxInt

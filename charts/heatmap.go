@@ -11,7 +11,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/workerbench/workerbench/bench"
+	"github.com/workerbench/workerbench/bench/results"
 )
 
 // Heatmap charts throughput over the workers × threads grid, a tile per
@@ -19,7 +19,7 @@ import (
 // efficiency, or the head ÷ base ratio with a comparison. It needs a full
 // grid (every workers value with every threads value, at least 2 × 2) of
 // one endpoint.
-func Heatmap(cells []bench.Cell) (*plot.Plot, error) {
+func Heatmap(cells []results.Cell) (*plot.Plot, error) {
 	ws, ts, err := grid(cells)
 	if err != nil {
 		return nil, err
@@ -27,7 +27,7 @@ func Heatmap(cells []bench.Cell) (*plot.Plot, error) {
 	if !measured(cells) {
 		return nil, fmt.Errorf("%w: no cell was measured", ErrNotApplicable)
 	}
-	cmpd := comparing(cells)
+	cmpd := results.Compared(cells)
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, c := range cells {
 		if v := c.ThroughputRPS; !c.Failed() && v > 0 && finite(v) {
@@ -101,7 +101,7 @@ func Heatmap(cells []bench.Cell) (*plot.Plot, error) {
 	leg := newLegend()
 	leg.add(fmt.Sprintf("lowest %s req/s", formatNum(lo)), &boxes{fill: viridis(0)})
 	leg.add(fmt.Sprintf("highest %s req/s", formatNum(hi)), &boxes{fill: viridis(1)})
-	if slices.ContainsFunc(cells, bench.Cell.Failed) {
+	if slices.ContainsFunc(cells, results.Cell.Failed) {
 		leg.add("failed", &boxes{fill: lightGrey})
 	}
 	finish(p, leg)
@@ -110,7 +110,7 @@ func Heatmap(cells []bench.Cell) (*plot.Plot, error) {
 
 // grid returns the sorted worker and thread counts of cells that form a
 // full grid of one endpoint.
-func grid(cells []bench.Cell) (ws, ts []int, err error) {
+func grid(cells []results.Cell) (ws, ts []int, err error) {
 	seen := map[[2]int]bool{}
 	for _, c := range cells {
 		if c.Endpoint != cells[0].Endpoint {

@@ -8,18 +8,18 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/workerbench/workerbench/bench"
+	"github.com/workerbench/workerbench/bench/results"
 )
 
 // Latency charts the p50, p90 and p99 latency of each cell under the
 // closed-loop load, joined by a line, with a dash at the cell's unloaded
 // service time S0: the gap between S0 and p50 is queueing. With a
 // comparison, base (hollow marks) stands left of head (filled).
-func Latency(cells []bench.Cell) (*plot.Plot, error) {
+func Latency(cells []results.Cell) (*plot.Plot, error) {
 	if !measured(cells) {
 		return nil, fmt.Errorf("%w: no cell was measured", ErrNotApplicable)
 	}
-	cmp := comparing(cells)
+	cmp := results.Compared(cells)
 	top := 0.0
 	for _, c := range cells {
 		top = max(top, latencyTop(c))
@@ -53,12 +53,12 @@ func Latency(cells []bench.Cell) (*plot.Plot, error) {
 		name   string
 		color  draw.GlyphStyle
 		hollow draw.GlyphDrawer
-		get    func(bench.Latency) float64
+		get    func(results.Latency) float64
 	}
 	pcts := []pct{
-		{"p50", draw.GlyphStyle{Color: blue, Radius: radius, Shape: draw.CircleGlyph{}}, draw.RingGlyph{}, func(l bench.Latency) float64 { return l.P50 }},
-		{"p90", draw.GlyphStyle{Color: orange, Radius: radius, Shape: draw.PyramidGlyph{}}, draw.TriangleGlyph{}, func(l bench.Latency) float64 { return l.P90 }},
-		{"p99", draw.GlyphStyle{Color: vermilion, Radius: radius, Shape: draw.BoxGlyph{}}, draw.SquareGlyph{}, func(l bench.Latency) float64 { return l.P99 }},
+		{"p50", draw.GlyphStyle{Color: blue, Radius: radius, Shape: draw.CircleGlyph{}}, draw.RingGlyph{}, func(l results.Latency) float64 { return l.P50 }},
+		{"p90", draw.GlyphStyle{Color: orange, Radius: radius, Shape: draw.PyramidGlyph{}}, draw.TriangleGlyph{}, func(l results.Latency) float64 { return l.P90 }},
+		{"p99", draw.GlyphStyle{Color: vermilion, Radius: radius, Shape: draw.BoxGlyph{}}, draw.SquareGlyph{}, func(l results.Latency) float64 { return l.P99 }},
 	}
 	spans := &segments{line: draw.LineStyle{Color: grey, Width: 1}}
 	s0 := &segments{line: draw.LineStyle{Color: black, Width: 1.5}}
@@ -79,7 +79,7 @@ func Latency(cells []bench.Cell) (*plot.Plot, error) {
 		failSty.XAlign, failSty.YAlign = draw.XCenter, draw.YBottom
 	}
 	texts := &labels{}
-	plotSide := func(c *bench.Cell, x float64, ms []*marks) {
+	plotSide := func(c *results.Cell, x float64, ms []*marks) {
 		if c.Failed() {
 			texts.add(x, 0, "failed", failSty, vg.Point{Y: 2})
 			return
@@ -134,7 +134,7 @@ func Latency(cells []bench.Cell) (*plot.Plot, error) {
 }
 
 // latencyTop is the highest latency drawn for a cell.
-func latencyTop(c bench.Cell) float64 {
+func latencyTop(c results.Cell) float64 {
 	if c.Failed() {
 		return 0
 	}

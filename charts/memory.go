@@ -10,7 +10,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/workerbench/workerbench/bench"
+	"github.com/workerbench/workerbench/bench/results"
 )
 
 // Memory charts Σ PSS of the server's process tree against the number of
@@ -18,7 +18,7 @@ import (
 // threads should not. When all cells have one worker it is drawn against
 // threads instead. With a comparison, base lines are dashed with hollow
 // marks. Cells without a memory measurement are left out and named.
-func Memory(cells []bench.Cell) (*plot.Plot, error) {
+func Memory(cells []results.Cell) (*plot.Plot, error) {
 	byThreads := !spansWorkers(cells)
 	type point struct {
 		x, y float64
@@ -173,7 +173,7 @@ func (k memKey) label(byThreads bool) string {
 
 // spansWorkers reports whether the cells have more than one worker count,
 // or else no more than one thread count either.
-func spansWorkers(cells []bench.Cell) bool {
+func spansWorkers(cells []results.Cell) bool {
 	ws, ts := map[int]bool{}, map[int]bool{}
 	for _, c := range cells {
 		ws[c.Workers], ts[c.Threads] = true, true
@@ -183,7 +183,7 @@ func spansWorkers(cells []bench.Cell) bool {
 
 // pssMiB is the cell's Σ PSS, falling back to the peak when only that was
 // sampled; 0 for a failed cell or one without memory measurements.
-func pssMiB(c bench.Cell) float64 {
+func pssMiB(c results.Cell) float64 {
 	if c.Failed() {
 		return 0
 	}

@@ -11,20 +11,20 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/workerbench/workerbench/bench"
+	"github.com/workerbench/workerbench/bench/results"
 )
 
 // Concurrency charts achieved concurrency per cell against the configured
 // slots: a bar at the median over trials with a whisker over the trials, a
 // dashed ideal at workers × threads, and the efficiency written above. With
 // a comparison each cell has a base and a head bar.
-func Concurrency(cells []bench.Cell) (*plot.Plot, error) {
+func Concurrency(cells []results.Cell) (*plot.Plot, error) {
 	return cellBars(cells, barSpec{
 		title:  "Achieved concurrency vs configured slots (labels: efficiency)",
 		yLabel: "requests served at once",
-		value:  func(c bench.Cell) float64 { return c.Concurrency },
-		trial:  func(t bench.Trial) float64 { return t.Concurrency },
-		text: func(c bench.Cell) string {
+		value:  func(c results.Cell) float64 { return c.Concurrency },
+		trial:  func(t results.Trial) float64 { return t.Concurrency },
+		text: func(c results.Cell) string {
 			if c.Efficiency <= 0 || !finite(c.Efficiency) {
 				return ""
 			}
@@ -36,7 +36,7 @@ func Concurrency(cells []bench.Cell) (*plot.Plot, error) {
 }
 
 // slots is a cell's configured capacity.
-func slots(c bench.Cell) float64 {
+func slots(c results.Cell) float64 {
 	if c.Slots > 0 {
 		return float64(c.Slots)
 	}
@@ -46,25 +46,25 @@ func slots(c bench.Cell) float64 {
 // Throughput charts plateau throughput per cell: a bar at the median over
 // trials with a whisker over the trials; base and head side by side with a
 // comparison.
-func Throughput(cells []bench.Cell) (*plot.Plot, error) {
+func Throughput(cells []results.Cell) (*plot.Plot, error) {
 	return cellBars(cells, barSpec{
 		title:  "Throughput per cell",
 		yLabel: "throughput (req/s)",
-		value:  func(c bench.Cell) float64 { return c.ThroughputRPS },
-		trial:  func(t bench.Trial) float64 { return t.ThroughputRPS },
-		text:   func(c bench.Cell) string { return formatNum(c.ThroughputRPS) },
+		value:  func(c results.Cell) float64 { return c.ThroughputRPS },
+		trial:  func(t results.Trial) float64 { return t.ThroughputRPS },
+		text:   func(c results.Cell) string { return formatNum(c.ThroughputRPS) },
 	})
 }
 
 // verdictStyles are the colours of the verdicts in the ratio chart.
 var verdictStyles = []struct {
-	verdict string
+	verdict results.Verdict
 	color   color.RGBA
 }{
-	{bench.Regressed, vermilion},
-	{bench.Improved, green},
-	{bench.Unchanged, darkGrey},
-	{bench.Inconclusive, orange},
+	{results.Regressed, vermilion},
+	{results.Improved, green},
+	{results.Unchanged, darkGrey},
+	{results.Inconclusive, orange},
 	{"", blue}, // a ratio without a verdict
 }
 
@@ -72,8 +72,8 @@ var verdictStyles = []struct {
 // coloured by verdict, over the ±threshold band of "no practical change"; the
 // overall ratio (when overall is set) comes last. threshold is a fraction
 // (0.05 for 5%); 0 draws no band. Without a comparison there is no chart.
-func Ratio(cells []bench.Cell, overall *bench.Overall, threshold float64) (*plot.Plot, error) {
-	if !slices.ContainsFunc(cells, func(c bench.Cell) bool { return c.Ratio > 0 && finite(c.Ratio) }) {
+func Ratio(cells []results.Cell, overall *results.Overall, threshold float64) (*plot.Plot, error) {
+	if !slices.ContainsFunc(cells, func(c results.Cell) bool { return c.Ratio > 0 && finite(c.Ratio) }) {
 		return nil, fmt.Errorf("%w: no head/base ratio", ErrNotApplicable)
 	}
 	names := cellNames(cells)
@@ -160,7 +160,7 @@ func Ratio(cells []bench.Cell, overall *bench.Overall, threshold float64) (*plot
 			continue
 		}
 		p.Add(vs.w, vs.pts)
-		name := verdictStyles[i].verdict
+		name := string(verdictStyles[i].verdict)
 		if name == "" {
 			name = "ratio"
 		}
@@ -192,7 +192,7 @@ func Ratio(cells []bench.Cell, overall *bench.Overall, threshold float64) (*plot
 
 // verdictIndex is the entry of verdictStyles for a verdict; unknown ones
 // share the last.
-func verdictIndex(verdict string) int {
+func verdictIndex(verdict results.Verdict) int {
 	for i, vs := range verdictStyles[:len(verdictStyles)-1] {
 		if vs.verdict == verdict {
 			return i

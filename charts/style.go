@@ -15,7 +15,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/workerbench/workerbench/bench"
+	"github.com/workerbench/workerbench/bench/results"
 )
 
 // Width and Height are the size Write renders at: 800 × 450 pixels at the
@@ -143,7 +143,7 @@ func shorten(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-func cellNames(cells []bench.Cell) []string {
+func cellNames(cells []results.Cell) []string {
 	names := make([]string, len(cells))
 	for i, c := range cells {
 		names[i] = shorten(c.Name(), 24)

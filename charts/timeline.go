@@ -12,7 +12,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/workerbench/workerbench/bench"
+	"github.com/workerbench/workerbench/bench/results"
 )
 
 // wavePalette colours completion waves; neighbours always differ.
@@ -23,7 +23,7 @@ var wavePalette = []color.RGBA{blue, orange, green, vermilion, skyBlue, purple}
 // completion wave, the first wave on top. A server with 3 slots draws a
 // staircase of threes, one with 9 slots steps of nine. Failed requests
 // come last, in grey.
-func Timeline(c bench.Cell, b bench.Burst) (*plot.Plot, error) {
+func Timeline(c results.Cell, b results.Burst) (*plot.Plot, error) {
 	if len(b.Requests) == 0 {
 		return nil, fmt.Errorf("%w: burst of %d on %s has no requests", ErrNotApplicable, b.Size, c.Name())
 	}
@@ -145,7 +145,7 @@ type waveBars struct {
 
 // add draws r from send to response (or error) at row y, half a bar
 // height either side.
-func (w *waveBars) add(r bench.BurstRequest, y, half float64) {
+func (w *waveBars) add(r results.BurstRequest, y, half float64) {
 	k := failedKey
 	if r.Wave >= 0 {
 		k = r.Wave % len(wavePalette)
@@ -178,9 +178,9 @@ func (w *waveBars) addTo(p *plot.Plot) {
 
 // byWave sorts requests by completion wave, failed ones (wave -1) last, and
 // within a wave by completion time.
-func byWave(rs []bench.BurstRequest) []bench.BurstRequest {
+func byWave(rs []results.BurstRequest) []results.BurstRequest {
 	rs = slices.Clone(rs)
-	slices.SortStableFunc(rs, func(x, y bench.BurstRequest) int {
+	slices.SortStableFunc(rs, func(x, y results.BurstRequest) int {
 		return cmp.Or(
 			cmp.Compare(waveKey(x.Wave), waveKey(y.Wave)),
 			cmp.Compare(x.EndS, y.EndS),
@@ -199,10 +199,10 @@ const MaxOverviewCells = 8
 // served at a time. Side by side, 1x3 draws a staircase of threes and 3x3
 // steps of nine. It needs a burst of that size on at least one cell and
 // no more than MaxOverviewCells cells.
-func Timelines(cells []bench.Cell, size int) (*plot.Plot, error) {
+func Timelines(cells []results.Cell, size int) (*plot.Plot, error) {
 	type block struct {
-		c    bench.Cell
-		reqs []bench.BurstRequest
+		c    results.Cell
+		reqs []results.BurstRequest
 	}
 	var blocks []block
 	found := false
@@ -224,7 +224,7 @@ func Timelines(cells []bench.Cell, size int) (*plot.Plot, error) {
 		return nil, fmt.Errorf("%w: %d cells are too many for one timeline", ErrNotApplicable, len(blocks))
 	}
 	on := "each cell"
-	if comparing(cells) {
+	if results.Compared(cells) {
 		on = "each cell (head)"
 	}
 	p := newPlot(fmt.Sprintf("Burst of %d simultaneous requests on %s, coloured by completion wave", size, on),

@@ -21,7 +21,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/workerbench/workerbench/bench"
+	"github.com/workerbench/workerbench/bench/results"
 )
 
 // Schema identifies the record format. A reader skips records of any other
@@ -123,7 +123,7 @@ type Meta struct {
 // the results.json types. Failed cells are kept, with their error, so the
 // trend shows the gap; an interrupted run is refused, as its cells are not
 // the ones asked for.
-func FromResults(res *bench.Results, m Meta) ([]Record, error) {
+func FromResults(res *results.Run, m Meta) ([]Record, error) {
 	if res == nil {
 		return nil, errors.New("no results")
 	}
@@ -175,7 +175,7 @@ func FromResults(res *bench.Results, m Meta) ([]Record, error) {
 	return recs, nil
 }
 
-func cellFromResults(c bench.Cell) Cell {
+func cellFromResults(c results.Cell) Cell {
 	out := Cell{
 		Workers: c.Workers, Threads: c.Threads, Slots: c.Slots,
 		Concurrency: clean(c.Concurrency), ServiceTimeS: clean(c.ServiceTimeS), P99S: clean(c.Latency.P99),

@@ -6,31 +6,31 @@ import (
 	"testing"
 	"time"
 
-	"github.com/workerbench/workerbench/bench"
+	"github.com/workerbench/workerbench/bench/results"
 )
 
-func seedResults() *bench.Results {
-	cell := func(w, t int, endpoint string, rps ...float64) bench.Cell {
-		c := bench.Cell{
+func seedResults() *results.Run {
+	cell := func(w, t int, endpoint string, rps ...float64) results.Cell {
+		c := results.Cell{
 			Workers: w, Threads: t, Slots: w * t, Endpoint: endpoint, Mode: "closed",
 			ServiceTimeS: 0.10123456, ThroughputRPS: rps[0], Concurrency: 0.1 * rps[0] * 1.0123,
-			Latency: bench.Latency{P50: 0.1, P99: 0.1234567},
-			Memory:  bench.Memory{PSSBytes: 40 << 20, PeakPSSBytes: 42 << 20},
+			Latency: results.Latency{P50: 0.1, P99: 0.1234567},
+			Memory:  results.Memory{PSSBytes: 40 << 20, PeakPSSBytes: 42 << 20},
 		}
 		for _, v := range rps {
-			c.Trials = append(c.Trials, bench.Trial{ThroughputRPS: v, Concurrency: v * 0.1})
+			c.Trials = append(c.Trials, results.Trial{ThroughputRPS: v, Concurrency: v * 0.1})
 		}
 		return c
 	}
-	failed := bench.Cell{Workers: 3, Threads: 3, Slots: 9, Endpoint: "GET /cpu",
+	failed := results.Cell{Workers: 3, Threads: 3, Slots: 9, Endpoint: "GET /cpu",
 		Error: "server exited during startup (exit status 3)\nmore lines"}
-	return &bench.Results{
-		Schema: bench.Schema, Version: "0.1.0-dev",
-		Host:     bench.Host{CPUs: 2, OS: "linux", Arch: "amd64", Hostname: "fv-az123", CPUModel: "AMD EPYC"},
+	return &results.Run{
+		Schema: results.Schema, Version: "0.1.0-dev",
+		Host:     results.Host{CPUs: 2, OS: "linux", Arch: "amd64", Hostname: "fv-az123", CPUModel: "AMD EPYC"},
 		Command:  "gunicorn --bind {bind} --workers {workers} --threads {threads} app:app",
-		Settings: bench.Settings{DurationS: 5, WarmupS: 1, Trials: 2, KeepAlive: true, Bursts: []int{5}},
+		Settings: results.Settings{DurationS: 5, WarmupS: 1, Trials: 2, KeepAlive: true, Bursts: []int{5}},
 		Started:  "2025-03-01T12:00:00Z",
-		Cells: []bench.Cell{
+		Cells: []results.Cell{
 			cell(1, 1, "GET /?ms=100", 9.87654321, 9.9),
 			cell(3, 3, "GET /?ms=100", 88.3, 88.1),
 			cell(1, 1, "GET /cpu", 48.2, 47.9),
@@ -78,15 +78,15 @@ func TestFromResults(t *testing.T) {
 
 	bad := []struct {
 		name string
-		edit func(*bench.Results, *Meta)
+		edit func(*results.Run, *Meta)
 		want string
 	}{
-		{"no commit", func(_ *bench.Results, m *Meta) { m.Commit = "" }, "commit"},
-		{"not hex", func(_ *bench.Results, m *Meta) { m.Commit = "main" }, `commit "main"`},
-		{"interrupted", func(r *bench.Results, _ *Meta) { r.Interrupted = true }, "interrupted"},
-		{"no cells", func(r *bench.Results, _ *Meta) { r.Cells = nil }, "no cells"},
-		{"no time", func(r *bench.Results, _ *Meta) { r.Started = "" }, "no time"},
-		{"bad series", func(_ *bench.Results, m *Meta) { m.Series = "../x" }, "series"},
+		{"no commit", func(_ *results.Run, m *Meta) { m.Commit = "" }, "commit"},
+		{"not hex", func(_ *results.Run, m *Meta) { m.Commit = "main" }, `commit "main"`},
+		{"interrupted", func(r *results.Run, _ *Meta) { r.Interrupted = true }, "interrupted"},
+		{"no cells", func(r *results.Run, _ *Meta) { r.Cells = nil }, "no cells"},
+		{"no time", func(r *results.Run, _ *Meta) { r.Started = "" }, "no time"},
+		{"bad series", func(_ *results.Run, m *Meta) { m.Series = "../x" }, "series"},
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,11 +6,11 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/workerbench/workerbench/bench"
+	"github.com/workerbench/workerbench/bench/results"
 )
 
 // Read-only views of the results shared by the renderers. They select and
-// order what is already in bench.Results; they compute no statistics.
+// order what is already in results.Run; they compute no statistics.
 
 func itoa(i int) string { return strconv.Itoa(i) }
 
@@ -30,7 +30,7 @@ func Plural(n int, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
-func hasEndpoints(r *bench.Results) bool {
+func hasEndpoints(r *results.Run) bool {
 	for _, c := range r.Cells {
 		if c.Endpoint != "" {
 			return true
@@ -39,38 +39,20 @@ func hasEndpoints(r *bench.Results) bool {
 	return false
 }
 
-// verdictOf is the overall verdict of a comparison: r.Verdict, or when the
-// comparison left it empty, the most severe verdict of its cells.
-func verdictOf(r *bench.Results) string {
-	if r.Verdict != "" {
-		return r.Verdict
-	}
-	seen := map[string]bool{}
-	for _, c := range r.Cells {
-		seen[c.Verdict] = true
-	}
-	for _, v := range []string{bench.Regressed, bench.Inconclusive, bench.Improved, bench.Unchanged} {
-		if seen[v] {
-			return v
-		}
-	}
-	return ""
-}
-
 // cellsWith returns the measured cells with verdict v, the largest change
 // first for regressed and improved cells.
-func cellsWith(r *bench.Results, v string) []bench.Cell {
-	var out []bench.Cell
+func cellsWith(r *results.Run, v results.Verdict) []results.Cell {
+	var out []results.Cell
 	for _, c := range r.Cells {
 		if c.Verdict == v && !cellFailed(c) {
 			out = append(out, c)
 		}
 	}
 	switch v {
-	case bench.Regressed:
-		slices.SortStableFunc(out, func(a, b bench.Cell) int { return cmpFloat(a.Ratio, b.Ratio) })
-	case bench.Improved:
-		slices.SortStableFunc(out, func(a, b bench.Cell) int { return cmpFloat(b.Ratio, a.Ratio) })
+	case results.Regressed:
+		slices.SortStableFunc(out, func(a, b results.Cell) int { return cmpFloat(a.Ratio, b.Ratio) })
+	case results.Improved:
+		slices.SortStableFunc(out, func(a, b results.Cell) int { return cmpFloat(b.Ratio, a.Ratio) })
 	}
 	return out
 }
@@ -87,14 +69,14 @@ func cmpFloat(a, b float64) int {
 
 // failure is a cell that could not be measured, on one side of a comparison.
 type failure struct {
-	cell bench.Cell // the failed side's cell
-	name string     // the cell's name (of the head side for a base failure)
-	side string     // "", "head" or "base"
+	cell results.Cell // the failed side's cell
+	name string       // the cell's name (of the head side for a base failure)
+	side string       // "", "head" or "base"
 }
 
 // failedCells lists failed cells, head before base within a cell.
-func failedCells(r *bench.Results) []failure {
-	comparison := IsComparison(r)
+func failedCells(r *results.Run) []failure {
+	comparison := r.IsComparison()
 	var out []failure
 	for _, c := range r.Cells {
 		if c.Failed() {
@@ -112,25 +94,17 @@ func failedCells(r *bench.Results) []failure {
 }
 
 // cellFailed reports whether either side of c failed.
-func cellFailed(c bench.Cell) bool { return c.Failed() || c.Base != nil && c.Base.Failed() }
-
-// threshold is the practical threshold of a comparison, as a fraction.
-func threshold(r *bench.Results) float64 {
-	if r.Overall != nil && r.Overall.Threshold > 0 {
-		return r.Overall.Threshold
-	}
-	return r.Settings.Threshold
-}
+func cellFailed(c results.Cell) bool { return c.Failed() || c.Base != nil && c.Base.Failed() }
 
 // methods names the statistics the verdicts come from: of the cells (when
 // they all used the same) and of the overall verdict.
-func methods(r *bench.Results) (cell, overall string) {
+func methods(r *results.Run) (cell, overall string) {
 	for _, c := range r.Cells {
 		switch {
-		case c.ComparisonMethod == "" || cellFailed(c):
+		case c.Method == "" || cellFailed(c):
 		case cell == "":
-			cell = c.ComparisonMethod
-		case cell != c.ComparisonMethod:
+			cell = c.Method
+		case cell != c.Method:
 			cell = "differs by cell (see results.json)"
 		}
 	}
@@ -142,10 +116,10 @@ func methods(r *bench.Results) (cell, overall string) {
 
 // pairsText is "10 trial pairs per cell" or "6–10 trial pairs per cell";
 // interleaved, when the pairs were run in alternation.
-func pairsText(r *bench.Results, interleaved string) string {
+func pairsText(r *results.Run, interleaved string) string {
 	lo, hi := 0, 0
 	for _, c := range r.Cells {
-		if p := c.ComparisonPairs; p > 0 {
+		if p := c.Pairs; p > 0 {
 			if lo == 0 || p < lo {
 				lo = p
 			}
@@ -166,8 +140,8 @@ func pairsText(r *bench.Results, interleaved string) string {
 
 // mdeRange is the smallest and largest minimum detectable effect of the
 // inconclusive cells.
-func mdeRange(r *bench.Results) (lo, hi float64) {
-	for _, c := range cellsWith(r, bench.Inconclusive) {
+func mdeRange(r *results.Run) (lo, hi float64) {
+	for _, c := range cellsWith(r, results.Inconclusive) {
 		if c.MDE > 0 {
 			if lo == 0 || c.MDE < lo {
 				lo = c.MDE

@@ -1,4 +1,4 @@
-// Package report renders bench.Results as text: an aligned table for the
+// Package report renders results.Run as text: an aligned table for the
 // terminal (Table), GitHub-flavoured Markdown for summary.md, the job
 // summary and the pull-request comment (Markdown), and a Mermaid chart
 // (Mermaid). It reads only the results; it measures and decides nothing.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/workerbench/workerbench/bench"
+	"github.com/workerbench/workerbench/bench/results"
 )
 
 // Fixtures: results as the engine would write them for the seed experiment
@@ -12,31 +12,31 @@ import (
 
 const mib = 1 << 20
 
-var seedHost = bench.Host{CPUs: 2, OS: "linux", Arch: "amd64", CPUModel: "Intel(R) Xeon(R) Platinum 8370C CPU @ 2.80GHz", Hostname: "fv-az123-456"}
+var seedHost = results.Host{CPUs: 2, OS: "linux", Arch: "amd64", CPUModel: "Intel(R) Xeon(R) Platinum 8370C CPU @ 2.80GHz", Hostname: "fv-az123-456"}
 
-var seedSettings = bench.Settings{DurationS: 5, WarmupS: 1, Trials: 3, KeepAlive: false, Bursts: []int{5, 20}, Seed: 1}
+var seedSettings = results.Settings{DurationS: 5, WarmupS: 1, Trials: 3, KeepAlive: false, Bursts: []int{5, 20}, Seed: 1}
 
 const seedCommand = "gunicorn --bind {bind} --workers {workers} --threads {threads} --worker-connections {threads} app:app"
 
 // seedCell is one cell of the seed matrix: K ≈ slots, X = K / 0.2 s.
-func seedCell(workers, threads int, x float64, pssMiB float64, bursts ...bench.Burst) bench.Cell {
+func seedCell(workers, threads int, x float64, pssMiB float64, bursts ...results.Burst) results.Cell {
 	slots := workers * threads
 	conns := max(8, 3*slots)
 	s0 := 0.2013
 	k := x * s0
 	p50 := float64(conns) / x
-	c := bench.Cell{
+	c := results.Cell{
 		Workers: workers, Threads: threads, Slots: slots, Mode: "closed",
 		Connections: conns, Requests: int64(x * 15), ServiceTimeS: s0,
 		ThroughputRPS: x, Concurrency: k, Efficiency: k / float64(slots),
-		Latency: bench.Latency{P50: p50, P90: p50 * 1.01, P99: p50 * 1.03, Max: p50 * 1.06},
-		Memory: bench.Memory{
+		Latency: results.Latency{P50: p50, P90: p50 * 1.01, P99: p50 * 1.03, Max: p50 * 1.06},
+		Memory: results.Memory{
 			PSSBytes: uint64(pssMiB * mib * 0.98), RSSBytes: uint64((34*float64(workers) + 20) * mib),
 			PeakPSSBytes: uint64(pssMiB * mib), Processes: workers + 1,
 		},
 		ServerCPUPerRequestS: 0.0011, GeneratorCPUPerRequestS: 0.00014,
 		CPUBoundness: 0.0055, Bound: "io",
-		Trials: []bench.Trial{{ThroughputRPS: x * 0.998, Concurrency: k * 0.998}, {ThroughputRPS: x, Concurrency: k}, {ThroughputRPS: x * 1.002, Concurrency: k * 1.002}},
+		Trials: []results.Trial{{ThroughputRPS: x * 0.998, Concurrency: k * 0.998}, {ThroughputRPS: x, Concurrency: k}, {ThroughputRPS: x * 1.002, Concurrency: k * 1.002}},
 		Bursts: bursts,
 	}
 	if len(bursts) > 0 {
@@ -46,8 +46,8 @@ func seedCell(workers, threads int, x float64, pssMiB float64, bursts ...bench.B
 	return c
 }
 
-func burst(size int, waves ...int) bench.Burst {
-	return bench.Burst{Size: size, Waves: waves}
+func burst(size int, waves ...int) results.Burst {
+	return results.Burst{Size: size, Waves: waves}
 }
 
 func ones(n int) []int {
@@ -59,18 +59,18 @@ func ones(n int) []int {
 }
 
 // seedRun is the seed matrix: 1x1, 1x3, 3x1, 3x3 with bursts of 5 and 20.
-func seedRun() *bench.Results {
+func seedRun() *results.Run {
 	c33 := seedCell(3, 3, 44.7, 78, burst(5, 5), burst(20, 9, 9, 2))
 	c33.Diagnostics = []string{"the load generator used 140 µs of CPU per request on a 2-CPU runner: it competes with the server for cores"}
-	return &bench.Results{
-		Schema:   bench.Schema,
+	return &results.Run{
+		Schema:   results.Schema,
 		Version:  "v0.1.0",
 		Host:     seedHost,
 		Command:  seedCommand,
 		Dir:      "examples/flask",
 		Settings: seedSettings,
 		Started:  "2026-11-25T21:50:00Z",
-		Cells: []bench.Cell{
+		Cells: []results.Cell{
 			seedCell(1, 1, 4.97, 40, burst(5, 1, 1, 1, 1, 1), burst(20, ones(20)...)),
 			seedCell(1, 3, 14.9, 42, burst(5, 3, 2), burst(20, 3, 3, 3, 3, 3, 3, 2)),
 			seedCell(3, 1, 14.9, 75, burst(5, 3, 2), burst(20, 3, 3, 3, 3, 3, 3, 2)),
@@ -81,16 +81,16 @@ func seedRun() *bench.Results {
 
 // compared returns a comparison of the seed run against itself with the
 // head's throughput scaled per cell by ratios, and the given verdicts.
-func compared(ratios []float64, verdicts []string) *bench.Results {
+func compared(ratios []float64, verdicts []results.Verdict) *results.Run {
 	base := seedRun()
 	head := seedRun()
 	settings := seedSettings
 	settings.Trials = 10
 	settings.Threshold = 0.05
-	r := &bench.Results{
-		Schema: bench.Schema, Version: "v0.1.0", Host: seedHost, Command: seedCommand,
-		Dir: "head", BaseDir: "base", BaseCommand: seedCommand,
-		Settings: settings, Started: "2026-11-25T22:10:00Z",
+	r := &results.Run{
+		Schema: results.Schema, Version: "v0.1.0", Host: seedHost, Command: seedCommand,
+		Dir: "head", Settings: settings, Started: "2026-11-25T22:10:00Z",
+		RunComparison: results.RunComparison{BaseDir: "base", BaseCommand: seedCommand},
 	}
 	for i := range head.Cells {
 		h, b := head.Cells[i], base.Cells[i]
@@ -109,19 +109,19 @@ func compared(ratios []float64, verdicts []string) *bench.Results {
 		h.Base = &b
 		h.Ratio = ratios[i]
 		h.Verdict = verdicts[i]
-		h.ComparisonPairs = 10
-		h.ComparisonMethod = "signed-rank test (exact) and Hodges-Lehmann 95% interval of log(head/base), 10 pairs"
+		h.Pairs = 10
+		h.Method = "signed-rank test (exact) and Hodges-Lehmann 95% interval of log(head/base), 10 pairs"
 		h.ConcurrencyRatio = ratios[i]
 		h.P99Ratio = 1 / ratios[i]
 		switch verdicts[i] {
-		case bench.Regressed:
+		case results.Regressed:
 			h.CILow, h.CIHigh, h.PValue = ratios[i]-0.021, ratios[i]+0.022, 0.002
-		case bench.Improved:
+		case results.Improved:
 			h.CILow, h.CIHigh, h.PValue = ratios[i]-0.02, ratios[i]+0.02, 0.004
-		case bench.Inconclusive:
+		case results.Inconclusive:
 			h.CILow, h.CIHigh, h.PValue, h.MDE = ratios[i]-0.07, ratios[i]+0.08, 0.25, 0.09
-			h.ComparisonPairs = 3
-			h.ComparisonMethod = "signed-rank test (exact) and Hodges-Lehmann 95% interval of log(head/base), 3 pairs"
+			h.Pairs = 3
+			h.Method = "signed-rank test (exact) and Hodges-Lehmann 95% interval of log(head/base), 3 pairs"
 		default:
 			h.CILow, h.CIHigh, h.PValue = ratios[i]-0.009, ratios[i]+0.008, 0.62-0.1*float64(i)
 		}
@@ -130,26 +130,26 @@ func compared(ratios []float64, verdicts []string) *bench.Results {
 	return r
 }
 
-func compareRegressed() *bench.Results {
-	r := compared([]float64{0.998, 1.003, 0.995, 0.879}, []string{bench.Unchanged, bench.Unchanged, bench.Unchanged, bench.Regressed})
-	r.Verdict = bench.Regressed
-	r.Overall = &bench.Overall{Ratio: 0.967, CILow: 0.955, CIHigh: 0.979, Threshold: 0.05, Method: "verdict: Holm over 4 cells' p-values at alpha 0.05; ratio: geometric mean of 4 cells' ratios, interval combined from theirs"}
+func compareRegressed() *results.Run {
+	r := compared([]float64{0.998, 1.003, 0.995, 0.879}, []results.Verdict{results.Unchanged, results.Unchanged, results.Unchanged, results.Regressed})
+	r.Verdict = results.Regressed
+	r.Overall = &results.Overall{Ratio: 0.967, CILow: 0.955, CIHigh: 0.979, Threshold: 0.05, Method: "verdict: Holm over 4 cells' p-values at alpha 0.05; ratio: geometric mean of 4 cells' ratios, interval combined from theirs"}
 	r.Cells[3].Diagnostics = []string{"burst 20: first wave served 6 requests at once, not 9"}
 	r.Cells[3].Bursts[1].Waves = []int{6, 7, 5, 2}
 	return r
 }
 
-func compareUnchanged() *bench.Results {
-	r := compared([]float64{0.998, 1.003, 0.995, 0.988}, []string{bench.Unchanged, bench.Unchanged, bench.Unchanged, bench.Unchanged})
-	r.Verdict = bench.Unchanged
-	r.Overall = &bench.Overall{Ratio: 0.996, CILow: 0.981, CIHigh: 1.011, Threshold: 0.05, Method: "verdict: Holm over 4 cells' p-values at alpha 0.05; ratio: geometric mean of 4 cells' ratios, interval combined from theirs"}
+func compareUnchanged() *results.Run {
+	r := compared([]float64{0.998, 1.003, 0.995, 0.988}, []results.Verdict{results.Unchanged, results.Unchanged, results.Unchanged, results.Unchanged})
+	r.Verdict = results.Unchanged
+	r.Overall = &results.Overall{Ratio: 0.996, CILow: 0.981, CIHigh: 1.011, Threshold: 0.05, Method: "verdict: Holm over 4 cells' p-values at alpha 0.05; ratio: geometric mean of 4 cells' ratios, interval combined from theirs"}
 	return r
 }
 
-func compareInconclusive() *bench.Results {
-	r := compared([]float64{0.998, 0.97, 1.004, 0.96}, []string{bench.Unchanged, bench.Inconclusive, bench.Unchanged, bench.Inconclusive})
-	r.Verdict = bench.Inconclusive
-	r.Overall = &bench.Overall{Ratio: 0.984, CILow: 0.93, CIHigh: 1.041, Threshold: 0.05, Method: "verdict: Holm over 4 cells' p-values at alpha 0.05; ratio: geometric mean of 4 cells' ratios, interval combined from theirs"}
+func compareInconclusive() *results.Run {
+	r := compared([]float64{0.998, 0.97, 1.004, 0.96}, []results.Verdict{results.Unchanged, results.Inconclusive, results.Unchanged, results.Inconclusive})
+	r.Verdict = results.Inconclusive
+	r.Overall = &results.Overall{Ratio: 0.984, CILow: 0.93, CIHigh: 1.041, Threshold: 0.05, Method: "verdict: Holm over 4 cells' p-values at alpha 0.05; ratio: geometric mean of 4 cells' ratios, interval combined from theirs"}
 	r.Warnings = []string{"only 3 trial pairs for 1x3 and 3x3 (the run hit its time budget): too few for a verdict", "base throughput varied by 6.1% between trials of 3x3 (CV): the runner is noisy"}
 	return r
 }
@@ -157,13 +157,13 @@ func compareInconclusive() *bench.Results {
 // hostile is text an attacker controls through a server log or an error.
 const hostile = "</details><img src=x onerror=alert(1)> @everyone #1 ``` | pipes |"
 
-func failedHostile() *bench.Results {
+func failedHostile() *results.Run {
 	r := seedRun()
 	r.Cells = r.Cells[:2]
 	r.Command = "gunicorn --bind {bind} app:app # " + hostile
 	r.Dir = "/tmp/<b>@octocat</b>"
 	r.Host.Hostname = "runner @admin #42"
-	bad := bench.Cell{
+	bad := results.Cell{
 		Workers: 3, Threads: 3, Slots: 9, Mode: "closed", Connections: 27,
 		Endpoint: "GET /api?x=" + hostile,
 		Error:    "server exited with status 3 before answering: " + hostile + "\nsecond line",
@@ -191,7 +191,7 @@ func failedHostile() *bench.Results {
 	return r
 }
 
-func interrupted() *bench.Results {
+func interrupted() *results.Run {
 	r := seedRun()
 	r.Cells = r.Cells[:2]
 	r.Interrupted = true
@@ -201,7 +201,7 @@ func interrupted() *bench.Results {
 
 // manyCells is a comparison of 64 cells, every fourth failed with a long
 // log tail full of backticks and markup, for the size cap.
-func manyCells() *bench.Results {
+func manyCells() *results.Run {
 	r := compareRegressed()
 	tmpl := r.Cells[3]
 	r.Cells = nil
@@ -216,7 +216,7 @@ func manyCells() *bench.Results {
 		base.ThroughputRPS = base.Concurrency / base.ServiceTimeS
 		base.Efficiency = base.Concurrency / float64(c.Slots)
 		c.Endpoint = fmt.Sprintf("GET /sleep?ms=200&cell=%d", i)
-		c.Verdict, c.Ratio, c.CILow, c.CIHigh, c.PValue = bench.Unchanged, 1.001, 0.99, 1.012, 0.5
+		c.Verdict, c.Ratio, c.CILow, c.CIHigh, c.PValue = results.Unchanged, 1.001, 0.99, 1.012, 0.5
 		switch {
 		case i%4 == 0:
 			c.Error = "server exited with status 1: " + strings.Repeat("x", 500)
@@ -224,9 +224,9 @@ func manyCells() *bench.Results {
 				c.LogTail = append(c.LogTail, fmt.Sprintf("line %d %s ``` ```` <details> </details> @all #%d %s", j, hostile, j, strings.Repeat("y", 200)))
 			}
 		case i%7 == 0:
-			c.Verdict, c.Ratio, c.CILow, c.CIHigh, c.PValue = bench.Regressed, 0.9, 0.88, 0.92, 0.001
+			c.Verdict, c.Ratio, c.CILow, c.CIHigh, c.PValue = results.Regressed, 0.9, 0.88, 0.92, 0.001
 		case i%9 == 0:
-			c.Verdict, c.MDE = bench.Inconclusive, 0.12
+			c.Verdict, c.MDE = results.Inconclusive, 0.12
 		}
 		c.Concurrency = base.Concurrency * c.Ratio
 		c.ThroughputRPS = base.ThroughputRPS * c.Ratio

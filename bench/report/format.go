@@ -8,7 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/workerbench/workerbench/bench"
+	"github.com/workerbench/workerbench/bench/results"
 )
 
 // Number formatting shared by the renderers. Each function returns "" for
@@ -68,7 +68,7 @@ func bytesIEC(b uint64) string {
 
 // pss is the memory figure the reports show: peak Σ PSS of the server's
 // process tree, or the last sample when no peak was recorded.
-func pss(m bench.Memory) uint64 {
+func pss(m results.Memory) uint64 {
 	if m.PeakPSSBytes > 0 {
 		return m.PeakPSSBytes
 	}
@@ -164,7 +164,7 @@ func waves(ws []int, sep string) string {
 }
 
 // failedRequests counts the requests of a burst that failed.
-func failedRequests(b bench.Burst) int {
+func failedRequests(b results.Burst) int {
 	n := 0
 	for _, r := range b.Requests {
 		if r.Wave < 0 || r.Error != "" {
@@ -175,7 +175,7 @@ func failedRequests(b bench.Burst) int {
 }
 
 // errorSummary is "0", or "12 (2.4%: status 10, timeout 2)".
-func errorSummary(c bench.Cell) string {
+func errorSummary(c results.Cell) string {
 	if c.Errors <= 0 {
 		return "0"
 	}

@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/workerbench/workerbench/bench"
+	"github.com/workerbench/workerbench/bench/results"
 )
 
 // MarkdownOptions tunes Markdown. The zero value renders everything with
@@ -47,7 +47,7 @@ type MarkdownOptions struct {
 //
 // It fails only when w fails, or when MaxBytes is too small for even the
 // heading and a note.
-func Markdown(w io.Writer, r *bench.Results, o MarkdownOptions) error {
+func Markdown(w io.Writer, r *results.Run, o MarkdownOptions) error {
 	if r == nil {
 		return errors.New("render markdown: no results")
 	}
@@ -77,9 +77,9 @@ type layout struct {
 	rows   int  // cells in the per-cell table; < 0 for all
 }
 
-func fitMarkdown(r *bench.Results, o MarkdownOptions) (string, error) {
+func fitMarkdown(r *results.Run, o MarkdownOptions) (string, error) {
 	render := func(l layout) string {
-		d := mdDoc{r: r, o: o, l: l, comparison: IsComparison(r)}
+		d := mdDoc{r: r, o: o, l: l, comparison: r.IsComparison()}
 		return d.render()
 	}
 	steps := []layout{
@@ -112,7 +112,7 @@ func fitMarkdown(r *bench.Results, o MarkdownOptions) (string, error) {
 
 // mdDoc renders one Markdown document.
 type mdDoc struct {
-	r          *bench.Results
+	r          *results.Run
 	o          MarkdownOptions
 	l          layout
 	comparison bool
@@ -258,26 +258,26 @@ func (d *mdDoc) comparisonOutcome() (emoji, text string) {
 	if g := d.geomean(); g != "" {
 		scope += ", geomean " + g
 	}
-	v := verdictOf(r)
+	v := r.OverallVerdict()
 	switch v {
-	case bench.Regressed:
+	case results.Regressed:
 		emoji, text = "❌", "Concurrency regressed"+or(d.changedCells(cellsWith(r, v)), " ("+scope+")")
-	case bench.Improved:
+	case results.Improved:
 		emoji, text = "✅", "Concurrency improved"+or(d.changedCells(cellsWith(r, v)), " ("+scope+")")
-	case bench.Unchanged:
+	case results.Unchanged:
 		emoji, text = "✅", "No concurrency regression ("+scope+")"
 		if len(failed) > 0 {
 			text = "no concurrency regression in the other cells (" + scope + ")"
 		}
-	case bench.Inconclusive:
+	case results.Inconclusive:
 		// The comparison is inconclusive overall for one of three reasons.
 		switch {
-		case len(cellsWith(r, bench.Regressed)) > 0:
+		case len(cellsWith(r, results.Regressed)) > 0:
 			// A cell regressed on its own but not after correcting for the
 			// number of cells compared.
-			emoji, text = "⚠️", "Possible concurrency regression"+d.changedCells(cellsWith(r, bench.Regressed))+
+			emoji, text = "⚠️", "Possible concurrency regression"+d.changedCells(cellsWith(r, results.Regressed))+
 				", not significant across "+Plural(measured, "cell")
-		case len(cellsWith(r, bench.Inconclusive)) > 0:
+		case len(cellsWith(r, results.Inconclusive)) > 0:
 			emoji, text = "⚠️", "Inconclusive: too noisy to rule out a concurrency regression ("+scope+")"
 		default:
 			// Only failed cells, or improvements that do not survive the
@@ -311,11 +311,11 @@ func (d *mdDoc) comparisonOutcome() (emoji, text string) {
 // ": 3x3 −12% throughput (p=0.002)", ": 3x3 −12% throughput (p=0.002), 1x3
 // −7.1% (p=0.010)", or " in 7 of 64 cells, worst 3x3 −12% throughput
 // (p=0.002)".
-func (d *mdDoc) changedCells(cs []bench.Cell) string {
+func (d *mdDoc) changedCells(cs []results.Cell) string {
 	if len(cs) == 0 {
 		return ""
 	}
-	one := func(c bench.Cell, unit string) string {
+	one := func(c results.Cell, unit string) string {
 		s := Escape(clip(c.Name(), 40)) + " " + minus(changeShort(c.Ratio)) + unit
 		if p := pEq(c.PValue); p != "" {
 			s += " (" + p + ")"
@@ -367,7 +367,7 @@ func (d *mdDoc) intro() {
 		s += ", " + p
 	}
 	s += ". A cell regresses when its throughput drops significantly"
-	if th := threshold(d.r); th > 0 {
+	if th := d.r.Threshold(); th > 0 {
 		s += " and by more than " + percentFine(th)
 	}
 	s += "."
@@ -413,15 +413,15 @@ func (d *mdDoc) shownCells() []int {
 	if d.l.rows < 0 || d.l.rows >= n {
 		return idx
 	}
-	rank := func(c bench.Cell) int {
+	rank := func(c results.Cell) int {
 		switch {
-		case c.Verdict == bench.Regressed && !c.Failed():
+		case c.Verdict == results.Regressed && !c.Failed():
 			return 0
 		case cellFailed(c):
 			return 1
-		case c.Verdict == bench.Inconclusive:
+		case c.Verdict == results.Inconclusive:
 			return 2
-		case c.Verdict == bench.Improved:
+		case c.Verdict == results.Improved:
 			return 3
 		}
 		return 4
@@ -492,13 +492,13 @@ func (d *mdDoc) comparisonTable(shown []int) {
 			continue
 		}
 		delta := minus(change(c.Ratio))
-		if delta != "" && (c.Verdict == bench.Regressed || c.Verdict == bench.Improved) {
+		if delta != "" && (c.Verdict == results.Regressed || c.Verdict == results.Improved) {
 			delta = "**" + delta + "**"
 		}
 		if iv := interval(c.CILow, c.CIHigh); iv != "" {
 			delta += " " + minus(iv)
 		}
-		d.line(row(name, base, head, or(strings.TrimSpace(delta), "—"), verdictCell(c, threshold(d.r)),
+		d.line(row(name, base, head, or(strings.TrimSpace(delta), "—"), verdictCell(c, d.r.Threshold()),
 			arrow(fixed2(c.Base.Concurrency), fixed2(c.Concurrency))+" of "+itoa(c.Slots),
 			arrow(seconds(c.Base.Latency.P99), seconds(c.Latency.P99)),
 			arrow(bytesIEC(pss(c.Base.Memory)), bytesIEC(pss(c.Memory))),
@@ -510,22 +510,22 @@ func (d *mdDoc) comparisonTable(shown []int) {
 
 // verdictCell is a compared cell's verdict with its p-value; th is the
 // threshold, named when a significant change is within it.
-func verdictCell(c bench.Cell, th float64) string {
+func verdictCell(c results.Cell, th float64) string {
 	p := pEq(c.PValue)
 	if p != "" {
 		p = " (" + p + ")"
 	}
 	switch c.Verdict {
-	case bench.Regressed:
+	case results.Regressed:
 		return "❌ **regressed**" + p
-	case bench.Improved:
+	case results.Improved:
 		return "✅ **improved**" + p
-	case bench.Unchanged:
-		if significant(c) && th > 0 {
+	case results.Unchanged:
+		if c.Significant() && th > 0 {
 			return "unchanged: within ±" + percentFine(th) + p
 		}
 		return "unchanged" + p
-	case bench.Inconclusive:
+	case results.Inconclusive:
 		if c.MDE > 0 {
 			return "⚠️ inconclusive (detects ≥ " + percentFine(c.MDE) + ")"
 		}
@@ -533,7 +533,7 @@ func verdictCell(c bench.Cell, th float64) string {
 	case "":
 		return "—"
 	}
-	return Escape(clip(c.Verdict, 20))
+	return Escape(clip(string(c.Verdict), 20))
 }
 
 // arrow is "620 → 700 ms": base → head, with a shared unit written once.
@@ -564,14 +564,14 @@ func (d *mdDoc) rowsNote(shown []int) {
 		if in[i] {
 			continue
 		}
-		k := c.Verdict
+		k := string(c.Verdict)
 		if !d.comparison || k == "" {
 			k = "measured"
 		}
 		kinds[k]++
 	}
 	var parts []string
-	for _, k := range []string{"measured", bench.Unchanged, bench.Improved, bench.Inconclusive, bench.Regressed} {
+	for _, k := range []string{"measured", string(results.Unchanged), string(results.Improved), string(results.Inconclusive), string(results.Regressed)} {
 		if kinds[k] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", kinds[k], k))
 			delete(kinds, k)
@@ -627,7 +627,7 @@ func (d *mdDoc) inconclusive() {
 	if !d.comparison {
 		return
 	}
-	cs := cellsWith(d.r, bench.Inconclusive)
+	cs := cellsWith(d.r, results.Inconclusive)
 	if len(cs) == 0 {
 		return
 	}
@@ -640,7 +640,7 @@ func (d *mdDoc) inconclusive() {
 		names = append(names, Escape(clip(c.Name(), 40)))
 	}
 	s := "**Inconclusive** for " + strings.Join(names, ", ") + ": too few or too noisy trials to tell a change"
-	if th := threshold(d.r); th > 0 {
+	if th := d.r.Threshold(); th > 0 {
 		s += " of " + percentFine(th)
 	}
 	s += " from noise"
@@ -653,8 +653,8 @@ func (d *mdDoc) inconclusive() {
 
 func (d *mdDoc) bursts() {
 	type burstRow struct {
-		c          bench.Cell
-		head, base *bench.Burst
+		c          results.Cell
+		head, base *results.Burst
 	}
 	var rows []burstRow
 	for _, c := range d.r.Cells {
@@ -678,7 +678,7 @@ func (d *mdDoc) bursts() {
 	}
 	d.line("**Bursts**: N requests fired at the same instant. A wave is the requests that complete together, so the first wave is how many the server serves at once.")
 	d.line("")
-	wavesOf := func(b *bench.Burst) string {
+	wavesOf := func(b *results.Burst) string {
 		if b == nil {
 			return "—"
 		}
@@ -832,7 +832,7 @@ func (d *mdDoc) measurements() {
 	d.open("Measurements")
 	d.line("| cell | service time S0 | connections | requests | p90 | max | Σ RSS | processes | server CPU/req | generator CPU/req | bound | trials (req/s) |")
 	d.line("|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|:--|:--|")
-	add := func(name string, c bench.Cell) {
+	add := func(name string, c results.Cell) {
 		if c.Failed() {
 			d.line(row(name, "failed", "", "", "", "", "", "", "", "", "", ""))
 			return
@@ -923,7 +923,7 @@ func (d *mdDoc) settings() {
 	}
 	if d.comparison {
 		st := "two-sided"
-		if th := threshold(r); th > 0 {
+		if th := r.Threshold(); th > 0 {
 			st = "threshold " + percentFine(th)
 		}
 		d.line("- **Statistics:** " + st)

@@ -4,7 +4,7 @@ import (
 	"math"
 	"strings"
 
-	"github.com/workerbench/workerbench/bench"
+	"github.com/workerbench/workerbench/bench/results"
 )
 
 // Mermaid returns a fenced ```mermaid block with an xychart-beta chart, which
@@ -16,13 +16,13 @@ import (
 //
 // Labels are reduced to letters, digits and " ./:_-" and quoted, so no
 // text from the results can break the chart or the fence.
-func Mermaid(r *bench.Results) string {
+func Mermaid(r *results.Run) string {
 	if r == nil {
 		return ""
 	}
 	var labels []string
 	var bars, line []float64
-	comparison := IsComparison(r)
+	comparison := r.IsComparison()
 	for _, c := range r.Cells {
 		switch {
 		case cellFailed(c):

@@ -10,19 +10,19 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/workerbench/workerbench/bench"
+	"github.com/workerbench/workerbench/bench/results"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // roundTrip passes r through results.json, as the CLI reads it.
-func roundTrip(t *testing.T, r *bench.Results) *bench.Results {
+func roundTrip(t *testing.T, r *results.Run) *results.Run {
 	t.Helper()
 	data, err := json.Marshal(r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := bench.DecodeResults(bytes.NewReader(data))
+	out, err := results.Decode(bytes.NewReader(data))
 	if err != nil {
 		t.Fatalf("fixture is not valid results.json: %v", err)
 	}
@@ -49,7 +49,7 @@ func golden(t *testing.T, name string, got []byte) {
 
 var fixtures = []struct {
 	name    string
-	results func() *bench.Results
+	results func() *results.Run
 	opts    MarkdownOptions
 }{
 	{"seed_run", seedRun, MarkdownOptions{}},
@@ -90,7 +90,7 @@ func TestGolden(t *testing.T) {
 func TestFirstLine(t *testing.T) {
 	tests := []struct {
 		name string
-		r    *bench.Results
+		r    *results.Run
 		want string
 	}{
 		{"run", seedRun(), "### workerbench: 4 cells, best 3x3 = 44.7 req/s, 9.0 concurrent requests (100% of 9 slots)"},
@@ -99,7 +99,7 @@ func TestFirstLine(t *testing.T) {
 		{"inconclusive", compareInconclusive(), "### ⚠️ Inconclusive: too noisy to rule out a concurrency regression (4 cells, geomean −1.6% [−7.0%, +4.1%])"},
 		{"interrupted", interrupted(), "### ⚠️ workerbench (interrupted): 2 cells, best 1x3 = 14.9 req/s, 3.0 concurrent requests (100% of 3 slots)"},
 		{"failed", failedHostile(), "### ⚠️ workerbench: 2 cells, best 1x3 = 14.9 req/s, 3.0 concurrent requests (100% of 3 slots); 1 cell failed (3x3 GET /api?x=&lt;/details&gt;&lt;img src=x one…)"},
-		{"empty", &bench.Results{Schema: bench.Schema}, "### ⚠️ workerbench: no cells measured"},
+		{"empty", &results.Run{Schema: results.Schema}, "### ⚠️ workerbench: no cells measured"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -117,8 +117,8 @@ func TestFirstLine(t *testing.T) {
 
 func TestFirstLineComparisonCases(t *testing.T) {
 	improved := compareUnchanged()
-	improved.Verdict = bench.Improved
-	improved.Cells[2].Verdict, improved.Cells[2].Ratio, improved.Cells[2].PValue = bench.Improved, 1.15, 0.0004
+	improved.Verdict = results.Improved
+	improved.Cells[2].Verdict, improved.Cells[2].Ratio, improved.Cells[2].PValue = results.Improved, 1.15, 0.0004
 
 	headFailed := compareUnchanged()
 	headFailed.Cells[0].Error = "server exited with status 1"
@@ -130,24 +130,24 @@ func TestFirstLineComparisonCases(t *testing.T) {
 	interruptedCmp.Interrupted = true
 
 	regressedNoCell := compareUnchanged()
-	regressedNoCell.Verdict = bench.Regressed // overall only, e.g. by the geomean
+	regressedNoCell.Verdict = results.Regressed // overall only, e.g. by the geomean
 
 	possible := compareRegressed()
-	possible.Verdict = bench.Inconclusive // 3x3 does not survive Holm's correction
+	possible.Verdict = results.Inconclusive // 3x3 does not survive Holm's correction
 	possible.Cells[3].PValue = 0.03
 
 	failedInconclusive := compareUnchanged() // as bench.Compare marks a failed side
-	failedInconclusive.Verdict = bench.Inconclusive
+	failedInconclusive.Verdict = results.Inconclusive
 	failedInconclusive.Cells[0].Error = "server exited with status 1"
-	failedInconclusive.Cells[0].Verdict = bench.Inconclusive
-	failedInconclusive.Cells[0].ComparisonMethod = "not compared: a side failed"
+	failedInconclusive.Cells[0].Verdict = results.Inconclusive
+	failedInconclusive.Cells[0].Method = "not compared: a side failed"
 
 	noVerdict := compareUnchanged()
 	noVerdict.Verdict = "" // derived from the cells
 
 	tests := []struct {
 		name string
-		r    *bench.Results
+		r    *results.Run
 		o    MarkdownOptions
 		want string
 	}{
@@ -271,7 +271,7 @@ func TestMermaid(t *testing.T) {
 	r := failedHostile()
 	r.Cells[0].Endpoint = hostile
 	checkMermaid(t, Mermaid(r))
-	if got := Mermaid(&bench.Results{}); got != "" {
+	if got := Mermaid(&results.Run{}); got != "" {
 		t.Errorf("Mermaid(no cells) = %q, want empty", got)
 	}
 }
@@ -401,7 +401,7 @@ func FuzzMarkdown(f *testing.F) {
 		if maxBytes < 0 || maxBytes > 1<<16 {
 			return
 		}
-		for _, r := range []*bench.Results{compareRegressed(), failedHostile()} {
+		for _, r := range []*results.Run{compareRegressed(), failedHostile()} {
 			r.Warnings = append(r.Warnings, text)
 			r.Command, r.Dir, r.Version, r.Host.CPUModel = text, label, label, text
 			for i := range r.Cells {

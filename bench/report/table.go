@@ -6,7 +6,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/workerbench/workerbench/bench"
+	"github.com/workerbench/workerbench/bench/results"
 )
 
 // Table writes r as aligned plain text for a terminal: for a run, one row
@@ -20,12 +20,12 @@ import (
 // Text from the results (errors, diagnostics, endpoints) is reduced to one
 // line with control characters replaced, so a hostile server log cannot
 // move the cursor or recolour the terminal.
-func Table(w io.Writer, r *bench.Results) error {
+func Table(w io.Writer, r *results.Run) error {
 	if r == nil {
 		return errors.New("render table: no results")
 	}
 	var b strings.Builder
-	if IsComparison(r) {
+	if r.IsComparison() {
 		comparisonTable(&b, r)
 	} else {
 		runTable(&b, r)
@@ -34,27 +34,13 @@ func Table(w io.Writer, r *bench.Results) error {
 	return err
 }
 
-// IsComparison reports whether r holds a comparison (from ab or compare)
-// rather than a single run.
-func IsComparison(r *bench.Results) bool {
-	if r.Verdict != "" || r.Overall != nil {
-		return true
-	}
-	for _, c := range r.Cells {
-		if c.Base != nil || c.Verdict != "" {
-			return true
-		}
-	}
-	return false
-}
-
 // Text limits: terminal lines stay readable.
 const (
 	termErrorRunes = 160
 	termNoteRunes  = 300
 )
 
-func runTable(b *strings.Builder, r *bench.Results) {
+func runTable(b *strings.Builder, r *results.Run) {
 	if r.Interrupted {
 		fmt.Fprintf(b, "interrupted: partial results (%s measured)\n\n", Plural(len(r.Cells), "cell"))
 	}
@@ -109,7 +95,7 @@ func runTable(b *strings.Builder, r *bench.Results) {
 	writeDiagnostics(b, r)
 }
 
-func burstLine(c bench.Cell, bu bench.Burst) string {
+func burstLine(c results.Cell, bu results.Burst) string {
 	s := fmt.Sprintf("%s burst %d: waves %s", plain(c.Name()), bu.Size, or(waves(bu.Waves, " "), "none"))
 	if n := failedRequests(bu); n > 0 {
 		s += fmt.Sprintf(" (%d failed)", n)
@@ -117,7 +103,7 @@ func burstLine(c bench.Cell, bu bench.Burst) string {
 	return s
 }
 
-func comparisonTable(b *strings.Builder, r *bench.Results) {
+func comparisonTable(b *strings.Builder, r *results.Run) {
 	if r.Interrupted {
 		fmt.Fprintf(b, "interrupted: partial results (%s compared)\n", Plural(len(r.Cells), "cell"))
 		if len(r.Warnings) == 0 {
@@ -150,14 +136,14 @@ func comparisonTable(b *strings.Builder, r *bench.Results) {
 		// significant one is shown with its interval even when it is
 		// within the threshold, and the verdict says so.
 		delta := "~"
-		verdict := or(plain(c.Verdict), "-")
-		if significant(c) {
+		verdict := or(plain(string(c.Verdict)), "-")
+		if c.Significant() {
 			delta = strings.TrimSpace(change(c.Ratio) + " " + interval(c.CILow, c.CIHigh))
 		}
 		switch {
-		case c.Verdict == bench.Unchanged && significant(c):
-			verdict += " (within ±" + percentFine(threshold(r)) + ")"
-		case c.Verdict == bench.Inconclusive && c.MDE > 0:
+		case c.Verdict == results.Unchanged && c.Significant():
+			verdict += " (within ±" + percentFine(r.Threshold()) + ")"
+		case c.Verdict == results.Inconclusive && c.MDE > 0:
 			verdict += " (MDE " + percentFine(c.MDE) + ")"
 		}
 		t.add("", name, itoa(c.Slots), base, head, delta, or(pvalue(c.PValue), "-"), verdict)
@@ -174,26 +160,20 @@ func comparisonTable(b *strings.Builder, r *bench.Results) {
 	writeDiagnostics(b, r)
 }
 
-// significant reports whether a compared cell's change is significant: its
-// interval, which inverts the test, leaves out "no change".
-func significant(c bench.Cell) bool {
-	return c.Base != nil && c.CIHigh > 0 && (c.CILow > 1 || c.CIHigh < 1)
-}
-
 // overallSentence explains the overall verdict in a line of plain text,
 // and how it was reached in another.
-func overallSentence(r *bench.Results) (verdict, how string) {
-	v := verdictOf(r)
-	s := or(v, "no verdict")
-	th := threshold(r)
+func overallSentence(r *results.Run) (verdict, how string) {
+	v := r.OverallVerdict()
+	s := or(string(v), "no verdict")
+	th := r.Threshold()
 	var names []string
 	switch v {
-	case bench.Regressed, bench.Improved:
+	case results.Regressed, results.Improved:
 		for _, c := range cellsWith(r, v) {
 			names = append(names, clip(plain(c.Name()), 48)+" "+change(c.Ratio)+" ("+pEq(c.PValue)+")")
 		}
 		s += " — " + strings.Join(names, ", ")
-	case bench.Inconclusive:
+	case results.Inconclusive:
 		for _, c := range cellsWith(r, v) {
 			names = append(names, clip(plain(c.Name()), 48))
 		}
@@ -201,7 +181,7 @@ func overallSentence(r *bench.Results) (verdict, how string) {
 		if lo, hi := mdeRange(r); hi > 0 {
 			s += " (could detect changes of " + mdeText(lo, hi) + " or more); run more trials"
 		}
-	case bench.Unchanged:
+	case results.Unchanged:
 		s += " — no cell changed significantly"
 		if th > 0 {
 			s += " by more than " + percentFine(th)
@@ -232,7 +212,7 @@ func writeWarnings(b *strings.Builder, ws []string) {
 	}
 }
 
-func writeDiagnostics(b *strings.Builder, r *bench.Results) {
+func writeDiagnostics(b *strings.Builder, r *results.Run) {
 	var lines []string
 	for _, c := range r.Cells {
 		for _, d := range c.Diagnostics {

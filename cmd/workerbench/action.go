@@ -11,12 +11,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/workerbench/workerbench/bench"
-	"github.com/workerbench/workerbench/bench/publish"
 	"github.com/workerbench/workerbench/bench/report"
-	"github.com/workerbench/workerbench/bench/stats"
+	"github.com/workerbench/workerbench/bench/results"
+	"github.com/workerbench/workerbench/cmd/workerbench/internal/publish"
 )
 
 // actionInputs are the action.yml inputs, read once from INPUT_* variables.
@@ -178,7 +177,7 @@ func shortSHA(s string) string {
 // own choices.
 type benchSetup struct {
 	flags        *runFlags
-	ab           abOptions
+	ab           abFlags
 	baseline     string // base | file | none
 	baselineFile string
 	comment      string // always | on-regression | never
@@ -263,7 +262,7 @@ func parseBenchInputs(o actionOptions, in actionInputs, eventName string, stderr
 	args = append(args, strings.Fields(in.Args)...)
 	defaults := bench.DefaultConfig()
 	if s.baseline == "base" {
-		defaults = abDefaults()
+		defaults = bench.DefaultABConfig()
 	}
 	s.flags, err = parseRunFlags("action", defaults, args, stderr, s.ab.register)
 	if err != nil {
@@ -356,7 +355,7 @@ func benchmarkRun(ctx context.Context, o actionOptions, gha *publish.Actions, in
 			return errors.Join(runErr, err)
 		}
 	}
-	if runErr == nil && s.fail && res.Verdict == bench.Regressed {
+	if runErr == nil && s.fail && res.Verdict == results.Regressed {
 		return errRegression
 	}
 	return runErr
@@ -375,9 +374,9 @@ const (
 // a comment is created only for a regression, but one that exists (the
 // PR regressed on an earlier push) is always brought up to date, so it
 // never keeps saying "regressed" after a fix.
-func commentWhen(mode, verdict string) commentPolicy {
+func commentWhen(mode string, verdict results.Verdict) commentPolicy {
 	switch {
-	case mode == "always", mode == "on-regression" && verdict == bench.Regressed:
+	case mode == "always", mode == "on-regression" && verdict == results.Regressed:
 		return upsertComment
 	case mode == "on-regression":
 		return updateComment
@@ -396,7 +395,7 @@ func runURL(getenv func(string) string, runID string) string {
 }
 
 // measureForAction runs the benchmark the baseline input asks for.
-func measureForAction(ctx context.Context, o actionOptions, s *benchSetup, ev prEvent) (*bench.Results, error) {
+func measureForAction(ctx context.Context, o actionOptions, s *benchSetup, ev prEvent) (*results.Run, error) {
 	cfg := s.flags.cfg
 	runner := bench.Runner{Config: cfg, Version: buildVersion().Version, LogDir: filepath.Join(s.outDir, "logs")}
 	if !s.flags.quiet {
@@ -408,13 +407,13 @@ func measureForAction(ctx context.Context, o actionOptions, s *benchSetup, ev pr
 	if err != nil || strings.HasPrefix(rel, "..") {
 		rel = s.headDir
 	}
-	relabel := func(res *bench.Results) {
+	relabel := func(res *results.Run) {
 		res.Dir = rel
 		if res.BaseDir != "" {
 			res.BaseDir = rel + " at " + shortSHA(ev.PullRequest.Base.SHA)
 		}
 	}
-	save := func(res *bench.Results) error {
+	save := func(res *results.Run) error {
 		relabel(res)
 		return writeResults(s.outDir, res)
 	}
@@ -426,8 +425,7 @@ func measureForAction(ctx context.Context, o actionOptions, s *benchSetup, ev pr
 }
 
 // measureBaseline runs the benchmark against the baseline s names.
-func measureBaseline(ctx context.Context, o actionOptions, s *benchSetup, ev prEvent, runner bench.Runner, rel string, save func(*bench.Results) error) (*bench.Results, error) {
-	cfg := s.flags.cfg
+func measureBaseline(ctx context.Context, o actionOptions, s *benchSetup, ev prEvent, runner bench.Runner, rel string, save func(*results.Run) error) (*results.Run, error) {
 	switch s.baseline {
 	case "base":
 		if filepath.IsAbs(rel) {
@@ -442,16 +440,11 @@ func measureBaseline(ctx context.Context, o actionOptions, s *benchSetup, ev prE
 		if fi, err := os.Stat(baseDir); err != nil || !fi.IsDir() {
 			return nil, fmt.Errorf("working-directory %q does not exist in the base commit %s: nothing to compare against (use baseline: none)", rel, shortSHA(ev.PullRequest.Base.SHA))
 		}
-		seed := s.ab.seed
-		if seed == 0 {
-			seed = uint64(time.Now().UnixNano())
-		}
-		a := &bench.AB{
-			Runner: runner, BaseDir: baseDir, HeadDir: s.headDir,
-			BaseEnv: s.ab.baseEnv, HeadEnv: s.ab.headEnv,
-			Threshold: float64(s.ab.threshold),
-			Plan:      stats.Plan{Initial: cfg.Trials, Step: stats.DefaultPlan().Step, Max: max(s.ab.maxPairs, cfg.Trials), Confirm: s.ab.confirmPairs},
-			Seed:      seed,
+		opts := s.ab.options()
+		opts.BaseDir, opts.HeadDir = baseDir, s.headDir
+		a, err := bench.NewAB(runner, opts)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("action inputs: %w", err)}
 		}
 		a.Save = save
 		return a.Run(ctx)
@@ -461,11 +454,11 @@ func measureBaseline(ctx context.Context, o actionOptions, s *benchSetup, ev prE
 		if head == nil {
 			return nil, runErr
 		}
-		base, err := bench.ReadResults(s.baselineFile)
+		base, err := results.Read(s.baselineFile)
 		if err != nil {
 			return head, errors.Join(runErr, fmt.Errorf("input baseline-file: %w", err))
 		}
-		res, err := bench.Compare(base, head, float64(s.ab.threshold))
+		res, err := results.Compare(base, head, float64(s.ab.threshold))
 		if err != nil {
 			return head, errors.Join(runErr, fmt.Errorf("compare with baseline-file: %w", err))
 		}
@@ -493,7 +486,7 @@ const commentBudget = publish.MaxCommentChars - 256
 
 // summarize prints the table, writes the outputs, the job summary and the
 // warnings, and returns the Markdown for the comment.
-func (r reporter) summarize(res *bench.Results, resultsPath string) (string, error) {
+func (r reporter) summarize(res *results.Run, resultsPath string) (string, error) {
 	if err := report.Table(r.o.stdout, res); err != nil {
 		return "", err
 	}
@@ -511,13 +504,13 @@ func (r reporter) summarize(res *bench.Results, resultsPath string) (string, err
 	if err := r.gha.AppendSummary(summary.String()); err != nil {
 		errs = append(errs, err)
 	}
-	verdict := res.Verdict
+	verdict := string(res.Verdict)
 	if verdict == "" {
 		verdict = "none"
 	}
 	for _, kv := range [][2]string{
 		{"verdict", verdict},
-		{"regressed", strconv.FormatBool(res.Verdict == bench.Regressed)},
+		{"regressed", strconv.FormatBool(res.Verdict == results.Regressed)},
 		{"results", resultsPath},
 		{"summary", comment.String()},
 		{"best-config", bestConfig(res)},
@@ -527,7 +520,7 @@ func (r reporter) summarize(res *bench.Results, resultsPath string) (string, err
 		}
 	}
 	for _, c := range res.Cells {
-		if c.Verdict == bench.Regressed {
+		if c.Verdict == results.Regressed {
 			msg := fmt.Sprintf("%s: throughput head/base %.3f [%.3f, %.3f]", c.Name(), c.Ratio, c.CILow, c.CIHigh)
 			errs = append(errs, r.gha.Warning("workerbench: concurrency regressed", msg))
 		}
@@ -537,7 +530,7 @@ func (r reporter) summarize(res *bench.Results, resultsPath string) (string, err
 
 // bestConfig is the best cell (Results.Best), "WxT", or "" when none was
 // measured.
-func bestConfig(res *bench.Results) string {
+func bestConfig(res *results.Run) string {
 	c, ok := res.Best()
 	if !ok {
 		return ""

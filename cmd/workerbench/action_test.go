@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/workerbench/workerbench/bench"
-	"github.com/workerbench/workerbench/bench/publish"
+	"github.com/workerbench/workerbench/bench/results"
+	"github.com/workerbench/workerbench/cmd/workerbench/internal/publish"
 	flaskapp "github.com/workerbench/workerbench/examples/flask"
 	"go.yaml.in/yaml/v3"
 )
@@ -230,14 +230,14 @@ func TestActionPullRequestCommentCreatedThenUpdated(t *testing.T) {
 	t.Logf("comment:\n%s", body)
 
 	out := e.outputs(t)
-	res, err := bench.ReadResults(out["results"])
+	res, err := results.Read(out["results"])
 	if err != nil {
 		t.Fatalf("output results: %v", err)
 	}
-	if out["verdict"] != res.Verdict || res.Verdict == "" {
+	if out["verdict"] != string(res.Verdict) || res.Verdict == "" {
 		t.Errorf("output verdict %q, results verdict %q", out["verdict"], res.Verdict)
 	}
-	if want := map[bool]string{true: "true", false: "false"}[res.Verdict == bench.Regressed]; out["regressed"] != want {
+	if want := map[bool]string{true: "true", false: "false"}[res.Verdict == results.Regressed]; out["regressed"] != want {
 		t.Errorf("output regressed %q, want %q", out["regressed"], want)
 	}
 	if out["best-config"] != "1x1" || out["dir"] != e.resultsDir {
@@ -365,7 +365,7 @@ func TestActionPushRunsWithoutComment(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
-	if _, err := bench.ReadResults(filepath.Join(e.resultsDir, "results.json")); err != nil {
+	if _, err := results.Read(filepath.Join(e.resultsDir, "results.json")); err != nil {
 		t.Errorf("push: results not saved: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(e.resultsDir, publish.PayloadFile)); err == nil {
@@ -519,7 +519,7 @@ func TestActionCommentOnRegression(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d\nstderr:\n%s", code, stderr)
 	}
-	if verdict := e.outputs(t)["verdict"]; verdict == bench.Regressed {
+	if verdict := e.outputs(t)["verdict"]; verdict == string(results.Regressed) {
 		t.Skip("the same app measured as a regression: cannot test the no-regression case")
 	}
 	if comments, creates, _ := api.snapshot(7); len(comments) != 0 || creates != 0 {

@@ -8,16 +8,15 @@ import (
 	"io"
 	"os"
 
-	"github.com/workerbench/workerbench/bench"
 	"github.com/workerbench/workerbench/bench/report"
-	"github.com/workerbench/workerbench/bench/stats"
+	"github.com/workerbench/workerbench/bench/results"
 	"github.com/workerbench/workerbench/charts"
 )
 
 func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	threshold := thresholdFlag(stats.DefaultThreshold)
+	threshold := thresholdFlag(results.DefaultThreshold)
 	fs.Var(&threshold, "threshold", "smallest throughput change worth reporting, `PCT` like 5% or 0.05")
 	fail := fs.Bool("fail-on-regression", false, "exit 3 when the verdict is regressed")
 	out := fs.String("out", "", "write the comparison's results.json, summary.md and charts to `DIR`")
@@ -35,15 +34,15 @@ func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if len(files) != 2 {
 		return usagef("compare takes two results files, BASE.json HEAD.json; got %d", len(files))
 	}
-	base, err := bench.ReadResults(files[0])
+	base, err := results.Read(files[0])
 	if err != nil {
 		return usagef("base: %w", err)
 	}
-	head, err := bench.ReadResults(files[1])
+	head, err := results.Read(files[1])
 	if err != nil {
 		return usagef("head: %w", err)
 	}
-	res, err := bench.Compare(base, head, float64(threshold))
+	res, err := results.Compare(base, head, float64(threshold))
 	if err != nil {
 		return usageError{err}
 	}
@@ -61,7 +60,7 @@ func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return err
 		}
 	}
-	if *fail && res.Verdict == bench.Regressed {
+	if *fail && res.Verdict == results.Regressed {
 		return errRegression
 	}
 	return nil
@@ -88,7 +87,7 @@ func plotCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *out == "" {
 		return usagef("plot: --out DIR is required")
 	}
-	res, err := bench.ReadResults(files[0])
+	res, err := results.Read(files[0])
 	if err != nil {
 		return usageError{err}
 	}

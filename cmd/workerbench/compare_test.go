@@ -8,29 +8,30 @@ import (
 
 	"github.com/workerbench/workerbench/bench"
 	"github.com/workerbench/workerbench/bench/report"
+	"github.com/workerbench/workerbench/bench/results"
 )
 
 // resultsFile writes a results file with one cell per name whose trials
 // have throughput scaled by scale, and returns its path.
 func resultsFile(t *testing.T, dir, name string, scale float64, host string, cells ...string) string {
 	t.Helper()
-	r := &bench.Results{Schema: bench.Schema, Host: bench.Host{CPUs: 2, OS: "linux", Arch: "amd64", Hostname: host}, Command: "gunicorn --bind {bind} app:app", Settings: bench.Settings{DurationS: 5}}
+	r := &results.Run{Schema: results.Schema, Host: results.Host{CPUs: 2, OS: "linux", Arch: "amd64", Hostname: host}, Command: "gunicorn --bind {bind} app:app", Settings: results.Settings{DurationS: 5}}
 	for _, n := range cells {
 		s, err := bench.ParseShape(n)
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := bench.Cell{Workers: s.Workers, Threads: s.Threads, Slots: s.Slots(), Mode: "closed", ServiceTimeS: 0.2}
+		c := results.Cell{Workers: s.Workers, Threads: s.Threads, Slots: s.Slots(), Mode: "closed", ServiceTimeS: 0.2}
 		for i := range 12 {
 			x := scale * float64(5*s.Slots()) * (1 + 0.002*float64(i%5-2))
-			c.Trials = append(c.Trials, bench.Trial{ThroughputRPS: x, Concurrency: x * 0.2})
+			c.Trials = append(c.Trials, results.Trial{ThroughputRPS: x, Concurrency: x * 0.2})
 		}
 		c.ThroughputRPS = c.Trials[6].ThroughputRPS
 		c.Concurrency = c.ThroughputRPS * 0.2
 		r.Cells = append(r.Cells, c)
 	}
 	path := filepath.Join(dir, name)
-	if err := bench.WriteResults(path, r); err != nil {
+	if err := results.Write(path, r); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -149,7 +150,7 @@ func TestABBadInput(t *testing.T) {
 // summary's heading name the same cell, by the one rule (Results.Best),
 // here where the highest concurrency and the highest throughput differ.
 func TestBestConfigMatchesSummary(t *testing.T) {
-	res := &bench.Results{Schema: bench.Schema, Cells: []bench.Cell{
+	res := &results.Run{Schema: results.Schema, Cells: []results.Cell{
 		{Workers: 4, Threads: 1, Slots: 4, ThroughputRPS: 90, Concurrency: 2.2, Efficiency: 0.55},
 		{Workers: 1, Threads: 4, Slots: 4, ThroughputRPS: 60, Concurrency: 3.9, Efficiency: 0.98},
 	}}

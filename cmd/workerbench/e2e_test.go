@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/workerbench/workerbench/bench/publish"
+	"github.com/workerbench/workerbench/cmd/workerbench/internal/publish"
 	flaskapp "github.com/workerbench/workerbench/examples/flask"
 )
 

@@ -14,10 +14,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/workerbench/workerbench/bench"
-	"github.com/workerbench/workerbench/charts"
 	"github.com/workerbench/workerbench/bench/history"
 	"github.com/workerbench/workerbench/bench/history/databranch"
+	"github.com/workerbench/workerbench/bench/results"
+	"github.com/workerbench/workerbench/charts"
 )
 
 // historyFlags are where a history lives: a directory, or a data branch
@@ -99,7 +99,7 @@ func historyAddCmd(ctx context.Context, args []string, getenv func(string) strin
 	if err != nil {
 		return err
 	}
-	res, err := bench.ReadResults(files[0])
+	res, err := results.Read(files[0])
 	if err != nil {
 		return usageError{err}
 	}

@@ -10,29 +10,29 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/workerbench/workerbench/bench"
+	"github.com/workerbench/workerbench/bench/results"
 )
 
 // pushResults writes the results of push i of a two-cell matrix, 3x3
 // dropping 8% from push 12 on.
 func pushResults(t *testing.T, dir string, i int) string {
 	t.Helper()
-	r := &bench.Results{Schema: bench.Schema, Version: "test",
-		Host: bench.Host{CPUs: 2, OS: "linux", Arch: "amd64"}, Command: "gunicorn --bind {bind} app:app",
-		Settings: bench.Settings{DurationS: 5, Trials: 2}, Started: fmt.Sprintf("2025-03-01T12:%02d:00Z", i%60)}
+	r := &results.Run{Schema: results.Schema, Version: "test",
+		Host: results.Host{CPUs: 2, OS: "linux", Arch: "amd64"}, Command: "gunicorn --bind {bind} app:app",
+		Settings: results.Settings{DurationS: 5, Trials: 2}, Started: fmt.Sprintf("2025-03-01T12:%02d:00Z", i%60)}
 	for _, s := range []int{1, 3} {
 		level := float64(10 * s * s)
 		if s == 3 && i >= 12 {
 			level *= 0.92
 		}
 		wiggle := 1 + 0.01*float64((i*7)%5-2) // ±2%, deterministic
-		c := bench.Cell{Workers: s, Threads: s, Slots: s * s, Mode: "closed", ServiceTimeS: 0.1,
+		c := results.Cell{Workers: s, Threads: s, Slots: s * s, Mode: "closed", ServiceTimeS: 0.1,
 			ThroughputRPS: level * wiggle, Concurrency: level * wiggle * 0.1}
-		c.Trials = []bench.Trial{{ThroughputRPS: level * wiggle * 0.999}, {ThroughputRPS: level * wiggle * 1.001}}
+		c.Trials = []results.Trial{{ThroughputRPS: level * wiggle * 0.999}, {ThroughputRPS: level * wiggle * 1.001}}
 		r.Cells = append(r.Cells, c)
 	}
 	path := filepath.Join(dir, fmt.Sprintf("results-%d.json", i))
-	if err := bench.WriteResults(path, r); err != nil {
+	if err := results.Write(path, r); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -82,11 +82,11 @@ func TestHistoryAddAndTrend(t *testing.T) {
 
 func TestHistoryBadInput(t *testing.T) {
 	tmp := t.TempDir()
-	results := pushResults(t, tmp, 0)
+	pushed := pushResults(t, tmp, 0)
 	interrupted := filepath.Join(tmp, "interrupted.json")
-	r, _ := bench.ReadResults(results)
+	r, _ := results.Read(pushed)
 	r.Interrupted = true
-	bench.WriteResults(interrupted, r)
+	results.Write(interrupted, r)
 	corrupt := filepath.Join(tmp, "corrupt.json")
 	os.WriteFile(corrupt, []byte(`{"schema": "workerbench/results/v1", "cells": [`), 0o644)
 	empty := t.TempDir()
@@ -103,12 +103,12 @@ func TestHistoryBadInput(t *testing.T) {
 		{"history alone", []string{"history"}, exitUsage, "history: no subcommand given: want add"},
 		{"history rm", []string{"history", "rm"}, exitUsage, `unknown subcommand "rm"`},
 		{"no file", []string{"history", "add", "--history", empty, "--commit", sha(1)}, exitUsage, "history add takes one results file; got 0"},
-		{"two files", []string{"history", "add", "--history", empty, "--commit", sha(1), results, results}, exitUsage, "got 2"},
-		{"no history", []string{"history", "add", "--commit", sha(1), results}, exitUsage, "give the history, --history DIR or --branch workerbench-data"},
-		{"both", []string{"history", "add", "--history", empty, "--branch", "x", "--commit", sha(1), results}, exitUsage, "not both"},
-		{"bad commit", []string{"history", "add", "--history", empty, "--commit", "main", results}, exitUsage, `--commit "main": want a commit SHA`},
-		{"no commit", []string{"history", "add", "--history", empty, "--repo", notGit, results}, exitUsage, "no commit to record: " + notGit + " is not a git checkout and GITHUB_SHA is not set"},
-		{"bad series", []string{"history", "add", "--history", empty, "--commit", sha(1), "--series", "My Bench", results}, exitUsage, `--series "My Bench"`},
+		{"two files", []string{"history", "add", "--history", empty, "--commit", sha(1), pushed, pushed}, exitUsage, "got 2"},
+		{"no history", []string{"history", "add", "--commit", sha(1), pushed}, exitUsage, "give the history, --history DIR or --branch workerbench-data"},
+		{"both", []string{"history", "add", "--history", empty, "--branch", "x", "--commit", sha(1), pushed}, exitUsage, "not both"},
+		{"bad commit", []string{"history", "add", "--history", empty, "--commit", "main", pushed}, exitUsage, `--commit "main": want a commit SHA`},
+		{"no commit", []string{"history", "add", "--history", empty, "--repo", notGit, pushed}, exitUsage, "no commit to record: " + notGit + " is not a git checkout and GITHUB_SHA is not set"},
+		{"bad series", []string{"history", "add", "--history", empty, "--commit", sha(1), "--series", "My Bench", pushed}, exitUsage, `--series "My Bench"`},
 		{"missing results", []string{"history", "add", "--history", empty, "--commit", sha(1), "/no/results.json"}, exitUsage, "/no/results.json"},
 		{"corrupt results", []string{"history", "add", "--history", empty, "--commit", sha(1), corrupt}, exitUsage, "not valid results JSON"},
 		{"interrupted", []string{"history", "add", "--history", empty, "--commit", sha(1), interrupted}, exitUsage, interrupted + ": the run was interrupted"},

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/workerbench/workerbench/bench"
+	"github.com/workerbench/workerbench/bench/results"
 )
 
 // buildCLI builds the workerbench binary into a temporary directory: these
@@ -203,7 +203,7 @@ func TestInterrupt(t *testing.T) {
 				t.Errorf("exit code %d, want %d", code, exitError)
 			}
 			waitNoServers(t, dir, 0) // Stop reaped the group before workerbench exited
-			res, err := bench.ReadResults(filepath.Join(out, "results.json"))
+			res, err := results.Read(filepath.Join(out, "results.json"))
 			if err != nil {
 				t.Fatal(err)
 			}

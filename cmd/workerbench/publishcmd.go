@@ -15,9 +15,9 @@ import (
 	"strings"
 
 	"github.com/google/go-github/v60/github"
-	"github.com/workerbench/workerbench/bench"
-	"github.com/workerbench/workerbench/bench/publish"
 	"github.com/workerbench/workerbench/bench/report"
+	"github.com/workerbench/workerbench/bench/results"
+	"github.com/workerbench/workerbench/cmd/workerbench/internal/publish"
 )
 
 // publishCmd is `workerbench publish [--dir DIR]`: the privileged second
@@ -107,7 +107,7 @@ func publishRun(ctx context.Context, o actionOptions, gha *publish.Actions, in a
 
 // readUntrustedResults reads results.json from an artifact: a regular
 // file, not a symlink, within bench's size limit and schema checks.
-func readUntrustedResults(path string) (*bench.Results, error) {
+func readUntrustedResults(path string) (*results.Run, error) {
 	fi, err := os.Lstat(path)
 	if err != nil {
 		return nil, fmt.Errorf("read results artifact: %w", err)
@@ -115,7 +115,7 @@ func readUntrustedResults(path string) (*bench.Results, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("read results artifact: %s is not a regular file", path)
 	}
-	return bench.ReadResults(path)
+	return results.Read(path)
 }
 
 // runIDOf returns workflow_run.id from the trusted event: the first

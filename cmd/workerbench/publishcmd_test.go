@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/workerbench/workerbench/bench"
-	"github.com/workerbench/workerbench/bench/publish"
+	"github.com/workerbench/workerbench/bench/results"
+	"github.com/workerbench/workerbench/cmd/workerbench/internal/publish"
 )
 
 // artifactDir writes a results artifact as the benchmark stage of a fork
@@ -17,13 +17,13 @@ import (
 func artifactDir(t *testing.T, pr int, headSHA string) string {
 	t.Helper()
 	dir := t.TempDir()
-	cell := bench.Cell{Workers: 3, Threads: 3, Slots: 9, Mode: "closed", ThroughputRPS: 88, Concurrency: 8.9, Efficiency: 0.99,
-		Ratio: 0.8, CILow: 0.78, CIHigh: 0.82, Verdict: bench.Regressed, ComparisonPairs: 10}
+	cell := results.Cell{Workers: 3, Threads: 3, Slots: 9, Mode: "closed", ThroughputRPS: 88, Concurrency: 8.9, Efficiency: 0.99,
+		Comparison: results.Comparison{Ratio: 0.8, CILow: 0.78, CIHigh: 0.82, Verdict: results.Regressed, Pairs: 10}}
 	base := cell
 	base.ThroughputRPS = 110
 	cell.Base = &base
-	res := &bench.Results{Schema: bench.Schema, Command: "gunicorn --bind {bind} app:app", Cells: []bench.Cell{cell}, Verdict: bench.Regressed}
-	if err := bench.WriteResults(filepath.Join(dir, "results.json"), res); err != nil {
+	res := &results.Run{Schema: results.Schema, Command: "gunicorn --bind {bind} app:app", Cells: []results.Cell{cell}, RunComparison: results.RunComparison{Verdict: results.Regressed}}
+	if err := results.Write(filepath.Join(dir, "results.json"), res); err != nil {
 		t.Fatal(err)
 	}
 	if err := publish.WritePayload(dir, publish.Payload{PR: pr, HeadSHA: headSHA, Body: "FORGED BODY [click](https://evil.example)"}); err != nil {
@@ -65,7 +65,7 @@ func TestPublishModeCommentsFromArtifact(t *testing.T) {
 	if !strings.Contains(body, "regressed") || !strings.Contains(body, "https://github.example/o/r/actions/runs/99") {
 		t.Errorf("comment does not state the verdict or link the first stage's run:\n%s", body)
 	}
-	if out := e.outputs(t); out["verdict"] != bench.Regressed || out["regressed"] != "true" {
+	if out := e.outputs(t); out["verdict"] != string(results.Regressed) || out["regressed"] != "true" {
 		t.Errorf("outputs %v", out)
 	}
 	e.assertNoToken(t, stdout, stderr)

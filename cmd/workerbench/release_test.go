@@ -18,7 +18,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/workerbench/workerbench/bench"
+	"github.com/workerbench/workerbench/bench/results"
 )
 
 // The release tests check what .github/scripts/release.sh built
@@ -206,7 +206,7 @@ func TestReleaseSnapshot(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("released binary: run: %v\n%s", err, out)
 	}
-	r, err := bench.ReadResults(filepath.Join(res, "results.json"))
+	r, err := results.Read(filepath.Join(res, "results.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/workerbench/workerbench/bench"
+	"github.com/workerbench/workerbench/bench/results"
 )
 
 // TestCrashKeepsLastCompleteState: workerbench killed by SIGKILL in the
@@ -29,7 +29,7 @@ func TestCrashKeepsLastCompleteState(t *testing.T) {
 	}
 	r.wait(t)
 	waitNoServers(t, dir, 5*time.Second)
-	res, err := bench.ReadResults(filepath.Join(out, "results.json"))
+	res, err := results.Read(filepath.Join(out, "results.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func TestCrashKeepsLastCompleteState(t *testing.T) {
 func TestCorruptResultsReported(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.json")
-	data, _ := json.Marshal(&bench.Results{Schema: bench.Schema, Cells: []bench.Cell{{Workers: 1, Threads: 1, Slots: 1, ThroughputRPS: 10, Trials: []bench.Trial{{ThroughputRPS: 10}}}}})
+	data, _ := json.Marshal(&results.Run{Schema: results.Schema, Cells: []results.Cell{{Workers: 1, Threads: 1, Slots: 1, ThroughputRPS: 10, Trials: []results.Trial{{ThroughputRPS: 10}}}}})
 	os.WriteFile(good, data, 0o644)
 	files := map[string]string{
 		"truncated.json": string(data[:len(data)/2]),

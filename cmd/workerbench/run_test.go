@@ -9,8 +9,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/workerbench/workerbench/bench"
-	"github.com/workerbench/workerbench/bench/proctree"
+	"github.com/workerbench/workerbench/bench/results"
 )
 
 // asCLIEnv makes the test binary behave as the workerbench binary, so tests
@@ -68,7 +67,7 @@ endpoints:
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
-	res, err := bench.ReadResults(filepath.Join(out, "results.json"))
+	res, err := results.Read(filepath.Join(out, "results.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +90,7 @@ endpoints:
 			t.Errorf("missing output: %v", err)
 		}
 	}
-	if left, _ := proctree.InDir(dir); len(left) > 0 {
+	if left := serverPids(dir); len(left) > 0 {
 		t.Errorf("processes left running: %v", left)
 	}
 	if !strings.Contains(stdout, "workers") || !strings.Contains(stderr, "[2/2] 1x1") {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/workerbench/workerbench/bench"
 	"github.com/workerbench/workerbench/bench/report"
+	"github.com/workerbench/workerbench/bench/results"
 	"github.com/workerbench/workerbench/charts"
 )
 
@@ -170,7 +171,7 @@ func measure(ctx context.Context, cfg *bench.Config, out string, quiet bool, std
 			return fmt.Errorf("--out: %w", err)
 		}
 		r.LogDir = filepath.Join(out, "logs")
-		r.Save = func(res *bench.Results) error { return writeResults(out, res) }
+		r.Save = func(res *results.Run) error { return writeResults(out, res) }
 	}
 	start := time.Now()
 	res, runErr := r.Run(ctx)
@@ -195,22 +196,22 @@ func measure(ctx context.Context, cfg *bench.Config, out string, quiet bool, std
 }
 
 // writeResults writes results.json and summary.md, each atomically.
-func writeResults(dir string, res *bench.Results) error {
-	if err := bench.WriteResults(filepath.Join(dir, "results.json"), res); err != nil {
+func writeResults(dir string, res *results.Run) error {
+	if err := results.Write(filepath.Join(dir, "results.json"), res); err != nil {
 		return fmt.Errorf("write results.json: %w", err)
 	}
 	var md strings.Builder
 	if err := report.Markdown(&md, res, report.MarkdownOptions{}); err != nil {
 		return fmt.Errorf("render summary.md: %w", err)
 	}
-	if err := bench.WriteFileAtomic(filepath.Join(dir, "summary.md"), []byte(md.String())); err != nil {
+	if err := results.WriteFileAtomic(filepath.Join(dir, "summary.md"), []byte(md.String())); err != nil {
 		return fmt.Errorf("write summary.md: %w", err)
 	}
 	return nil
 }
 
 // writeOutputs writes results.json, summary.md and the charts.
-func writeOutputs(dir string, res *bench.Results) error {
+func writeOutputs(dir string, res *results.Run) error {
 	if err := writeResults(dir, res); err != nil {
 		return err
 	}

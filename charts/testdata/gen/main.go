@@ -16,7 +16,7 @@ import (
 	"path/filepath"
 	"slices"
 
-	"github.com/workerbench/workerbench/bench"
+	"github.com/workerbench/workerbench/bench/results"
 )
 
 const (
@@ -38,7 +38,7 @@ func main() {
 }
 
 func run(dir string) error {
-	files := map[string]*bench.Results{
+	files := map[string]*results.Run{
 		"seed.json":           seed(),
 		"compare.json":        compare(),
 		"one.json":            one(),
@@ -55,21 +55,21 @@ func run(dir string) error {
 	}
 	slices.Sort(names)
 	for _, n := range names {
-		if err := bench.WriteResults(filepath.Join(dir, n), files[n]); err != nil {
+		if err := results.Write(filepath.Join(dir, n), files[n]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func header(bursts ...int) *bench.Results {
-	return &bench.Results{
-		Schema:  bench.Schema,
+func header(bursts ...int) *results.Run {
+	return &results.Run{
+		Schema:  results.Schema,
 		Version: "0.0.0-test",
-		Host:    bench.Host{CPUs: 2, OS: "linux", Arch: "amd64", CPUModel: "Intel(R) Xeon(R) Platinum 8272CL CPU @ 2.60GHz"},
+		Host:    results.Host{CPUs: 2, OS: "linux", Arch: "amd64", CPUModel: "Intel(R) Xeon(R) Platinum 8272CL CPU @ 2.60GHz"},
 		Command: "gunicorn --bind {bind} --workers {workers} --threads {threads} --worker-connections 3 app:app",
 		Dir:     "examples/flask",
-		Settings: bench.Settings{
+		Settings: results.Settings{
 			DurationS: duration, WarmupS: 1, Trials: trials, Bursts: bursts, Seed: 1,
 		},
 		Started: "2025-03-01T12:00:00Z",
@@ -85,11 +85,11 @@ type cellSpec struct {
 	noise            float64 // relative spread of the trials
 }
 
-func makeCell(rng *rand.Rand, s cellSpec) bench.Cell {
+func makeCell(rng *rand.Rand, s cellSpec) results.Cell {
 	slots := s.workers * s.threads
 	conns := max(3*slots, 8)
 	x := float64(slots) * s.eff / s0
-	c := bench.Cell{
+	c := results.Cell{
 		Workers: s.workers, Threads: s.threads, Slots: slots, Mode: "closed",
 		Connections: conns, ServiceTimeS: round(s0+rng.Float64()*0.0004, 5),
 		ServerCPUPerRequestS: 0.0004, GeneratorCPUPerRequestS: 0.00013,
@@ -103,7 +103,7 @@ func makeCell(rng *rand.Rand, s cellSpec) bench.Cell {
 	for range trials {
 		xi := x * (1 + rng.NormFloat64()*noise)
 		n := int64(xi * duration)
-		c.Trials = append(c.Trials, bench.Trial{
+		c.Trials = append(c.Trials, results.Trial{
 			ThroughputRPS: round(xi, 3), Concurrency: round(xi*c.ServiceTimeS, 3),
 			Requests: n, P99S: round(float64(conns)/xi*1.03, 4),
 		})
@@ -115,11 +115,11 @@ func makeCell(rng *rand.Rand, s cellSpec) bench.Cell {
 	c.Concurrency = round(c.ThroughputRPS*c.ServiceTimeS, 3)
 	c.Efficiency = round(c.Concurrency/float64(slots), 4)
 	r := float64(conns) / c.ThroughputRPS // closed loop: every connection waits its turn
-	c.Latency = bench.Latency{P50: round(r, 4), P90: round(r*1.012, 4), P99: round(r*1.031, 4), Max: round(r*1.07, 4)}
+	c.Latency = results.Latency{P50: round(r, 4), P90: round(r*1.012, 4), P99: round(r*1.031, 4), Max: round(r*1.07, 4)}
 	if s.pssMiB > 0 {
 		pss := s.pssMiB * mib
 		rss := (24 + 34*float64(s.workers) + 0.4*float64(s.threads)) * mib
-		c.Memory = bench.Memory{
+		c.Memory = results.Memory{
 			PSSBytes: uint64(pss), RSSBytes: uint64(rss),
 			PeakPSSBytes: uint64(pss * 1.02), PeakRSSBytes: uint64(rss * 1.01),
 			Processes: s.workers + 1,
@@ -137,8 +137,8 @@ func makeCell(rng *rand.Rand, s cellSpec) bench.Cell {
 
 // makeBurst fires size requests at a server with slots slots: each wave
 // takes about S0, and which request lands in which wave is random.
-func makeBurst(rng *rand.Rand, size, slots int) bench.Burst {
-	b := bench.Burst{Size: size}
+func makeBurst(rng *rand.Rand, size, slots int) results.Burst {
+	b := results.Burst{Size: size}
 	for left := size; left > 0; left -= min(left, slots) {
 		b.Waves = append(b.Waves, min(left, slots))
 	}
@@ -149,13 +149,13 @@ func makeBurst(rng *rand.Rand, size, slots int) bench.Burst {
 		t += s0 + 0.0015 + rng.Float64()*0.002
 		ends[k] = t
 	}
-	b.Requests = make([]bench.BurstRequest, size)
+	b.Requests = make([]results.BurstRequest, size)
 	i := 0
 	for k, n := range b.Waves {
 		for range n {
 			j := order[i]
 			start := float64(j)*0.00006 + rng.Float64()*0.0008
-			b.Requests[j] = bench.BurstRequest{
+			b.Requests[j] = results.BurstRequest{
 				StartS: round(start, 5), EndS: round(ends[k]+rng.Float64()*0.0025, 5),
 				Wave: k, Status: 200,
 			}
@@ -177,7 +177,7 @@ var seedSpecs = []cellSpec{
 	{workers: 3, threads: 3, eff: 0.992, pssMiB: 78.3, bursts: []int{5, 20}},
 }
 
-func seed() *bench.Results {
+func seed() *results.Run {
 	rng := rand.New(rand.NewPCG(1, 1))
 	r := header(5, 20)
 	for _, s := range seedSpecs {
@@ -188,7 +188,7 @@ func seed() *bench.Results {
 
 // compare is an ab run of a PR that imports a heavy module at start-up (more
 // memory per worker) and adds work to the handler that hurts 3x3 most.
-func compare() *bench.Results {
+func compare() *results.Run {
 	rng := rand.New(rand.NewPCG(2, 2))
 	r := header(5, 20)
 	r.Settings.Threshold = 0.05
@@ -196,14 +196,14 @@ func compare() *bench.Results {
 	r.BaseDir = "base/examples/flask"
 	type change struct {
 		eff, pssMiB, ratio, half float64
-		verdict                  string
+		verdict                  results.Verdict
 		p                        float64
 	}
 	changes := []change{
-		{eff: 0.994, pssMiB: 46.5, ratio: 0.998, half: 0.012, verdict: bench.Unchanged, p: 0.81},
-		{eff: 0.990, pssMiB: 48.4, ratio: 1.062, half: 0.018, verdict: bench.Improved, p: 0.008},
-		{eff: 0.992, pssMiB: 93.7, ratio: 0.968, half: 0.055, verdict: bench.Inconclusive, p: 0.31},
-		{eff: 0.893, pssMiB: 97.2, ratio: 0.901, half: 0.021, verdict: bench.Regressed, p: 0.004},
+		{eff: 0.994, pssMiB: 46.5, ratio: 0.998, half: 0.012, verdict: results.Unchanged, p: 0.81},
+		{eff: 0.990, pssMiB: 48.4, ratio: 1.062, half: 0.018, verdict: results.Improved, p: 0.008},
+		{eff: 0.992, pssMiB: 93.7, ratio: 0.968, half: 0.055, verdict: results.Inconclusive, p: 0.31},
+		{eff: 0.893, pssMiB: 97.2, ratio: 0.901, half: 0.021, verdict: results.Regressed, p: 0.004},
 	}
 	logSum := 0.0
 	for i, s := range seedSpecs {
@@ -220,29 +220,29 @@ func compare() *bench.Results {
 		head.Verdict = ch.verdict
 		head.ConcurrencyRatio = round(head.Concurrency/base.Concurrency, 4)
 		head.P99Ratio = round(head.Latency.P99/base.Latency.P99, 4)
-		head.ComparisonPairs = trials
-		head.ComparisonMethod = "bootstrap"
-		if ch.verdict == bench.Inconclusive {
+		head.Pairs = trials
+		head.Method = "bootstrap"
+		if ch.verdict == results.Inconclusive {
 			head.MDE = 0.07
 		}
 		logSum += math.Log(ch.ratio)
 		r.Cells = append(r.Cells, head)
 	}
 	g := math.Exp(logSum / float64(len(changes)))
-	r.Overall = &bench.Overall{Ratio: round(g, 4), CILow: round(g-0.016, 4), CIHigh: round(g+0.016, 4), Threshold: 0.05, Method: "geomean"}
-	r.Verdict = bench.Regressed
+	r.Overall = &results.Overall{Ratio: round(g, 4), CILow: round(g-0.016, 4), CIHigh: round(g+0.016, 4), Threshold: 0.05, Method: "geomean"}
+	r.Verdict = results.Regressed
 	return r
 }
 
-func one() *bench.Results {
+func one() *results.Run {
 	rng := rand.New(rand.NewPCG(3, 3))
 	r := header(5)
-	r.Cells = []bench.Cell{makeCell(rng, cellSpec{workers: 1, threads: 1, eff: 0.995, pssMiB: 40.2, bursts: []int{5}})}
+	r.Cells = []results.Cell{makeCell(rng, cellSpec{workers: 1, threads: 1, eff: 0.995, pssMiB: 40.2, bursts: []int{5}})}
 	return r
 }
 
-func failedCell(w, t int) bench.Cell {
-	return bench.Cell{
+func failedCell(w, t int) results.Cell {
+	return results.Cell{
 		Workers: w, Threads: t, Slots: w * t, Mode: "closed",
 		Error: "start server: no HTTP answer on 127.0.0.1:41233 within 30s",
 		LogTail: []string{
@@ -252,17 +252,17 @@ func failedCell(w, t int) bench.Cell {
 	}
 }
 
-func failed() *bench.Results {
+func failed() *results.Run {
 	r := header(5, 20)
-	r.Cells = []bench.Cell{failedCell(3, 3)}
+	r.Cells = []results.Cell{failedCell(3, 3)}
 	return r
 }
 
 // partial has a failed cell and a cell whose burst lost two requests.
-func partial() *bench.Results {
+func partial() *results.Run {
 	rng := rand.New(rand.NewPCG(4, 4))
 	r := header(5, 20)
-	r.Cells = []bench.Cell{
+	r.Cells = []results.Cell{
 		makeCell(rng, seedSpecs[0]),
 		failedCell(1, 3),
 		makeCell(rng, seedSpecs[2]),
@@ -276,7 +276,7 @@ func partial() *bench.Results {
 	lost := 0
 	for i := range b.Requests {
 		if b.Requests[i].Wave == 2 && lost < 2 {
-			b.Requests[i] = bench.BurstRequest{StartS: b.Requests[i].StartS, EndS: 0.4551 + 0.0007*float64(lost), Wave: -1, Error: "read: connection reset by peer"}
+			b.Requests[i] = results.BurstRequest{StartS: b.Requests[i].StartS, EndS: 0.4551 + 0.0007*float64(lost), Wave: -1, Error: "read: connection reset by peer"}
 			lost++
 		}
 	}
@@ -285,16 +285,16 @@ func partial() *bench.Results {
 	return r
 }
 
-func noMemory() *bench.Results {
+func noMemory() *results.Run {
 	r := seed()
 	for i := range r.Cells {
-		r.Cells[i].Memory = bench.Memory{}
+		r.Cells[i].Memory = results.Memory{}
 	}
 	return r
 }
 
 // grid64 is an 8x8 matrix; efficiency drops as the slots outgrow two CPUs.
-func grid64(withBase bool) *bench.Results {
+func grid64(withBase bool) *results.Run {
 	rng := rand.New(rand.NewPCG(5, 5))
 	r := header(20)
 	if withBase {
@@ -320,17 +320,17 @@ func grid64(withBase bool) *bench.Results {
 				c.Ratio = round(1+rng.NormFloat64()*0.02-0.002*float64(w), 4)
 				c.CILow = round(c.Ratio-0.01-rng.Float64()*0.02, 4)
 				c.CIHigh = round(c.Ratio+0.01+rng.Float64()*0.02, 4)
-				c.ComparisonPairs = trials
-				c.ComparisonMethod = "bootstrap"
+				c.Pairs = trials
+				c.Method = "bootstrap"
 				switch {
 				case c.CIHigh < 0.97:
-					c.Verdict = bench.Regressed
+					c.Verdict = results.Regressed
 				case c.CILow > 1.03:
-					c.Verdict = bench.Improved
+					c.Verdict = results.Improved
 				case c.CILow > 0.97 && c.CIHigh < 1.03:
-					c.Verdict = bench.Unchanged
+					c.Verdict = results.Unchanged
 				default:
-					c.Verdict = bench.Inconclusive
+					c.Verdict = results.Inconclusive
 				}
 				logSum += math.Log(c.Ratio)
 				n++
@@ -342,14 +342,14 @@ func grid64(withBase bool) *bench.Results {
 	r.Cells[8*4+5] = failedCell(5, 6)
 	if withBase {
 		g := math.Exp(logSum / float64(n))
-		r.Overall = &bench.Overall{Ratio: round(g, 4), CILow: round(g-0.006, 4), CIHigh: round(g+0.006, 4), Threshold: 0.03, Method: "geomean"}
-		r.Verdict = bench.Regressed
+		r.Overall = &results.Overall{Ratio: round(g, 4), CILow: round(g-0.006, 4), CIHigh: round(g+0.006, 4), Threshold: 0.03, Method: "geomean"}
+		r.Verdict = results.Regressed
 	}
 	return r
 }
 
 // endpoints measures two endpoints on each cell, so cell names carry them.
-func endpoints() *bench.Results {
+func endpoints() *results.Run {
 	rng := rand.New(rand.NewPCG(6, 6))
 	r := header(5)
 	for _, s := range seedSpecs {

@@ -22,7 +22,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/workerbench/workerbench/bench/proctree"
+	"github.com/workerbench/workerbench/bench/internal/proctree"
 )
 
 // start starts argv with its log in a temporary directory. When the test
@@ -630,7 +630,7 @@ func TestGunicorn(t *testing.T) {
 	if _, err := os.Stat(gunicorn); err != nil {
 		t.Skipf("no %s: %v", gunicorn, err)
 	}
-	app, err := filepath.Abs("../../examples/flask")
+	app, err := filepath.Abs("../../../examples/flask")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,8 +54,8 @@ type Sequential struct {
 	opts      []Option
 
 	pairs   []Pair
-	target  int    // pairs wanted before the next look
-	pending string // verdict awaiting confirmation
+	target  int     // pairs wanted before the next look
+	pending Verdict // awaiting confirmation
 	done    bool
 
 	last  Decision

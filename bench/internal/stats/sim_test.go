@@ -35,12 +35,12 @@ func (nz noise) pairs(rng *rand.Rand, ratio float64, k int) []Pair {
 }
 
 type simResult struct {
-	verdicts map[string]int
+	verdicts map[Verdict]int
 	pairs    []int
 	runs     int
 }
 
-func (r simResult) rate(v string) float64 { return float64(r.verdicts[v]) / float64(r.runs) }
+func (r simResult) rate(v Verdict) float64 { return float64(r.verdicts[v]) / float64(r.runs) }
 
 func (r simResult) String() string {
 	slices.Sort(r.pairs)
@@ -57,7 +57,7 @@ func (r simResult) String() string {
 // and threshold.
 func simulate(seed uint64, nz noise, ratio float64, runs int, opts ...Option) simResult {
 	rng := rand.New(rand.NewPCG(seed, 0xbe7c))
-	res := simResult{verdicts: map[string]int{}, runs: runs}
+	res := simResult{verdicts: map[Verdict]int{}, runs: runs}
 	for range runs {
 		seq := NewSequential(DefaultPlan(), DefaultThreshold, opts...)
 		for k := seq.Next(); k > 0; k = seq.Next() {

@@ -1,4 +1,4 @@
-package bench
+package results
 
 import (
 	"errors"
@@ -6,7 +6,7 @@ import (
 	"math"
 	"slices"
 
-	"github.com/workerbench/workerbench/bench/stats"
+	"github.com/workerbench/workerbench/bench/internal/stats"
 )
 
 // ComparePaired compares head against base from paired trials:
@@ -18,22 +18,18 @@ import (
 // randomness. Caveats go to the returned cell's Diagnostics, prefixed
 // "compare:".
 func ComparePaired(base, head Cell, threshold float64, seed uint64) Cell {
-	out, ok := cmpBegin(base, head)
-	if !ok {
-		return out
-	}
-	if len(base.Trials) != len(head.Trials) {
-		out.Diagnostics = append(out.Diagnostics, fmt.Sprintf("compare: base has %d trials and head %d; only the first %d are paired",
-			len(base.Trials), len(head.Trials), min(len(base.Trials), len(head.Trials))))
-	}
-	pairs := make([]stats.Pair, min(len(base.Trials), len(head.Trials)))
-	for i := range pairs {
-		pairs[i] = stats.Pair{Base: base.Trials[i].ThroughputRPS, Head: head.Trials[i].ThroughputRPS}
-	}
-	d := stats.DecidePaired(pairs, cmpThreshold(threshold), stats.WithSeed(seed))
-	cmpApply(&out, d)
-	out.ComparisonPairs = d.N
-	return out
+	return compareCells(base, head, true, func(base, head Cell) (stats.Decision, string) {
+		var note string
+		if len(base.Trials) != len(head.Trials) {
+			note = fmt.Sprintf("compare: base has %d trials and head %d; only the first %d are paired",
+				len(base.Trials), len(head.Trials), min(len(base.Trials), len(head.Trials)))
+		}
+		pairs := make([]stats.Pair, min(len(base.Trials), len(head.Trials)))
+		for i := range pairs {
+			pairs[i] = stats.Pair{Base: base.Trials[i].ThroughputRPS, Head: head.Trials[i].ThroughputRPS}
+		}
+		return stats.DecidePaired(pairs, thresholdOr(threshold), stats.WithSeed(seed)), note
+	})
 }
 
 // Compare compares two results files measured separately (unpaired): cells
@@ -45,20 +41,18 @@ func ComparePaired(base, head Cell, threshold float64, seed uint64) Cell {
 // warm-up, connections, keep-alive, command). threshold is a fraction; 0
 // means stats.DefaultThreshold. It is an error when either side is missing,
 // the threshold is not in [0, 1), or no cell is on both sides.
-func Compare(base, head *Results, threshold float64) (*Results, error) {
+func Compare(base, head *Run, threshold float64) (*Run, error) {
 	if base == nil || head == nil {
 		return nil, errors.New("compare: missing base or head results")
 	}
 	if !(threshold >= 0 && threshold < 1) {
 		return nil, fmt.Errorf("compare: threshold %v is not a fraction in [0, 1)", threshold)
 	}
-	threshold = cmpThreshold(threshold)
+	threshold = thresholdOr(threshold)
 
 	out := *head
 	out.Cells = nil
-	out.Warnings = slices.Clone(head.Warnings)
-	out.BaseCommand, out.BaseDir = base.Command, base.Dir
-	out.Verdict, out.Overall = "", nil
+	out.RunComparison = RunComparison{BaseCommand: base.Command, BaseDir: base.Dir, Warnings: slices.Clone(head.Warnings)}
 
 	baseIdx := map[string]int{}
 	for i, c := range base.Cells {
@@ -81,7 +75,7 @@ func Compare(base, head *Results, threshold float64) (*Results, error) {
 			out.Warnings = append(out.Warnings, fmt.Sprintf("cell %s is only in head; not compared", name))
 			continue
 		}
-		out.Cells = append(out.Cells, cmpUnpairedCell(base.Cells[i], h, threshold))
+		out.Cells = append(out.Cells, compareUnpaired(base.Cells[i], h, threshold))
 	}
 	for _, b := range base.Cells {
 		if name := b.Name(); !seen[name] {
@@ -92,18 +86,18 @@ func Compare(base, head *Results, threshold float64) (*Results, error) {
 	if len(out.Cells) == 0 {
 		return nil, fmt.Errorf("compare: no cells in common (base has %d, head %d)", len(base.Cells), len(head.Cells))
 	}
-	out.Warnings = append(out.Warnings, cmpSetupWarnings(base, head)...)
+	out.Warnings = append(out.Warnings, setupWarnings(base, head)...)
 	if base.Interrupted {
 		out.Warnings = append(out.Warnings, "base run was interrupted")
 	}
 	out.Warnings = append(out.Warnings, "base and head were measured separately (unpaired): noise between runs "+
 		"is not in the intervals, so they are too narrow; prefer `workerbench ab`, which interleaves them")
-	v, o := OverallVerdict(out.Cells, threshold)
+	v, o := Combine(out.Cells, threshold)
 	out.Verdict, out.Overall = v, &o
 	return &out, nil
 }
 
-// OverallVerdict combines the compared cells' verdicts (cells without a
+// Combine combines the compared cells' verdicts (cells without a
 // Verdict are ignored). To keep the chance of any false alarm across the
 // matrix at stats.DefaultAlpha, it applies Holm's correction to the cells'
 // p-values: the result is regressed when some regressed cell survives it,
@@ -113,9 +107,9 @@ func Compare(base, head *Results, threshold float64) (*Results, error) {
 // inconclusive, never unchanged). o carries the geometric mean of the cells'
 // ratios with an interval combined from theirs; it summarises and does not
 // gate, because averaging would hide a regression confined to one cell.
-func OverallVerdict(cells []Cell, threshold float64) (verdict string, o Overall) {
+func Combine(cells []Cell, threshold float64) (verdict Verdict, o Overall) {
 	alpha := stats.DefaultAlpha
-	o = Overall{Threshold: cmpThreshold(threshold)}
+	o = Overall{Threshold: thresholdOr(threshold)}
 	var compared []Cell
 	for _, c := range cells {
 		if c.Verdict != "" {
@@ -167,16 +161,15 @@ func OverallVerdict(cells []Cell, threshold float64) (verdict string, o Overall)
 	return Inconclusive, o
 }
 
-// cmpBegin returns head with comparison fields cleared and Base set to a
-// copy of base. ok is false when either side failed; the cell is then
-// inconclusive and complete.
-func cmpBegin(base, head Cell) (out Cell, ok bool) {
+// compareCells returns a copy of head compared with base: Base set to a
+// copy of base, the rest of the Comparison from decide, which also returns
+// a caveat for the diagnostics ("" for none); Pairs only when paired. When either side failed the
+// cell is inconclusive and decide is not called.
+func compareCells(base, head Cell, paired bool, decide func(base, head Cell) (stats.Decision, string)) Cell {
 	b := base
-	cmpClear(&b)
-	b.Base = nil
-	out = head
-	cmpClear(&out)
-	out.Base = &b
+	b.Comparison = Comparison{}
+	out := head
+	out.Comparison = Comparison{Base: &b}
 	out.Diagnostics = slices.Clone(head.Diagnostics)
 	failed := false
 	for _, side := range []struct {
@@ -189,40 +182,36 @@ func cmpBegin(base, head Cell) (out Cell, ok bool) {
 		}
 	}
 	if failed {
-		out.Verdict, out.ComparisonMethod = Inconclusive, "not compared: a side failed"
-		return out, false
+		out.Verdict, out.Method = Inconclusive, "not compared: a side failed"
+		return out
 	}
-	return out, true
-}
-
-func cmpClear(c *Cell) {
-	c.Ratio, c.CILow, c.CIHigh, c.PValue, c.MDE = 0, 0, 0, 0, 0
-	c.Verdict, c.ComparisonMethod = "", ""
-	c.ConcurrencyRatio, c.P99Ratio, c.ComparisonPairs = 0, 0, 0
-}
-
-// cmpApply copies a decision into out, with the non-gating ratios.
-func cmpApply(out *Cell, d stats.Decision) {
+	d, note := decide(base, head)
+	if note != "" {
+		out.Diagnostics = append(out.Diagnostics, note)
+	}
 	out.Ratio, out.CILow, out.CIHigh, out.PValue = d.Ratio, d.Low, d.High, d.P
-	out.Verdict, out.ComparisonMethod = d.Verdict, d.Method
+	out.Verdict, out.Method = d.Verdict, d.Method
+	if paired {
+		out.Pairs = d.N
+	}
 	if d.Verdict == Inconclusive {
 		out.MDE = d.MDE
 	}
 	for _, w := range d.Warnings {
 		out.Diagnostics = append(out.Diagnostics, "compare: "+w)
 	}
-	b := out.Base
-	out.ConcurrencyRatio = cmpRatioOfMedians(
-		cmpTrialValues(out.Trials, func(t Trial) float64 { return t.Concurrency }, out.Concurrency),
-		cmpTrialValues(b.Trials, func(t Trial) float64 { return t.Concurrency }, b.Concurrency))
-	out.P99Ratio = cmpRatioOfMedians(
-		cmpTrialValues(out.Trials, func(t Trial) float64 { return t.P99S }, out.Latency.P99),
-		cmpTrialValues(b.Trials, func(t Trial) float64 { return t.P99S }, b.Latency.P99))
+	out.ConcurrencyRatio = ratioOfMedians(
+		trialValues(out.Trials, func(t Trial) float64 { return t.Concurrency }, out.Concurrency),
+		trialValues(b.Trials, func(t Trial) float64 { return t.Concurrency }, b.Concurrency))
+	out.P99Ratio = ratioOfMedians(
+		trialValues(out.Trials, func(t Trial) float64 { return t.P99S }, out.Latency.P99),
+		trialValues(b.Trials, func(t Trial) float64 { return t.P99S }, b.Latency.P99))
+	return out
 }
 
-// cmpTrialValues returns the positive, finite values of f over trials, or
+// trialValues returns the positive, finite values of f over trials, or
 // the cell-level fallback when there are none.
-func cmpTrialValues(trials []Trial, f func(Trial) float64, fallback float64) []float64 {
+func trialValues(trials []Trial, f func(Trial) float64, fallback float64) []float64 {
 	var xs []float64
 	for _, t := range trials {
 		if v := f(t); v > 0 && !math.IsInf(v, 1) {
@@ -235,8 +224,8 @@ func cmpTrialValues(trials []Trial, f func(Trial) float64, fallback float64) []f
 	return xs
 }
 
-// cmpRatioOfMedians is median(head)/median(base), 0 when either is missing.
-func cmpRatioOfMedians(head, base []float64) float64 {
+// ratioOfMedians is median(head)/median(base), 0 when either is missing.
+func ratioOfMedians(head, base []float64) float64 {
 	if len(head) == 0 || len(base) == 0 {
 		return 0
 	}
@@ -247,27 +236,26 @@ func cmpRatioOfMedians(head, base []float64) float64 {
 	return r
 }
 
-func cmpUnpairedCell(base, head Cell, threshold float64) Cell {
-	out, ok := cmpBegin(base, head)
-	if !ok {
-		return out
-	}
-	values := func(c Cell) []float64 {
-		xs := make([]float64, len(c.Trials))
-		for i, t := range c.Trials {
-			xs[i] = t.ThroughputRPS
+// compareUnpaired compares two cells measured in separate runs, from the
+// throughput of their trials.
+func compareUnpaired(base, head Cell, threshold float64) Cell {
+	return compareCells(base, head, false, func(base, head Cell) (stats.Decision, string) {
+		values := func(c Cell) []float64 {
+			xs := make([]float64, len(c.Trials))
+			for i, t := range c.Trials {
+				xs[i] = t.ThroughputRPS
+			}
+			if len(xs) == 0 && c.ThroughputRPS > 0 {
+				xs = append(xs, c.ThroughputRPS) // a file without trials: one value
+			}
+			return xs
 		}
-		if len(xs) == 0 && c.ThroughputRPS > 0 {
-			xs = append(xs, c.ThroughputRPS) // a file without trials: one value
-		}
-		return xs
-	}
-	cmpApply(&out, stats.DecideUnpaired(values(base), values(head), threshold))
-	return out
+		return stats.DecideUnpaired(values(base), values(head), threshold), ""
+	})
 }
 
-// cmpSetupWarnings names differences in host and settings between runs.
-func cmpSetupWarnings(base, head *Results) []string {
+// setupWarnings names differences in host and settings between runs.
+func setupWarnings(base, head *Run) []string {
 	var w []string
 	differ := func(what string, b, h any) {
 		if b != h {
@@ -296,7 +284,8 @@ func cmpSetupWarnings(base, head *Results) []string {
 	return w
 }
 
-func cmpThreshold(t float64) float64 {
+// thresholdOr is t, or stats.DefaultThreshold for 0.
+func thresholdOr(t float64) float64 {
 	if t == 0 {
 		return stats.DefaultThreshold
 	}

@@ -17,7 +17,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/workerbench/workerbench/bench/proctree"
+	"github.com/workerbench/workerbench/bench/internal/proctree"
 )
 
 // Spec says how to start a server.

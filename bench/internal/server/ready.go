@@ -11,7 +11,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/workerbench/workerbench/bench/proctree"
+	"github.com/workerbench/workerbench/bench/internal/proctree"
 )
 
 // Readiness says how WaitReady tells that a starting server is ready.

@@ -1,33 +1,44 @@
-package bench
+// Package results is the schema of results.json: what one run of
+// workerbench measured, cell by cell, and how it compares with a baseline.
+// It reads and writes the file (validating what it reads, which may come
+// from an untrusted artifact), compares two runs, and owns the facts derived
+// from them: the best cell, the threshold, whether a run is a comparison.
+// Renderers (terminal table, Markdown, charts, PR comment, history) read
+// only this package; the engine that measures is package bench.
+package results
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
+
+	"github.com/workerbench/workerbench/bench/internal/stats"
 )
 
 // Schema identifies the results.json format written by this package.
 const Schema = "workerbench/results/v1"
 
-// MaxResultsSize bounds how much of a results file is read, so that a
-// hostile or corrupt artifact cannot exhaust memory.
-const MaxResultsSize = 64 << 20
+// MaxSize bounds how much of a results file is read, so that a hostile or
+// corrupt artifact cannot exhaust memory.
+const MaxSize = 64 << 20
 
-// Verdict labels of a comparison, per cell and overall.
+// DefaultThreshold is the smallest change a comparison reports as one
+// when none is given: 5%.
+const DefaultThreshold = stats.DefaultThreshold
+
+// Verdict is the outcome of a comparison, per cell and overall; its one
+// definition is in package stats, which decides it.
+type Verdict = stats.Verdict
+
+// The verdicts.
 const (
-	Regressed    = "regressed"
-	Improved     = "improved"
-	Unchanged    = "unchanged"
-	Inconclusive = "inconclusive"
+	Regressed    = stats.Regressed
+	Improved     = stats.Improved
+	Unchanged    = stats.Unchanged
+	Inconclusive = stats.Inconclusive
 )
 
-// Results is the content of results.json: everything one run measured.
-// Renderers (terminal table, Markdown, charts, PR comment) read only this.
-type Results struct {
+// Run is the content of results.json: everything one run measured.
+type Run struct {
 	Schema      string   `json:"schema"`
 	Version     string   `json:"workerbench_version,omitempty"`
 	Host        Host     `json:"host"`
@@ -38,10 +49,16 @@ type Results struct {
 	Interrupted bool     `json:"interrupted,omitempty"`
 	Cells       []Cell   `json:"cells"`
 
-	// Set only by a comparison (ab, compare).
+	// RunComparison is set only by a comparison (ab, compare).
+	RunComparison
+}
+
+// RunComparison is what a comparison (ab, compare) adds to a run: the
+// baseline it was compared with, the overall verdict and its caveats.
+type RunComparison struct {
 	BaseCommand string   `json:"base_command,omitempty"`
 	BaseDir     string   `json:"base_dir,omitempty"`
-	Verdict     string   `json:"verdict,omitempty"`
+	Verdict     Verdict  `json:"verdict,omitempty"`
 	Overall     *Overall `json:"overall,omitempty"`
 	Warnings    []string `json:"warnings,omitempty"`
 }
@@ -110,21 +127,34 @@ type Cell struct {
 	LogTail    []string `json:"log_tail,omitempty"`
 	Log        string   `json:"log,omitempty"` // path of the server log, relative to the out dir
 
-	// Set only by a comparison (ab, compare): Base holds the base side's
-	// measurements of the same cell; the receiver holds the head side's.
+	// Comparison is set only by a comparison (ab, compare).
+	Comparison
+}
+
+// Comparison is what a comparison adds to a cell: Base holds the base
+// side's measurements of the same cell (the cell itself holds head's) and
+// the rest compares the two.
+type Comparison struct {
 	Base    *Cell   `json:"base,omitempty"`
 	Ratio   float64 `json:"ratio,omitempty"` // head/base throughput
 	CILow   float64 `json:"ci_low,omitempty"`
 	CIHigh  float64 `json:"ci_high,omitempty"`
 	PValue  float64 `json:"p_value,omitempty"`
-	Verdict string  `json:"verdict,omitempty"`
+	Verdict Verdict `json:"verdict,omitempty"`
 	// MDE is the minimum detectable effect (fraction) for the trials run,
 	// reported with an inconclusive verdict.
 	MDE              float64 `json:"mde,omitempty"`
 	ConcurrencyRatio float64 `json:"concurrency_ratio,omitempty"`
 	P99Ratio         float64 `json:"p99_ratio,omitempty"`
-	ComparisonPairs  int     `json:"pairs,omitempty"`
-	ComparisonMethod string  `json:"method,omitempty"`
+	Pairs            int     `json:"pairs,omitempty"`
+	Method           string  `json:"method,omitempty"`
+}
+
+// Significant reports whether the change is significant: the interval,
+// which inverts the test, leaves out "no change". A significant change may
+// still be within the threshold (verdict unchanged).
+func (c Comparison) Significant() bool {
+	return c.Base != nil && c.CIHigh > 0 && (c.CILow > 1 || c.CIHigh < 1)
 }
 
 // Failed reports whether the cell could not be measured.
@@ -137,7 +167,7 @@ func (c Cell) Failed() bool { return c.Error != "" }
 // slots, then fewer workers (less memory), wins. In a comparison these
 // are head's figures. ok is false when no cell was measured. The summary's
 // heading and the action's best-config output both use it.
-func (r *Results) Best() (best Cell, ok bool) {
+func (r *Run) Best() (best Cell, ok bool) {
 	for _, c := range r.Cells {
 		if c.Failed() || ok && c.Endpoint != best.Endpoint {
 			continue
@@ -223,48 +253,7 @@ type Overall struct {
 	Method    string  `json:"method"`
 }
 
-// ReadResults reads and validates a results file. A file of another schema,
-// corrupt JSON, or one larger than MaxResultsSize is an error naming the path.
-func ReadResults(path string) (*Results, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("read results: %w", err)
-	}
-	defer f.Close()
-	r, err := DecodeResults(f)
-	if err != nil {
-		return nil, fmt.Errorf("read results %s: %w", path, err)
-	}
-	return r, nil
-}
-
-// DecodeResults decodes and validates results JSON from r.
-func DecodeResults(r io.Reader) (*Results, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxResultsSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > MaxResultsSize {
-		return nil, fmt.Errorf("larger than %d MiB", MaxResultsSize>>20)
-	}
-	var res Results
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&res); err != nil {
-		return nil, fmt.Errorf("not valid results JSON (corrupt or truncated?): %w", err)
-	}
-	if res.Schema != Schema {
-		if res.Schema == "" {
-			return nil, fmt.Errorf("no \"schema\" field: not a workerbench results file")
-		}
-		return nil, fmt.Errorf("schema %q is not %q", res.Schema, Schema)
-	}
-	if err := res.validate(); err != nil {
-		return nil, err
-	}
-	return &res, nil
-}
-
-func (r *Results) validate() error {
+func (r *Run) validate() error {
 	var errs []error
 	for i, c := range r.Cells {
 		where := fmt.Sprintf("cells[%d]", i)
@@ -300,34 +289,51 @@ func (c *Cell) validate(where string) error {
 	return errors.Join(errs...)
 }
 
-// WriteFileAtomic writes data to path through a temporary file in the same
-// directory and a rename, so readers (and a crash) see either the old file
-// or the new one, never half of one.
-func WriteFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
+// Threshold is the smallest change the run's comparison treats as one (a
+// fraction): the overall verdict's, else the settings', else
+// stats.DefaultThreshold.
+func (r *Run) Threshold() float64 {
+	if r.Overall != nil && r.Overall.Threshold > 0 {
+		return r.Overall.Threshold
 	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
+	if r.Settings.Threshold > 0 {
+		return r.Settings.Threshold
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return stats.DefaultThreshold
 }
 
-// WriteResults writes r as indented JSON to path, atomically.
-func WriteResults(path string, r *Results) error {
-	data, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return err
+// IsComparison reports whether r holds a comparison (from ab or compare)
+// rather than a single run.
+func (r *Run) IsComparison() bool {
+	return r.Verdict != "" || r.Overall != nil || Compared(r.Cells)
+}
+
+// Compared reports whether any of cells holds a comparison.
+func Compared(cells []Cell) bool {
+	for _, c := range cells {
+		if c.Base != nil || c.Verdict != "" {
+			return true
+		}
 	}
-	return WriteFileAtomic(path, append(data, '\n'))
+	return false
+}
+
+// OverallVerdict is the comparison's verdict: the recorded one, or, for a
+// file that lacks it (an interrupted run, say), the most telling of the
+// cells' (regressed, then inconclusive, improved, unchanged); "" when
+// nothing was compared.
+func (r *Run) OverallVerdict() Verdict {
+	if r.Verdict != "" {
+		return r.Verdict
+	}
+	seen := map[Verdict]bool{}
+	for _, c := range r.Cells {
+		seen[c.Verdict] = true
+	}
+	for _, v := range []Verdict{Regressed, Inconclusive, Improved, Unchanged} {
+		if seen[v] {
+			return v
+		}
+	}
+	return ""
 }

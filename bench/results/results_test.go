@@ -1,4 +1,4 @@
-package bench
+package results
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 // validResults is a small results file with one measured and one failed
 // cell.
 func validResults(t testing.TB) []byte {
-	r := &Results{
+	r := &Run{
 		Schema:  Schema,
 		Host:    Host{CPUs: 2, OS: "linux", Arch: "amd64"},
 		Command: "gunicorn --bind {bind} --workers {workers} --threads {threads} app:app",
@@ -34,7 +34,7 @@ func validResults(t testing.TB) []byte {
 // oversize file is an error that says what is wrong, never trusted.
 func TestDecodeResultsRejects(t *testing.T) {
 	good := validResults(t)
-	if _, err := DecodeResults(bytes.NewReader(good)); err != nil {
+	if _, err := Decode(bytes.NewReader(good)); err != nil {
 		t.Fatalf("valid file: %v", err)
 	}
 	for _, tt := range []struct {
@@ -58,7 +58,7 @@ func TestDecodeResultsRejects(t *testing.T) {
 		{"hostile base burst", `{"schema": "workerbench/results/v1", "cells": [{"workers": 1, "threads": 1, "base": {"workers": 1, "threads": 1, "bursts": [{"size": -5}]}}]}`, "cells[0].base.bursts[0]"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := DecodeResults(strings.NewReader(tt.data))
+			r, err := Decode(strings.NewReader(tt.data))
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("DecodeResults = %v, %v; want an error containing %q", r, err, tt.want)
 			}
@@ -77,15 +77,15 @@ func (endless) Read(p []byte) (int, error) {
 }
 
 // TestDecodeResultsSizeLimit: an endless or huge artifact is refused after
-// MaxResultsSize bytes, not read into memory.
+// MaxSize bytes, not read into memory.
 func TestDecodeResultsSizeLimit(t *testing.T) {
 	counted := &countingReader{r: endless{}}
-	_, err := DecodeResults(counted)
+	_, err := Decode(counted)
 	if err == nil || !strings.Contains(err.Error(), "larger than 64 MiB") {
-		t.Fatalf("DecodeResults(endless) = %v, want a size error", err)
+		t.Fatalf("Decode(endless) = %v, want a size error", err)
 	}
-	if counted.n > MaxResultsSize+1<<16 {
-		t.Errorf("read %d bytes of an endless stream, want about %d", counted.n, MaxResultsSize)
+	if counted.n > MaxSize+1<<16 {
+		t.Errorf("read %d bytes of an endless stream, want about %d", counted.n, MaxSize)
 	}
 }
 
@@ -104,9 +104,9 @@ func (c *countingReader) Read(p []byte) (int, error) {
 func TestReadResultsNamesThePath(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "results.json")
 	os.WriteFile(path, validResults(t)[:100], 0o644)
-	_, err := ReadResults(path)
+	_, err := Read(path)
 	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "truncated") {
-		t.Errorf("ReadResults(truncated) = %v, want the path and the reason", err)
+		t.Errorf("Read(truncated) = %v, want the path and the reason", err)
 	}
 }
 
@@ -119,15 +119,15 @@ func TestWriteResultsAtomicLeavesOldOrNew(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "results.json")
 	for n := 1; n <= 3; n++ {
-		r, err := DecodeResults(bytes.NewReader(validResults(t)))
+		r, err := Decode(bytes.NewReader(validResults(t)))
 		if err != nil {
 			t.Fatal(err)
 		}
 		r.Cells = r.Cells[:n%2+1]
-		if err := WriteResults(path, r); err != nil {
+		if err := Write(path, r); err != nil {
 			t.Fatal(err)
 		}
-		got, err := ReadResults(path)
+		got, err := Read(path)
 		if err != nil || len(got.Cells) != n%2+1 {
 			t.Fatalf("after write %d: %v cells, %v", n, got, err)
 		}
@@ -152,7 +152,7 @@ func FuzzDecodeResults(f *testing.F) {
 	f.Add([]byte(`{"schema": "workerbench/results/v1", "cells": []}`))
 	f.Add([]byte(`{"schema": "workerbench/results/v1", "cells": [{"workers": 1, "threads": 1, "latency_s": {"p50": 1e308}}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r, err := DecodeResults(bytes.NewReader(data))
+		r, err := Decode(bytes.NewReader(data))
 		if err != nil {
 			if r != nil {
 				t.Fatalf("DecodeResults returned results with error %v", err)
@@ -171,7 +171,7 @@ func FuzzDecodeResults(f *testing.F) {
 		if err != nil {
 			t.Fatalf("accepted results do not encode: %v", err)
 		}
-		again, err := DecodeResults(bytes.NewReader(out))
+		again, err := Decode(bytes.NewReader(out))
 		if err != nil {
 			t.Fatalf("re-encoded results do not decode: %v\n%s", err, out)
 		}
@@ -186,7 +186,7 @@ func FuzzDecodeResults(f *testing.F) {
 // concurrency, which a slower service time inflates), among the first
 // endpoint's cells, the cheaper configuration on a tie.
 func TestBest(t *testing.T) {
-	r := &Results{Cells: []Cell{
+	r := &Run{Cells: []Cell{
 		{Workers: 1, Threads: 1, ThroughputRPS: 50, Concurrency: 1},
 		{Workers: 4, Threads: 1, ThroughputRPS: 90, Concurrency: 2.2},
 		{Workers: 1, Threads: 4, ThroughputRPS: 60, Concurrency: 3.9}, // slow S0: high K, low X
@@ -197,7 +197,7 @@ func TestBest(t *testing.T) {
 	if c, ok := r.Best(); !ok || c.Name() != "2x2" {
 		t.Errorf("Best = %s, %v; want 2x2 (ties 4x1 on throughput with fewer workers)", c.Name(), ok)
 	}
-	multi := &Results{Cells: []Cell{
+	multi := &Run{Cells: []Cell{
 		{Workers: 1, Threads: 1, Endpoint: "cpu", ThroughputRPS: 40},
 		{Workers: 2, Threads: 1, Endpoint: "sleep", ThroughputRPS: 400},
 		{Workers: 2, Threads: 1, Endpoint: "cpu", ThroughputRPS: 80},
@@ -205,7 +205,36 @@ func TestBest(t *testing.T) {
 	if c, _ := multi.Best(); c.Name() != "2x1 cpu" {
 		t.Errorf("Best = %s, want 2x1 cpu: throughputs of different endpoints do not compare", c.Name())
 	}
-	if _, ok := (&Results{Cells: []Cell{{Workers: 1, Threads: 1, Error: "x"}}}).Best(); ok {
+	if _, ok := (&Run{Cells: []Cell{{Workers: 1, Threads: 1, Error: "x"}}}).Best(); ok {
 		t.Error("Best found a cell among failed ones")
+	}
+}
+
+// TestDerived: the facts the renderers share have one owner here.
+func TestDerived(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		r    Run
+		want float64
+	}{
+		{"default", Run{}, DefaultThreshold},
+		{"settings", Run{Settings: Settings{Threshold: 0.03}}, 0.03},
+		{"overall first", Run{Settings: Settings{Threshold: 0.03}, RunComparison: RunComparison{Overall: &Overall{Threshold: 0.1}}}, 0.1},
+	} {
+		if got := tt.r.Threshold(); got != tt.want {
+			t.Errorf("Threshold of %s: %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	run := Run{Cells: []Cell{{Workers: 1, Threads: 1}}}
+	compared := Run{Cells: []Cell{{Workers: 1, Threads: 1, Comparison: Comparison{Base: &Cell{Workers: 1, Threads: 1}, Verdict: Regressed}}}}
+	if run.IsComparison() || !compared.IsComparison() {
+		t.Errorf("IsComparison: run %v, compared %v", run.IsComparison(), compared.IsComparison())
+	}
+	if v := compared.OverallVerdict(); v != Regressed {
+		t.Errorf("OverallVerdict from the cells = %q, want regressed", v)
+	}
+	compared.Verdict = Inconclusive
+	if v := compared.OverallVerdict(); v != Inconclusive {
+		t.Errorf("OverallVerdict = %q, want the recorded inconclusive", v)
 	}
 }

@@ -24,7 +24,7 @@ func TestDecidePaired(t *testing.T) {
 	tests := []struct {
 		name    string
 		pairs   []Pair
-		verdict string
+		verdict Verdict
 		warn    string
 	}{
 		{"10% slower", pairsOf(10, 0.9, 0.02), Regressed, ""},
@@ -126,7 +126,7 @@ func TestDecideUnpaired(t *testing.T) {
 	tests := []struct {
 		name       string
 		base, head []float64
-		verdict    string
+		verdict    Verdict
 	}{
 		{"10% slower", base, scale(base, 0.9), Regressed},
 		{"10% faster", base, scale(base, 1.1), Improved},

@@ -6,12 +6,16 @@ import (
 	"slices"
 )
 
-// Verdicts of a Decision. They are the same strings as bench's verdicts.
+// Verdict is the outcome of a comparison: of a Decision, of a compared
+// cell and of a whole comparison (results.json's "verdict").
+type Verdict string
+
+// The verdicts, as results.json spells them.
 const (
-	Regressed    = "regressed"
-	Improved     = "improved"
-	Unchanged    = "unchanged"
-	Inconclusive = "inconclusive"
+	Regressed    Verdict = "regressed"
+	Improved     Verdict = "improved"
+	Unchanged    Verdict = "unchanged"
+	Inconclusive Verdict = "inconclusive"
 )
 
 const (
@@ -49,7 +53,7 @@ type Decision struct {
 	// noise they show, would detect with probability MDEPower; 1 when
 	// there are too few of them to detect anything.
 	MDE     float64
-	Verdict string
+	Verdict Verdict
 	Method  string
 	// N is the number of pairs used (DecidePaired) or the size of the
 	// smaller sample (DecideUnpaired).
@@ -303,7 +307,7 @@ func DecideUnpaired(base, head []float64, threshold float64, opts ...Option) Dec
 
 // classify applies the decision rule (see the package documentation) to an
 // interval [low, high] of head/base and a p-value.
-func classify(low, high, p, alpha, threshold float64, ciOK bool) string {
+func classify(low, high, p, alpha, threshold float64, ciOK bool) Verdict {
 	significant := ciOK && p <= alpha
 	switch {
 	case !ciOK:

@@ -1,4 +1,4 @@
-package bench
+package results
 
 import (
 	"encoding/json"
@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/workerbench/workerbench/bench/stats"
+	"github.com/workerbench/workerbench/bench/internal/stats"
 )
 
 // cellWith returns a w×t cell whose trials have the given throughputs, a
@@ -40,14 +40,6 @@ func jittered(n int, mean, ratio, spread float64) []float64 {
 	return xs
 }
 
-func TestVerdictNamesMatchStats(t *testing.T) {
-	for b, s := range map[string]string{Regressed: stats.Regressed, Improved: stats.Improved, Unchanged: stats.Unchanged, Inconclusive: stats.Inconclusive} {
-		if b != s {
-			t.Errorf("bench %q != stats %q", b, s)
-		}
-	}
-}
-
 func TestComparePaired(t *testing.T) {
 	base := jittered(10, 200, 1, 0.02)
 	tests := []struct {
@@ -55,7 +47,7 @@ func TestComparePaired(t *testing.T) {
 		base      Cell
 		head      Cell
 		threshold float64
-		verdict   string
+		verdict   Verdict
 		pairs     int
 		diag      string
 	}{
@@ -72,8 +64,8 @@ func TestComparePaired(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			headDiag := len(tt.head.Diagnostics)
 			got := ComparePaired(tt.base, tt.head, tt.threshold, 1)
-			if got.Verdict != tt.verdict || got.ComparisonPairs != tt.pairs {
-				t.Errorf("verdict %s with %d pairs, want %s with %d: %+v", got.Verdict, got.ComparisonPairs, tt.verdict, tt.pairs, got)
+			if got.Verdict != tt.verdict || got.Pairs != tt.pairs {
+				t.Errorf("verdict %s with %d pairs, want %s with %d: %+v", got.Verdict, got.Pairs, tt.verdict, tt.pairs, got)
 			}
 			if got.Base == nil || got.Base.Name() != tt.base.Name() || len(got.Base.Trials) != len(tt.base.Trials) {
 				t.Errorf("Base not set to base: %+v", got.Base)
@@ -90,7 +82,7 @@ func TestComparePaired(t *testing.T) {
 			if got.Verdict != Inconclusive && got.MDE != 0 {
 				t.Errorf("MDE %v reported with verdict %s", got.MDE, got.Verdict)
 			}
-			if got.Ratio > 0 && !(got.CILow <= got.Ratio && got.Ratio <= got.CIHigh && got.PValue > 0 && got.ComparisonMethod != "") {
+			if got.Ratio > 0 && !(got.CILow <= got.Ratio && got.Ratio <= got.CIHigh && got.PValue > 0 && got.Method != "") {
 				t.Errorf("inconsistent comparison: %+v", got)
 			}
 			if _, err := json.Marshal(got); err != nil {
@@ -126,8 +118,8 @@ func TestComparePairedSideRatios(t *testing.T) {
 	}
 }
 
-func results(host Host, cells ...Cell) *Results {
-	return &Results{
+func results(host Host, cells ...Cell) *Run {
+	return &Run{
 		Schema:   Schema,
 		Host:     host,
 		Command:  "gunicorn --bind {bind} app:app",
@@ -165,8 +157,8 @@ func TestCompare(t *testing.T) {
 	if got.Cells[0].Base == nil || got.Cells[0].Base.Trials[0].ThroughputRPS != base.Cells[0].Trials[0].ThroughputRPS {
 		t.Error("Base not set from base's cell")
 	}
-	if !strings.Contains(got.Cells[0].ComparisonMethod, "unpaired") || got.Cells[0].ComparisonPairs != 0 {
-		t.Errorf("method %q, pairs %d", got.Cells[0].ComparisonMethod, got.Cells[0].ComparisonPairs)
+	if !strings.Contains(got.Cells[0].Method, "unpaired") || got.Cells[0].Pairs != 0 {
+		t.Errorf("method %q, pairs %d", got.Cells[0].Method, got.Cells[0].Pairs)
 	}
 	if got.Verdict != Regressed || got.Overall == nil || got.Overall.Threshold != 0.05 || got.Overall.Ratio <= 0 {
 		t.Errorf("overall %s %+v", got.Verdict, got.Overall)
@@ -192,10 +184,10 @@ func TestCompare(t *testing.T) {
 
 	// The combined results survive a round trip through results.json.
 	path := filepath.Join(t.TempDir(), "results.json")
-	if err := WriteResults(path, got); err != nil {
+	if err := Write(path, got); err != nil {
 		t.Fatal(err)
 	}
-	back, err := ReadResults(path)
+	back, err := Read(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,7 +220,7 @@ func TestCompareErrors(t *testing.T) {
 	other := results(Host{}, cellWith(2, 2, 10, 11, 12))
 	tests := []struct {
 		name       string
-		base, head *Results
+		base, head *Run
 		threshold  float64
 		want       string
 	}{
@@ -249,14 +241,14 @@ func TestCompareErrors(t *testing.T) {
 }
 
 func TestOverallVerdict(t *testing.T) {
-	cell := func(verdict string, ratio, p float64) Cell {
-		return Cell{Workers: 1, Threads: 1, Verdict: verdict, Ratio: ratio, CILow: ratio * 0.97, CIHigh: ratio / 0.97, PValue: p}
+	cell := func(verdict Verdict, ratio, p float64) Cell {
+		return Cell{Workers: 1, Threads: 1, Comparison: Comparison{Verdict: verdict, Ratio: ratio, CILow: ratio * 0.97, CIHigh: ratio / 0.97, PValue: p}}
 	}
 	un := cell(Unchanged, 1, 0.5)
 	tests := []struct {
 		name  string
 		cells []Cell
-		want  string
+		want  Verdict
 	}{
 		{"all unchanged", []Cell{un, un, un, un}, Unchanged},
 		{"strong regression in one of four", []Cell{un, un, cell(Regressed, 0.9, 0.001), un}, Regressed},
@@ -267,13 +259,13 @@ func TestOverallVerdict(t *testing.T) {
 		// Holm: 0.0001·3, then 0.008·2 = 0.016 > 0.01.
 		{"improvement with a weak regression", []Cell{cell(Regressed, 0.9, 0.008), cell(Improved, 1.2, 0.0001), un}, Inconclusive},
 		{"one inconclusive", []Cell{un, cell(Inconclusive, 0.97, 0.2)}, Inconclusive},
-		{"failed cell", []Cell{un, {Workers: 1, Threads: 1, Verdict: Inconclusive, Error: "boom"}}, Inconclusive},
+		{"failed cell", []Cell{un, {Workers: 1, Threads: 1, Error: "boom", Comparison: Comparison{Verdict: Inconclusive}}}, Inconclusive},
 		{"not compared", []Cell{{Workers: 1, Threads: 1}}, Inconclusive},
 		{"empty", nil, Inconclusive},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, o := OverallVerdict(tt.cells, 0.05)
+			got, o := Combine(tt.cells, 0.05)
 			if got != tt.want {
 				t.Errorf("verdict %s, want %s (%+v)", got, tt.want, o)
 			}
@@ -287,7 +279,7 @@ func TestOverallVerdict(t *testing.T) {
 	}
 	// The overall ratio is the geometric mean: 0.8 and 1.25 give 1, and
 	// the interval is narrower on the log scale by √2 per equal cell.
-	_, o := OverallVerdict([]Cell{cell(Regressed, 0.8, 0.001), cell(Improved, 1.25, 0.001)}, 0.05)
+	_, o := Combine([]Cell{cell(Regressed, 0.8, 0.001), cell(Improved, 1.25, 0.001)}, 0.05)
 	if math.Abs(o.Ratio-1) > 1e-12 || math.Abs(math.Log(o.CIHigh)-math.Log(1/0.97)/math.Sqrt2) > 1e-12 {
 		t.Errorf("geometric mean %+v", o)
 	}
@@ -332,7 +324,7 @@ func TestOverallSimulation(t *testing.T) {
 					pairs += len(bx)
 					cells = append(cells, ComparePaired(cellWith(1, k+1, bx...), cellWith(1, k+1, hx...), 0.05, 0))
 				}
-				if v, _ := OverallVerdict(cells, 0.05); v == Regressed {
+				if v, _ := Combine(cells, 0.05); v == Regressed {
 					regressed++
 				}
 			}

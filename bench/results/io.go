@@ -1,0 +1,83 @@
+package results
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// Read reads and validates a results file. A file of another schema,
+// corrupt JSON, or one larger than MaxSize is an error naming the path.
+func Read(path string) (*Run, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read results: %w", err)
+	}
+	defer f.Close()
+	r, err := Decode(f)
+	if err != nil {
+		return nil, fmt.Errorf("read results %s: %w", path, err)
+	}
+	return r, nil
+}
+
+// Decode decodes and validates results JSON from r.
+func Decode(r io.Reader) (*Run, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxSize {
+		return nil, fmt.Errorf("larger than %d MiB", MaxSize>>20)
+	}
+	var res Run
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&res); err != nil {
+		return nil, fmt.Errorf("not valid results JSON (corrupt or truncated?): %w", err)
+	}
+	if res.Schema != Schema {
+		if res.Schema == "" {
+			return nil, fmt.Errorf("no \"schema\" field: not a workerbench results file")
+		}
+		return nil, fmt.Errorf("schema %q is not %q", res.Schema, Schema)
+	}
+	if err := res.validate(); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// WriteFileAtomic writes data to path through a temporary file in the same
+// directory and a rename, so readers (and a crash) see either the old file
+// or the new one, never half of one.
+func WriteFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // no-op after a successful rename
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// Write writes r as indented JSON to path, atomically.
+func Write(path string, r *Run) error {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(path, append(data, '\n'))
+}
