@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/workerbench/workerbench/bench/internal/load"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -128,14 +129,14 @@ func (c *Config) Validate() error {
 			e.Method = http.MethodGet
 		}
 		e.Method = strings.ToUpper(e.Method)
-		if !isToken(e.Method) {
+		if !load.IsToken(e.Method) {
 			bad("endpoints[%d].method %q is not an HTTP method", i, e.Method)
 		}
 		if !strings.HasPrefix(e.Path, "/") || strings.ContainsAny(e.Path, " \r\n") {
 			bad("endpoints[%d].path %q: want an absolute path like /api?x=1, without spaces", i, e.Path)
 		}
 		for k, v := range e.Headers {
-			if !isToken(k) || strings.ContainsAny(v, "\r\n") {
+			if !load.IsToken(k) || strings.ContainsAny(v, "\r\n") {
 				bad("endpoints[%d].headers: %q is not a valid header", i, k)
 			}
 		}
@@ -208,26 +209,9 @@ func (c *Config) expandEnv(env []string, port int, s Shape) []string {
 	return expand(env, c.Host, port, s)
 }
 
-// IsLoopback reports whether host names this machine's loopback interface.
-func IsLoopback(host string) bool {
-	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
-	if host == "localhost" || host == "::1" {
-		return true
-	}
-	return strings.HasPrefix(host, "127.") && strings.Count(host, ".") == 3
-}
-
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		if r <= ' ' || r >= 0x7f || strings.ContainsRune("()<>@,;:\\\"/[]?={}", r) {
-			return false
-		}
-	}
-	return true
-}
+// IsLoopback reports whether host names this machine's loopback
+// interface, by the load generator's rule (load.IsLoopback).
+func IsLoopback(host string) bool { return load.IsLoopback(host) }
 
 // fileConfig is the YAML form of Config. Pointers tell "absent" from zero,
 // so a file only overrides what it sets.

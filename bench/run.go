@@ -17,6 +17,7 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/workerbench/workerbench/bench/internal/load"
 	"github.com/workerbench/workerbench/bench/internal/proctree"
+	"github.com/workerbench/workerbench/bench/internal/stats"
 )
 
 // ErrCellsFailed is matched (errors.Is) by the error Run returns when at
@@ -352,7 +353,7 @@ func (m *meter) serviceTime(ctx context.Context) error {
 	if bad > 0 {
 		m.cell.Diagnostics = append(m.cell.Diagnostics, fmt.Sprintf("service time: %d of %d sequential requests had an unexpected status and were left out", bad, int(bad)+len(lat)))
 	}
-	m.cell.ServiceTimeS = median(lat).Seconds()
+	m.cell.ServiceTimeS = medianSeconds(lat)
 	m.progress("      %s: service time %s (median of %d sequential requests)", m.cell.Name(), fmtSeconds(m.cell.ServiceTimeS), len(lat))
 	return nil
 }
@@ -503,7 +504,10 @@ func (m *meter) summarize() {
 	for i, t := range c.Trials {
 		xs[i] = t.ThroughputRPS
 	}
-	c.ThroughputRPS = medianFloat(xs)
+	c.ThroughputRPS = 0
+	if len(xs) > 0 {
+		c.ThroughputRPS = stats.Median(xs)
+	}
 	c.Concurrency = c.ThroughputRPS * c.ServiceTimeS
 	c.Efficiency = c.Concurrency / float64(c.Slots)
 	c.Requests = m.requests
@@ -662,27 +666,13 @@ func freePort(host string) (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-func median(ds []time.Duration) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
+// medianSeconds is the median of ds in seconds.
+func medianSeconds(ds []time.Duration) float64 {
+	xs := make([]float64, len(ds))
+	for i, d := range ds {
+		xs[i] = d.Seconds()
 	}
-	return (s[n/2-1] + s[n/2]) / 2
-}
-
-func medianFloat(xs []float64) float64 {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	n := len(s)
-	if n == 0 {
-		return 0
-	}
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
+	return stats.Median(xs)
 }
 
 func describeErrors(m map[string]int64) string {

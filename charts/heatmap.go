@@ -11,6 +11,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/workerbench/workerbench/bench/report"
 	"github.com/workerbench/workerbench/bench/results"
 )
 
@@ -88,7 +89,7 @@ func Heatmap(cells []results.Cell) (*plot.Plot, error) {
 			case cmpd && c.Ratio > 0 && finite(c.Ratio):
 				txt += "\n" + fmt.Sprintf("×%.2f", c.Ratio)
 			case !cmpd && c.Efficiency > 0 && finite(c.Efficiency):
-				txt += "\n" + percent(c.Efficiency)
+				txt += "\n" + report.Percent(c.Efficiency)
 			}
 		}
 		if s.Width(txt) > tileW-2 {

@@ -10,6 +10,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/workerbench/workerbench/bench/report"
 	"github.com/workerbench/workerbench/bench/results"
 )
 
@@ -161,9 +162,9 @@ func (k memKey) compare(o memKey) int {
 }
 
 func (k memKey) label(byThreads bool) string {
-	s := plural(k.series, "thread", "threads")
+	s := report.Plural(k.series, "thread")
 	if byThreads {
-		s = plural(k.series, "worker", "workers")
+		s = report.Plural(k.series, "worker")
 	}
 	if k.endpoint != "" {
 		s += ", " + shorten(k.endpoint, 20)

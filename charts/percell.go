@@ -11,6 +11,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/workerbench/workerbench/bench/report"
 	"github.com/workerbench/workerbench/bench/results"
 )
 
@@ -28,7 +29,7 @@ func Concurrency(cells []results.Cell) (*plot.Plot, error) {
 			if c.Efficiency <= 0 || !finite(c.Efficiency) {
 				return ""
 			}
-			return percent(c.Efficiency)
+			return report.Percent(c.Efficiency)
 		},
 		ideal:     slots,
 		idealName: "ideal = workers × threads",

@@ -168,20 +168,11 @@ func formatNum(v float64) string {
 	}
 }
 
-func percent(f float64) string { return fmt.Sprintf("%.0f%%", f*100) }
-
 // signedPercent prints a ratio as a change: 0.9 is "−10.0%".
 func signedPercent(ratio float64) string {
 	d := (ratio - 1) * 100
 	s := fmt.Sprintf("%+.1f%%", d)
 	return strings.Replace(s, "-", "−", 1)
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return fmt.Sprintf("%d %s", n, one)
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }
 
 // niceTicks labels about n ticks at 1, 2, 2.5 or 5 × 10^k with just the

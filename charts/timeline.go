@@ -12,6 +12,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/workerbench/workerbench/bench/report"
 	"github.com/workerbench/workerbench/bench/results"
 )
 
@@ -75,12 +76,12 @@ func Timeline(c results.Cell, b results.Burst) (*plot.Plot, error) {
 	case waves == 1:
 		how = fmt.Sprintf("all %d served at once", served)
 	default:
-		how = fmt.Sprintf("served %d at a time, %s", most, plural(waves, "wave", "waves"))
+		how = fmt.Sprintf("served %d at a time, %s", most, report.Plural(waves, "wave"))
 	}
 	if failed > 0 {
 		how += fmt.Sprintf(", %d failed", failed)
 	}
-	which := plural(int(slots(c)), "slot", "slots")
+	which := report.Plural(int(slots(c)), "slot")
 	if c.Base != nil {
 		which = "head, " + which
 	}

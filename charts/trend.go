@@ -17,6 +17,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/workerbench/workerbench/bench/history"
+	"github.com/workerbench/workerbench/bench/report"
 )
 
 // TrendHeight is the height of a trend figure: two panels, 800 × 640
@@ -50,7 +51,7 @@ func Trend(t history.Trend, c history.CellTrend) ([]*plot.Plot, error) {
 	if measured == 0 {
 		return nil, fmt.Errorf("%w: %s was never measured", ErrNotApplicable, c.Name)
 	}
-	pushes := plural(t.Pushes, "push", "pushes")
+	pushes := report.Plural(t.Pushes, "push")
 	top := trendPanel(t, c, panelSpec{
 		title:  fmt.Sprintf("%s · %s: throughput over %s", shorten(t.Title(), 48), c.Name, pushes),
 		yLabel: "throughput (req/s)",
@@ -61,7 +62,7 @@ func Trend(t history.Trend, c history.CellTrend) ([]*plot.Plot, error) {
 	})
 	conc := "achieved concurrency (requests served at once)"
 	if c.Slots > 0 {
-		conc = fmt.Sprintf("achieved concurrency, of %s", plural(c.Slots, "configured slot", "configured slots"))
+		conc = fmt.Sprintf("achieved concurrency, of %s", report.Plural(c.Slots, "configured slot"))
 	}
 	bottom := trendPanel(t, c, panelSpec{
 		title:  conc,
@@ -151,7 +152,7 @@ func trendPanel(t history.Trend, c history.CellTrend, s panelSpec) *plot.Plot {
 		sty := textStyle(sans, 8)
 		sty.Color = darkGrey
 		sty.XAlign, sty.YAlign = draw.XRight, draw.YBottom
-		refLabel.add(float64(n)-0.5, s.ref, plural(int(s.ref), "slot", "slots"), sty, vg.Point{X: -2, Y: 1})
+		refLabel.add(float64(n)-0.5, s.ref, report.Plural(int(s.ref), "slot"), sty, vg.Point{X: -2, Y: 1})
 		p.Add(refLabel)
 	}
 	var events []float64

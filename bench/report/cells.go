@@ -22,10 +22,15 @@ func fixed2(x float64) string {
 	return strconv.FormatFloat(x, 'f', 2, 64)
 }
 
-// Plural counts n of noun in English: "1 cell", "4 cells".
+// Plural counts n of noun in English: "1 cell", "4 cells", "2 pushes".
 func Plural(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
+	}
+	for _, end := range []string{"s", "sh", "ch", "x", "z"} {
+		if strings.HasSuffix(noun, end) {
+			return fmt.Sprintf("%d %ses", n, noun)
+		}
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -188,8 +188,9 @@ func plain(s string) string {
 	return b.String()
 }
 
-// clip shortens s to at most n runes, ending with "…" when it cut.
-func clip(s string, n int) string {
+// Clip shortens s to at most n runes, ending a cut with "…"; n ≤ 0
+// leaves it whole. It is how every message and report shortens text.
+func Clip(s string, n int) string {
 	if n <= 0 || utf8.RuneCountInString(s) <= n {
 		return s
 	}

@@ -75,8 +75,9 @@ func pss(m results.Memory) uint64 {
 	return m.PSSBytes
 }
 
-// percent formats a fraction as a whole percentage: 0.998 → "100%".
-func percent(f float64) string {
+// Percent formats a fraction as a whole percentage: 0.987 → "99%"; ""
+// for a value that is not a number.
+func Percent(f float64) string {
 	if bad(f) {
 		return ""
 	}
@@ -193,7 +194,7 @@ func errorSummary(c results.Cell) string {
 	slices.Sort(kinds)
 	var byKind []string
 	for _, k := range kinds {
-		byKind = append(byKind, fmt.Sprintf("%s %d", clip(k, 20), c.ErrorKinds[k]))
+		byKind = append(byKind, fmt.Sprintf("%s %d", Clip(k, 20), c.ErrorKinds[k]))
 	}
 	if len(byKind) > 0 {
 		detail = append(detail, strings.Join(byKind, ", "))
@@ -207,7 +208,7 @@ func errorSummary(c results.Cell) string {
 // percentFine formats a fraction with a decimal below 10%: "0.4%", "5%", "12%".
 func percentFine(f float64) string {
 	if f >= 0.0995 {
-		return percent(f)
+		return Percent(f)
 	}
 	return trimFloat(100*f, 1) + "%"
 }

@@ -185,7 +185,7 @@ func (d *mdDoc) heading() string {
 
 func (d *mdDoc) runOutcome() (emoji, text string) {
 	r := d.r
-	title := Escape(clip(or(d.o.Title, "workerbench"), 60))
+	title := Escape(Clip(or(d.o.Title, "workerbench"), 60))
 	if r.Interrupted {
 		title += " (interrupted)"
 		emoji = "⚠️"
@@ -207,7 +207,7 @@ func (d *mdDoc) runOutcome() (emoji, text string) {
 	default:
 		c, _ := r.Best()
 		what := fmt.Sprintf("%s = %s req/s, %.1f concurrent requests (%s of %s)",
-			Escape(clip(c.Name(), 40)), or(num(c.ThroughputRPS), "?"), c.Concurrency, or(percent(c.Efficiency), "?"), Plural(c.Slots, "slot"))
+			Escape(Clip(c.Name(), 40)), or(num(c.ThroughputRPS), "?"), c.Concurrency, or(Percent(c.Efficiency), "?"), Plural(c.Slots, "slot"))
 		if measured > 1 {
 			what = "best " + what
 		}
@@ -236,7 +236,7 @@ func (d *mdDoc) failedNames(fs []failure) string {
 	}
 	var names []string
 	for _, f := range fs {
-		n := Escape(clip(f.name, 40))
+		n := Escape(Clip(f.name, 40))
 		if f.side != "" {
 			n += " on " + f.side
 		}
@@ -302,7 +302,7 @@ func (d *mdDoc) comparisonOutcome() (emoji, text string) {
 		}
 	}
 	if t := d.o.Title; t != "" {
-		text = Escape(clip(t, 60)) + " — " + lowerFirst(text)
+		text = Escape(Clip(t, 60)) + " — " + lowerFirst(text)
 	}
 	return emoji, text
 }
@@ -316,7 +316,7 @@ func (d *mdDoc) changedCells(cs []results.Cell) string {
 		return ""
 	}
 	one := func(c results.Cell, unit string) string {
-		s := Escape(clip(c.Name(), 40)) + " " + minus(changeShort(c.Ratio)) + unit
+		s := Escape(Clip(c.Name(), 40)) + " " + minus(changeShort(c.Ratio)) + unit
 		if p := pEq(c.PValue); p != "" {
 			s += " (" + p + ")"
 		}
@@ -357,10 +357,10 @@ func (d *mdDoc) intro() {
 	}
 	head, base := "**head**", "**base**"
 	if d.o.Head != "" {
-		head += " (" + Escape(clip(d.o.Head, 60)) + ")"
+		head += " (" + Escape(Clip(d.o.Head, 60)) + ")"
 	}
 	if d.o.Base != "" {
-		base += " (" + Escape(clip(d.o.Base, 60)) + ")"
+		base += " (" + Escape(Clip(d.o.Base, 60)) + ")"
 	}
 	s := fmt.Sprintf("Throughput of %s vs %s on %s", head, base, Plural(len(d.r.Cells), "cell"))
 	if p := pairsText(d.r, "interleaved "); p != "" {
@@ -396,7 +396,7 @@ func (d *mdDoc) warnings() {
 			d.p("> - … %d more warnings\n", len(ws)-items)
 			break
 		}
-		d.line("> - " + Escape(clip(w, runes)))
+		d.line("> - " + Escape(Clip(w, runes)))
 	}
 	d.line("")
 }
@@ -442,7 +442,7 @@ func (d *mdDoc) runTable(shown []int) {
 	d.line("|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
 	for _, i := range shown {
 		c := d.r.Cells[i]
-		name := Escape(clip(c.Name(), 60))
+		name := Escape(Clip(c.Name(), 60))
 		if c.Failed() {
 			d.line("| " + name + " | " + itoa(c.Slots) + " | ❌ failed | | | | | | | |")
 			continue
@@ -450,7 +450,7 @@ func (d *mdDoc) runTable(shown []int) {
 		d.line(row(name, itoa(c.Slots),
 			or(num(c.ThroughputRPS), "—"),
 			or(fixed2(c.Concurrency), "—"),
-			or(percent(c.Efficiency), "—"),
+			or(Percent(c.Efficiency), "—"),
 			or(seconds(c.Latency.P50), "—"),
 			or(seconds(c.Latency.P99), "—"),
 			or(bytesIEC(pss(c.Memory)), "—"),
@@ -470,7 +470,7 @@ func (d *mdDoc) comparisonTable(shown []int) {
 	d.line("|:--|--:|--:|:--|:--|--:|--:|--:|")
 	for _, i := range shown {
 		c := d.r.Cells[i]
-		name := Escape(clip(c.Name(), 60))
+		name := Escape(Clip(c.Name(), 60))
 		head := "—"
 		if !c.Failed() {
 			head = or(num(c.ThroughputRPS), "—")
@@ -533,7 +533,7 @@ func verdictCell(c results.Cell, th float64) string {
 	case "":
 		return "—"
 	}
-	return Escape(clip(string(c.Verdict), 20))
+	return Escape(Clip(string(c.Verdict), 20))
 }
 
 // arrow is "620 → 700 ms": base → head, with a shared unit written once.
@@ -598,16 +598,16 @@ func (d *mdDoc) failures(shown []int) {
 	var lines []string
 	for _, i := range shown {
 		c := d.r.Cells[i]
-		name := "**" + Escape(clip(c.Name(), 60)) + "**"
+		name := "**" + Escape(Clip(c.Name(), 60)) + "**"
 		if c.Failed() {
 			where := ""
 			if d.comparison {
 				where = " on head"
 			}
-			lines = append(lines, "- ❌ "+name+" failed"+where+": "+Escape(clip(c.Error, runes)))
+			lines = append(lines, "- ❌ "+name+" failed"+where+": "+Escape(Clip(c.Error, runes)))
 		}
 		if c.Base != nil && c.Base.Failed() {
-			lines = append(lines, "- ⚠️ "+name+" failed on base: "+Escape(clip(c.Base.Error, runes)))
+			lines = append(lines, "- ⚠️ "+name+" failed on base: "+Escape(Clip(c.Base.Error, runes)))
 		}
 	}
 	if len(lines) == 0 {
@@ -637,7 +637,7 @@ func (d *mdDoc) inconclusive() {
 			names = append(names, fmt.Sprintf("%d more", len(cs)-3))
 			break
 		}
-		names = append(names, Escape(clip(c.Name(), 40)))
+		names = append(names, Escape(Clip(c.Name(), 40)))
 	}
 	s := "**Inconclusive** for " + strings.Join(names, ", ") + ": too few or too noisy trials to tell a change"
 	if th := d.r.Threshold(); th > 0 {
@@ -692,13 +692,13 @@ func (d *mdDoc) bursts() {
 		d.line("| cell | slots | burst | base waves | head waves |")
 		d.line("|:--|--:|--:|:--|:--|")
 		for _, br := range rows {
-			d.line(row(Escape(clip(br.c.Name(), 60)), itoa(br.c.Slots), itoa(br.head.Size), wavesOf(br.base), wavesOf(br.head)))
+			d.line(row(Escape(Clip(br.c.Name(), 60)), itoa(br.c.Slots), itoa(br.head.Size), wavesOf(br.base), wavesOf(br.head)))
 		}
 	} else {
 		d.line("| cell | slots | burst | waves | largest wave |")
 		d.line("|:--|--:|--:|:--|--:|")
 		for _, br := range rows {
-			d.line(row(Escape(clip(br.c.Name(), 60)), itoa(br.c.Slots), itoa(br.head.Size), wavesOf(br.head), itoa(br.head.LargestWave())))
+			d.line(row(Escape(Clip(br.c.Name(), 60)), itoa(br.c.Slots), itoa(br.head.Size), wavesOf(br.head), itoa(br.head.LargestWave())))
 		}
 	}
 	d.line("")
@@ -712,7 +712,7 @@ func (d *mdDoc) artifacts() {
 	if u, ok := safeURL(d.o.ArtifactURL); ok {
 		d.line("📦 [" + text + "](" + u + ")")
 	} else {
-		d.line("📦 " + text + ": " + Escape(clip(d.o.ArtifactURL, 200)))
+		d.line("📦 " + text + ": " + Escape(Clip(d.o.ArtifactURL, 200)))
 	}
 	d.line("")
 }
@@ -765,11 +765,11 @@ func (d *mdDoc) diagnostics() {
 			d.p("- … %d more in results.json\n", len(ds)-items)
 			break
 		}
-		name := "**" + Escape(clip(x.cell, 60)) + "**"
+		name := "**" + Escape(Clip(x.cell, 60)) + "**"
 		if x.side != "" {
 			name += " (" + x.side + ")"
 		}
-		d.line("- " + name + ": " + Escape(clip(x.text, runes)))
+		d.line("- " + name + ": " + Escape(Clip(x.text, runes)))
 	}
 	d.close()
 }
@@ -794,12 +794,12 @@ func (d *mdDoc) logs() {
 		if f.side != "" {
 			where = " on " + f.side
 		}
-		d.open("Failed cell " + escapeHTML(clip(f.name, 60)) + where + ": " + what)
-		d.line("**Error:** " + Escape(clip(f.cell.Error, runes)))
+		d.open("Failed cell " + escapeHTML(Clip(f.name, 60)) + where + ": " + what)
+		d.line("**Error:** " + Escape(Clip(f.cell.Error, runes)))
 		if ex := f.cell.LogExcerpt; len(ex) > 0 {
 			lines := make([]string, len(ex))
 			for i, l := range ex {
-				lines[i] = clip(l, cmp.Or(lineRunes, 500))
+				lines[i] = Clip(l, cmp.Or(lineRunes, 500))
 			}
 			d.line("")
 			d.line("**What the server's log says:**")
@@ -808,14 +808,14 @@ func (d *mdDoc) logs() {
 		}
 		if f.cell.Log != "" {
 			d.line("")
-			d.line("Full log in the artifacts: " + Escape(clip(f.cell.Log, 200)))
+			d.line("Full log in the artifacts: " + Escape(Clip(f.cell.Log, 200)))
 		}
 		if len(tail) > 0 {
 			lines := tail
 			if lineRunes > 0 {
 				lines = make([]string, len(tail))
 				for i, l := range tail {
-					lines[i] = clip(l, lineRunes)
+					lines[i] = Clip(l, lineRunes)
 				}
 			}
 			d.line("")
@@ -862,12 +862,12 @@ func (d *mdDoc) measurements() {
 			or(procs, "—"),
 			or(seconds(c.ServerCPUPerRequestS), "—"),
 			or(seconds(c.GeneratorCPUPerRequestS), "—"),
-			or(Escape(clip(c.Bound, 10)), "—"),
+			or(Escape(Clip(c.Bound, 10)), "—"),
 			or(strings.Join(trials, " · "), "—"),
 		))
 	}
 	for _, c := range d.r.Cells {
-		name := Escape(clip(c.Name(), 60))
+		name := Escape(Clip(c.Name(), 60))
 		if d.comparison {
 			if c.Base != nil {
 				add(name+" base", *c.Base)
@@ -884,12 +884,12 @@ func (d *mdDoc) settings() {
 	r := d.r
 	d.open("Host and settings")
 	h := r.Host
-	host := fmt.Sprintf("%s, %s/%s", Plural(h.CPUs, "CPU"), Escape(clip(h.OS, 20)), Escape(clip(h.Arch, 20)))
+	host := fmt.Sprintf("%s, %s/%s", Plural(h.CPUs, "CPU"), Escape(Clip(h.OS, 20)), Escape(Clip(h.Arch, 20)))
 	if h.CPUModel != "" {
-		host += ", " + Escape(clip(h.CPUModel, 80))
+		host += ", " + Escape(Clip(h.CPUModel, 80))
 	}
 	if h.Hostname != "" {
-		host += ", host " + Escape(clip(h.Hostname, 80))
+		host += ", host " + Escape(Clip(h.Hostname, 80))
 	}
 	d.line("- **Host:** " + host)
 	s := r.Settings
@@ -929,26 +929,26 @@ func (d *mdDoc) settings() {
 		d.line("- **Statistics:** " + st)
 		cell, overall := methods(r)
 		if cell != "" {
-			d.line("  - per cell: " + Escape(clip(cell, 300)))
+			d.line("  - per cell: " + Escape(Clip(cell, 300)))
 		}
 		if overall != "" {
-			d.line("  - overall: " + Escape(clip(overall, 300)))
+			d.line("  - overall: " + Escape(Clip(overall, 300)))
 		}
 	}
 	if s.Seed != 0 {
 		d.line("- **Seed:** " + strconv.FormatInt(s.Seed, 10))
 	}
 	if r.Started != "" {
-		d.line("- **Started:** " + Escape(clip(r.Started, 40)))
+		d.line("- **Started:** " + Escape(Clip(r.Started, 40)))
 	}
 	if r.Version != "" {
-		d.line("- **workerbench:** " + Escape(clip(r.Version, 40)))
+		d.line("- **workerbench:** " + Escape(Clip(r.Version, 40)))
 	}
 	if r.Dir != "" {
-		d.line("- **Directory:** " + Escape(clip(r.Dir, 200)))
+		d.line("- **Directory:** " + Escape(Clip(r.Dir, 200)))
 	}
 	if r.BaseDir != "" {
-		d.line("- **Base directory:** " + Escape(clip(r.BaseDir, 200)))
+		d.line("- **Base directory:** " + Escape(Clip(r.BaseDir, 200)))
 	}
 	limit := 4000
 	if d.l.detail != detailFull {
@@ -962,13 +962,13 @@ func (d *mdDoc) settings() {
 		}
 		d.line(label)
 		d.line("")
-		d.b.WriteString(CodeBlock("sh", clip(r.Command, limit)))
+		d.b.WriteString(CodeBlock("sh", Clip(r.Command, limit)))
 	}
 	if r.BaseCommand != "" && r.BaseCommand != r.Command {
 		d.line("")
 		d.line("Base command:")
 		d.line("")
-		d.b.WriteString(CodeBlock("sh", clip(r.BaseCommand, limit)))
+		d.b.WriteString(CodeBlock("sh", Clip(r.BaseCommand, limit)))
 	}
 	d.close()
 }

@@ -87,7 +87,7 @@ func mermaidLabel(s string) string {
 			b.WriteByte('_')
 		}
 	}
-	return clip(b.String(), 24)
+	return Clip(b.String(), 24)
 }
 
 // chartNum formats a chart value with at most two decimals: "9", "8.96", "0.88".

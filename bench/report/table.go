@@ -59,17 +59,17 @@ func runTable(b *strings.Builder, r *results.Run) {
 	for _, c := range r.Cells {
 		row := []string{itoa(c.Workers), itoa(c.Threads)}
 		if endpoints {
-			row = append(row, clip(plain(c.Endpoint), 40))
+			row = append(row, Clip(plain(c.Endpoint), 40))
 		}
 		row = append(row, itoa(c.Slots))
 		if c.Failed() {
-			t.add("failed: "+clip(plain(c.Error), termErrorRunes), row...)
+			t.add("failed: "+Clip(plain(c.Error), termErrorRunes), row...)
 			continue
 		}
 		row = append(row,
 			or(num(c.ThroughputRPS), "-"),
 			or(fixed2(c.Concurrency), "-"),
-			or(percent(c.Efficiency), "-"),
+			or(Percent(c.Efficiency), "-"),
 			or(seconds(c.Latency.P50), "-"),
 			or(seconds(c.Latency.P99), "-"),
 			or(bytesIEC(pss(c.Memory)), "-"),
@@ -115,7 +115,7 @@ func comparisonTable(b *strings.Builder, r *results.Run) {
 	t := textTable{right: []bool{false, true, true, true, false, true, false}}
 	t.add("", "cell", "slots", "base req/s", "head req/s", "delta", "p", "verdict")
 	for _, c := range r.Cells {
-		name := clip(plain(c.Name()), 48)
+		name := Clip(plain(c.Name()), 48)
 		base := "-"
 		if c.Base != nil && !c.Base.Failed() {
 			base = or(num(c.Base.ThroughputRPS), "-")
@@ -123,10 +123,10 @@ func comparisonTable(b *strings.Builder, r *results.Run) {
 		head := or(num(c.ThroughputRPS), "-")
 		switch {
 		case c.Failed():
-			t.add("head failed: "+clip(plain(c.Error), termErrorRunes), name, itoa(c.Slots), base, "-")
+			t.add("head failed: "+Clip(plain(c.Error), termErrorRunes), name, itoa(c.Slots), base, "-")
 			continue
 		case c.Base != nil && c.Base.Failed():
-			t.add("base failed: "+clip(plain(c.Base.Error), termErrorRunes), name, itoa(c.Slots), "-", head)
+			t.add("base failed: "+Clip(plain(c.Base.Error), termErrorRunes), name, itoa(c.Slots), "-", head)
 			continue
 		case c.Base == nil:
 			t.add("no base measurement", name, itoa(c.Slots), "-", head)
@@ -170,12 +170,12 @@ func overallSentence(r *results.Run) (verdict, how string) {
 	switch v {
 	case results.Regressed, results.Improved:
 		for _, c := range cellsWith(r, v) {
-			names = append(names, clip(plain(c.Name()), 48)+" "+change(c.Ratio)+" ("+pEq(c.PValue)+")")
+			names = append(names, Clip(plain(c.Name()), 48)+" "+change(c.Ratio)+" ("+pEq(c.PValue)+")")
 		}
 		s += " — " + strings.Join(names, ", ")
 	case results.Inconclusive:
 		for _, c := range cellsWith(r, v) {
-			names = append(names, clip(plain(c.Name()), 48))
+			names = append(names, Clip(plain(c.Name()), 48))
 		}
 		s += " — too few or too noisy trials to decide " + strings.Join(names, ", ")
 		if lo, hi := mdeRange(r); hi > 0 {
@@ -200,12 +200,12 @@ func overallSentence(r *results.Run) (verdict, how string) {
 	if o := r.Overall; o != nil && o.Ratio > 0 {
 		parts = append(parts, "geomean "+strings.TrimSpace(change(o.Ratio)+" "+interval(o.CILow, o.CIHigh)))
 	}
-	return clip(s, 600), strings.Join(parts, "; ")
+	return Clip(s, 600), strings.Join(parts, "; ")
 }
 
 func writeWarnings(b *strings.Builder, ws []string) {
 	for _, w := range ws {
-		b.WriteString("warning: " + clip(plain(w), termNoteRunes) + "\n")
+		b.WriteString("warning: " + Clip(plain(w), termNoteRunes) + "\n")
 	}
 	if len(ws) > 0 {
 		b.WriteString("\n")
@@ -216,11 +216,11 @@ func writeDiagnostics(b *strings.Builder, r *results.Run) {
 	var lines []string
 	for _, c := range r.Cells {
 		for _, d := range c.Diagnostics {
-			lines = append(lines, clip(plain(c.Name()), 48)+": "+clip(plain(d), termNoteRunes))
+			lines = append(lines, Clip(plain(c.Name()), 48)+": "+Clip(plain(d), termNoteRunes))
 		}
 		if c.Base != nil {
 			for _, d := range c.Base.Diagnostics {
-				lines = append(lines, clip(plain(c.Name()), 48)+" (base): "+clip(plain(d), termNoteRunes))
+				lines = append(lines, Clip(plain(c.Name()), 48)+" (base): "+Clip(plain(d), termNoteRunes))
 			}
 		}
 	}

@@ -139,31 +139,11 @@ func readPREvent(path string) (prEvent, error) {
 		return ev, fmt.Errorf("read event %s: pull request number %d is invalid", path, ev.Number)
 	}
 	for _, s := range []struct{ name, sha string }{{"base", ev.PullRequest.Base.SHA}, {"head", ev.PullRequest.Head.SHA}} {
-		if !isSHA(s.sha) {
-			return ev, fmt.Errorf("read event %s: pull_request.%s.sha %q is not a 40-hex-digit commit SHA", path, s.name, clipText(s.sha, 60))
+		if !publish.IsSHA(s.sha) {
+			return ev, fmt.Errorf("read event %s: pull_request.%s.sha %q is not a 40-hex-digit commit SHA", path, s.name, report.Clip(s.sha, 60))
 		}
 	}
 	return ev, nil
-}
-
-// isSHA reports whether s is a full lowercase hex commit SHA.
-func isSHA(s string) bool {
-	if len(s) != 40 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
-
-func clipText(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
 }
 
 func shortSHA(s string) string {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/workerbench/workerbench/bench/report"
 	"github.com/workerbench/workerbench/bench/results"
 	"github.com/workerbench/workerbench/cmd/workerbench/internal/publish"
 	flaskapp "github.com/workerbench/workerbench/examples/flask"
@@ -256,7 +257,7 @@ func TestActionPullRequestCommentCreatedThenUpdated(t *testing.T) {
 	}
 	summary, _ := os.ReadFile(e.summary)
 	if len(summary) == 0 || len(summary) > publish.MaxSummaryBytes || !strings.HasPrefix(string(summary), "### ") {
-		t.Errorf("job summary: %d bytes, starts %q", len(summary), clipText(string(summary), 40))
+		t.Errorf("job summary: %d bytes, starts %q", len(summary), report.Clip(string(summary), 40))
 	}
 	for _, f := range []string{"results.json", "summary.md", "payload.json", "concurrency.png", "concurrency.svg"} {
 		if _, err := os.Stat(filepath.Join(e.resultsDir, f)); err != nil {
@@ -317,7 +318,7 @@ func TestActionReadOnlyTokenFallsBackToSummary(t *testing.T) {
 	}
 	summary, _ := os.ReadFile(e.summary)
 	if !strings.HasPrefix(string(summary), "### ") {
-		t.Errorf("job summary not written: %q", clipText(string(summary), 80))
+		t.Errorf("job summary not written: %q", report.Clip(string(summary), 80))
 	}
 	if out := e.outputs(t); out["verdict"] != "none" || out["regressed"] != "false" {
 		t.Errorf("outputs without baseline: verdict %q regressed %q", out["verdict"], out["regressed"])
@@ -350,7 +351,7 @@ func TestActionFindsCommentOnPage3(t *testing.T) {
 		t.Fatalf("%d comments, %d creates, %d edits; want 250, 0, 1", len(comments), creates, edits)
 	}
 	if c := comments[230]; !strings.HasPrefix(c.Body, publish.Marker) || strings.Contains(c.Body, "old results") {
-		t.Errorf("comment on page 3 not updated: %q", clipText(c.Body, 80))
+		t.Errorf("comment on page 3 not updated: %q", report.Clip(c.Body, 80))
 	}
 }
 

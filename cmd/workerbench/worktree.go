@@ -10,6 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/workerbench/workerbench/bench/report"
+	"github.com/workerbench/workerbench/cmd/workerbench/internal/publish"
 )
 
 // worktree is a temporary git worktree holding another commit of the
@@ -24,8 +27,8 @@ type worktree struct {
 // worktree under tmpRoot. A commit missing from a shallow clone is fetched
 // from origin first.
 func addWorktree(ctx context.Context, repo, sha, tmpRoot string, log io.Writer) (*worktree, error) {
-	if !isSHA(sha) {
-		return nil, fmt.Errorf("base commit %q is not a 40-hex-digit SHA", clipText(sha, 60))
+	if !publish.IsSHA(sha) {
+		return nil, fmt.Errorf("base commit %q is not a 40-hex-digit SHA", report.Clip(sha, 60))
 	}
 	if _, err := git(ctx, repo, "cat-file", "-e", sha+"^{commit}"); err != nil {
 		fmt.Fprintf(log, "base commit %s is not in the checkout; fetching it from origin\n", shortSHA(sha))

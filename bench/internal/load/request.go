@@ -55,14 +55,14 @@ func compile(t Target) (*request, error) {
 	if host == "" || port == "" {
 		return nil, fmt.Errorf("target address %q: want host:port", t.Addr)
 	}
-	if !t.AllowRemote && !isLoopback(host) {
+	if !t.AllowRemote && !IsLoopback(host) {
 		return nil, fmt.Errorf("target address %q is not loopback (127.0.0.0/8, ::1 or localhost); set AllowRemote to load another host", t.Addr)
 	}
 	method := t.Method
 	if method == "" {
 		method = "GET"
 	}
-	if !isToken(method) {
+	if !IsToken(method) {
 		return nil, fmt.Errorf("target method %q is not an HTTP token", method)
 	}
 	path := t.Path
@@ -110,7 +110,7 @@ func compile(t Target) (*request, error) {
 	}
 	for _, h := range t.Header {
 		name, value := h[0], h[1]
-		if !isToken(name) {
+		if !IsToken(name) {
 			return nil, fmt.Errorf("target header name %q is not an HTTP token", name)
 		}
 		if !isFieldValue(value) {
@@ -145,8 +145,12 @@ func compile(t Target) (*request, error) {
 	}, nil
 }
 
-// isLoopback reports whether host, from a host:port address, is "localhost" or a loopback IP.
-func isLoopback(host string) bool {
+// IsLoopback reports whether host is "localhost" or a loopback IP
+// (127.0.0.0/8, ::1, and ::ffff:127.0.0.1 and the like), with or without
+// the brackets of an IPv6 literal. It is workerbench's one rule for where
+// load may go without AllowRemote.
+func IsLoopback(host string) bool {
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}
@@ -154,8 +158,8 @@ func isLoopback(host string) bool {
 	return err == nil && ip.Unmap().IsLoopback()
 }
 
-// isToken reports whether s is an HTTP token (RFC 9110 §5.6.2), as methods and field names are.
-func isToken(s string) bool {
+// IsToken reports whether s is an HTTP token (RFC 9110 §5.6.2), as methods and field names are.
+func IsToken(s string) bool {
 	if s == "" {
 		return false
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/workerbench/workerbench/bench/report"
 	"io"
 	"os"
 	"path/filepath"
@@ -56,7 +57,7 @@ func (p Payload) validate() error {
 	if p.PR < 1 || p.PR > MaxPR {
 		return fmt.Errorf(`field "pr": %d is outside 1..%d`, p.PR, MaxPR)
 	}
-	if !isSHA(p.HeadSHA) {
+	if !IsSHA(p.HeadSHA) {
 		return fmt.Errorf(`field "head_sha": want 40 lowercase hex digits, got %s`, quoteClip(p.HeadSHA))
 	}
 	if p.Body == "" {
@@ -71,7 +72,8 @@ func (p Payload) validate() error {
 	return nil
 }
 
-func isSHA(s string) bool {
+// IsSHA reports whether s is a full commit SHA: 40 lowercase hex digits.
+func IsSHA(s string) bool {
 	if len(s) != 40 {
 		return false
 	}
@@ -215,9 +217,9 @@ func jsonError(err error) error {
 	var syntaxErr *json.SyntaxError
 	switch {
 	case errors.As(err, &typeErr) && typeErr.Field != "":
-		return fmt.Errorf("field %s: want %v, got %s", quoteClip(typeErr.Field), typeErr.Type, clip(typeErr.Value, 40))
+		return fmt.Errorf("field %s: want %v, got %s", quoteClip(typeErr.Field), typeErr.Type, report.Clip(typeErr.Value, 40))
 	case errors.As(err, &typeErr):
-		return fmt.Errorf("want a JSON object, got %s", clip(typeErr.Value, 40))
+		return fmt.Errorf("want a JSON object, got %s", report.Clip(typeErr.Value, 40))
 	case errors.As(err, &syntaxErr):
 		return fmt.Errorf("invalid JSON at byte %d: %w", syntaxErr.Offset, err)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
@@ -226,17 +228,9 @@ func jsonError(err error) error {
 	// DisallowUnknownFields reports `json: unknown field "name"`.
 	msg := strings.TrimPrefix(err.Error(), "json: ")
 	if name, ok := strings.CutPrefix(msg, "unknown field "); ok {
-		return fmt.Errorf("unknown field %s", clip(name, 80))
+		return fmt.Errorf("unknown field %s", report.Clip(name, 80))
 	}
-	return errors.New(clip(msg, 200))
-}
-
-// clip shortens already-escaped text.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return cutPrefix(s, n, byteSize) + "…"
+	return errors.New(report.Clip(msg, 200))
 }
 
 // RunEvent is the trusted part of a workflow_run event (the file named by
@@ -301,7 +295,7 @@ func ParseRunEvent(data []byte) (RunEvent, error) {
 	if raw.Repository == nil || !strings.Contains(raw.Repository.FullName, "/") {
 		return RunEvent{}, errors.New("parse event: no repository.full_name")
 	}
-	if !isSHA(raw.WorkflowRun.HeadSHA) {
+	if !IsSHA(raw.WorkflowRun.HeadSHA) {
 		return RunEvent{}, fmt.Errorf("parse event: workflow_run.head_sha %s is not a commit SHA", quoteClip(raw.WorkflowRun.HeadSHA))
 	}
 	ev := RunEvent{
