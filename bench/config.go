@@ -153,6 +153,8 @@ func (c *Config) Validate() error {
 	if c.Host == "" {
 		c.Host = "127.0.0.1"
 	}
+	// "[::1]" is how a URL writes the address; {bind} adds the brackets.
+	c.Host = strings.TrimSuffix(strings.TrimPrefix(c.Host, "["), "]")
 	if !c.AllowRemote && !IsLoopback(c.Host) {
 		bad("host %q is not a loopback address: workerbench sends load only to 127.0.0.1/::1 unless --allow-remote is given", c.Host)
 	}
