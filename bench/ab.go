@@ -11,7 +11,6 @@ import (
 
 	"github.com/workerbench/workerbench/bench/results"
 
-	"github.com/workerbench/workerbench/bench/internal/proctree"
 	"github.com/workerbench/workerbench/bench/internal/stats"
 )
 
@@ -113,49 +112,19 @@ func NewAB(r Runner, o ABOptions) (*AB, error) {
 // the comparison filled in. Failed cells and interrupts behave as in
 // Runner.Run.
 func (a *AB) Run(ctx context.Context) (*results.Run, error) {
-	cfg := a.Config
-	res := &results.Run{
-		Schema: results.Schema, Version: a.Version, Host: ThisHost(),
-		Command: cfg.Command, Dir: a.HeadDir,
-		Started:       time.Now().UTC().Format(time.RFC3339),
-		Settings:      cfg.settings(),
-		RunComparison: results.RunComparison{BaseCommand: cfg.Command, BaseDir: a.BaseDir},
-	}
+	res := a.newRun(a.HeadDir)
+	res.RunComparison = results.RunComparison{BaseCommand: a.Config.Command, BaseDir: a.BaseDir}
 	res.Settings.Threshold = a.Threshold
 	res.Settings.Seed = int64(a.Seed)
-	logs, err := a.openLogs()
-	if err != nil {
-		return nil, err
-	}
-	defer logs.close(a.progress)
-
-	var failed []string
-	for i, shape := range cfg.Matrix {
-		step := fmt.Sprintf("[%d/%d]", i+1, len(cfg.Matrix))
-		a.progress("%s %s: starting base and head servers", step, shape)
-		cells := a.compareShape(ctx, i, shape, logs)
-		if ctx.Err() != nil {
-			res.Interrupted = true
-			a.finish(res)
-			a.save(res)
-			return res, ctx.Err()
-		}
-		for _, c := range cells {
-			if c.Failed() {
-				failed = append(failed, c.Name())
-				a.progressFailed(step, c, logs.pathOf(c.Log))
-				continue
-			}
+	err := a.eachShape(ctx, res, shapeLoop{
+		starting: "starting base and head servers",
+		measure:  a.compareShape,
+		measured: func(step string, c results.Cell) {
 			a.progress("%s %s: %s, head/base %.3f [%.3f, %.3f] after %d pairs", step, c.Name(), c.Verdict, c.Ratio, c.CILow, c.CIHigh, c.Pairs)
-		}
-		res.Cells = append(res.Cells, cells...)
-		a.finish(res)
-		a.save(res)
-	}
-	if len(failed) > 0 {
-		return res, &CellsFailedError{Failed: failed, Total: len(res.Cells)}
-	}
-	return res, nil
+		},
+		update: a.finish,
+	})
+	return res, err
 }
 
 // finish sets the overall verdict from the cells so far, and the trials
@@ -169,74 +138,61 @@ func (a *AB) finish(res *results.Run) {
 	}
 }
 
+// sideError is a failure on one side of a comparison, "base" or "head".
+type sideError struct {
+	side string
+	err  error
+}
+
+func (e *sideError) Error() string { return e.side + ": " + e.err.Error() }
+func (e *sideError) Unwrap() error { return e.err }
+
 // compareShape boots base and head for one shape and compares every
 // endpoint. Both servers are always stopped.
 func (a *AB) compareShape(ctx context.Context, index int, shape Shape, logs *logs) (cells []results.Cell) {
 	cfg := a.Config
-	baseLog := logs.path("server-base-" + shape.String() + ".log")
-	headLog := logs.path("server-head-" + shape.String() + ".log")
-	fail := func(side, log string, err error) []results.Cell {
-		out := cfg.failedCells(shape, fmt.Errorf("%s: %w", side, err))
-		for i := range out {
-			out[i].Log = logs.ref(log, true)
-		}
-		return out
+	logOf := map[string]string{
+		"base": logs.path("server-base-" + shape.String() + ".log"),
+		"head": logs.path("server-head-" + shape.String() + ".log"),
 	}
-	base, baseAddr, err := a.boot(ctx, "base", shape, a.BaseDir, a.BaseEnv, baseLog)
+	base, err := a.open(ctx, "base", shape, a.BaseDir, a.BaseEnv, logOf["base"])
 	if err != nil {
-		return fail("base", baseLog, err)
+		return cfg.failedCells(shape, &sideError{"base", err}, logs.ref(logOf["base"], true))
 	}
 	var baseCells []results.Cell
-	defer func() { a.stop(base, baseCells) }()
-	head, headAddr, err := a.boot(ctx, "head", shape, a.HeadDir, a.HeadEnv, headLog)
+	defer func() { base.close(baseCells) }()
+	head, err := a.open(ctx, "head", shape, a.HeadDir, a.HeadEnv, logOf["head"])
 	if err != nil {
-		return fail("head", headLog, err)
+		return cfg.failedCells(shape, &sideError{"head", err}, logs.ref(logOf["head"], true))
 	}
-	defer func() { a.stop(head, cells) }()
+	defer func() { head.close(cells) }()
 	// Either server dying ends the measurement at once, as in Runner.Run.
-	mctx, cancel := untilExit(ctx, base)
+	mctx, cancel := context.WithCancel(head.ctx)
 	defer cancel()
-	mctx, cancelHead := untilExit(mctx, head)
-	defer cancelHead()
+	defer context.AfterFunc(base.ctx, cancel)()
 
-	baseWatch := proctree.Watch(mctx, base.Pgid(), time.Second)
-	headWatch := proctree.Watch(mctx, head.Pgid(), time.Second)
 	for j, e := range cfg.Endpoints {
 		bc, hc := cfg.blankCell(shape, e), cfg.blankCell(shape, e)
-		bm := &meter{cfg: cfg, pgid: base.Pgid(), target: cfg.target(baseAddr, e), cell: &bc, progress: a.sideProgress("base")}
-		hm := &meter{cfg: cfg, pgid: head.Pgid(), target: cfg.target(headAddr, e), cell: &hc, progress: a.sideProgress("head")}
+		bm, hm := base.meter(e, &bc, a.sideProgress("base")), head.meter(e, &hc, a.sideProgress("head"))
 		rng := rand.New(rand.NewPCG(a.Seed, uint64(index)<<16|uint64(j)))
-		err := serviceTimes(mctx, bm, hm)
-		if err == nil {
-			_, err = a.pairs(mctx, bm, hm, rng)
-		}
-		if err == nil {
-			if err = bm.finish(mctx); err != nil {
-				err = fmt.Errorf("base: %w", err)
-			}
-		}
-		if err == nil {
-			if err = hm.finish(mctx); err != nil {
-				err = fmt.Errorf("head: %w", err)
-			}
-		}
-		failedLog := headLog
-		if e := exitedErr(base); e != nil {
-			err, failedLog = fmt.Errorf("base: %w", e), baseLog
-		} else if e := exitedErr(head); e != nil {
-			err = fmt.Errorf("head: %w", e)
-		} else if err != nil && strings.HasPrefix(err.Error(), "base: ") {
-			failedLog = baseLog
+		err := a.compare(mctx, bm, hm, rng)
+		// A server's exit is the cause; what the generator saw then is a
+		// consequence.
+		if e := base.exited(); e != nil {
+			err = &sideError{"base", e}
+		} else if e := head.exited(); e != nil {
+			err = &sideError{"head", e}
 		}
 		if err != nil {
-			hc.Error = err.Error()
-			side := base
-			if failedLog == headLog {
-				side = head
+			side := "head"
+			var se *sideError
+			if errors.As(err, &se) {
+				side = se.side
 			}
-			hc.LogExcerpt = side.LogExcerpt(excerptLines)
-			hc.LogTail = append(prefixed("base: ", base.LogTail(tailLines/2)), prefixed("head: ", head.LogTail(tailLines/2))...)
-			hc.Log = logs.ref(failedLog, true)
+			hc.Error = err.Error()
+			hc.LogExcerpt = map[string]*session{"base": base, "head": head}[side].p.LogExcerpt(excerptLines)
+			hc.LogTail = append(prefixed("base: ", base.p.LogTail(tailLines/2)), prefixed("head: ", head.p.LogTail(tailLines/2))...)
+			hc.Log = logs.ref(logOf[side], true)
 			cells = append(cells, hc)
 		} else {
 			cells = append(cells, results.ComparePaired(bc, hc, a.Threshold, a.Seed))
@@ -246,33 +202,52 @@ func (a *AB) compareShape(ctx context.Context, index int, shape Shape, logs *log
 			break
 		}
 	}
-	setMemory(baseCells, baseWatch.Stop())
-	setMemory(cells, headWatch.Stop())
+	setMemory(baseCells, base.memory())
+	setMemory(cells, head.memory())
 	for i := range cells {
 		if cells[i].Log == "" {
-			cells[i].Log = logs.ref(headLog, false)
+			cells[i].Log = logs.ref(logOf["head"], false)
 		}
 		if cells[i].Base != nil {
 			cells[i].Base.Memory = baseCells[i].Memory
-			cells[i].Base.Log = logs.ref(baseLog, false)
+			cells[i].Base.Log = logs.ref(logOf["base"], false)
 		}
 	}
 	return cells
 }
 
-// serviceTimes measures S0 on both sides.
+// compare measures one endpoint on both sides: service times, pairs until
+// the plan has its verdict, then each side's bursts and diagnostics. Its
+// errors are *sideError.
+func (a *AB) compare(ctx context.Context, bm, hm *meter, rng *rand.Rand) error {
+	if err := serviceTimes(ctx, bm, hm); err != nil {
+		return err
+	}
+	if _, err := a.pairs(ctx, bm, hm, rng); err != nil {
+		return err
+	}
+	if err := bm.finish(ctx); err != nil {
+		return &sideError{"base", err}
+	}
+	if err := hm.finish(ctx); err != nil {
+		return &sideError{"head", err}
+	}
+	return nil
+}
+
+// serviceTimes measures S0 on both sides. Its errors are *sideError.
 func serviceTimes(ctx context.Context, bm, hm *meter) error {
 	if err := bm.serviceTime(ctx); err != nil {
-		return fmt.Errorf("base: %w", err)
+		return &sideError{"base", err}
 	}
 	if err := hm.serviceTime(ctx); err != nil {
-		return fmt.Errorf("head: %w", err)
+		return &sideError{"head", err}
 	}
 	return nil
 }
 
 // pairs runs interleaved pairs of trials until the sequential plan has its
-// verdict, and returns that decision.
+// verdict, and returns that decision. Its errors are *sideError.
 func (a *AB) pairs(ctx context.Context, bm, hm *meter, rng *rand.Rand) (stats.Decision, error) {
 	seq := stats.NewSequential(a.plan, a.Threshold)
 	for k := seq.Next(); k > 0; k = seq.Next() {
@@ -285,11 +260,11 @@ func (a *AB) pairs(ctx context.Context, bm, hm *meter, rng *rand.Rand) (stats.De
 			}
 			x1, err := first.trial(ctx)
 			if err != nil {
-				return stats.Decision{}, fmt.Errorf("%s: %w", sideName(headFirst), err)
+				return stats.Decision{}, &sideError{sideName(headFirst), err}
 			}
 			x2, err := second.trial(ctx)
 			if err != nil {
-				return stats.Decision{}, fmt.Errorf("%s: %w", sideName(!headFirst), err)
+				return stats.Decision{}, &sideError{sideName(!headFirst), err}
 			}
 			if headFirst {
 				p = stats.Pair{Base: x2, Head: x1}

@@ -184,31 +184,3 @@ func describeProbeError(t load.Target, le *load.Error) error {
 	}
 	return &probeError{msg: msg, err: le}
 }
-
-// untilExit returns a context that ends with ctx or when p's leader exits:
-// a server that dies mid-measurement must not leave the generator
-// redialling a closed port until the window ends.
-func untilExit(ctx context.Context, p *server.Process) (context.Context, context.CancelFunc) {
-	mctx, cancel := context.WithCancel(ctx)
-	go func() {
-		select {
-		case <-p.Done():
-			cancel()
-		case <-mctx.Done():
-		}
-	}()
-	return mctx, cancel
-}
-
-// exitedErr says that p's leader exited, if it did.
-func exitedErr(p *server.Process) error {
-	select {
-	case <-p.Done():
-		if err := p.ExitErr(); err != nil {
-			return fmt.Errorf("server exited during measurement (%v)", err)
-		}
-		return errors.New("server exited during measurement (exit status 0)")
-	default:
-		return nil
-	}
-}

@@ -1,0 +1,78 @@
+package bench
+
+import (
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+
+	"github.com/workerbench/workerbench/bench/results"
+)
+
+// greedyAccept explains the commonest shortfall of threaded workers.
+const greedyAccept = "threaded workers that accept more connections than they have threads (gunicorn gthread's --worker-connections, default 1000) queue requests behind busy threads while other workers idle; try --worker-connections equal to --threads"
+
+// diagnose adds plain-language notes on what the figures mean.
+func diagnose(c *results.Cell, cfg *Config) {
+	add := func(format string, a ...any) { c.Diagnostics = append(c.Diagnostics, fmt.Sprintf(format, a...)) }
+	if c.Connections < c.Slots {
+		add("only %d connections for %d slots: achieved concurrency cannot exceed %d", c.Connections, c.Slots, c.Connections)
+	}
+	if c.Bound == "cpu" {
+		add("CPU-bound handler (%.0f%% of the service time is server CPU): throughput is limited by cores (%d here), and Python threads add none because of the GIL", 100*c.CPUBoundness, runtime.NumCPU())
+	} else if c.Efficiency < 0.9 && c.Connections >= c.Slots {
+		hint := ""
+		if c.Workers > 1 && c.Threads > 1 {
+			hint = ": " + greedyAccept
+		}
+		add("achieved %.1f of %d configured slots (%.0f%%)%s", c.Concurrency, c.Slots, 100*c.Efficiency, hint)
+	}
+	if c.Errors > 0 {
+		add("%d errors (%s)", c.Errors, describeErrors(c.ErrorKinds))
+	}
+	for _, b := range c.Bursts {
+		if len(b.Waves) > 0 && b.Size >= c.Slots && b.Waves[0] < c.Slots && c.Bound == "io" {
+			hint := ""
+			if c.Workers > 1 && c.Threads > 1 {
+				hint = ": " + greedyAccept
+			}
+			add("burst %d: first wave served %d requests at once, not %d%s", b.Size, b.Waves[0], c.Slots, hint)
+		}
+		if w := b.LargestWave(); w > c.PeakInFlight {
+			c.PeakInFlight = w
+		}
+	}
+	// At low request rates the generator's fixed costs (timers, sampling)
+	// dominate its per-request figure; only warn when it really takes a
+	// tenth of a core or more.
+	if genCores := c.GeneratorCPUPerRequestS * c.ThroughputRPS; genCores > 0.1 && c.GeneratorCPUPerRequestS > c.ServerCPUPerRequestS {
+		add("the load generator used more CPU per request (%s, %.0f%% of a core) than the server (%s): on a small runner it competes with the server for cores", fmtSeconds(c.GeneratorCPUPerRequestS), 100*genCores, fmtSeconds(c.ServerCPUPerRequestS))
+	}
+}
+
+func describeErrors(m map[string]int64) string {
+	if len(m) == 0 {
+		return "no errors recorded"
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s: %d", k, m[k])
+	}
+	return strings.Join(parts, ", ")
+}
+
+func fmtSeconds(s float64) string {
+	switch {
+	case s >= 1:
+		return fmt.Sprintf("%.2fs", s)
+	case s >= 0.001:
+		return fmt.Sprintf("%.1fms", s*1e3)
+	default:
+		return fmt.Sprintf("%.0fµs", s*1e6)
+	}
+}

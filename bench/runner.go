@@ -1,0 +1,276 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/workerbench/workerbench/bench/internal/load"
+	"github.com/workerbench/workerbench/bench/results"
+)
+
+// ErrCellsFailed is matched (errors.Is) by the error Run returns when at
+// least one cell could not be measured; the results still hold every cell,
+// failed ones with Error. The error itself is a *CellsFailedError.
+var ErrCellsFailed = errors.New("cells failed")
+
+// CellsFailedError names the cells that could not be measured.
+type CellsFailedError struct {
+	Failed []string // cell names
+	Total  int      // cells in the run
+}
+
+func (e *CellsFailedError) Error() string {
+	names := strings.Join(e.Failed, ", ")
+	switch {
+	case e.Total == 1 && len(e.Failed) == 1:
+		return "cell " + names + " failed"
+	case len(e.Failed) == e.Total:
+		return fmt.Sprintf("all %d cells failed: %s", e.Total, names)
+	default:
+		return fmt.Sprintf("%d of %d cells failed: %s", len(e.Failed), e.Total, names)
+	}
+}
+
+// Is makes errors.Is(err, ErrCellsFailed) hold.
+func (e *CellsFailedError) Is(target error) bool { return target == ErrCellsFailed }
+
+// ErrRequestErrors is returned (wrapped) by Run when every cell was measured
+// but some requests failed: a worker died and was respawned, the handler
+// answered 5xx now and then. Such a cell keeps its figures (throughput
+// counts successful requests only), its errors by kind, a diagnostic and the
+// server's log tail; the run still ends in an error, because figures from a
+// server that failed requests are not the ones the user asked for.
+var ErrRequestErrors = errors.New("some requests failed")
+
+// Runner measures every cell of a validated Config.
+type Runner struct {
+	Config *Config
+	// Progress receives one human-readable line per step; nil discards.
+	Progress io.Writer
+	// Save is called with the results so far after every cell, so a crash
+	// or an interrupt loses nothing already measured; nil skips it.
+	Save func(*results.Run) error
+	// LogDir receives one server log per cell; "" uses a temporary directory.
+	LogDir string
+	// Version is recorded in the results.
+	Version string
+
+	killNoted bool // a server that had to be killed was reported
+}
+
+// Run boots the server once per cell, measures it, and returns the
+// results. A failed cell does not stop the run: it is recorded with its
+// reason and what the server's log says, and Run returns ErrCellsFailed at
+// the end. When ctx is cancelled, Run stops the server, marks the results
+// interrupted and returns them with ctx's error.
+func (r *Runner) Run(ctx context.Context) (*results.Run, error) {
+	res := r.newRun(r.Config.Dir)
+	err := r.eachShape(ctx, res, shapeLoop{
+		starting: "starting server",
+		measure: func(ctx context.Context, _ int, shape Shape, logs *logs) []results.Cell {
+			return r.measureShape(ctx, shape, logs)
+		},
+		measured: func(step string, c results.Cell) {
+			r.progress("%s %s: %.1f req/s, concurrency %.2f of %d slots", step, c.Name(), c.ThroughputRPS, c.Concurrency, c.Slots)
+		},
+	})
+	return res, err
+}
+
+// newRun starts the results of a run of the server in dir.
+func (r *Runner) newRun(dir string) *results.Run {
+	cfg := r.Config
+	return &results.Run{
+		Schema:   results.Schema,
+		Version:  r.Version,
+		Host:     ThisHost(),
+		Command:  cfg.Command,
+		Dir:      dir,
+		Started:  time.Now().UTC().Format(time.RFC3339),
+		Settings: cfg.settings(),
+	}
+}
+
+// shapeLoop says how a run measures each shape of the matrix: Run boots
+// one server per shape, AB.Run two.
+type shapeLoop struct {
+	starting string // what the first progress line of a shape says it does
+	// measure measures shape (the index-th of the matrix) into cells, their
+	// Log set; it stops every server it started.
+	measure func(ctx context.Context, index int, shape Shape, logs *logs) []results.Cell
+	// measured prints the progress line of a cell that was measured.
+	measured func(step string, c results.Cell)
+	// update, if set, derives figures across cells (AB: the overall
+	// verdict) before each save.
+	update func(res *results.Run)
+}
+
+// eachShape is the loop Run and AB.Run share: for each shape of the
+// matrix in order it reports progress, measures, keeps the cells in res
+// and saves res, so that a crash or an interrupt loses nothing already
+// measured. At an interrupt it marks res interrupted (the shape cut short
+// measured nothing trustworthy), saves it and returns ctx's error. At the
+// end its error names the cells that failed (CellsFailedError) and those
+// whose requests failed now and then (ErrRequestErrors).
+func (r *Runner) eachShape(ctx context.Context, res *results.Run, l shapeLoop) error {
+	logs, err := r.openLogs()
+	if err != nil {
+		return err
+	}
+	defer logs.close(r.progress)
+	save := func() {
+		if l.update != nil {
+			l.update(res)
+		}
+		r.save(res)
+	}
+	matrix := r.Config.Matrix
+	var failed, erred []string
+	for i, shape := range matrix {
+		step := fmt.Sprintf("[%d/%d]", i+1, len(matrix))
+		r.progress("%s %s: %s", step, shape, l.starting)
+		cells := l.measure(ctx, i, shape, logs)
+		if ctx.Err() != nil {
+			res.Interrupted = true
+			save()
+			return ctx.Err()
+		}
+		for _, c := range cells {
+			if c.Failed() {
+				failed = append(failed, c.Name())
+				r.progressFailed(step, c, logs.pathOf(c.Log))
+				continue
+			}
+			if c.Errors > 0 {
+				erred = append(erred, fmt.Sprintf("%s (%s)", c.Name(), describeErrors(c.ErrorKinds)))
+			}
+			l.measured(step, c)
+		}
+		res.Cells = append(res.Cells, cells...)
+		save()
+	}
+	var errs []error
+	if len(failed) > 0 {
+		errs = append(errs, &CellsFailedError{Failed: failed, Total: len(res.Cells)})
+	}
+	if len(erred) > 0 {
+		errs = append(errs, fmt.Errorf("%w: %s", ErrRequestErrors, strings.Join(erred, ", ")))
+	}
+	return errors.Join(errs...)
+}
+
+// progressFailed prints a failed cell: the reason, what the server's log
+// says about it, and where the log is.
+func (r *Runner) progressFailed(step string, c results.Cell, logPath string) {
+	r.progress("%s %s: FAILED: %s", step, c.Name(), c.Error)
+	for _, l := range c.LogExcerpt {
+		r.progress("      | %s", l)
+	}
+	if logPath != "" {
+		r.progress("      log: %s", logPath)
+	}
+}
+
+func (r *Runner) save(res *results.Run) {
+	if r.Save == nil {
+		return
+	}
+	if err := r.Save(res); err != nil {
+		r.progress("warning: saving results: %v", err)
+	}
+}
+
+func (r *Runner) progress(format string, a ...any) {
+	if r.Progress != nil {
+		fmt.Fprintf(r.Progress, format+"\n", a...)
+	}
+}
+
+// blankCell is a cell of shape for endpoint e, before measurement.
+func (c *Config) blankCell(shape Shape, e Endpoint) results.Cell {
+	cell := results.Cell{Workers: shape.Workers, Threads: shape.Threads, Slots: shape.Slots(), Mode: "closed", Connections: c.ConnectionsFor(shape)}
+	if len(c.Endpoints) > 1 {
+		cell.Endpoint = e.Label()
+	}
+	return cell
+}
+
+// failedCells records err, and what the server's log says when err is a
+// *bootError, for every endpoint of shape, whose server log is log.
+func (c *Config) failedCells(shape Shape, err error, log string) []results.Cell {
+	var be *bootError
+	errors.As(err, &be)
+	out := make([]results.Cell, len(c.Endpoints))
+	for i, e := range c.Endpoints {
+		out[i] = c.blankCell(shape, e)
+		out[i].Error = err.Error()
+		out[i].Log = log
+		if be != nil {
+			out[i].LogExcerpt, out[i].LogTail = be.excerpt, be.tail
+		}
+	}
+	return out
+}
+
+// measureShape boots the server for one shape and measures every endpoint.
+// It always stops the server and reaps its whole process group.
+func (r *Runner) measureShape(ctx context.Context, shape Shape, logs *logs) (cells []results.Cell) {
+	cfg := r.Config
+	log := logs.path("server-" + shape.String() + ".log")
+	s, err := r.open(ctx, "", shape, cfg.Dir, nil, log)
+	if err != nil {
+		return cfg.failedCells(shape, err, logs.ref(log, true))
+	}
+	defer func() { s.close(cells) }()
+	for _, e := range cfg.Endpoints {
+		c := cfg.blankCell(shape, e)
+		m := s.meter(e, &c, r.progress)
+		err := m.serviceTime(s.ctx)
+		for i := 0; err == nil && i < cfg.Trials; i++ {
+			var x float64
+			x, err = m.trial(s.ctx)
+			if err == nil && cfg.Trials > 1 {
+				r.progress("      %s: trial %d/%d: %.1f req/s", c.Name(), i+1, cfg.Trials, x)
+			}
+		}
+		if err == nil {
+			err = m.finish(s.ctx)
+		}
+		s.record(&c, err)
+		c.Log = logs.ref(log, c.Failed())
+		cells = append(cells, c)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	setMemory(cells, s.memory())
+	return cells
+}
+
+func (c *Config) target(addr string, e Endpoint) load.Target {
+	t := load.Target{
+		Addr: addr, Method: e.Method, Path: e.Path, Body: []byte(e.Body), Status: e.Status,
+		KeepAlive: c.KeepAlive, Timeout: c.Timeout, AllowRemote: c.AllowRemote,
+	}
+	keys := make([]string, 0, len(e.Headers))
+	for k := range e.Headers {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		t.Header = append(t.Header, [2]string{k, e.Headers[k]})
+	}
+	return t
+}
+
+func (c *Config) settings() results.Settings {
+	return results.Settings{
+		DurationS: c.Duration.Seconds(), WarmupS: c.Warmup.Seconds(), Trials: c.Trials,
+		Connections: c.Connections, KeepAlive: c.KeepAlive, Bursts: c.Bursts, Seed: c.Seed,
+	}
+}

@@ -1,0 +1,94 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/workerbench/workerbench/bench/internal/proctree"
+	"github.com/workerbench/workerbench/bench/internal/server"
+	"github.com/workerbench/workerbench/bench/results"
+)
+
+// session is one booted server under measurement, for one shape: Run has
+// one per shape, AB.Run two. Its context ends when the server's leader
+// exits, so a server that dies mid-measurement does not leave the
+// generator redialling a closed port until the window ends; its memory is
+// sampled until memory is called.
+type session struct {
+	r      *Runner
+	p      *server.Process
+	addr   string
+	ctx    context.Context
+	cancel context.CancelFunc
+	watch  *proctree.Watcher
+}
+
+// open boots the server for shape in dir (see boot), labelled "base" or
+// "head" in a comparison; the caller must close the session. On failure
+// the error is a *bootError and nothing is left running.
+func (r *Runner) open(ctx context.Context, label string, shape Shape, dir string, env []string, log string) (*session, error) {
+	p, addr, err := r.boot(ctx, label, shape, dir, env, log)
+	if err != nil {
+		return nil, err
+	}
+	s := &session{r: r, p: p, addr: addr}
+	s.ctx, s.cancel = context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-p.Done():
+			s.cancel()
+		case <-s.ctx.Done():
+		}
+	}()
+	s.watch = proctree.Watch(s.ctx, p.Pgid(), time.Second)
+	return s, nil
+}
+
+// meter returns a meter of endpoint e of this server into cell.
+func (s *session) meter(e Endpoint, cell *results.Cell, progress func(string, ...any)) *meter {
+	cfg := s.r.Config
+	return &meter{cfg: cfg, pgid: s.p.Pgid(), target: cfg.target(s.addr, e), cell: cell, progress: progress}
+}
+
+// exited says that the server's leader exited, if it did.
+func (s *session) exited() error {
+	select {
+	case <-s.p.Done():
+		if err := s.p.ExitErr(); err != nil {
+			return fmt.Errorf("server exited during measurement (%v)", err)
+		}
+		return errors.New("server exited during measurement (exit status 0)")
+	default:
+		return nil
+	}
+}
+
+// record notes in c how its measurement ended: err, or the server's exit,
+// which is the cause when there is one (what the generator saw then is a
+// consequence), with what the server's log says.
+func (s *session) record(c *results.Cell, err error) {
+	if e := s.exited(); e != nil {
+		err = e
+	}
+	if err != nil {
+		c.Error = err.Error()
+		c.LogExcerpt = s.p.LogExcerpt(excerptLines)
+	}
+	if err != nil || c.Errors > 0 {
+		c.LogTail = s.p.LogTail(tailLines)
+	}
+}
+
+// memory stops sampling and returns what the samples saw. Call it before
+// close: after the server stops, the group is empty.
+func (s *session) memory() proctree.Summary { return s.watch.Stop() }
+
+// close stops sampling and the server, noting in cells anything the stop
+// revealed (see Runner.stop).
+func (s *session) close(cells []results.Cell) {
+	s.watch.Stop()
+	s.cancel()
+	s.r.stop(s.p, cells)
+}
