@@ -2,7 +2,6 @@ package bench
 
 import (
 	"fmt"
-	"runtime"
 	"slices"
 	"strings"
 
@@ -12,14 +11,16 @@ import (
 // greedyAccept explains the commonest shortfall of threaded workers.
 const greedyAccept = "threaded workers that accept more connections than they have threads (gunicorn gthread's --worker-connections, default 1000) queue requests behind busy threads while other workers idle; try --worker-connections equal to --threads"
 
-// diagnose adds plain-language notes on what the figures mean.
-func diagnose(c *results.Cell, cfg *Config) {
+// diagnose adds plain-language notes on what the figures of a measured
+// cell mean, on a machine with cpus cores. It is a pure function of the
+// cell's figures.
+func diagnose(c *results.Cell, cpus int) {
 	add := func(format string, a ...any) { c.Diagnostics = append(c.Diagnostics, fmt.Sprintf(format, a...)) }
 	if c.Connections < c.Slots {
 		add("only %d connections for %d slots: achieved concurrency cannot exceed %d", c.Connections, c.Slots, c.Connections)
 	}
 	if c.Bound == "cpu" {
-		add("CPU-bound handler (%.0f%% of the service time is server CPU): throughput is limited by cores (%d here), and Python threads add none because of the GIL", 100*c.CPUBoundness, runtime.NumCPU())
+		add("CPU-bound handler (%.0f%% of the service time is server CPU): throughput is limited by cores (%d here), and Python threads add none because of the GIL", 100*c.CPUBoundness, cpus)
 	} else if c.Efficiency < 0.9 && c.Connections >= c.Slots {
 		hint := ""
 		if c.Workers > 1 && c.Threads > 1 {

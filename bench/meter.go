@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -203,7 +204,7 @@ func (m *meter) finish(ctx context.Context) error {
 		c.Bursts = append(c.Bursts, b)
 		m.progress("      %s: burst %d: waves %v", c.Name(), n, b.Waves)
 	}
-	diagnose(c, cfg)
+	diagnose(c, runtime.NumCPU())
 	return nil
 }
 
