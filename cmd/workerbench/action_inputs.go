@@ -1,0 +1,192 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/workerbench/workerbench/bench"
+	"github.com/workerbench/workerbench/cmd/workerbench/internal/publish"
+)
+
+// actionInputs are the action.yml inputs, read once from INPUT_* variables.
+// Every field is one input; TestActionInputsMatchActionYML keeps this list
+// and action.yml in step.
+type actionInputs struct {
+	Command          string // command
+	WorkingDirectory string // working-directory
+	Matrix           string // matrix
+	Path             string // path
+	Config           string // config
+	Duration         string // duration
+	Trials           string // trials
+	Threshold        string // threshold
+	Baseline         string // baseline: auto | base | file | none
+	BaselineFile     string // baseline-file
+	FailOnRegression string // fail-on-regression
+	Comment          string // comment: always | on-regression | never
+	GitHubToken      string // github-token
+	UploadArtifacts  string // upload-artifacts
+	ArtifactName     string // artifact-name
+	Mode             string // mode: benchmark | publish
+	ResultsDir       string // results-dir
+	Args             string // args
+}
+
+// readActionInputs reads every input the action declares.
+func readActionInputs(gha *publish.Actions) actionInputs {
+	return actionInputs{
+		Command:          gha.Input("command"),
+		WorkingDirectory: gha.Input("working-directory"),
+		Matrix:           gha.Input("matrix"),
+		Path:             gha.Input("path"),
+		Config:           gha.Input("config"),
+		Duration:         gha.Input("duration"),
+		Trials:           gha.Input("trials"),
+		Threshold:        gha.Input("threshold"),
+		Baseline:         gha.Input("baseline"),
+		BaselineFile:     gha.Input("baseline-file"),
+		FailOnRegression: gha.Input("fail-on-regression"),
+		Comment:          gha.Input("comment"),
+		GitHubToken:      gha.Input("github-token"),
+		UploadArtifacts:  gha.Input("upload-artifacts"),
+		ArtifactName:     gha.Input("artifact-name"),
+		Mode:             gha.Input("mode"),
+		ResultsDir:       gha.Input("results-dir"),
+		Args:             gha.Input("args"),
+	}
+}
+
+// benchSetup is a validated benchmark: the parsed flags plus the action's
+// own choices.
+type benchSetup struct {
+	flags        *runFlags
+	ab           abFlags
+	baseline     string // base | file | none
+	baselineFile string
+	comment      string // always | on-regression | never
+	fail         bool
+	upload       bool
+	workspace    string
+	headDir      string // workspace + working-directory
+	outDir       string
+}
+
+// parseBenchInputs turns the inputs into run/ab flags and validates them
+// with the same code as the CLI.
+func parseBenchInputs(o actionOptions, in actionInputs, eventName string, stderr io.Writer) (*benchSetup, error) {
+	s := &benchSetup{workspace: o.getenv("GITHUB_WORKSPACE")}
+	if s.workspace == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, err
+		}
+		s.workspace = wd
+	}
+	var errs []error
+	s.baseline = in.Baseline
+	switch s.baseline {
+	case "", "auto":
+		s.baseline = "none"
+		if isPREvent(eventName) {
+			s.baseline = "base"
+		}
+	case "base":
+		if !isPREvent(eventName) {
+			errs = append(errs, fmt.Errorf("input baseline is base but the event is %q: the base commit is known only on pull_request; use baseline: none or file", eventName))
+		}
+	case "file":
+		s.baselineFile = inWorkspace(s.workspace, in.BaselineFile)
+		if in.BaselineFile == "" {
+			errs = append(errs, errors.New("input baseline is file but baseline-file is empty: give the path of a results.json"))
+		}
+	case "none":
+	default:
+		errs = append(errs, fmt.Errorf("input baseline %q: want auto, base, file or none", in.Baseline))
+	}
+	s.comment = in.Comment
+	switch s.comment {
+	case "":
+		s.comment = "always"
+	case "always", "on-regression", "never":
+	default:
+		errs = append(errs, fmt.Errorf("input comment %q: want always, on-regression or never", in.Comment))
+	}
+	var err error
+	if s.fail, err = boolInput("fail-on-regression", in.FailOnRegression, false); err != nil {
+		errs = append(errs, err)
+	}
+	if s.upload, err = boolInput("upload-artifacts", in.UploadArtifacts, true); err != nil {
+		errs = append(errs, err)
+	}
+	s.headDir = inWorkspace(s.workspace, in.WorkingDirectory)
+	s.outDir = in.ResultsDir
+	if s.outDir == "" {
+		s.outDir = filepath.Join(tempRoot(o.getenv), "workerbench")
+	}
+	s.outDir = inWorkspace(s.workspace, s.outDir)
+	if err := errors.Join(errs...); err != nil {
+		return nil, usageError{err}
+	}
+
+	args := []string{"--dir", s.headDir, "--out", s.outDir}
+	for _, f := range []struct{ flag, value string }{
+		{"--cmd", in.Command}, {"--matrix", in.Matrix}, {"--path", in.Path},
+		{"--duration", in.Duration}, {"--trials", in.Trials}, {"--threshold", in.Threshold},
+	} {
+		if f.value != "" {
+			args = append(args, f.flag, f.value)
+		}
+	}
+	if in.Config != "" {
+		args = append(args, "--config", inWorkspace(s.workspace, in.Config))
+	}
+	// args is split on white space only: it carries flags like
+	// "--warmup 200ms --max-pairs 6", never a command.
+	args = append(args, strings.Fields(in.Args)...)
+	defaults := bench.DefaultConfig()
+	if s.baseline == "base" {
+		defaults = bench.DefaultABConfig()
+	}
+	s.flags, err = parseRunFlags("action", defaults, args, stderr, s.ab.register)
+	if err != nil {
+		return nil, fmt.Errorf("action inputs: %w", err)
+	}
+	return s, nil
+}
+
+func isPREvent(name string) bool { return name == "pull_request" || name == "pull_request_target" }
+
+// boolInput parses a true/false input; empty means def.
+func boolInput(name, v string, def bool) (bool, error) {
+	if v == "" {
+		return def, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("input %s %q: want true or false", name, v)
+	}
+	return b, nil
+}
+
+// inWorkspace resolves p against the workspace unless it is absolute.
+func inWorkspace(workspace, p string) string {
+	if p == "" {
+		return workspace
+	}
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(workspace, p)
+}
+
+func tempRoot(getenv func(string) string) string {
+	if t := getenv("RUNNER_TEMP"); t != "" {
+		return t
+	}
+	return os.TempDir()
+}

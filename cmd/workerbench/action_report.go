@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/workerbench/workerbench/bench/report"
+	"github.com/workerbench/workerbench/bench/results"
+	"github.com/workerbench/workerbench/cmd/workerbench/internal/publish"
+)
+
+// commentPolicy is what to do with the sticky comment.
+type commentPolicy int
+
+const (
+	noComment     commentPolicy = iota
+	upsertComment               // create it, or update it
+	updateComment               // update it if it exists, create none
+)
+
+// commentWhen applies the comment input to a verdict. With on-regression
+// a comment is created only for a regression, but one that exists (the
+// PR regressed on an earlier push) is always brought up to date, so it
+// never keeps saying "regressed" after a fix.
+func commentWhen(mode string, verdict results.Verdict) commentPolicy {
+	switch {
+	case mode == "always", mode == "on-regression" && verdict == results.Regressed:
+		return upsertComment
+	case mode == "on-regression":
+		return updateComment
+	default:
+		return noComment
+	}
+}
+
+// reporter writes one result to the step's outputs, summary, annotations
+// and the pull request.
+type reporter struct {
+	o      actionOptions
+	gha    *publish.Actions
+	labels report.MarkdownOptions
+}
+
+// commentBudget leaves room in GitHub's comment limit for the marker the
+// Commenter adds.
+const commentBudget = publish.MaxCommentChars - 256
+
+// summarize prints the table, writes the outputs, the job summary and the
+// warnings, and returns the Markdown for the comment.
+func (r reporter) summarize(res *results.Run, resultsPath string) (string, error) {
+	if err := report.Table(r.o.stdout, res); err != nil {
+		return "", err
+	}
+	var summary, comment strings.Builder
+	opts := r.labels
+	opts.MaxBytes = publish.MaxSummaryBytes - 4096
+	if err := report.Markdown(&summary, res, opts); err != nil {
+		return "", err
+	}
+	opts.MaxBytes = commentBudget
+	if err := report.Markdown(&comment, res, opts); err != nil {
+		return "", err
+	}
+	var errs []error
+	if err := r.gha.AppendSummary(summary.String()); err != nil {
+		errs = append(errs, err)
+	}
+	verdict := string(res.Verdict)
+	if verdict == "" {
+		verdict = "none"
+	}
+	for _, kv := range [][2]string{
+		{"verdict", verdict},
+		{"regressed", strconv.FormatBool(res.Verdict == results.Regressed)},
+		{"results", resultsPath},
+		{"summary", comment.String()},
+		{"best-config", bestConfig(res)},
+	} {
+		if err := r.gha.SetOutput(kv[0], kv[1]); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, c := range res.Cells {
+		if c.Verdict == results.Regressed {
+			msg := fmt.Sprintf("%s: throughput head/base %.3f [%.3f, %.3f]", c.Name(), c.Ratio, c.CILow, c.CIHigh)
+			errs = append(errs, r.gha.Warning("workerbench: concurrency regressed", msg))
+		}
+	}
+	return comment.String(), errors.Join(errs...)
+}
+
+// bestConfig is the best cell (Results.Best), "WxT", or "" when none was
+// measured.
+func bestConfig(res *results.Run) string {
+	c, ok := res.Best()
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf("%dx%d", c.Workers, c.Threads)
+}
+
+// comment creates or updates the sticky comment as policy says. A
+// read-only token is not an error: the summary holds the results and a
+// notice says how to get comments.
+func (r reporter) comment(ctx context.Context, token string, pr int, body string, policy commentPolicy) error {
+	if policy == noComment {
+		return nil
+	}
+	if token == "" {
+		return r.gha.Notice("workerbench: no comment", "input github-token is empty, so the results are only in the job summary")
+	}
+	owner, repo, ok := strings.Cut(r.o.getenv("GITHUB_REPOSITORY"), "/")
+	if !ok {
+		return fmt.Errorf("GITHUB_REPOSITORY %q is not owner/name", r.o.getenv("GITHUB_REPOSITORY"))
+	}
+	client, err := newGitHubClient(r.o.getenv("GITHUB_API_URL"), token, r.o.httpClient)
+	if err != nil {
+		return err
+	}
+	commenter := publish.NewCommenter(client, owner, repo, publish.WithRetry(r.o.retry))
+	var c publish.Comment
+	if policy == updateComment {
+		var found bool
+		c, found, err = commenter.Update(ctx, pr, body)
+		if err == nil && !found {
+			fmt.Fprintf(r.o.stderr, "no workerbench comment on #%d, and no regression to report: none posted (comment: on-regression)\n", pr)
+			return nil
+		}
+	} else {
+		c, err = commenter.Upsert(ctx, pr, body)
+	}
+	if errors.Is(err, publish.ErrReadOnly) {
+		return r.gha.Notice("workerbench: results are in the job summary",
+			"the token cannot comment on pull requests (a fork or Dependabot pull request gets a read-only one). "+
+				"To get the sticky comment, grant the job `permissions: pull-requests: write`, or for fork pull requests "+
+				"use the two-stage workflow_run publish (README, GitHub Action, Fork pull requests)")
+	}
+	if err != nil {
+		return fmt.Errorf("comment on pull request #%d: %w", pr, err)
+	}
+	verb := "updated"
+	if c.Created {
+		verb = "created"
+	}
+	fmt.Fprintf(r.o.stderr, "%s the workerbench comment on #%d: %s\n", verb, pr, c.URL)
+	return nil
+}
