@@ -1,4 +1,6 @@
-// Package proctree measures the memory and CPU of a process group from /proc.
+// Package proctree reads what /proc says about a process group: its members
+// and their command lines, their memory (Σ PSS and RSS) and CPU, the sockets
+// they listen on, and the processes that carry a given environment entry.
 //
 // A server under test is a process group (a gunicorn master and its workers,
 // say), so every function here takes a process group ID and re-walks /proc on
