@@ -78,8 +78,9 @@ type layout struct {
 }
 
 func fitMarkdown(r *results.Run, o MarkdownOptions) (string, error) {
+	m := newModel(r)
 	render := func(l layout) string {
-		d := mdDoc{r: r, o: o, l: l, comparison: r.IsComparison()}
+		d := mdDoc{r: r, m: m, o: o, l: l, comparison: m.comparison}
 		return d.render()
 	}
 	steps := []layout{
@@ -107,12 +108,15 @@ func fitMarkdown(r *results.Run, o MarkdownOptions) (string, error) {
 			return s, nil
 		}
 	}
-	return "", fmt.Errorf("render markdown: %d bytes cannot hold even the heading and summary (%d bytes)", o.MaxBytes, len(render(layout{detailNone, false, 0})))
+	least := len(render(layout{detailNone, false, 0}))
+	return "", fmt.Errorf("render markdown: %d bytes cannot hold even the heading and "+
+		"summary (%d bytes)", o.MaxBytes, least)
 }
 
-// mdDoc renders one Markdown document.
+// mdDoc renders one Markdown document: the model m of r, laid out as l.
 type mdDoc struct {
 	r          *results.Run
+	m          *model
 	o          MarkdownOptions
 	l          layout
 	comparison bool
@@ -168,7 +172,42 @@ func (d *mdDoc) render() string {
 	return strings.TrimRight(d.b.String(), "\n") + "\n"
 }
 
-// ---- first line ----
+// Markdown's shapes: a table row, a table's head, a <details> section.
+
+// mdRow is one Markdown table row of cells that are already escaped.
+func mdRow(cells ...string) string { return "| " + strings.Join(cells, " | ") + " |" }
+
+// table writes the head of a GFM table: the column heads and the
+// alignment row.
+func (d *mdDoc) table(cols ...column) {
+	heads := make([]string, len(cols))
+	aligns := make([]string, len(cols))
+	for i, c := range cols {
+		heads[i], aligns[i] = c.head, ":--"
+		if c.right {
+			aligns[i] = "--:"
+		}
+	}
+	d.line(mdRow(heads...))
+	d.line("|" + strings.Join(aligns, "|") + "|")
+}
+
+func (d *mdDoc) open(summary string) {
+	d.line("<details><summary>" + summary + "</summary>")
+	d.line("")
+}
+
+func (d *mdDoc) close() {
+	d.line("")
+	d.line("</details>")
+	d.line("")
+}
+
+// The top of the Markdown: the heading that says the outcome, the line
+// that explains the table, and the warnings.
+
+// mdNameRunes is how much of a cell's name a heading keeps.
+const mdNameRunes = 40
 
 func (d *mdDoc) heading() string {
 	var emoji, text string
@@ -184,38 +223,38 @@ func (d *mdDoc) heading() string {
 }
 
 func (d *mdDoc) runOutcome() (emoji, text string) {
-	r := d.r
+	o := d.m.outcome
 	title := Escape(Clip(or(d.o.Title, "workerbench"), 60))
-	if r.Interrupted {
+	if o.interrupted {
 		title += " (interrupted)"
 		emoji = "⚠️"
 	}
-	failed := failedCells(r)
-	measured := len(r.Cells) - len(failed)
+	failed := d.m.failures
 	var parts []string
 	switch {
-	case len(r.Cells) == 0:
+	case o.cells == 0:
 		parts = append(parts, "no cells measured")
 		emoji = "⚠️"
-	case measured == 0:
-		what := "all " + Plural(len(r.Cells), "cell") + " failed"
+	case o.measured == 0:
+		what := "all " + Plural(o.cells, "cell") + " failed"
 		if len(failed) <= 2 {
-			what += " (" + d.failedNames(failed) + ")"
+			what += " (" + failedNames(failed) + ")"
 		}
 		parts = append(parts, what)
 		emoji = "❌"
 	default:
-		c, _ := r.Best()
-		what := fmt.Sprintf("%s = %s req/s, %.1f concurrent requests (%s of %s)",
-			Escape(Clip(c.Name(), 40)), or(num(c.ThroughputRPS), "?"), c.Concurrency, or(Percent(c.Efficiency), "?"), Plural(c.Slots, "slot"))
-		if measured > 1 {
+		c := o.best
+		what := fmt.Sprintf("%s = %s req/s, %s concurrent requests (%s of %s)",
+			Escape(Clip(c.name, mdNameRunes)), or(c.head.throughput, "?"), c.head.concurrency1,
+			or(c.head.efficiency, "?"), Plural(c.slots, "slot"))
+		if o.measured > 1 {
 			what = "best " + what
 		}
-		parts = append(parts, Plural(measured, "cell")+", "+what)
+		parts = append(parts, Plural(o.measured, "cell")+", "+what)
 		if len(failed) > 0 {
-			what := d.failedNames(failed) + " failed"
+			what := failedNames(failed) + " failed"
 			if len(failed) <= 2 {
-				what = Plural(len(failed), "cell") + " failed (" + d.failedNames(failed) + ")"
+				what = Plural(len(failed), "cell") + " failed (" + failedNames(failed) + ")"
 			}
 			parts = append(parts, what)
 			emoji = "⚠️"
@@ -226,7 +265,7 @@ func (d *mdDoc) runOutcome() (emoji, text string) {
 
 // failedNames names the failed cells for a heading: "3x3 on head, 1x1
 // on base", or "16 cells" when there are more than two.
-func (d *mdDoc) failedNames(fs []failure) string {
+func failedNames(fs []failure) string {
 	if len(fs) > 2 {
 		cells := map[string]bool{}
 		for _, f := range fs {
@@ -236,7 +275,7 @@ func (d *mdDoc) failedNames(fs []failure) string {
 	}
 	var names []string
 	for _, f := range fs {
-		n := Escape(Clip(f.name, 40))
+		n := Escape(Clip(f.name, mdNameRunes))
 		if f.side != "" {
 			n += " on " + f.side
 		}
@@ -246,24 +285,17 @@ func (d *mdDoc) failedNames(fs []failure) string {
 }
 
 func (d *mdDoc) comparisonOutcome() (emoji, text string) {
-	r := d.r
-	failed := failedCells(r)
-	measured := 0
-	for _, c := range r.Cells {
-		if !cellFailed(c) {
-			measured++
-		}
+	o := d.m.outcome
+	failed := d.m.failures
+	scope := Plural(o.measured, "cell")
+	if o.geomean != "" {
+		scope += ", geomean " + minus(o.geomean)
 	}
-	scope := Plural(measured, "cell")
-	if g := d.geomean(); g != "" {
-		scope += ", geomean " + g
-	}
-	v := r.OverallVerdict()
-	switch v {
+	switch o.verdict {
 	case results.Regressed:
-		emoji, text = "❌", "Concurrency regressed"+or(d.changedCells(cellsWith(r, v)), " ("+scope+")")
+		emoji, text = "❌", "Concurrency regressed"+or(d.changedCells(o.regressed), " ("+scope+")")
 	case results.Improved:
-		emoji, text = "✅", "Concurrency improved"+or(d.changedCells(cellsWith(r, v)), " ("+scope+")")
+		emoji, text = "✅", "Concurrency improved"+or(d.changedCells(o.improved), " ("+scope+")")
 	case results.Unchanged:
 		emoji, text = "✅", "No concurrency regression ("+scope+")"
 		if len(failed) > 0 {
@@ -272,13 +304,14 @@ func (d *mdDoc) comparisonOutcome() (emoji, text string) {
 	case results.Inconclusive:
 		// The comparison is inconclusive overall for one of three reasons.
 		switch {
-		case len(cellsWith(r, results.Regressed)) > 0:
+		case len(o.regressed) > 0:
 			// A cell regressed on its own but not after correcting for the
 			// number of cells compared.
-			emoji, text = "⚠️", "Possible concurrency regression"+d.changedCells(cellsWith(r, results.Regressed))+
-				", not significant across "+Plural(measured, "cell")
-		case len(cellsWith(r, results.Inconclusive)) > 0:
-			emoji, text = "⚠️", "Inconclusive: too noisy to rule out a concurrency regression ("+scope+")"
+			emoji, text = "⚠️", "Possible concurrency regression"+d.changedCells(o.regressed)+
+				", not significant across "+Plural(o.measured, "cell")
+		case len(o.inconclusive) > 0:
+			emoji = "⚠️"
+			text = "Inconclusive: too noisy to rule out a concurrency regression (" + scope + ")"
 		default:
 			// Only failed cells, or improvements that do not survive the
 			// correction: nothing measured regressed.
@@ -288,14 +321,14 @@ func (d *mdDoc) comparisonOutcome() (emoji, text string) {
 		emoji, text = "⚠️", "No verdict ("+scope+")"
 	}
 	if len(failed) > 0 {
-		fails := d.failedNames(failed) + " failed"
+		fails := failedNames(failed) + " failed"
 		if emoji == "❌" || strings.HasPrefix(text, "Possible") {
 			text += "; " + fails
 		} else {
 			emoji, text = "⚠️", fails+"; "+lowerFirst(text)
 		}
 	}
-	if r.Interrupted {
+	if o.interrupted {
 		text += " — interrupted, partial results"
 		if emoji == "✅" {
 			emoji = "⚠️"
@@ -311,16 +344,13 @@ func (d *mdDoc) comparisonOutcome() (emoji, text string) {
 // ": 3x3 −12% throughput (p=0.002)", ": 3x3 −12% throughput (p=0.002), 1x3
 // −7.1% (p=0.010)", or " in 7 of 64 cells, worst 3x3 −12% throughput
 // (p=0.002)".
-func (d *mdDoc) changedCells(cs []results.Cell) string {
+func (d *mdDoc) changedCells(cs []row) string {
 	if len(cs) == 0 {
 		return ""
 	}
-	one := func(c results.Cell, unit string) string {
-		s := Escape(Clip(c.Name(), 40)) + " " + minus(changeShort(c.Ratio)) + unit
-		if p := pEq(c.PValue); p != "" {
-			s += " (" + p + ")"
-		}
-		return s
+	one := func(c row, unit string) string {
+		return Escape(Clip(c.name, mdNameRunes)) + " " + minus(c.changeShort) + unit +
+			" (" + pEq(c.p) + ")"
 	}
 	switch len(cs) {
 	case 1:
@@ -328,16 +358,8 @@ func (d *mdDoc) changedCells(cs []results.Cell) string {
 	case 2:
 		return ": " + one(cs[0], " throughput") + ", " + one(cs[1], "")
 	}
-	return fmt.Sprintf(" in %d of %d cells, worst %s", len(cs), len(d.r.Cells), one(cs[0], " throughput"))
-}
-
-// geomean is "−0.4% [−1.9%, +1.1%]", or "" without an overall ratio.
-func (d *mdDoc) geomean() string {
-	o := d.r.Overall
-	if o == nil || o.Ratio <= 0 {
-		return ""
-	}
-	return minus(strings.TrimSpace(change(o.Ratio) + " " + interval(o.CILow, o.CIHigh)))
+	return fmt.Sprintf(" in %d of %d cells, worst %s",
+		len(cs), d.m.outcome.cells, one(cs[0], " throughput"))
 }
 
 func lowerFirst(s string) string {
@@ -347,14 +369,15 @@ func lowerFirst(s string) string {
 	return s
 }
 
-// ---- above the table ----
-
 func (d *mdDoc) intro() {
 	if !d.comparison {
-		d.line("*Achieved concurrency* = throughput × unloaded service time: how many requests the server really serves at once. *Efficiency* = achieved ÷ slots (workers × threads).")
+		d.line("*Achieved concurrency* = throughput × unloaded service time: how many " +
+			"requests the server really serves at once. " +
+			"*Efficiency* = achieved ÷ slots (workers × threads).")
 		d.line("")
 		return
 	}
+	o := d.m.outcome
 	head, base := "**head**", "**base**"
 	if d.o.Head != "" {
 		head += " (" + Escape(Clip(d.o.Head, 60)) + ")"
@@ -362,17 +385,14 @@ func (d *mdDoc) intro() {
 	if d.o.Base != "" {
 		base += " (" + Escape(Clip(d.o.Base, 60)) + ")"
 	}
-	s := fmt.Sprintf("Throughput of %s vs %s on %s", head, base, Plural(len(d.r.Cells), "cell"))
-	if p := pairsText(d.r, "interleaved "); p != "" {
+	s := fmt.Sprintf("Throughput of %s vs %s on %s", head, base, Plural(o.cells, "cell"))
+	if p := o.pairs("interleaved "); p != "" {
 		s += ", " + p
 	}
-	s += ". A cell regresses when its throughput drops significantly"
-	if th := d.r.Threshold(); th > 0 {
-		s += " and by more than " + percentFine(th)
-	}
-	s += "."
-	if g := d.geomean(); g != "" {
-		s += " Overall (geometric mean): " + g + "."
+	s += ". A cell regresses when its throughput drops significantly" +
+		" and by more than " + o.threshold + "."
+	if o.geomean != "" {
+		s += " Overall (geometric mean): " + minus(o.geomean) + "."
 	}
 	d.line(s)
 	d.line("")
@@ -381,7 +401,8 @@ func (d *mdDoc) intro() {
 func (d *mdDoc) warnings() {
 	ws := d.r.Warnings
 	if d.r.Interrupted {
-		ws = append([]string{"The run was interrupted before it finished: these results are partial."}, ws...)
+		const partial = "The run was interrupted before it finished: these results are partial."
+		ws = append([]string{partial}, ws...)
 	}
 	if len(ws) == 0 {
 		return
@@ -401,11 +422,17 @@ func (d *mdDoc) warnings() {
 	d.line("")
 }
 
+// The Markdown tables of the model: one row per cell (of a run, or of a
+// comparison with head beside base) and the bursts.
+
+// mdCellRunes is how much of a cell's name a table or a list keeps.
+const mdCellRunes = 60
+
 // shownCells are the indices of the cells in the table: all of them, or
 // when the layout limits the rows, the most telling ones (regressed, then
 // failed, inconclusive, improved) in their original order.
 func (d *mdDoc) shownCells() []int {
-	n := len(d.r.Cells)
+	n := len(d.m.rows)
 	idx := make([]int, n)
 	for i := range idx {
 		idx[i] = i
@@ -413,127 +440,113 @@ func (d *mdDoc) shownCells() []int {
 	if d.l.rows < 0 || d.l.rows >= n {
 		return idx
 	}
-	rank := func(c results.Cell) int {
+	rank := func(c row) int {
 		switch {
-		case c.Verdict == results.Regressed && !c.Failed():
+		case c.verdict == results.Regressed && !c.head.failed:
 			return 0
-		case cellFailed(c):
+		case c.failed():
 			return 1
-		case c.Verdict == results.Inconclusive:
+		case c.verdict == results.Inconclusive:
 			return 2
-		case c.Verdict == results.Improved:
+		case c.verdict == results.Improved:
 			return 3
 		}
 		return 4
 	}
-	slices.SortStableFunc(idx, func(a, b int) int { return rank(d.r.Cells[a]) - rank(d.r.Cells[b]) })
+	slices.SortStableFunc(idx, func(a, b int) int { return rank(d.m.rows[a]) - rank(d.m.rows[b]) })
 	idx = idx[:d.l.rows]
 	slices.Sort(idx)
 	return idx
 }
 
-// ---- tables ----
-
 func (d *mdDoc) runTable(shown []int) {
-	if len(d.r.Cells) == 0 {
+	if len(d.m.rows) == 0 {
 		return
 	}
-	d.line("| cell | slots | req/s | concurrency | efficiency | p50 | p99 | Σ PSS | CPU/req | errors |")
-	d.line("|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+	st := mdStyle()
+	figures := figureHeads()
+	d.table(append([]column{lcol("cell"), rcol("slots")}, figures...)...)
 	for _, i := range shown {
-		c := d.r.Cells[i]
-		name := Escape(Clip(c.Name(), 60))
-		if c.Failed() {
-			d.line("| " + name + " | " + itoa(c.Slots) + " | ❌ failed | | | | | | | |")
+		c := d.m.rows[i]
+		name := Escape(Clip(c.name, mdCellRunes))
+		if c.head.failed {
+			empty := strings.Repeat(" |", len(figures))
+			d.line("| " + name + " | " + itoa(c.slots) + " | ❌ failed" + empty)
 			continue
 		}
-		d.line(row(name, itoa(c.Slots),
-			or(num(c.ThroughputRPS), "—"),
-			or(fixed2(c.Concurrency), "—"),
-			or(Percent(c.Efficiency), "—"),
-			or(seconds(c.Latency.P50), "—"),
-			or(seconds(c.Latency.P99), "—"),
-			or(bytesIEC(pss(c.Memory)), "—"),
-			or(seconds(c.ServerCPUPerRequestS), "—"),
-			Escape(errorSummary(c)),
-		))
+		d.line(mdRow(append([]string{name, itoa(c.slots)}, c.head.figures(st)...)...))
 	}
 	d.rowsNote(shown)
 	d.line("")
 }
 
 func (d *mdDoc) comparisonTable(shown []int) {
-	if len(d.r.Cells) == 0 {
+	if len(d.m.rows) == 0 {
 		return
 	}
-	d.line("| cell | base req/s | head req/s | change [CI] | verdict | concurrency (base → head, slots) | p99 (base → head) | Σ PSS (base → head) |")
-	d.line("|:--|--:|--:|:--|:--|--:|--:|--:|")
+	st := mdStyle()
+	d.table(lcol("cell"), rcol("base req/s"), rcol("head req/s"), lcol("change [CI]"),
+		lcol("verdict"), rcol("concurrency (base → head, slots)"), rcol("p99 (base → head)"),
+		rcol("Σ PSS (base → head)"))
 	for _, i := range shown {
-		c := d.r.Cells[i]
-		name := Escape(Clip(c.Name(), 60))
-		head := "—"
-		if !c.Failed() {
-			head = or(num(c.ThroughputRPS), "—")
+		c := d.m.rows[i]
+		name := Escape(Clip(c.name, mdCellRunes))
+		head := or(c.head.throughput, st.none)
+		// A cell without a comparison has its state in the verdict column.
+		note := func(base, verdict string) {
+			d.line(mdRow(name, base, head, "", verdict, "", "", ""))
 		}
-		if c.Base == nil {
-			d.line(row(name, "—", head, "", "— (no base)", "", "", ""))
+		if c.base == nil {
+			note(st.none, "— (no base)")
 			continue
 		}
-		base := "—"
-		if !c.Base.Failed() {
-			base = or(num(c.Base.ThroughputRPS), "—")
-		}
+		base := or(c.base.throughput, st.none)
 		switch {
-		case c.Failed():
-			d.line(row(name, base, head, "", "❌ failed on head", "", "", ""))
+		case c.head.failed:
+			note(base, "❌ failed on head")
 			continue
-		case c.Base.Failed():
-			d.line(row(name, base, head, "", "⚠️ failed on base", "", "", ""))
+		case c.base.failed:
+			note(base, "⚠️ failed on base")
 			continue
 		}
-		delta := minus(change(c.Ratio))
-		if delta != "" && (c.Verdict == results.Regressed || c.Verdict == results.Improved) {
+		delta := minus(c.change)
+		if delta != "" && (c.verdict == results.Regressed || c.verdict == results.Improved) {
 			delta = "**" + delta + "**"
 		}
-		if iv := interval(c.CILow, c.CIHigh); iv != "" {
-			delta += " " + minus(iv)
-		}
-		d.line(row(name, base, head, or(strings.TrimSpace(delta), "—"), verdictCell(c, d.r.Threshold()),
-			arrow(fixed2(c.Base.Concurrency), fixed2(c.Concurrency))+" of "+itoa(c.Slots),
-			arrow(seconds(c.Base.Latency.P99), seconds(c.Latency.P99)),
-			arrow(bytesIEC(pss(c.Base.Memory)), bytesIEC(pss(c.Memory))),
+		delta = or(spaced(delta, minus(c.interval)), st.none)
+		d.line(mdRow(name, base, head, delta, verdictCell(c),
+			arrow(c.base.concurrency, c.head.concurrency)+" of "+itoa(c.slots),
+			arrow(c.base.p99, c.head.p99),
+			arrow(c.base.pss, c.head.pss),
 		))
 	}
 	d.rowsNote(shown)
 	d.line("")
 }
 
-// verdictCell is a compared cell's verdict with its p-value; th is the
-// threshold, named when a significant change is within it.
-func verdictCell(c results.Cell, th float64) string {
-	p := pEq(c.PValue)
-	if p != "" {
-		p = " (" + p + ")"
-	}
-	switch c.Verdict {
+// verdictCell is a compared cell's verdict with its p-value, and the
+// threshold when a significant change is within it.
+func verdictCell(c row) string {
+	p := " (" + pEq(c.p) + ")"
+	switch c.verdict {
 	case results.Regressed:
 		return "❌ **regressed**" + p
 	case results.Improved:
 		return "✅ **improved**" + p
 	case results.Unchanged:
-		if c.Significant() && th > 0 {
-			return "unchanged: within ±" + percentFine(th) + p
+		if c.within != "" {
+			return "unchanged: within ±" + c.within + p
 		}
 		return "unchanged" + p
 	case results.Inconclusive:
-		if c.MDE > 0 {
-			return "⚠️ inconclusive (detects ≥ " + percentFine(c.MDE) + ")"
+		if c.mde != "" {
+			return "⚠️ inconclusive (detects ≥ " + c.mde + ")"
 		}
 		return "⚠️ inconclusive"
 	case "":
 		return "—"
 	}
-	return Escape(Clip(string(c.Verdict), 20))
+	return Escape(Clip(string(c.verdict), 20))
 }
 
 // arrow is "620 → 700 ms": base → head, with a shared unit written once.
@@ -547,11 +560,8 @@ func arrow(base, head string) string {
 	return base + " → " + head
 }
 
-// row is one Markdown table row of cells that are already escaped.
-func row(cells ...string) string { return "| " + strings.Join(cells, " | ") + " |" }
-
 func (d *mdDoc) rowsNote(shown []int) {
-	hidden := len(d.r.Cells) - len(shown)
+	hidden := len(d.m.rows) - len(shown)
 	if hidden <= 0 {
 		return
 	}
@@ -560,18 +570,19 @@ func (d *mdDoc) rowsNote(shown []int) {
 	for _, i := range shown {
 		in[i] = true
 	}
-	for i, c := range d.r.Cells {
+	for i, c := range d.m.rows {
 		if in[i] {
 			continue
 		}
-		k := string(c.Verdict)
+		k := string(c.verdict)
 		if !d.comparison || k == "" {
 			k = "measured"
 		}
 		kinds[k]++
 	}
 	var parts []string
-	for _, k := range []string{"measured", string(results.Unchanged), string(results.Improved), string(results.Inconclusive), string(results.Regressed)} {
+	for _, k := range []string{"measured", string(results.Unchanged), string(results.Improved),
+		string(results.Inconclusive), string(results.Regressed)} {
 		if kinds[k] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", kinds[k], k))
 			delete(kinds, k)
@@ -585,30 +596,74 @@ func (d *mdDoc) rowsNote(shown []int) {
 		parts = append(parts, fmt.Sprintf("%d other", other))
 	}
 	d.line("")
-	d.p("*%s not shown (%s) to fit the size limit; all are in results.json.*\n", Plural(hidden, "more cell"), strings.Join(parts, ", "))
+	d.p("*%s not shown (%s) to fit the size limit; all are in results.json.*\n",
+		Plural(hidden, "more cell"), strings.Join(parts, ", "))
 }
 
-// ---- below the table ----
+func (d *mdDoc) bursts() {
+	var rows []burstRow
+	for _, b := range d.m.bursts {
+		if !b.failed {
+			rows = append(rows, b)
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	d.line("**Bursts**: N requests fired at the same instant. A wave is the requests that " +
+		"complete together, so the first wave is how many the server serves at once.")
+	d.line("")
+	st := mdStyle()
+	wavesOf := func(w *waveList) string {
+		if w == nil {
+			return st.none
+		}
+		return w.text(st.sep)
+	}
+	if d.comparison {
+		d.table(lcol("cell"), rcol("slots"), rcol("burst"), lcol("base waves"), lcol("head waves"))
+		for _, b := range rows {
+			d.line(mdRow(Escape(Clip(b.name, mdCellRunes)), itoa(b.slots), itoa(b.size),
+				wavesOf(b.base), wavesOf(b.head)))
+		}
+	} else {
+		d.table(lcol("cell"), rcol("slots"), rcol("burst"), lcol("waves"), rcol("largest wave"))
+		for _, b := range rows {
+			d.line(mdRow(Escape(Clip(b.name, mdCellRunes)), itoa(b.slots), itoa(b.size),
+				wavesOf(b.head), itoa(b.largest)))
+		}
+	}
+	d.line("")
+}
+
+// The notes around the Markdown tables: the failed cells, what an
+// inconclusive comparison needs, the link to the artifacts, and what the
+// size limit left out.
 
 func (d *mdDoc) failures(shown []int) {
 	_, runes, _, _ := d.limits()
 	if d.l.detail == detailNone {
 		runes = 100
 	}
-	var lines []string
+	in := map[int]bool{}
 	for _, i := range shown {
-		c := d.r.Cells[i]
-		name := "**" + Escape(Clip(c.Name(), 60)) + "**"
-		if c.Failed() {
-			where := ""
-			if d.comparison {
-				where = " on head"
-			}
-			lines = append(lines, "- ❌ "+name+" failed"+where+": "+Escape(Clip(c.Error, runes)))
+		in[i] = true
+	}
+	var lines []string
+	for _, f := range d.m.failures {
+		if !in[f.row] {
+			continue
 		}
-		if c.Base != nil && c.Base.Failed() {
-			lines = append(lines, "- ⚠️ "+name+" failed on base: "+Escape(Clip(c.Base.Error, runes)))
+		name := "**" + Escape(Clip(f.name, mdCellRunes)) + "**"
+		mark, where := "❌", ""
+		switch f.side {
+		case "head":
+			where = " on head"
+		case "base":
+			mark, where = "⚠️", " on base"
 		}
+		why := Escape(Clip(f.err, runes))
+		lines = append(lines, "- "+mark+" "+name+" failed"+where+": "+why)
 	}
 	if len(lines) == 0 {
 		return
@@ -627,7 +682,8 @@ func (d *mdDoc) inconclusive() {
 	if !d.comparison {
 		return
 	}
-	cs := cellsWith(d.r, results.Inconclusive)
+	o := d.m.outcome
+	cs := o.inconclusive
 	if len(cs) == 0 {
 		return
 	}
@@ -637,70 +693,14 @@ func (d *mdDoc) inconclusive() {
 			names = append(names, fmt.Sprintf("%d more", len(cs)-3))
 			break
 		}
-		names = append(names, Escape(Clip(c.Name(), 40)))
+		names = append(names, Escape(Clip(c.name, mdNameRunes)))
 	}
-	s := "**Inconclusive** for " + strings.Join(names, ", ") + ": too few or too noisy trials to tell a change"
-	if th := d.r.Threshold(); th > 0 {
-		s += " of " + percentFine(th)
-	}
-	s += " from noise"
-	if lo, hi := mdeRange(d.r); hi > 0 {
-		s += "; the smallest change these trials could detect is " + mdeText(lo, hi)
+	s := "**Inconclusive** for " + strings.Join(names, ", ") +
+		": too few or too noisy trials to tell a change of " + o.threshold + " from noise"
+	if o.mde != "" {
+		s += "; the smallest change these trials could detect is " + o.mde
 	}
 	d.line(s + ". More trials (`--trials`) or a quieter runner narrow the interval.")
-	d.line("")
-}
-
-func (d *mdDoc) bursts() {
-	type burstRow struct {
-		c          results.Cell
-		head, base *results.Burst
-	}
-	var rows []burstRow
-	for _, c := range d.r.Cells {
-		if c.Failed() {
-			continue
-		}
-		for i := range c.Bursts {
-			br := burstRow{c: c, head: &c.Bursts[i]}
-			if c.Base != nil {
-				for j := range c.Base.Bursts {
-					if c.Base.Bursts[j].Size == c.Bursts[i].Size {
-						br.base = &c.Base.Bursts[j]
-					}
-				}
-			}
-			rows = append(rows, br)
-		}
-	}
-	if len(rows) == 0 {
-		return
-	}
-	d.line("**Bursts**: N requests fired at the same instant. A wave is the requests that complete together, so the first wave is how many the server serves at once.")
-	d.line("")
-	wavesOf := func(b *results.Burst) string {
-		if b == nil {
-			return "—"
-		}
-		s := or(waves(b.Waves, " · "), "none")
-		if n := failedRequests(*b); n > 0 {
-			s += fmt.Sprintf(" (%d failed)", n)
-		}
-		return s
-	}
-	if d.comparison {
-		d.line("| cell | slots | burst | base waves | head waves |")
-		d.line("|:--|--:|--:|:--|:--|")
-		for _, br := range rows {
-			d.line(row(Escape(Clip(br.c.Name(), 60)), itoa(br.c.Slots), itoa(br.head.Size), wavesOf(br.base), wavesOf(br.head)))
-		}
-	} else {
-		d.line("| cell | slots | burst | waves | largest wave |")
-		d.line("|:--|--:|--:|:--|--:|")
-		for _, br := range rows {
-			d.line(row(Escape(Clip(br.c.Name(), 60)), itoa(br.c.Slots), itoa(br.head.Size), wavesOf(br.head), itoa(br.head.LargestWave())))
-		}
-	}
 	d.line("")
 }
 
@@ -725,36 +725,38 @@ func safeURL(raw string) (string, bool) {
 		return "", false
 	}
 	s := u.String()
-	r := strings.NewReplacer("(", "%28", ")", "%29", "<", "%3C", ">", "%3E", " ", "%20", `"`, "%22", "`", "%60", "\\", "%5C", "|", "%7C")
+	r := strings.NewReplacer("(", "%28", ")", "%29", "<", "%3C", ">", "%3E", " ", "%20", `"`, "%22",
+		"`", "%60", "\\", "%5C", "|", "%7C")
 	return r.Replace(s), true
 }
 
-// ---- <details> sections ----
-
-func (d *mdDoc) open(summary string) {
-	d.line("<details><summary>" + summary + "</summary>")
-	d.line("")
+func (d *mdDoc) omissions() {
+	var what []string
+	switch d.l.detail {
+	case detailShort, detailTiny:
+		what = append(what, "server logs and diagnostics are shortened")
+	case detailNone:
+		what = append(what, "diagnostics, server logs and settings are left out")
+	}
+	if !d.l.chart {
+		what = append(what, "the chart and bursts are left out")
+	}
+	if len(what) == 0 {
+		return
+	}
+	s := "*To fit the size limit, " + strings.Join(what, "; ") + ".*"
+	if d.o.ArtifactURL != "" {
+		s = strings.TrimSuffix(s, ".*") + ": see the artifacts.*"
+	}
+	d.line(s)
 }
 
-func (d *mdDoc) close() {
-	d.line("")
-	d.line("</details>")
-	d.line("")
-}
+// The collapsed <details> sections at the foot of the Markdown:
+// diagnostics, the log tails of failed cells, further measurements, and
+// the host and settings.
 
 func (d *mdDoc) diagnostics() {
-	type diag struct{ cell, side, text string }
-	var ds []diag
-	for _, c := range d.r.Cells {
-		for _, t := range c.Diagnostics {
-			ds = append(ds, diag{c.Name(), "", t})
-		}
-		if c.Base != nil {
-			for _, t := range c.Base.Diagnostics {
-				ds = append(ds, diag{c.Name(), "base", t})
-			}
-		}
-	}
+	ds := d.m.diagnostics
 	if len(ds) == 0 {
 		return
 	}
@@ -765,7 +767,7 @@ func (d *mdDoc) diagnostics() {
 			d.p("- … %d more in results.json\n", len(ds)-items)
 			break
 		}
-		name := "**" + Escape(Clip(x.cell, 60)) + "**"
+		name := "**" + Escape(Clip(x.cell, mdCellRunes)) + "**"
 		if x.side != "" {
 			name += " (" + x.side + ")"
 		}
@@ -776,8 +778,8 @@ func (d *mdDoc) diagnostics() {
 
 func (d *mdDoc) logs() {
 	_, runes, maxLines, lineRunes := d.limits()
-	for _, f := range failedCells(d.r) {
-		tail := f.cell.LogTail
+	for _, f := range d.m.failures {
+		tail := f.logTail
 		omitted := 0
 		if maxLines > 0 && len(tail) > maxLines {
 			omitted = len(tail) - maxLines
@@ -786,7 +788,7 @@ func (d *mdDoc) logs() {
 		what := "no server log captured"
 		switch {
 		case omitted > 0:
-			what = fmt.Sprintf("server log, last %d of %d lines", len(tail), len(f.cell.LogTail))
+			what = fmt.Sprintf("server log, last %d of %d lines", len(tail), len(f.logTail))
 		case len(tail) > 0:
 			what = "server log, last " + Plural(len(tail), "line")
 		}
@@ -794,9 +796,9 @@ func (d *mdDoc) logs() {
 		if f.side != "" {
 			where = " on " + f.side
 		}
-		d.open("Failed cell " + escapeHTML(Clip(f.name, 60)) + where + ": " + what)
-		d.line("**Error:** " + Escape(Clip(f.cell.Error, runes)))
-		if ex := f.cell.LogExcerpt; len(ex) > 0 {
+		d.open("Failed cell " + escapeHTML(Clip(f.name, mdCellRunes)) + where + ": " + what)
+		d.line("**Error:** " + Escape(Clip(f.err, runes)))
+		if ex := f.logExcerpt; len(ex) > 0 {
 			lines := make([]string, len(ex))
 			for i, l := range ex {
 				lines[i] = Clip(l, cmp.Or(lineRunes, 500))
@@ -806,9 +808,9 @@ func (d *mdDoc) logs() {
 			d.line("")
 			d.b.WriteString(CodeBlock("text", strings.Join(lines, "\n")))
 		}
-		if f.cell.Log != "" {
+		if f.log != "" {
 			d.line("")
-			d.line("Full log in the artifacts: " + Escape(Clip(f.cell.Log, 200)))
+			d.line("Full log in the artifacts: " + Escape(Clip(f.log, 200)))
 		}
 		if len(tail) > 0 {
 			lines := tail
@@ -826,55 +828,42 @@ func (d *mdDoc) logs() {
 }
 
 func (d *mdDoc) measurements() {
-	if len(d.r.Cells) == 0 {
+	if len(d.m.rows) == 0 {
 		return
 	}
 	d.open("Measurements")
-	d.line("| cell | service time S0 | connections | requests | p90 | max | Σ RSS | processes | server CPU/req | generator CPU/req | bound | trials (req/s) |")
-	d.line("|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|:--|:--|")
-	add := func(name string, c results.Cell) {
-		if c.Failed() {
-			d.line(row(name, "failed", "", "", "", "", "", "", "", "", "", ""))
+	d.table(lcol("cell"), rcol("service time S0"), rcol("connections"), rcol("requests"),
+		rcol("p90"), rcol("max"), rcol("Σ RSS"), rcol("processes"), rcol("server CPU/req"),
+		rcol("generator CPU/req"), lcol("bound"), lcol("trials (req/s)"))
+	st := mdStyle()
+	add := func(name string, m measures) {
+		if m.failed {
+			d.line(mdRow(name, "failed", "", "", "", "", "", "", "", "", "", ""))
 			return
 		}
-		trials := make([]string, 0, len(c.Trials))
-		for i, t := range c.Trials {
-			if i == 12 {
-				trials = append(trials, "…")
-				break
-			}
-			trials = append(trials, num(t.ThroughputRPS))
-		}
-		procs, conns := "", "—"
-		if c.Connections > 0 {
-			conns = itoa(c.Connections)
-		}
-		if c.Memory.Processes > 0 {
-			procs = itoa(c.Memory.Processes)
-		}
-		d.line(row(name,
-			or(seconds(c.ServiceTimeS), "—"),
-			conns,
-			strconv.FormatInt(c.Requests, 10),
-			or(seconds(c.Latency.P90), "—"),
-			or(seconds(c.Latency.Max), "—"),
-			or(bytesIEC(c.Memory.RSSBytes), "—"),
-			or(procs, "—"),
-			or(seconds(c.ServerCPUPerRequestS), "—"),
-			or(seconds(c.GeneratorCPUPerRequestS), "—"),
-			or(Escape(Clip(c.Bound, 10)), "—"),
-			or(strings.Join(trials, " · "), "—"),
+		d.line(mdRow(name,
+			or(m.serviceTime, st.none),
+			or(m.connections, st.none),
+			m.requests,
+			or(m.p90, st.none),
+			or(m.max, st.none),
+			or(m.rss, st.none),
+			or(m.processes, st.none),
+			or(m.serverCPU, st.none),
+			or(m.generatorCPU, st.none),
+			or(Escape(Clip(m.bound, 10)), st.none),
+			or(strings.Join(m.trials, " · "), st.none),
 		))
 	}
-	for _, c := range d.r.Cells {
-		name := Escape(Clip(c.Name(), 60))
+	for _, c := range d.m.rows {
+		name := Escape(Clip(c.name, mdCellRunes))
 		if d.comparison {
-			if c.Base != nil {
-				add(name+" base", *c.Base)
+			if c.base != nil {
+				add(name+" base", *c.base)
 			}
-			add(name+" head", c)
+			add(name+" head", c.head)
 		} else {
-			add(name, c)
+			add(name, c.head)
 		}
 	}
 	d.close()
@@ -884,7 +873,8 @@ func (d *mdDoc) settings() {
 	r := d.r
 	d.open("Host and settings")
 	h := r.Host
-	host := fmt.Sprintf("%s, %s/%s", Plural(h.CPUs, "CPU"), Escape(Clip(h.OS, 20)), Escape(Clip(h.Arch, 20)))
+	host := fmt.Sprintf("%s, %s/%s",
+		Plural(h.CPUs, "CPU"), Escape(Clip(h.OS, 20)), Escape(Clip(h.Arch, 20)))
 	if h.CPUModel != "" {
 		host += ", " + Escape(Clip(h.CPUModel, 80))
 	}
@@ -922,11 +912,7 @@ func (d *mdDoc) settings() {
 		d.line("- **Bursts:** " + strings.Join(sizes, ", ") + " requests at once")
 	}
 	if d.comparison {
-		st := "two-sided"
-		if th := r.Threshold(); th > 0 {
-			st = "threshold " + percentFine(th)
-		}
-		d.line("- **Statistics:** " + st)
+		d.line("- **Statistics:** threshold " + d.m.outcome.threshold)
 		cell, overall := methods(r)
 		if cell != "" {
 			d.line("  - per cell: " + Escape(Clip(cell, 300)))
@@ -973,23 +959,20 @@ func (d *mdDoc) settings() {
 	d.close()
 }
 
-func (d *mdDoc) omissions() {
-	var what []string
-	switch d.l.detail {
-	case detailShort, detailTiny:
-		what = append(what, "server logs and diagnostics are shortened")
-	case detailNone:
-		what = append(what, "diagnostics, server logs and settings are left out")
+// methods names the statistics the verdicts come from: of the cells (when
+// they all used the same) and of the overall verdict.
+func methods(r *results.Run) (cell, overall string) {
+	for _, c := range r.Cells {
+		switch {
+		case c.Method == "" || cellFailed(c):
+		case cell == "":
+			cell = c.Method
+		case cell != c.Method:
+			cell = "differs by cell (see results.json)"
+		}
 	}
-	if !d.l.chart {
-		what = append(what, "the chart and bursts are left out")
+	if r.Overall != nil {
+		overall = r.Overall.Method
 	}
-	if len(what) == 0 {
-		return
-	}
-	s := "*To fit the size limit, " + strings.Join(what, "; ") + ".*"
-	if d.o.ArtifactURL != "" {
-		s = strings.TrimSuffix(s, ".*") + ": see the artifacts.*"
-	}
-	d.line(s)
+	return cell, overall
 }
