@@ -8,9 +8,9 @@
 // computed once: a row per cell with its figures as plain text, neither
 // escaped nor clipped (model.go), and the outcome, the verdict and the
 // cells that carry it (outcome.go) — as benchstat builds one table for its
-// text and CSV output. table.go lays the model out as aligned text,
-// markdown.go as GitHub-flavoured Markdown; each chooses its columns and
-// wording, clips and escapes.
+// text and CSV output. table.go lays the model out as aligned text, the
+// markdown*.go files (one per section of the document) as GitHub-flavoured
+// Markdown; each chooses its columns and wording, clips and escapes.
 //
 // Results carry text the benchmarked project controls — server log lines,
 // error messages, endpoints, commands, paths — and a pull request's author
