@@ -54,15 +54,9 @@ func Escape(s string) string {
 			lastBreak, digitsOnly = true, false
 			continue
 		}
-		switch {
-		case isUnsafe(r):
-			b.WriteRune(unicode.ReplacementChar)
-		case r == '&':
-			b.WriteString("&amp;")
-		case r == '<':
-			b.WriteString("&lt;")
-		case r == '>':
-			b.WriteString("&gt;")
+		switch e, ok := htmlSafe(r); {
+		case ok:
+			b.WriteString(e)
 		case r == '@':
 			b.WriteString("@" + zwsp)
 		case r == '#':
@@ -70,7 +64,8 @@ func Escape(s string) string {
 			if isASCIIDigit(next) {
 				b.WriteString(zwsp)
 			}
-		case r == '-' && isASCIIDigit(next) && (prev == 'h' || prev == 'H') && (prev2 == 'g' || prev2 == 'G'):
+		case r == '-' && isASCIIDigit(next) &&
+			(prev == 'h' || prev == 'H') && (prev2 == 'g' || prev2 == 'G'):
 			b.WriteString("-" + zwsp) // GH-123
 		case strings.ContainsRune("\\`*_[]|~$", r):
 			b.WriteByte('\\')
@@ -78,7 +73,8 @@ func Escape(s string) string {
 		case b.Len() == 0 && strings.ContainsRune("-+=", r):
 			b.WriteByte('\\')
 			b.WriteRune(r)
-		case digitsOnly && b.Len() > 0 && (r == '.' || r == ')') && (next == 0 || next == ' ' || isBreak(next)):
+		case digitsOnly && b.Len() > 0 && (r == '.' || r == ')') &&
+			(next == 0 || next == ' ' || isBreak(next)):
 			b.WriteByte('\\') // "1. " would start an ordered list at a line start
 			b.WriteRune(r)
 		default:
@@ -101,17 +97,12 @@ func escapeHTML(s string) string {
 		if i+1 < len(rs) {
 			next = rs[i+1]
 		}
+		e, isEntity := htmlSafe(r)
 		switch {
 		case isBreak(r):
 			b.WriteByte(' ')
-		case isUnsafe(r):
-			b.WriteRune(unicode.ReplacementChar)
-		case r == '&':
-			b.WriteString("&amp;")
-		case r == '<':
-			b.WriteString("&lt;")
-		case r == '>':
-			b.WriteString("&gt;")
+		case isEntity:
+			b.WriteString(e)
 		case r == '"':
 			b.WriteString("&quot;")
 		case r == '\'':
@@ -125,6 +116,23 @@ func escapeHTML(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// htmlSafe is what both Escape and escapeHTML write for r when r is a
+// control or bidirectional character (U+FFFD) or one of & < > (its HTML
+// entity); ok is false for any other rune.
+func htmlSafe(r rune) (e string, ok bool) {
+	switch {
+	case isUnsafe(r):
+		return string(unicode.ReplacementChar), true
+	case r == '&':
+		return "&amp;", true
+	case r == '<':
+		return "&lt;", true
+	case r == '>':
+		return "&gt;", true
+	}
+	return "", false
 }
 
 // CodeBlock returns body as a fenced Markdown code block with the given info

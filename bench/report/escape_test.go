@@ -45,8 +45,8 @@ func TestEscape(t *testing.T) {
 		{"bidi override", "txt\u202Eexe", "txt\uFFFDexe"},
 		{"invalid utf-8", "a\xffb", "a\uFFFDb"},
 		{"unicode kept", "Σ PSS µs → ✓", "Σ PSS µs → ✓"},
-		{"the hostile log line", hostile,
-			"&lt;/details&gt;&lt;img src=x onerror=alert(1)&gt; @&#8203;everyone \\#&#8203;1 \\`\\`\\` \\| pipes \\|"},
+		{"the hostile log line", hostile, "&lt;/details&gt;&lt;img src=x onerror=alert(1)&gt; " +
+			"@&#8203;everyone \\#&#8203;1 \\`\\`\\` \\| pipes \\|"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -62,7 +62,8 @@ func TestEscape(t *testing.T) {
 func TestEscapeHTML(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"3x3 GET /a?b=1&c=2", "3x3 GET /a?b=1&amp;c=2"},
-		{hostile, "&lt;/details&gt;&lt;img src=x onerror=alert(1)&gt; @&#8203;everyone #&#8203;1 ``` | pipes |"},
+		{hostile, "&lt;/details&gt;&lt;img src=x onerror=alert(1)&gt; " +
+			"@&#8203;everyone #&#8203;1 ``` | pipes |"},
 		{"it's \"x\"\nnext", "it&#39;s &quot;x&quot; next"},
 	}
 	for _, tt := range tests {
@@ -82,8 +83,10 @@ func TestCodeBlock(t *testing.T) {
 		{"fence inside", "text", "a\n```\nb", "````text\na\n```\nb\n````\n"},
 		{"longer fence inside", "text", "`````", "``````text\n`````\n``````\n"},
 		{"crlf", "text", "a\r\nb\rc", "```text\na\nb\nc\n```\n"},
-		{"html stays literal", "text", "</details><b>@everyone #1</b>", "```text\n</details><b>@everyone #1</b>\n```\n"},
-		{"control characters", "text", "\x1b[31mred\tx\x00", "```text\n\uFFFD[31mred\tx\uFFFD\n```\n"},
+		{"html stays literal", "text", "</details><b>@everyone #1</b>",
+			"```text\n</details><b>@everyone #1</b>\n```\n"},
+		{"control characters", "text", "\x1b[31mred\tx\x00",
+			"```text\n\uFFFD[31mred\tx\uFFFD\n```\n"},
 		{"info string cleaned", "sh` onload=x", "ls", "```shonloadx\nls\n```\n"},
 	}
 	for _, tt := range tests {
@@ -192,14 +195,18 @@ func checkCodeBlock(t *testing.T, out string) {
 }
 
 func FuzzEscape(f *testing.F) {
-	for _, s := range []string{"", hostile, "@a", "#1", "gh-1", "1. x", "a\\|b", "\x1b[0m", "\xff\xfe", "&#64;x", "@\u200bx", "- x", "```"} {
+	for _, s := range []string{
+		"", hostile, "@a", "#1", "gh-1", "1. x", "a\\|b", "\x1b[0m", "\xff\xfe",
+		"&#64;x", "@\u200bx", "- x", "```",
+	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		checkEscaped(t, s, Escape(s))
 		h := escapeHTML(s)
 		hText := strings.NewReplacer(zwsp, "\u200b", "&#39;", "'").Replace(h)
-		if strings.ContainsAny(h, "<>\"'\n") || mention.MatchString(hText) || issueRef.MatchString(hText) {
+		if strings.ContainsAny(h, "<>\"'\n") ||
+			mention.MatchString(hText) || issueRef.MatchString(hText) {
 			t.Errorf("escapeHTML(%q) = %q is not safe text in HTML", s, h)
 		}
 		checkCodeBlock(t, CodeBlock("text", s))

@@ -12,14 +12,20 @@ import (
 
 const mib = 1 << 20
 
-var seedHost = results.Host{CPUs: 2, OS: "linux", Arch: "amd64", CPUModel: "Intel(R) Xeon(R) Platinum 8370C CPU @ 2.80GHz", Hostname: "fv-az123-456"}
+var seedHost = results.Host{
+	CPUs: 2, OS: "linux", Arch: "amd64",
+	CPUModel: "Intel(R) Xeon(R) Platinum 8370C CPU @ 2.80GHz", Hostname: "fv-az123-456",
+}
 
-var seedSettings = results.Settings{DurationS: 5, WarmupS: 1, Trials: 3, KeepAlive: false, Bursts: []int{5, 20}, Seed: 1}
+var seedSettings = results.Settings{
+	DurationS: 5, WarmupS: 1, Trials: 3, KeepAlive: false, Bursts: []int{5, 20}, Seed: 1,
+}
 
-const seedCommand = "gunicorn --bind {bind} --workers {workers} --threads {threads} --worker-connections {threads} app:app"
+const seedCommand = "gunicorn --bind {bind} --workers {workers} --threads {threads} " +
+	"--worker-connections {threads} app:app"
 
 // seedCell is one cell of the seed matrix: K ≈ slots, X = K / 0.2 s.
-func seedCell(workers, threads int, x float64, pssMiB float64, bursts ...results.Burst) results.Cell {
+func seedCell(workers, threads int, x, pssMiB float64, bursts ...results.Burst) results.Cell {
 	slots := workers * threads
 	conns := max(8, 3*slots)
 	s0 := 0.2013
@@ -31,12 +37,17 @@ func seedCell(workers, threads int, x float64, pssMiB float64, bursts ...results
 		ThroughputRPS: x, Concurrency: k, Efficiency: k / float64(slots),
 		Latency: results.Latency{P50: p50, P90: p50 * 1.01, P99: p50 * 1.03, Max: p50 * 1.06},
 		Memory: results.Memory{
-			PSSBytes: uint64(pssMiB * mib * 0.98), RSSBytes: uint64((34*float64(workers) + 20) * mib),
+			PSSBytes:     uint64(pssMiB * mib * 0.98),
+			RSSBytes:     uint64((34*float64(workers) + 20) * mib),
 			PeakPSSBytes: uint64(pssMiB * mib), Processes: workers + 1,
 		},
 		ServerCPUPerRequestS: 0.0011, GeneratorCPUPerRequestS: 0.00014,
 		CPUBoundness: 0.0055, Bound: "io",
-		Trials: []results.Trial{{ThroughputRPS: x * 0.998, Concurrency: k * 0.998}, {ThroughputRPS: x, Concurrency: k}, {ThroughputRPS: x * 1.002, Concurrency: k * 1.002}},
+		Trials: []results.Trial{
+			{ThroughputRPS: x * 0.998, Concurrency: k * 0.998},
+			{ThroughputRPS: x, Concurrency: k},
+			{ThroughputRPS: x * 1.002, Concurrency: k * 1.002},
+		},
 		Bursts: bursts,
 	}
 	if len(bursts) > 0 {
@@ -61,7 +72,8 @@ func ones(n int) []int {
 // seedRun is the seed matrix: 1x1, 1x3, 3x1, 3x3 with bursts of 5 and 20.
 func seedRun() *results.Run {
 	c33 := seedCell(3, 3, 44.7, 78, burst(5, 5), burst(20, 9, 9, 2))
-	c33.Diagnostics = []string{"the load generator used 140 µs of CPU per request on a 2-CPU runner: it competes with the server for cores"}
+	c33.Diagnostics = []string{"the load generator used 140 µs of CPU per request " +
+		"on a 2-CPU runner: it competes with the server for cores"}
 	return &results.Run{
 		Schema:   results.Schema,
 		Version:  "v0.1.0",
@@ -76,6 +88,28 @@ func seedRun() *results.Run {
 			seedCell(3, 1, 14.9, 75, burst(5, 3, 2), burst(20, 3, 3, 3, 3, 3, 3, 2)),
 			c33,
 		},
+	}
+}
+
+// The methods of the fixtures' verdicts, as results.Compare names them.
+const (
+	cellMethod    = "signed-rank test (exact) and Hodges-Lehmann 95% interval of log(head/base)"
+	overallMethod = "verdict: Holm over 4 cells' p-values at alpha 0.05; " +
+		"ratio: geometric mean of 4 cells' ratios, interval combined from theirs"
+)
+
+// Short names for the verdicts of the fixtures' cells.
+const (
+	same  = results.Unchanged
+	worse = results.Regressed
+	noisy = results.Inconclusive
+)
+
+// overall is the overall result of a comparison of the fixtures' four cells
+// with the geometric mean ratio and its interval.
+func overall(ratio, lo, hi float64) *results.Overall {
+	return &results.Overall{
+		Ratio: ratio, CILow: lo, CIHigh: hi, Threshold: 0.05, Method: overallMethod,
 	}
 }
 
@@ -110,7 +144,7 @@ func compared(ratios []float64, verdicts []results.Verdict) *results.Run {
 		h.Ratio = ratios[i]
 		h.Verdict = verdicts[i]
 		h.Pairs = 10
-		h.Method = "signed-rank test (exact) and Hodges-Lehmann 95% interval of log(head/base), 10 pairs"
+		h.Method = cellMethod + ", 10 pairs"
 		h.ConcurrencyRatio = ratios[i]
 		h.P99Ratio = 1 / ratios[i]
 		switch verdicts[i] {
@@ -121,7 +155,7 @@ func compared(ratios []float64, verdicts []results.Verdict) *results.Run {
 		case results.Inconclusive:
 			h.CILow, h.CIHigh, h.PValue, h.MDE = ratios[i]-0.07, ratios[i]+0.08, 0.25, 0.09
 			h.Pairs = 3
-			h.Method = "signed-rank test (exact) and Hodges-Lehmann 95% interval of log(head/base), 3 pairs"
+			h.Method = cellMethod + ", 3 pairs"
 		default:
 			h.CILow, h.CIHigh, h.PValue = ratios[i]-0.009, ratios[i]+0.008, 0.62-0.1*float64(i)
 		}
@@ -131,26 +165,29 @@ func compared(ratios []float64, verdicts []results.Verdict) *results.Run {
 }
 
 func compareRegressed() *results.Run {
-	r := compared([]float64{0.998, 1.003, 0.995, 0.879}, []results.Verdict{results.Unchanged, results.Unchanged, results.Unchanged, results.Regressed})
+	r := compared([]float64{0.998, 1.003, 0.995, 0.879}, []results.Verdict{same, same, same, worse})
 	r.Verdict = results.Regressed
-	r.Overall = &results.Overall{Ratio: 0.967, CILow: 0.955, CIHigh: 0.979, Threshold: 0.05, Method: "verdict: Holm over 4 cells' p-values at alpha 0.05; ratio: geometric mean of 4 cells' ratios, interval combined from theirs"}
+	r.Overall = overall(0.967, 0.955, 0.979)
 	r.Cells[3].Diagnostics = []string{"burst 20: first wave served 6 requests at once, not 9"}
 	r.Cells[3].Bursts[1].Waves = []int{6, 7, 5, 2}
 	return r
 }
 
 func compareUnchanged() *results.Run {
-	r := compared([]float64{0.998, 1.003, 0.995, 0.988}, []results.Verdict{results.Unchanged, results.Unchanged, results.Unchanged, results.Unchanged})
+	r := compared([]float64{0.998, 1.003, 0.995, 0.988}, []results.Verdict{same, same, same, same})
 	r.Verdict = results.Unchanged
-	r.Overall = &results.Overall{Ratio: 0.996, CILow: 0.981, CIHigh: 1.011, Threshold: 0.05, Method: "verdict: Holm over 4 cells' p-values at alpha 0.05; ratio: geometric mean of 4 cells' ratios, interval combined from theirs"}
+	r.Overall = overall(0.996, 0.981, 1.011)
 	return r
 }
 
 func compareInconclusive() *results.Run {
-	r := compared([]float64{0.998, 0.97, 1.004, 0.96}, []results.Verdict{results.Unchanged, results.Inconclusive, results.Unchanged, results.Inconclusive})
+	r := compared([]float64{0.998, 0.97, 1.004, 0.96}, []results.Verdict{same, noisy, same, noisy})
 	r.Verdict = results.Inconclusive
-	r.Overall = &results.Overall{Ratio: 0.984, CILow: 0.93, CIHigh: 1.041, Threshold: 0.05, Method: "verdict: Holm over 4 cells' p-values at alpha 0.05; ratio: geometric mean of 4 cells' ratios, interval combined from theirs"}
-	r.Warnings = []string{"only 3 trial pairs for 1x3 and 3x3 (the run hit its time budget): too few for a verdict", "base throughput varied by 6.1% between trials of 3x3 (CV): the runner is noisy"}
+	r.Overall = overall(0.984, 0.93, 1.041)
+	r.Warnings = []string{
+		"only 3 trial pairs for 1x3 and 3x3 (the run hit its time budget): too few for a verdict",
+		"base throughput varied by 6.1% between trials of 3x3 (CV): the runner is noisy",
+	}
 	return r
 }
 
@@ -221,10 +258,13 @@ func manyCells() *results.Run {
 		case i%4 == 0:
 			c.Error = "server exited with status 1: " + strings.Repeat("x", 500)
 			for j := range 200 {
-				c.LogTail = append(c.LogTail, fmt.Sprintf("line %d %s ``` ```` <details> </details> @all #%d %s", j, hostile, j, strings.Repeat("y", 200)))
+				line := fmt.Sprintf("line %d %s ``` ```` <details> </details> @all #%d %s",
+					j, hostile, j, strings.Repeat("y", 200))
+				c.LogTail = append(c.LogTail, line)
 			}
 		case i%7 == 0:
-			c.Verdict, c.Ratio, c.CILow, c.CIHigh, c.PValue = results.Regressed, 0.9, 0.88, 0.92, 0.001
+			c.Verdict, c.Ratio = results.Regressed, 0.9
+			c.CILow, c.CIHigh, c.PValue = 0.88, 0.92, 0.001
 		case i%9 == 0:
 			c.Verdict, c.MDE = results.Inconclusive, 0.12
 		}

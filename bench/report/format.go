@@ -11,9 +11,10 @@ import (
 	"github.com/workerbench/workerbench/bench/results"
 )
 
-// Number formatting shared by the renderers. Each function returns "" for
-// a value that was not measured (zero, NaN, infinite), and the caller shows
-// its own placeholder ("-" on a terminal, "—" in Markdown).
+// Number formatting for the model (newModel) and the sentences. Each
+// function returns "" for a value that was not measured (zero, NaN,
+// infinite), and the renderer shows its own placeholder (style.none: "-" on
+// a terminal, "—" in Markdown).
 
 func bad(x float64) bool { return math.IsNaN(x) || math.IsInf(x, 0) }
 
@@ -129,13 +130,40 @@ func pvalue(p float64) string {
 	}
 }
 
-// pEq is "p=0.002" or "p<0.001", "" when p was not computed.
-func pEq(p float64) string {
-	s := pvalue(p)
-	if s == "" || s[0] == '<' {
-		return "p" + s
+// pEq is a formatted p-value (pvalue) as "p=0.002" or "p<0.001"; "p"
+// alone when p was not computed.
+func pEq(p string) string {
+	if p == "" || p[0] == '<' {
+		return "p" + p
 	}
-	return "p=" + s
+	return "p=" + p
+}
+
+// spaced joins a change and its interval: "-12.1% [-14.2%, -9.9%]", either
+// of them alone, or "".
+func spaced(change, interval string) string { return strings.TrimSpace(change + " " + interval) }
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// fixed2 formats an achieved concurrency: "8.98".
+func fixed2(x float64) string {
+	if bad(x) {
+		return ""
+	}
+	return strconv.FormatFloat(x, 'f', 2, 64)
+}
+
+// Plural counts n of noun in English: "1 cell", "4 cells", "2 pushes".
+func Plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	for _, end := range []string{"s", "sh", "ch", "x", "z"} {
+		if strings.HasSuffix(noun, end) {
+			return fmt.Sprintf("%d %ses", n, noun)
+		}
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // minus replaces ASCII hyphen-minus signs with the typographic minus sign
@@ -148,31 +176,6 @@ func or(s, placeholder string) string {
 		return placeholder
 	}
 	return s
-}
-
-// waves lists burst completion waves, the first dozen of them.
-func waves(ws []int, sep string) string {
-	const show = 12
-	parts := make([]string, 0, min(len(ws), show)+1)
-	for i, w := range ws {
-		if i == show {
-			parts = append(parts, fmt.Sprintf("… (%d waves)", len(ws)))
-			break
-		}
-		parts = append(parts, strconv.Itoa(w))
-	}
-	return strings.Join(parts, sep)
-}
-
-// failedRequests counts the requests of a burst that failed.
-func failedRequests(b results.Burst) int {
-	n := 0
-	for _, r := range b.Requests {
-		if r.Wave < 0 || r.Error != "" {
-			n++
-		}
-	}
-	return n
 }
 
 // errorSummary is "0", or "12 (2.4%: status 10, timeout 2)".

@@ -43,7 +43,8 @@ func golden(t *testing.T, name string, got []byte) {
 		t.Fatalf("%v (run go test -update to create it)", err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it); got:\n%s", path, got)
+		t.Errorf("%s differs from the golden file (go test -update rewrites it); got:\n%s",
+			path, got)
 	}
 }
 
@@ -57,7 +58,9 @@ var fixtures = []struct {
 		Base: "main", Head: "feature/async-db",
 		ArtifactURL: "https://github.com/acme/shop/actions/runs/123456789/artifacts/987654",
 	}},
-	{"compare_unchanged", compareUnchanged, MarkdownOptions{Title: "Flask shop", Base: "main", Head: "fix/typo"}},
+	{"compare_unchanged", compareUnchanged, MarkdownOptions{
+		Title: "Flask shop", Base: "main", Head: "fix/typo",
+	}},
 	{"compare_inconclusive", compareInconclusive, MarkdownOptions{}},
 	{"failed_hostile", failedHostile, MarkdownOptions{
 		Title:       "@everyone #1 <b>x</b>",
@@ -93,13 +96,25 @@ func TestFirstLine(t *testing.T) {
 		r    *results.Run
 		want string
 	}{
-		{"run", seedRun(), "### workerbench: 4 cells, best 3x3 = 44.7 req/s, 9.0 concurrent requests (100% of 9 slots)"},
-		{"regressed", compareRegressed(), "### ❌ Concurrency regressed: 3x3 −12% throughput (p=0.002)"},
-		{"unchanged", compareUnchanged(), "### ✅ No concurrency regression (4 cells, geomean −0.4% [−1.9%, +1.1%])"},
-		{"inconclusive", compareInconclusive(), "### ⚠️ Inconclusive: too noisy to rule out a concurrency regression (4 cells, geomean −1.6% [−7.0%, +4.1%])"},
-		{"interrupted", interrupted(), "### ⚠️ workerbench (interrupted): 2 cells, best 1x3 = 14.9 req/s, 3.0 concurrent requests (100% of 3 slots)"},
-		{"failed", failedHostile(), "### ⚠️ workerbench: 2 cells, best 1x3 = 14.9 req/s, 3.0 concurrent requests (100% of 3 slots); 1 cell failed (3x3 GET /api?x=&lt;/details&gt;&lt;img src=x one…)"},
-		{"empty", &results.Run{Schema: results.Schema}, "### ⚠️ workerbench: no cells measured"},
+		{"run", seedRun(),
+			"### workerbench: 4 cells, best 3x3 = 44.7 req/s, " +
+				"9.0 concurrent requests (100% of 9 slots)"},
+		{"regressed", compareRegressed(),
+			"### ❌ Concurrency regressed: 3x3 −12% throughput (p=0.002)"},
+		{"unchanged", compareUnchanged(),
+			"### ✅ No concurrency regression (4 cells, geomean −0.4% [−1.9%, +1.1%])"},
+		{"inconclusive", compareInconclusive(),
+			"### ⚠️ Inconclusive: too noisy to rule out a concurrency regression (4 cells, " +
+				"geomean −1.6% [−7.0%, +4.1%])"},
+		{"interrupted", interrupted(),
+			"### ⚠️ workerbench (interrupted): 2 cells, best 1x3 = 14.9 req/s, " +
+				"3.0 concurrent requests (100% of 3 slots)"},
+		{"failed", failedHostile(),
+			"### ⚠️ workerbench: 2 cells, best 1x3 = 14.9 req/s, " +
+				"3.0 concurrent requests (100% of 3 slots); " +
+				"1 cell failed (3x3 GET /api?x=&lt;/details&gt;&lt;img src=x one…)"},
+		{"empty", &results.Run{Schema: results.Schema},
+			"### ⚠️ workerbench: no cells measured"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -118,7 +133,8 @@ func TestFirstLine(t *testing.T) {
 func TestFirstLineComparisonCases(t *testing.T) {
 	improved := compareUnchanged()
 	improved.Verdict = results.Improved
-	improved.Cells[2].Verdict, improved.Cells[2].Ratio, improved.Cells[2].PValue = results.Improved, 1.15, 0.0004
+	c := &improved.Cells[2]
+	c.Verdict, c.Ratio, c.PValue = results.Improved, 1.15, 0.0004
 
 	headFailed := compareUnchanged()
 	headFailed.Cells[0].Error = "server exited with status 1"
@@ -151,15 +167,28 @@ func TestFirstLineComparisonCases(t *testing.T) {
 		o    MarkdownOptions
 		want string
 	}{
-		{"improved", improved, MarkdownOptions{}, "### ✅ Concurrency improved: 3x1 +15% throughput (p<0.001)"},
-		{"head failed", headFailed, MarkdownOptions{}, "### ⚠️ 1x1 on head failed; no concurrency regression in the other cells (3 cells, geomean −0.4% [−1.9%, +1.1%])"},
-		{"regressed and failed", regressedAndFailed, MarkdownOptions{}, "### ❌ Concurrency regressed: 3x3 −12% throughput (p=0.002); 1x3 on base failed"},
-		{"interrupted", interruptedCmp, MarkdownOptions{}, "### ⚠️ No concurrency regression (4 cells, geomean −0.4% [−1.9%, +1.1%]) — interrupted, partial results"},
-		{"overall regression only", regressedNoCell, MarkdownOptions{}, "### ❌ Concurrency regressed (4 cells, geomean −0.4% [−1.9%, +1.1%])"},
-		{"possible regression", possible, MarkdownOptions{}, "### ⚠️ Possible concurrency regression: 3x3 −12% throughput (p=0.03), not significant across 4 cells"},
-		{"inconclusive by a failure", failedInconclusive, MarkdownOptions{}, "### ⚠️ 1x1 on head failed; no concurrency regression in the cells measured (3 cells, geomean −0.4% [−1.9%, +1.1%])"},
-		{"derived verdict", noVerdict, MarkdownOptions{}, "### ✅ No concurrency regression (4 cells, geomean −0.4% [−1.9%, +1.1%])"},
-		{"title", compareRegressed(), MarkdownOptions{Title: "shop API"}, "### ❌ shop API — concurrency regressed: 3x3 −12% throughput (p=0.002)"},
+		{"improved", improved, MarkdownOptions{},
+			"### ✅ Concurrency improved: 3x1 +15% throughput (p<0.001)"},
+		{"head failed", headFailed, MarkdownOptions{},
+			"### ⚠️ 1x1 on head failed; no concurrency regression in the other cells " +
+				"(3 cells, geomean −0.4% [−1.9%, +1.1%])"},
+		{"regressed and failed", regressedAndFailed, MarkdownOptions{},
+			"### ❌ Concurrency regressed: 3x3 −12% throughput (p=0.002); 1x3 on base failed"},
+		{"interrupted", interruptedCmp, MarkdownOptions{},
+			"### ⚠️ No concurrency regression (4 cells, geomean −0.4% [−1.9%, +1.1%]) " +
+				"— interrupted, partial results"},
+		{"overall regression only", regressedNoCell, MarkdownOptions{},
+			"### ❌ Concurrency regressed (4 cells, geomean −0.4% [−1.9%, +1.1%])"},
+		{"possible regression", possible, MarkdownOptions{},
+			"### ⚠️ Possible concurrency regression: 3x3 −12% throughput (p=0.03), " +
+				"not significant across 4 cells"},
+		{"inconclusive by a failure", failedInconclusive, MarkdownOptions{},
+			"### ⚠️ 1x1 on head failed; no concurrency regression in the cells measured " +
+				"(3 cells, geomean −0.4% [−1.9%, +1.1%])"},
+		{"derived verdict", noVerdict, MarkdownOptions{},
+			"### ✅ No concurrency regression (4 cells, geomean −0.4% [−1.9%, +1.1%])"},
+		{"title", compareRegressed(), MarkdownOptions{Title: "shop API"},
+			"### ❌ shop API — concurrency regressed: 3x3 −12% throughput (p=0.002)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -190,7 +219,8 @@ func TestMaxBytes(t *testing.T) {
 	for _, max := range []int{1 << 20, 65536, 32768, 16384, 8192, 4096, 2048} {
 		t.Run(itoa(max), func(t *testing.T) {
 			var b strings.Builder
-			err := Markdown(&b, r, MarkdownOptions{MaxBytes: max, ArtifactURL: "https://example.com/a"})
+			o := MarkdownOptions{MaxBytes: max, ArtifactURL: "https://example.com/a"}
+			err := Markdown(&b, r, o)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -205,7 +235,8 @@ func TestMaxBytes(t *testing.T) {
 				t.Error("the artifact link was dropped")
 			}
 			if len(out) > prev {
-				t.Errorf("%d bytes under a cap of %d, more than under the larger cap before (%d)", len(out), max, prev)
+				t.Errorf("%d bytes under a cap of %d, more than under the larger cap before (%d)",
+					len(out), max, prev)
 			}
 			prev = len(out)
 			checkMarkdown(t, out)
@@ -262,7 +293,9 @@ func TestMermaid(t *testing.T) {
 		t.Errorf("Mermaid(seed run) =\n%s\nwant\n%s", got, want)
 	}
 	got = Mermaid(compareRegressed())
-	for _, s := range []string{`y-axis "head / base" 0.8 --> 1.1`, "bar [1, 1, 0.99, 0.88]", "line [1, 1, 1, 1]"} {
+	for _, s := range []string{
+		`y-axis "head / base" 0.8 --> 1.1`, "bar [1, 1, 0.99, 0.88]", "line [1, 1, 1, 1]",
+	} {
 		if !strings.Contains(got, s) {
 			t.Errorf("comparison chart lacks %q:\n%s", s, got)
 		}
@@ -418,7 +451,10 @@ func FuzzMarkdown(f *testing.F) {
 				}
 			}
 			var b strings.Builder
-			err := Markdown(&b, r, MarkdownOptions{Title: label, Base: label, Head: text, ArtifactURL: label, MaxBytes: maxBytes})
+			o := MarkdownOptions{
+				Title: label, Base: label, Head: text, ArtifactURL: label, MaxBytes: maxBytes,
+			}
+			err := Markdown(&b, r, o)
 			if err != nil {
 				if maxBytes == 0 {
 					t.Fatal(err)
@@ -434,7 +470,8 @@ func FuzzMarkdown(f *testing.F) {
 			if err := Table(&tb, r); err != nil {
 				t.Fatal(err)
 			}
-			if strings.ContainsFunc(tb.String(), func(r rune) bool { return r != '\n' && isUnsafe(r) }) {
+			unsafe := func(r rune) bool { return r != '\n' && isUnsafe(r) }
+			if strings.ContainsFunc(tb.String(), unsafe) {
 				t.Errorf("control character in the terminal table")
 			}
 		}
@@ -442,8 +479,12 @@ func FuzzMarkdown(f *testing.F) {
 }
 
 var (
-	mermaidAxis  = regexp.MustCompile(`^  x-axis \[("[A-Za-z0-9 ./:_…-]*")(, "[A-Za-z0-9 ./:_…-]*")*\]$`)
-	mermaidOther = regexp.MustCompile(`^(` + "```mermaid|```" + `|xychart-beta|  title "[A-Za-z0-9 ./()=]*"|  y-axis "[a-z /]*" [0-9.]+ --> [0-9.]+|  (bar|line) \[[0-9.]+(, [0-9.]+)*\])$`)
+	mermaidAxis = regexp.MustCompile(
+		`^  x-axis \[("[A-Za-z0-9 ./:_…-]*")(, "[A-Za-z0-9 ./:_…-]*")*\]$`)
+	mermaidOther = regexp.MustCompile(`^(` + "```mermaid|```" + `|xychart-beta` +
+		`|  title "[A-Za-z0-9 ./()=]*"` +
+		`|  y-axis "[a-z /]*" [0-9.]+ --> [0-9.]+` +
+		`|  (bar|line) \[[0-9.]+(, [0-9.]+)*\])$`)
 )
 
 // checkMermaid checks a chart has only lines of the shapes Mermaid renders,

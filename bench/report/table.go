@@ -25,10 +25,10 @@ func Table(w io.Writer, r *results.Run) error {
 		return errors.New("render table: no results")
 	}
 	var b strings.Builder
-	if r.IsComparison() {
-		comparisonTable(&b, r)
+	if m := newModel(r); m.comparison {
+		comparisonTable(&b, r, m)
 	} else {
-		runTable(&b, r)
+		runTable(&b, r, m)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -36,74 +36,48 @@ func Table(w io.Writer, r *results.Run) error {
 
 // Text limits: terminal lines stay readable.
 const (
+	termNameRunes  = 48
 	termErrorRunes = 160
 	termNoteRunes  = 300
 )
 
-func runTable(b *strings.Builder, r *results.Run) {
+func runTable(b *strings.Builder, r *results.Run, m *model) {
 	if r.Interrupted {
-		fmt.Fprintf(b, "interrupted: partial results (%s measured)\n\n", Plural(len(r.Cells), "cell"))
+		fmt.Fprintf(b, "interrupted: partial results (%s measured)\n\n",
+			Plural(len(r.Cells), "cell"))
 	}
 	writeWarnings(b, r.Warnings)
 
-	endpoints := hasEndpoints(r)
-	t := textTable{}
-	head := []string{"workers", "threads", "slots", "req/s", "concurrency", "efficiency", "p50", "p99", "Σ PSS", "CPU/req", "errors"}
-	right := []bool{true, true, true, true, true, true, true, true, true, true, true}
-	if endpoints {
-		head = append(head[:2:2], append([]string{"endpoint"}, head[2:]...)...)
-		right = append(right[:2:2], append([]bool{false}, right[2:]...)...)
+	st := textStyle()
+	cols := []column{rcol("workers"), rcol("threads")}
+	if m.endpoints {
+		cols = append(cols, lcol("endpoint"))
 	}
-	t.right = right
-	t.add("", head...)
-	for _, c := range r.Cells {
-		row := []string{itoa(c.Workers), itoa(c.Threads)}
-		if endpoints {
-			row = append(row, Clip(plain(c.Endpoint), 40))
+	t := newTextTable(append(append(cols, rcol("slots")), figureHeads()...)...)
+	for _, c := range m.rows {
+		cells := []string{itoa(c.workers), itoa(c.threads)}
+		if m.endpoints {
+			cells = append(cells, Clip(plain(c.endpoint), 40))
 		}
-		row = append(row, itoa(c.Slots))
-		if c.Failed() {
-			t.add("failed: "+Clip(plain(c.Error), termErrorRunes), row...)
+		cells = append(cells, itoa(c.slots))
+		if c.head.failed {
+			t.add("failed: "+Clip(plain(c.head.err), termErrorRunes), cells...)
 			continue
 		}
-		row = append(row,
-			or(num(c.ThroughputRPS), "-"),
-			or(fixed2(c.Concurrency), "-"),
-			or(Percent(c.Efficiency), "-"),
-			or(seconds(c.Latency.P50), "-"),
-			or(seconds(c.Latency.P99), "-"),
-			or(bytesIEC(pss(c.Memory)), "-"),
-			or(seconds(c.ServerCPUPerRequestS), "-"),
-			plain(errorSummary(c)),
-		)
-		t.add("", row...)
+		t.add("", append(cells, c.head.figures(st)...)...)
 	}
 	t.write(b)
 
-	var bursts []string
-	for _, c := range r.Cells {
-		for _, bu := range c.Bursts {
-			bursts = append(bursts, burstLine(c, bu))
-		}
-	}
-	if len(bursts) > 0 {
+	if len(m.bursts) > 0 {
 		b.WriteString("\n")
-		for _, l := range bursts {
-			b.WriteString(l + "\n")
+		for _, bu := range m.bursts {
+			fmt.Fprintf(b, "%s burst %d: waves %s\n", plain(bu.name), bu.size, bu.head.text(st.sep))
 		}
 	}
-	writeDiagnostics(b, r)
+	writeDiagnostics(b, m)
 }
 
-func burstLine(c results.Cell, bu results.Burst) string {
-	s := fmt.Sprintf("%s burst %d: waves %s", plain(c.Name()), bu.Size, or(waves(bu.Waves, " "), "none"))
-	if n := failedRequests(bu); n > 0 {
-		s += fmt.Sprintf(" (%d failed)", n)
-	}
-	return s
-}
-
-func comparisonTable(b *strings.Builder, r *results.Run) {
+func comparisonTable(b *strings.Builder, r *results.Run, m *model) {
 	if r.Interrupted {
 		fmt.Fprintf(b, "interrupted: partial results (%s compared)\n", Plural(len(r.Cells), "cell"))
 		if len(r.Warnings) == 0 {
@@ -112,93 +86,87 @@ func comparisonTable(b *strings.Builder, r *results.Run) {
 	}
 	writeWarnings(b, r.Warnings)
 
-	t := textTable{right: []bool{false, true, true, true, false, true, false}}
-	t.add("", "cell", "slots", "base req/s", "head req/s", "delta", "p", "verdict")
-	for _, c := range r.Cells {
-		name := Clip(plain(c.Name()), 48)
-		base := "-"
-		if c.Base != nil && !c.Base.Failed() {
-			base = or(num(c.Base.ThroughputRPS), "-")
+	st := textStyle()
+	t := newTextTable(lcol("cell"), rcol("slots"), rcol("base req/s"), rcol("head req/s"),
+		lcol("delta"), rcol("p"), lcol("verdict"))
+	for _, c := range m.rows {
+		name, slots := Clip(plain(c.name), termNameRunes), itoa(c.slots)
+		base, head := st.none, or(c.head.throughput, st.none)
+		if c.base != nil {
+			base = or(c.base.throughput, st.none)
 		}
-		head := or(num(c.ThroughputRPS), "-")
+		why := func(m *measures) string { return Clip(plain(m.err), termErrorRunes) }
 		switch {
-		case c.Failed():
-			t.add("head failed: "+Clip(plain(c.Error), termErrorRunes), name, itoa(c.Slots), base, "-")
+		case c.head.failed:
+			t.add("head failed: "+why(&c.head), name, slots, base, st.none)
 			continue
-		case c.Base != nil && c.Base.Failed():
-			t.add("base failed: "+Clip(plain(c.Base.Error), termErrorRunes), name, itoa(c.Slots), "-", head)
+		case c.base != nil && c.base.failed:
+			t.add("base failed: "+why(c.base), name, slots, st.none, head)
 			continue
-		case c.Base == nil:
-			t.add("no base measurement", name, itoa(c.Slots), "-", head)
+		case c.base == nil:
+			t.add("no base measurement", name, slots, st.none, head)
 			continue
 		}
 		// As in benchstat, "~" is a change that is not significant; a
 		// significant one is shown with its interval even when it is
 		// within the threshold, and the verdict says so.
 		delta := "~"
-		verdict := or(plain(string(c.Verdict)), "-")
-		if c.Significant() {
-			delta = strings.TrimSpace(change(c.Ratio) + " " + interval(c.CILow, c.CIHigh))
+		if c.significant {
+			delta = spaced(c.change, c.interval)
 		}
+		verdict := or(plain(string(c.verdict)), st.none)
 		switch {
-		case c.Verdict == results.Unchanged && c.Significant():
-			verdict += " (within ±" + percentFine(r.Threshold()) + ")"
-		case c.Verdict == results.Inconclusive && c.MDE > 0:
-			verdict += " (MDE " + percentFine(c.MDE) + ")"
+		case c.within != "":
+			verdict += " (within ±" + c.within + ")"
+		case c.mde != "":
+			verdict += " (MDE " + c.mde + ")"
 		}
-		t.add("", name, itoa(c.Slots), base, head, delta, or(pvalue(c.PValue), "-"), verdict)
+		t.add("", name, slots, base, head, delta, or(c.p, st.none), verdict)
 	}
-	if o := r.Overall; o != nil {
-		t.add("", "geomean", "", "", "", strings.TrimSpace(change(o.Ratio)+" "+interval(o.CILow, o.CIHigh)))
+	if m.outcome.hasOverall {
+		t.add("", "geomean", "", "", "", m.outcome.geomean)
 	}
 	t.write(b)
-	verdict, how := overallSentence(r)
+	verdict, how := overallLines(m)
 	fmt.Fprintf(b, "\noverall: %s\n", verdict)
 	if how != "" {
 		fmt.Fprintf(b, "         %s\n", how)
 	}
-	writeDiagnostics(b, r)
+	writeDiagnostics(b, m)
 }
 
-// overallSentence explains the overall verdict in a line of plain text,
-// and how it was reached in another.
-func overallSentence(r *results.Run) (verdict, how string) {
-	v := r.OverallVerdict()
-	s := or(string(v), "no verdict")
-	th := r.Threshold()
+// overallLines words the outcome in a line of plain text, and how it was
+// reached in another.
+func overallLines(m *model) (verdict, how string) {
+	o := m.outcome
+	s := or(string(o.verdict), "no verdict")
 	var names []string
-	switch v {
+	switch o.verdict {
 	case results.Regressed, results.Improved:
-		for _, c := range cellsWith(r, v) {
-			names = append(names, Clip(plain(c.Name()), 48)+" "+change(c.Ratio)+" ("+pEq(c.PValue)+")")
+		for _, c := range o.changed(o.verdict) {
+			names = append(names, Clip(plain(c.name), termNameRunes)+" "+c.change+" ("+pEq(c.p)+")")
 		}
 		s += " — " + strings.Join(names, ", ")
 	case results.Inconclusive:
-		for _, c := range cellsWith(r, v) {
-			names = append(names, Clip(plain(c.Name()), 48))
+		for _, c := range o.inconclusive {
+			names = append(names, Clip(plain(c.name), termNameRunes))
 		}
 		s += " — too few or too noisy trials to decide " + strings.Join(names, ", ")
-		if lo, hi := mdeRange(r); hi > 0 {
-			s += " (could detect changes of " + mdeText(lo, hi) + " or more); run more trials"
+		if o.mde != "" {
+			s += " (could detect changes of " + o.mde + " or more); run more trials"
 		}
 	case results.Unchanged:
-		s += " — no cell changed significantly"
-		if th > 0 {
-			s += " by more than " + percentFine(th)
-		}
+		s += " — no cell changed significantly by more than " + o.threshold
 	}
-	if n := len(failedCells(r)); n > 0 {
+	if n := len(m.failures); n > 0 {
 		s += "; " + Plural(n, "cell") + " failed"
 	}
-	var parts []string
-	if th > 0 {
-		parts = append(parts, "threshold "+percentFine(th))
-	}
-	if p := pairsText(r, ""); p != "" {
+	parts := []string{"threshold " + o.threshold}
+	if p := o.pairs(""); p != "" {
 		parts = append(parts, p)
 	}
-	if o := r.Overall; o != nil && o.Ratio > 0 {
-		parts = append(parts, "geomean "+strings.TrimSpace(change(o.Ratio)+" "+interval(o.CILow, o.CIHigh)))
+	if o.geomean != "" {
+		parts = append(parts, "geomean "+o.geomean)
 	}
 	return Clip(s, 600), strings.Join(parts, "; ")
 }
@@ -212,38 +180,42 @@ func writeWarnings(b *strings.Builder, ws []string) {
 	}
 }
 
-func writeDiagnostics(b *strings.Builder, r *results.Run) {
-	var lines []string
-	for _, c := range r.Cells {
-		for _, d := range c.Diagnostics {
-			lines = append(lines, Clip(plain(c.Name()), 48)+": "+Clip(plain(d), termNoteRunes))
-		}
-		if c.Base != nil {
-			for _, d := range c.Base.Diagnostics {
-				lines = append(lines, Clip(plain(c.Name()), 48)+" (base): "+Clip(plain(d), termNoteRunes))
-			}
-		}
-	}
-	if len(lines) == 0 {
+func writeDiagnostics(b *strings.Builder, m *model) {
+	if len(m.diagnostics) == 0 {
 		return
 	}
 	b.WriteString("\ndiagnostics:\n")
-	for _, l := range lines {
-		b.WriteString("  " + l + "\n")
+	for _, d := range m.diagnostics {
+		name := Clip(plain(d.cell), termNameRunes)
+		if d.side != "" {
+			name += " (" + d.side + ")"
+		}
+		b.WriteString("  " + name + ": " + Clip(plain(d.text), termNoteRunes) + "\n")
 	}
 }
 
-// textTable aligns columns of plain text, two spaces apart. A row may carry
-// a tail: free text written after its last cell, which does not widen any
-// column (a failed cell's error spans the columns it has no values for).
+// textTable aligns columns of plain text, two spaces apart, under a row of
+// column heads. A row may carry a tail: free text written after its last
+// cell, which does not widen any column (a failed cell's error spans the
+// columns it has no values for).
 type textTable struct {
-	right []bool // per column: align right
-	rows  []textRow
+	cols []column
+	rows []textRow
 }
 
 type textRow struct {
 	cells []string
 	tail  string
+}
+
+func newTextTable(cols ...column) *textTable {
+	t := &textTable{cols: cols}
+	heads := make([]string, len(cols))
+	for i, c := range cols {
+		heads[i] = c.head
+	}
+	t.add("", heads...)
+	return t
 }
 
 func (t *textTable) add(tail string, cells ...string) {
@@ -267,7 +239,7 @@ func (t *textTable) write(b *strings.Builder) {
 				line.WriteString("  ")
 			}
 			pad := strings.Repeat(" ", widths[i]-width(c))
-			if i < len(t.right) && t.right[i] {
+			if i < len(t.cols) && t.cols[i].right {
 				line.WriteString(pad + c)
 			} else {
 				line.WriteString(c + pad)

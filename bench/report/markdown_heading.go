@@ -1,0 +1,227 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/workerbench/workerbench/bench/results"
+)
+
+// The top of the Markdown: the heading that says the outcome, the line
+// that explains the table, and the warnings.
+
+// mdNameRunes is how much of a cell's name a heading keeps.
+const mdNameRunes = 40
+
+func (d *mdDoc) heading() string {
+	var emoji, text string
+	if d.comparison {
+		emoji, text = d.comparisonOutcome()
+	} else {
+		emoji, text = d.runOutcome()
+	}
+	if emoji != "" {
+		emoji += " "
+	}
+	return "### " + emoji + text
+}
+
+func (d *mdDoc) runOutcome() (emoji, text string) {
+	o := d.m.outcome
+	title := Escape(Clip(or(d.o.Title, "workerbench"), 60))
+	if o.interrupted {
+		title += " (interrupted)"
+		emoji = "⚠️"
+	}
+	failed := d.m.failures
+	var parts []string
+	switch {
+	case o.cells == 0:
+		parts = append(parts, "no cells measured")
+		emoji = "⚠️"
+	case o.measured == 0:
+		what := "all " + Plural(o.cells, "cell") + " failed"
+		if len(failed) <= 2 {
+			what += " (" + failedNames(failed) + ")"
+		}
+		parts = append(parts, what)
+		emoji = "❌"
+	default:
+		c := o.best
+		what := fmt.Sprintf("%s = %s req/s, %s concurrent requests (%s of %s)",
+			Escape(Clip(c.name, mdNameRunes)), or(c.head.throughput, "?"), c.head.concurrency1,
+			or(c.head.efficiency, "?"), Plural(c.slots, "slot"))
+		if o.measured > 1 {
+			what = "best " + what
+		}
+		parts = append(parts, Plural(o.measured, "cell")+", "+what)
+		if len(failed) > 0 {
+			what := failedNames(failed) + " failed"
+			if len(failed) <= 2 {
+				what = Plural(len(failed), "cell") + " failed (" + failedNames(failed) + ")"
+			}
+			parts = append(parts, what)
+			emoji = "⚠️"
+		}
+	}
+	return emoji, title + ": " + strings.Join(parts, "; ")
+}
+
+// failedNames names the failed cells for a heading: "3x3 on head, 1x1
+// on base", or "16 cells" when there are more than two.
+func failedNames(fs []failure) string {
+	if len(fs) > 2 {
+		cells := map[string]bool{}
+		for _, f := range fs {
+			cells[f.name] = true
+		}
+		return Plural(len(cells), "cell")
+	}
+	var names []string
+	for _, f := range fs {
+		n := Escape(Clip(f.name, mdNameRunes))
+		if f.side != "" {
+			n += " on " + f.side
+		}
+		names = append(names, n)
+	}
+	return strings.Join(names, ", ")
+}
+
+func (d *mdDoc) comparisonOutcome() (emoji, text string) {
+	o := d.m.outcome
+	failed := d.m.failures
+	scope := Plural(o.measured, "cell")
+	if o.geomean != "" {
+		scope += ", geomean " + minus(o.geomean)
+	}
+	switch o.verdict {
+	case results.Regressed:
+		emoji, text = "❌", "Concurrency regressed"+or(d.changedCells(o.regressed), " ("+scope+")")
+	case results.Improved:
+		emoji, text = "✅", "Concurrency improved"+or(d.changedCells(o.improved), " ("+scope+")")
+	case results.Unchanged:
+		emoji, text = "✅", "No concurrency regression ("+scope+")"
+		if len(failed) > 0 {
+			text = "no concurrency regression in the other cells (" + scope + ")"
+		}
+	case results.Inconclusive:
+		// The comparison is inconclusive overall for one of three reasons.
+		switch {
+		case len(o.regressed) > 0:
+			// A cell regressed on its own but not after correcting for the
+			// number of cells compared.
+			emoji, text = "⚠️", "Possible concurrency regression"+d.changedCells(o.regressed)+
+				", not significant across "+Plural(o.measured, "cell")
+		case len(o.inconclusive) > 0:
+			emoji = "⚠️"
+			text = "Inconclusive: too noisy to rule out a concurrency regression (" + scope + ")"
+		default:
+			// Only failed cells, or improvements that do not survive the
+			// correction: nothing measured regressed.
+			emoji, text = "⚠️", "No concurrency regression in the cells measured ("+scope+")"
+		}
+	default:
+		emoji, text = "⚠️", "No verdict ("+scope+")"
+	}
+	if len(failed) > 0 {
+		fails := failedNames(failed) + " failed"
+		if emoji == "❌" || strings.HasPrefix(text, "Possible") {
+			text += "; " + fails
+		} else {
+			emoji, text = "⚠️", fails+"; "+lowerFirst(text)
+		}
+	}
+	if o.interrupted {
+		text += " — interrupted, partial results"
+		if emoji == "✅" {
+			emoji = "⚠️"
+		}
+	}
+	if t := d.o.Title; t != "" {
+		text = Escape(Clip(t, 60)) + " — " + lowerFirst(text)
+	}
+	return emoji, text
+}
+
+// changedCells completes "Concurrency regressed" with the cells:
+// ": 3x3 −12% throughput (p=0.002)", ": 3x3 −12% throughput (p=0.002), 1x3
+// −7.1% (p=0.010)", or " in 7 of 64 cells, worst 3x3 −12% throughput
+// (p=0.002)".
+func (d *mdDoc) changedCells(cs []row) string {
+	if len(cs) == 0 {
+		return ""
+	}
+	one := func(c row, unit string) string {
+		return Escape(Clip(c.name, mdNameRunes)) + " " + minus(c.changeShort) + unit +
+			" (" + pEq(c.p) + ")"
+	}
+	switch len(cs) {
+	case 1:
+		return ": " + one(cs[0], " throughput")
+	case 2:
+		return ": " + one(cs[0], " throughput") + ", " + one(cs[1], "")
+	}
+	return fmt.Sprintf(" in %d of %d cells, worst %s",
+		len(cs), d.m.outcome.cells, one(cs[0], " throughput"))
+}
+
+func lowerFirst(s string) string {
+	if len(s) > 1 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'a' && s[1] <= 'z' {
+		return string(s[0]+'a'-'A') + s[1:]
+	}
+	return s
+}
+
+func (d *mdDoc) intro() {
+	if !d.comparison {
+		d.line("*Achieved concurrency* = throughput × unloaded service time: how many " +
+			"requests the server really serves at once. " +
+			"*Efficiency* = achieved ÷ slots (workers × threads).")
+		d.line("")
+		return
+	}
+	o := d.m.outcome
+	head, base := "**head**", "**base**"
+	if d.o.Head != "" {
+		head += " (" + Escape(Clip(d.o.Head, 60)) + ")"
+	}
+	if d.o.Base != "" {
+		base += " (" + Escape(Clip(d.o.Base, 60)) + ")"
+	}
+	s := fmt.Sprintf("Throughput of %s vs %s on %s", head, base, Plural(o.cells, "cell"))
+	if p := o.pairs("interleaved "); p != "" {
+		s += ", " + p
+	}
+	s += ". A cell regresses when its throughput drops significantly" +
+		" and by more than " + o.threshold + "."
+	if o.geomean != "" {
+		s += " Overall (geometric mean): " + minus(o.geomean) + "."
+	}
+	d.line(s)
+	d.line("")
+}
+
+func (d *mdDoc) warnings() {
+	ws := d.r.Warnings
+	if d.r.Interrupted {
+		const partial = "The run was interrupted before it finished: these results are partial."
+		ws = append([]string{partial}, ws...)
+	}
+	if len(ws) == 0 {
+		return
+	}
+	items, runes, _, _ := d.limits()
+	if d.l.detail == detailNone {
+		items, runes = 5, 200
+	}
+	d.line("> [!WARNING]")
+	for i, w := range ws {
+		if i == items {
+			d.p("> - … %d more warnings\n", len(ws)-items)
+			break
+		}
+		d.line("> - " + Escape(Clip(w, runes)))
+	}
+	d.line("")
+}
