@@ -139,6 +139,14 @@ func pEq(p string) string {
 	return "p=" + p
 }
 
+// inParens is " (p=0.002)" for a p-value, "" when there is none.
+func inParens(p string) string {
+	if p == "" {
+		return ""
+	}
+	return " (" + pEq(p) + ")"
+}
+
 // spaced joins a change and its interval: "-12.1% [-14.2%, -9.9%]", either
 // of them alone, or "".
 func spaced(change, interval string) string { return strings.TrimSpace(change + " " + interval) }

@@ -154,7 +154,7 @@ func (d *mdDoc) changedCells(cs []row) string {
 	}
 	one := func(c row, unit string) string {
 		return Escape(Clip(c.name, mdNameRunes)) + " " + minus(c.changeShort) + unit +
-			" (" + pEq(c.p) + ")"
+			inParens(c.p)
 	}
 	switch len(cs) {
 	case 1:

@@ -113,7 +113,7 @@ func (d *mdDoc) comparisonTable(shown []int) {
 // verdictCell is a compared cell's verdict with its p-value, and the
 // threshold when a significant change is within it.
 func verdictCell(c row) string {
-	p := " (" + pEq(c.p) + ")"
+	p := inParens(c.p)
 	switch c.verdict {
 	case results.Regressed:
 		return "❌ **regressed**" + p

@@ -144,7 +144,7 @@ func overallLines(m *model) (verdict, how string) {
 	switch o.verdict {
 	case results.Regressed, results.Improved:
 		for _, c := range o.changed(o.verdict) {
-			names = append(names, Clip(plain(c.name), termNameRunes)+" "+c.change+" ("+pEq(c.p)+")")
+			names = append(names, Clip(plain(c.name), termNameRunes)+" "+c.change+inParens(c.p))
 		}
 		s += " — " + strings.Join(names, ", ")
 	case results.Inconclusive:
