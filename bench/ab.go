@@ -9,9 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/workerbench/workerbench/bench/results"
-
 	"github.com/workerbench/workerbench/bench/internal/stats"
+	"github.com/workerbench/workerbench/bench/results"
 )
 
 // AB compares a base and a head version of the same server, cell by cell,
@@ -84,10 +83,20 @@ func (o ABOptions) Validate(cfg *Config) error {
 		}
 	}
 	if !(o.Threshold > 0 && o.Threshold < 1) {
-		errs = append(errs, fmt.Errorf("threshold %g: must be between 0%% and 100%%", 100*o.Threshold))
+		errs = append(
+			errs,
+			fmt.Errorf("threshold %g: must be between 0%% and 100%%", 100*o.Threshold),
+		)
 	}
 	if o.MaxPairs < cfg.Trials {
-		errs = append(errs, fmt.Errorf("--max-pairs %d is less than --trials %d: raise --max-pairs or lower --trials", o.MaxPairs, cfg.Trials))
+		errs = append(
+			errs,
+			fmt.Errorf(
+				"--max-pairs %d is less than --trials %d: raise --max-pairs or lower --trials",
+				o.MaxPairs,
+				cfg.Trials,
+			),
+		)
 	}
 	if o.ConfirmPairs < 0 {
 		errs = append(errs, fmt.Errorf("--confirm-pairs %d: must be 0 or more", o.ConfirmPairs))
@@ -104,7 +113,12 @@ func NewAB(r Runner, o ABOptions) (*AB, error) {
 	if o.Seed == 0 {
 		o.Seed = uint64(time.Now().UnixNano())
 	}
-	plan := stats.Plan{Initial: r.Config.Trials, Step: stats.DefaultPlan().Step, Max: o.MaxPairs, Confirm: o.ConfirmPairs}
+	plan := stats.Plan{
+		Initial: r.Config.Trials,
+		Step:    stats.DefaultPlan().Step,
+		Max:     o.MaxPairs,
+		Confirm: o.ConfirmPairs,
+	}
 	return &AB{Runner: r, ABOptions: o, plan: plan}, nil
 }
 
@@ -120,7 +134,16 @@ func (a *AB) Run(ctx context.Context) (*results.Run, error) {
 		starting: "starting base and head servers",
 		measure:  a.compareShape,
 		measured: func(step string, c results.Cell) {
-			a.progress("%s %s: %s, head/base %.3f [%.3f, %.3f] after %d pairs", step, c.Name(), c.Verdict, c.Ratio, c.CILow, c.CIHigh, c.Pairs)
+			a.progress(
+				"%s %s: %s, head/base %.3f [%.3f, %.3f] after %d pairs",
+				step,
+				c.Name(),
+				c.Verdict,
+				c.Ratio,
+				c.CILow,
+				c.CIHigh,
+				c.Pairs,
+			)
 		},
 		update: a.finish,
 	})
@@ -149,7 +172,12 @@ func (e *sideError) Unwrap() error { return e.err }
 
 // compareShape boots base and head for one shape and compares every
 // endpoint. Both servers are always stopped.
-func (a *AB) compareShape(ctx context.Context, index int, shape Shape, logs *logs) (cells []results.Cell) {
+func (a *AB) compareShape(
+	ctx context.Context,
+	index int,
+	shape Shape,
+	logs *logs,
+) (cells []results.Cell) {
 	cfg := a.Config
 	logOf := map[string]string{
 		"base": logs.path("server-base-" + shape.String() + ".log"),
@@ -173,7 +201,15 @@ func (a *AB) compareShape(ctx context.Context, index int, shape Shape, logs *log
 
 	for j, e := range cfg.Endpoints {
 		bc, hc := cfg.blankCell(shape, e), cfg.blankCell(shape, e)
-		bm, hm := base.meter(e, &bc, a.sideProgress("base")), head.meter(e, &hc, a.sideProgress("head"))
+		bm, hm := base.meter(
+			e,
+			&bc,
+			a.sideProgress("base"),
+		), head.meter(
+			e,
+			&hc,
+			a.sideProgress("head"),
+		)
 		rng := rand.New(rand.NewPCG(a.Seed, uint64(index)<<16|uint64(j)))
 		err := a.compare(mctx, bm, hm, rng)
 		// A server's exit is the cause; what the generator saw then is a
@@ -190,8 +226,12 @@ func (a *AB) compareShape(ctx context.Context, index int, shape Shape, logs *log
 				side = se.side
 			}
 			hc.Error = err.Error()
-			hc.LogExcerpt = map[string]*session{"base": base, "head": head}[side].p.LogExcerpt(excerptLines)
-			hc.LogTail = append(prefixed("base: ", base.p.LogTail(tailLines/2)), prefixed("head: ", head.p.LogTail(tailLines/2))...)
+			hc.LogExcerpt = map[string]*session{"base": base, "head": head}[side].p.LogExcerpt(
+				excerptLines,
+			)
+			hc.LogTail = append(
+				prefixed("base: ", base.p.LogTail(tailLines/2)),
+				prefixed("head: ", head.p.LogTail(tailLines/2))...)
 			hc.Log = logs.ref(logOf[side], true)
 			cells = append(cells, hc)
 		} else {
@@ -272,7 +312,14 @@ func (a *AB) pairs(ctx context.Context, bm, hm *meter, rng *rand.Rand) (stats.De
 				p = stats.Pair{Base: x1, Head: x2}
 			}
 			seq.Add(p)
-			a.progress("      %s: pair %d: base %.1f, head %.1f req/s (%+.1f%%)", hm.cell.Name(), len(seq.Pairs()), p.Base, p.Head, 100*(p.Head/p.Base-1))
+			a.progress(
+				"      %s: pair %d: base %.1f, head %.1f req/s (%+.1f%%)",
+				hm.cell.Name(),
+				len(seq.Pairs()),
+				p.Base,
+				p.Head,
+				100*(p.Head/p.Base-1),
+			)
 		}
 	}
 	return seq.Decision(), nil

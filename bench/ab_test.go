@@ -3,11 +3,12 @@ package bench
 import (
 	"context"
 	"errors"
-	"github.com/workerbench/workerbench/bench/results"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/workerbench/workerbench/bench/results"
 )
 
 // TestAB runs base and head ground-truth servers side by side: the same
@@ -39,7 +40,16 @@ func TestAB(t *testing.T) {
 			o := DefaultABOptions()
 			o.BaseDir, o.HeadDir, o.Seed = cfg.Dir, cfg.Dir, 1
 			o.HeadEnv = []string{"WORKERBENCH_SLOWDOWN=" + tt.slowdown}
-			a := newAB(t, Runner{Config: &cfg, Progress: testWriter{t}, LogDir: filepath.Join(t.TempDir(), "logs"), Save: func(*results.Run) error { saved++; return nil }}, o)
+			a := newAB(
+				t,
+				Runner{
+					Config:   &cfg,
+					Progress: testWriter{t},
+					LogDir:   filepath.Join(t.TempDir(), "logs"),
+					Save:     func(*results.Run) error { saved++; return nil },
+				},
+				o,
+			)
 			res, err := a.Run(context.Background())
 			assertNoProcesses(t, cfg.Dir)
 			if err != nil {
@@ -49,11 +59,22 @@ func TestAB(t *testing.T) {
 				t.Errorf("results saved %d times, want once per cell (%d)", saved, len(cfg.Matrix))
 			}
 			for _, c := range res.Cells {
-				t.Logf("%s: %s ratio %.3f [%.3f, %.3f] p=%.4f pairs %d", c.Name(), c.Verdict, c.Ratio, c.CILow, c.CIHigh, c.PValue, c.Pairs)
+				t.Logf(
+					"%s: %s ratio %.3f [%.3f, %.3f] p=%.4f pairs %d",
+					c.Name(),
+					c.Verdict,
+					c.Ratio,
+					c.CILow,
+					c.CIHigh,
+					c.PValue,
+					c.Pairs,
+				)
 				if !contains(tt.want, c.Verdict) {
 					t.Errorf("%s: verdict %q, want one of %v", c.Name(), c.Verdict, tt.want)
 				}
-				if c.Base == nil || len(c.Base.Trials) != len(c.Trials) || c.Base.ServiceTimeS == 0 || c.Base.Memory.PSSBytes == 0 {
+				if c.Base == nil || len(c.Base.Trials) != len(c.Trials) ||
+					c.Base.ServiceTimeS == 0 ||
+					c.Base.Memory.PSSBytes == 0 {
 					t.Errorf("%s: base side missing or unpaired: %+v", c.Name(), c.Base)
 				}
 			}
@@ -65,7 +86,11 @@ func TestAB(t *testing.T) {
 				most = max(most, c.Pairs)
 			}
 			if res.Settings.Trials != most {
-				t.Errorf("settings.trials %d, want the most pairs a cell ran, %d", res.Settings.Trials, most)
+				t.Errorf(
+					"settings.trials %d, want the most pairs a cell ran, %d",
+					res.Settings.Trials,
+					most,
+				)
 			}
 		})
 	}
@@ -130,6 +155,9 @@ func TestABServerDiesMidTrial(t *testing.T) {
 		t.Errorf("cell error %q, want head's server named", c.Error)
 	}
 	if took > 15*time.Second {
-		t.Errorf("ab took %v with 30 s windows: the trial was not cut short when the server died", took)
+		t.Errorf(
+			"ab took %v with 30 s windows: the trial was not cut short when the server died",
+			took,
+		)
 	}
 }

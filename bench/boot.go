@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/workerbench/workerbench/bench/results"
 	"net"
 	"net/http"
 	"net/netip"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/workerbench/workerbench/bench/internal/load"
 	"github.com/workerbench/workerbench/bench/internal/server"
+	"github.com/workerbench/workerbench/bench/results"
 )
 
 // bootError is a server that failed to start or become ready, with what its
@@ -37,7 +37,14 @@ const (
 // boot starts the server for shape in dir and waits until it answers. On
 // success the caller must stop the returned process; on failure it has
 // been stopped already and the error is a *bootError.
-func (r *Runner) boot(ctx context.Context, label string, shape Shape, dir string, env []string, logPath string) (*server.Process, string, error) {
+func (r *Runner) boot(
+	ctx context.Context,
+	label string,
+	shape Shape,
+	dir string,
+	env []string,
+	logPath string,
+) (*server.Process, string, error) {
 	cfg := r.Config
 	port, err := freePort(cfg.Host)
 	if err != nil {
@@ -51,7 +58,12 @@ func (r *Runner) boot(ctx context.Context, label string, shape Shape, dir string
 		return nil, "", &bootError{err: err} // already "start server %q: …"
 	}
 	addr := net.JoinHostPort(cfg.Host, fmt.Sprint(port))
-	health := load.Target{Addr: addr, Path: cfg.Health, Timeout: cfg.Timeout, AllowRemote: cfg.AllowRemote}
+	health := load.Target{
+		Addr:        addr,
+		Path:        cfg.Health,
+		Timeout:     cfg.Timeout,
+		AllowRemote: cfg.AllowRemote,
+	}
 	ready := server.Readiness{Probe: readinessProbe(health), Timeout: cfg.StartupTimeout}
 	if ip, err := netip.ParseAddr(cfg.Host); err == nil {
 		ready.Addr = netip.AddrPortFrom(ip.Unmap(), uint16(port))
@@ -66,7 +78,12 @@ func (r *Runner) boot(ctx context.Context, label string, shape Shape, dir string
 	if label != "" {
 		label = " (" + label + ")"
 	}
-	r.progress("      %s%s: ready after %s", shape, label, time.Since(start).Round(time.Millisecond))
+	r.progress(
+		"      %s%s: ready after %s",
+		shape,
+		label,
+		time.Since(start).Round(time.Millisecond),
+	)
 	return p, addr, nil
 }
 
@@ -84,8 +101,14 @@ func (r *Runner) stop(p *server.Process, cells []results.Cell) {
 		note("stopping the server: " + err.Error())
 	}
 	if len(st.Escaped) > 0 {
-		note(fmt.Sprintf("%d processes of the server had left its process group (pid %d, %q): stopped them too; run the server in the foreground",
-			len(st.Escaped), st.Escaped[0].PID, st.Escaped[0].Cmdline))
+		note(
+			fmt.Sprintf(
+				"%d processes of the server had left its process group (pid %d, %q): stopped them too; run the server in the foreground",
+				len(st.Escaped),
+				st.Escaped[0].PID,
+				st.Escaped[0].Cmdline,
+			),
+		)
 	}
 	if st.Killed && !r.killNoted {
 		r.killNoted = true
@@ -93,7 +116,11 @@ func (r *Runner) stop(p *server.Process, cells []results.Cell) {
 		if name := filepath.Base(p.Argv()[0]); name == "uwsgi" || name == "uwsgi-core" {
 			hint = "uWSGI reloads on SIGTERM: add --die-on-term"
 		}
-		r.progress("      note: the server did not stop within %s of SIGTERM, so it was killed (%s)", r.Config.Grace, hint)
+		r.progress(
+			"      note: the server did not stop within %s of SIGTERM, so it was killed (%s)",
+			r.Config.Grace,
+			hint,
+		)
 	}
 }
 
@@ -118,7 +145,8 @@ func readinessProbe(t load.Target) func(context.Context) error {
 			return err
 		}
 		err = describeProbeError(t, le)
-		if le.Kind == load.KindConnect || le.Kind == load.KindTimeout || le.Status == http.StatusServiceUnavailable {
+		if le.Kind == load.KindConnect || le.Kind == load.KindTimeout ||
+			le.Status == http.StatusServiceUnavailable {
 			last = ""
 			return err
 		}
@@ -136,14 +164,26 @@ func readinessProbe(t load.Target) func(context.Context) error {
 // stuckProbeError explains an answer that stayed wrong for sameAnswerFor.
 func stuckProbeError(t load.Target, le *load.Error) error {
 	if le.Kind == load.KindProtocol {
-		return fmt.Errorf("%s accepted connections for %s but did not answer HTTP (%v): is it serving another protocol (uWSGI --socket instead of --http-socket, FastCGI, TLS)?",
-			t.Addr, sameAnswerFor, le.Err)
+		return fmt.Errorf(
+			"%s accepted connections for %s but did not answer HTTP (%v): is it serving another protocol (uWSGI --socket instead of --http-socket, FastCGI, TLS)?",
+			t.Addr,
+			sameAnswerFor,
+			le.Err,
+		)
 	}
 	hint := "the server is up, but this path does not answer 2xx: fix --path, or give a readiness path with --health PATH"
 	if le.Status >= 500 {
 		hint = "the server is up but fails this request (did the app load? see its log)"
 	}
-	return fmt.Errorf("GET %s answered %d %s for %s, want %s: %s", t.Path, le.Status, http.StatusText(le.Status), sameAnswerFor, wantStatus(t), hint)
+	return fmt.Errorf(
+		"GET %s answered %d %s for %s, want %s: %s",
+		t.Path,
+		le.Status,
+		http.StatusText(le.Status),
+		sameAnswerFor,
+		wantStatus(t),
+		hint,
+	)
 }
 
 func wantStatus(t load.Target) string {
@@ -169,7 +209,13 @@ func describeProbeError(t load.Target, le *load.Error) error {
 	var msg string
 	switch le.Kind {
 	case load.KindStatus:
-		msg = fmt.Sprintf("%s answered %d %s, want %s", req, le.Status, http.StatusText(le.Status), wantStatus(t))
+		msg = fmt.Sprintf(
+			"%s answered %d %s, want %s",
+			req,
+			le.Status,
+			http.StatusText(le.Status),
+			wantStatus(t),
+		)
 	case load.KindProtocol:
 		msg = fmt.Sprintf("%s accepted the connection but did not answer HTTP (%v)", t.Addr, le.Err)
 	case load.KindTimeout:

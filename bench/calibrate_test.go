@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/workerbench/workerbench/bench/results"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/workerbench/workerbench/bench/results"
 )
 
 // The calibration measures the regression verdict's error rates under this
@@ -22,8 +23,16 @@ import (
 //	go test -run TestCalibrate -calibrate -timeout 2h -v ./bench/
 var (
 	calibrate  = flag.Bool("calibrate", false, "run the regression-verdict calibration (slow)")
-	calibScale = flag.Float64("calibrate.scale", 1, "fraction of the calibration's verdict counts to run")
-	calibCases = flag.String("calibrate.cases", "kslot-0,kslot-10,kslot-5,gunicorn-0,gunicorn-10", "calibration cases to run")
+	calibScale = flag.Float64(
+		"calibrate.scale",
+		1,
+		"fraction of the calibration's verdict counts to run",
+	)
+	calibCases = flag.String(
+		"calibrate.cases",
+		"kslot-0,kslot-10,kslot-5,gunicorn-0,gunicorn-10",
+		"calibration cases to run",
+	)
 )
 
 // calibCase reports whether the named case was asked for.
@@ -69,7 +78,14 @@ func (c *calibration) run(server string, slowdown float64, n int) calibRow {
 		t.Fatal(err)
 	}
 	defer a.stop(base, nil)
-	head, headAddr, err := a.boot(ctx, "head", c.shape, dir, []string{fmt.Sprintf("WORKERBENCH_SLOWDOWN=%g", slowdown)}, filepath.Join(logs, "head.log"))
+	head, headAddr, err := a.boot(
+		ctx,
+		"head",
+		c.shape,
+		dir,
+		[]string{fmt.Sprintf("WORKERBENCH_SLOWDOWN=%g", slowdown)},
+		filepath.Join(logs, "head.log"),
+	)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,8 +93,20 @@ func (c *calibration) run(server string, slowdown float64, n int) calibRow {
 	e := cfg.Endpoints[0]
 	bc, hc := cfg.blankCell(c.shape, e), cfg.blankCell(c.shape, e)
 	quiet := func(string, ...any) {}
-	bm := &meter{cfg: cfg, pgid: base.Pgid(), target: cfg.target(baseAddr, e), cell: &bc, progress: quiet}
-	hm := &meter{cfg: cfg, pgid: head.Pgid(), target: cfg.target(headAddr, e), cell: &hc, progress: quiet}
+	bm := &meter{
+		cfg:      cfg,
+		pgid:     base.Pgid(),
+		target:   cfg.target(baseAddr, e),
+		cell:     &bc,
+		progress: quiet,
+	}
+	hm := &meter{
+		cfg:      cfg,
+		pgid:     head.Pgid(),
+		target:   cfg.target(headAddr, e),
+		cell:     &hc,
+		progress: quiet,
+	}
 	if err := serviceTimes(ctx, bm, hm); err != nil {
 		t.Fatal(err)
 	}
@@ -104,8 +132,19 @@ func (r calibRow) String() string {
 	slices.Sort(r.pairs)
 	slices.Sort(r.ratios)
 	rate := func(v results.Verdict) string { return fmt.Sprintf("%5.1f%%", 100*float64(r.verdicts[v])/float64(r.n)) }
-	return fmt.Sprintf("| %-16s | %4.0f%% | %+5.1f%% | %4d | %s | %s | %s | %s | %3d | %6.1fs |",
-		r.server, 100*r.slowdown, 100*(r.ratios[len(r.ratios)/2]-1), r.n, rate(results.Regressed), rate(results.Unchanged), rate(results.Inconclusive), rate(results.Improved), r.pairs[len(r.pairs)/2], r.elapsed.Seconds()/float64(r.n))
+	return fmt.Sprintf(
+		"| %-16s | %4.0f%% | %+5.1f%% | %4d | %s | %s | %s | %s | %3d | %6.1fs |",
+		r.server,
+		100*r.slowdown,
+		100*(r.ratios[len(r.ratios)/2]-1),
+		r.n,
+		rate(results.Regressed),
+		rate(results.Unchanged),
+		rate(results.Inconclusive),
+		rate(results.Improved),
+		r.pairs[len(r.pairs)/2],
+		r.elapsed.Seconds()/float64(r.n),
+	)
 }
 
 func TestCalibrate(t *testing.T) {
@@ -173,7 +212,9 @@ func TestCalibrate(t *testing.T) {
 	}
 
 	var b strings.Builder
-	b.WriteString("| server | injected slowdown | median throughput change | verdicts | regressed | unchanged | inconclusive | improved | median pairs | s/verdict |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	b.WriteString(
+		"| server | injected slowdown | median throughput change | verdicts | regressed | unchanged | inconclusive | improved | median pairs | s/verdict |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
+	)
 	for _, r := range rows {
 		b.WriteString(r.String() + "\n")
 	}

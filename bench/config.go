@@ -103,7 +103,10 @@ func (c *Config) Validate() error {
 	}
 	c.template = t
 	if err == nil && !givesPort(c.Command) && !slices.ContainsFunc(c.Env, givesPort) {
-		bad("command %q has neither {bind} nor {port}: workerbench gives each cell a free port, so the command must say where it goes (e.g. --bind {bind}), or the environment must (e.g. --env PORT={port})", c.Command)
+		bad(
+			"command %q has neither {bind} nor {port}: workerbench gives each cell a free port, so the command must say where it goes (e.g. --bind {bind}), or the environment must (e.g. --env PORT={port})",
+			c.Command,
+		)
 	}
 	if c.Dir != "" {
 		if fi, err := os.Stat(c.Dir); err != nil {
@@ -133,7 +136,11 @@ func (c *Config) Validate() error {
 			bad("endpoints[%d].method %q is not an HTTP method", i, e.Method)
 		}
 		if !strings.HasPrefix(e.Path, "/") || strings.ContainsAny(e.Path, " \r\n") {
-			bad("endpoints[%d].path %q: want an absolute path like /api?x=1, without spaces", i, e.Path)
+			bad(
+				"endpoints[%d].path %q: want an absolute path like /api?x=1, without spaces",
+				i,
+				e.Path,
+			)
 		}
 		for k, v := range e.Headers {
 			if !load.IsToken(k) || strings.ContainsAny(v, "\r\n") {
@@ -156,7 +163,10 @@ func (c *Config) Validate() error {
 	// "[::1]" is how a URL writes the address; {bind} adds the brackets.
 	c.Host = strings.TrimSuffix(strings.TrimPrefix(c.Host, "["), "]")
 	if !c.AllowRemote && !IsLoopback(c.Host) {
-		bad("host %q is not a loopback address: workerbench sends load only to 127.0.0.1/::1 unless --allow-remote is given", c.Host)
+		bad(
+			"host %q is not a loopback address: workerbench sends load only to 127.0.0.1/::1 unless --allow-remote is given",
+			c.Host,
+		)
 	}
 	if c.Requests < 0 {
 		bad("requests %d: must be positive (or 0 to use --duration)", c.Requests)
@@ -340,7 +350,9 @@ func (c *Config) LoadConfig(r io.Reader, cpus int) error {
 }
 
 // unknownFieldRE matches yaml's message for a key KnownFields rejects.
-var unknownFieldRE = regexp.MustCompile(`^(line \d+): field (.+) not found in type bench\.(fileConfig|Endpoint)$`)
+var unknownFieldRE = regexp.MustCompile(
+	`^(line \d+): field (.+) not found in type bench\.(fileConfig|Endpoint)$`,
+)
 
 // explainYAML rewrites yaml's "field x not found in type bench.fileConfig"
 // into an error that names the key and lists the valid ones.
@@ -361,7 +373,13 @@ func explainYAML(err error) error {
 		if m[3] == "Endpoint" {
 			v, where = Endpoint{}, " of an endpoint"
 		}
-		lines[i] = fmt.Sprintf("%s: unknown key %q%s: valid keys are %s", m[1], m[2], where, strings.Join(yamlKeys(v), ", "))
+		lines[i] = fmt.Sprintf(
+			"%s: unknown key %q%s: valid keys are %s",
+			m[1],
+			m[2],
+			where,
+			strings.Join(yamlKeys(v), ", "),
+		)
 	}
 	return errors.New(strings.Join(lines, "; "))
 }

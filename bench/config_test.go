@@ -21,23 +21,59 @@ func TestValidate(t *testing.T) {
 	}{
 		{"valid", func(*Config) {}, ""},
 		{"missing command", func(c *Config) { c.Command = "" }, "command is empty"},
-		{"no port", func(c *Config) { c.Command = "gunicorn app:app" }, "neither {bind} nor {port}"},
-		{"no port says the environment can give it", func(c *Config) { c.Command = "node server.js" }, "or the environment must (e.g. --env PORT={port})"},
+		{
+			"no port",
+			func(c *Config) { c.Command = "gunicorn app:app" },
+			"neither {bind} nor {port}",
+		},
+		{
+			"no port says the environment can give it",
+			func(c *Config) { c.Command = "node server.js" },
+			"or the environment must (e.g. --env PORT={port})",
+		},
 		{"port in the environment", func(c *Config) {
 			c.Command = "node server.js"
 			c.Env = []string{"PORT={port}", "WEB_CONCURRENCY={workers}"}
 		}, ""},
-		{"unknown placeholder in the environment", func(c *Config) { c.Env = []string{"PORT={prot}"} }, `env "PORT={prot}": unknown placeholder {prot}`},
-		{"missing dir", func(c *Config) { c.Dir = "/does/not/exist" }, `dir "/does/not/exist" does not exist`},
+		{
+			"unknown placeholder in the environment",
+			func(c *Config) { c.Env = []string{"PORT={prot}"} },
+			`env "PORT={prot}": unknown placeholder {prot}`,
+		},
+		{
+			"missing dir",
+			func(c *Config) { c.Dir = "/does/not/exist" },
+			`dir "/does/not/exist" does not exist`,
+		},
 		{"zero duration", func(c *Config) { c.Duration = 0 }, "duration 0s: must be positive"},
-		{"negative duration", func(c *Config) { c.Duration = -time.Second }, "duration -1s: must be positive"},
+		{
+			"negative duration",
+			func(c *Config) { c.Duration = -time.Second },
+			"duration -1s: must be positive",
+		},
 		{"requests instead of duration", func(c *Config) { c.Duration = 0; c.Requests = 100 }, ""},
 		{"no matrix", func(c *Config) { c.Matrix = nil }, "matrix is empty"},
 		{"zero trials", func(c *Config) { c.Trials = 0 }, "trials 0"},
-		{"relative path", func(c *Config) { c.Endpoints = []Endpoint{{Path: "api"}} }, `endpoints[0].path "api"`},
-		{"bad method", func(c *Config) { c.Endpoints = []Endpoint{{Method: "GE T", Path: "/"}} }, "endpoints[0].method"},
-		{"bad status", func(c *Config) { c.Endpoints = []Endpoint{{Path: "/", Status: 42}} }, "endpoints[0].status 42"},
-		{"bad header", func(c *Config) { c.Endpoints = []Endpoint{{Path: "/", Headers: map[string]string{"X": "a\r\nb"}}} }, "endpoints[0].headers"},
+		{
+			"relative path",
+			func(c *Config) { c.Endpoints = []Endpoint{{Path: "api"}} },
+			`endpoints[0].path "api"`,
+		},
+		{
+			"bad method",
+			func(c *Config) { c.Endpoints = []Endpoint{{Method: "GE T", Path: "/"}} },
+			"endpoints[0].method",
+		},
+		{
+			"bad status",
+			func(c *Config) { c.Endpoints = []Endpoint{{Path: "/", Status: 42}} },
+			"endpoints[0].status 42",
+		},
+		{
+			"bad header",
+			func(c *Config) { c.Endpoints = []Endpoint{{Path: "/", Headers: map[string]string{"X": "a\r\nb"}}} },
+			"endpoints[0].headers",
+		},
 		{"remote host", func(c *Config) { c.Host = "10.0.0.1" }, "not a loopback address"},
 		{"remote allowed", func(c *Config) { c.Host = "10.0.0.1"; c.AllowRemote = true }, ""},
 		{"IPv4-mapped loopback", func(c *Config) { c.Host = "::ffff:127.0.0.1" }, ""},
@@ -67,9 +103,21 @@ func TestValidate(t *testing.T) {
 
 func TestExpandEnv(t *testing.T) {
 	c := validConfig()
-	c.Env = []string{"PORT={port}", "BIND={bind}", "WEB_CONCURRENCY={workers}", "THREADS={threads}", "PLAIN=x"}
+	c.Env = []string{
+		"PORT={port}",
+		"BIND={bind}",
+		"WEB_CONCURRENCY={workers}",
+		"THREADS={threads}",
+		"PLAIN=x",
+	}
 	got := c.expandEnv(c.Env, 8123, Shape{3, 2})
-	want := []string{"PORT=8123", "BIND=127.0.0.1:8123", "WEB_CONCURRENCY=3", "THREADS=2", "PLAIN=x"}
+	want := []string{
+		"PORT=8123",
+		"BIND=127.0.0.1:8123",
+		"WEB_CONCURRENCY=3",
+		"THREADS=2",
+		"PLAIN=x",
+	}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("expandEnv = %q, want %q", got, want)
 	}
@@ -80,7 +128,8 @@ func TestValidateDefaults(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Endpoints) != 1 || c.Endpoints[0].Method != "GET" || c.Endpoints[0].Path != "/" || c.Health != "/" {
+	if len(c.Endpoints) != 1 || c.Endpoints[0].Method != "GET" || c.Endpoints[0].Path != "/" ||
+		c.Health != "/" {
 		t.Errorf("defaults: endpoints %+v health %q", c.Endpoints, c.Health)
 	}
 	if got := c.ConnectionsFor(Shape{3, 3}); got != 27 {
@@ -116,10 +165,13 @@ endpoints:
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Matrix) != 2 || c.Duration != 2*time.Second || c.Trials != 3 || c.KeepAlive || len(c.Bursts) != 2 {
+	if len(c.Matrix) != 2 || c.Duration != 2*time.Second || c.Trials != 3 || c.KeepAlive ||
+		len(c.Bursts) != 2 {
 		t.Errorf("loaded %+v", c)
 	}
-	if len(c.Endpoints) != 2 || c.Endpoints[1].Method != "POST" || c.Endpoints[1].Status != 201 || c.Endpoints[0].Label() != "sleep" || c.Endpoints[1].Label() != "POST /api" {
+	if len(c.Endpoints) != 2 || c.Endpoints[1].Method != "POST" || c.Endpoints[1].Status != 201 ||
+		c.Endpoints[0].Label() != "sleep" ||
+		c.Endpoints[1].Label() != "POST /api" {
 		t.Errorf("endpoints %+v", c.Endpoints)
 	}
 	if c.Health != "/?ms=200" || len(c.Env) != 1 || c.Env[0] != "FOO=bar" {

@@ -17,10 +17,19 @@ const greedyAccept = "threaded workers that accept more connections than they ha
 func diagnose(c *results.Cell, cpus int) {
 	add := func(format string, a ...any) { c.Diagnostics = append(c.Diagnostics, fmt.Sprintf(format, a...)) }
 	if c.Connections < c.Slots {
-		add("only %d connections for %d slots: achieved concurrency cannot exceed %d", c.Connections, c.Slots, c.Connections)
+		add(
+			"only %d connections for %d slots: achieved concurrency cannot exceed %d",
+			c.Connections,
+			c.Slots,
+			c.Connections,
+		)
 	}
 	if c.Bound == "cpu" {
-		add("CPU-bound handler (%.0f%% of the service time is server CPU): throughput is limited by cores (%d here), and Python threads add none because of the GIL", 100*c.CPUBoundness, cpus)
+		add(
+			"CPU-bound handler (%.0f%% of the service time is server CPU): throughput is limited by cores (%d here), and Python threads add none because of the GIL",
+			100*c.CPUBoundness,
+			cpus,
+		)
 	} else if c.Efficiency < 0.9 && c.Connections >= c.Slots {
 		hint := ""
 		if c.Workers > 1 && c.Threads > 1 {
@@ -37,7 +46,13 @@ func diagnose(c *results.Cell, cpus int) {
 			if c.Workers > 1 && c.Threads > 1 {
 				hint = ": " + greedyAccept
 			}
-			add("burst %d: first wave served %d requests at once, not %d%s", b.Size, b.Waves[0], c.Slots, hint)
+			add(
+				"burst %d: first wave served %d requests at once, not %d%s",
+				b.Size,
+				b.Waves[0],
+				c.Slots,
+				hint,
+			)
 		}
 		if w := b.LargestWave(); w > c.PeakInFlight {
 			c.PeakInFlight = w
@@ -46,8 +61,14 @@ func diagnose(c *results.Cell, cpus int) {
 	// At low request rates the generator's fixed costs (timers, sampling)
 	// dominate its per-request figure; only warn when it really takes a
 	// tenth of a core or more.
-	if genCores := c.GeneratorCPUPerRequestS * c.ThroughputRPS; genCores > 0.1 && c.GeneratorCPUPerRequestS > c.ServerCPUPerRequestS {
-		add("the load generator used more CPU per request (%s, %.0f%% of a core) than the server (%s): on a small runner it competes with the server for cores", fmtSeconds(c.GeneratorCPUPerRequestS), 100*genCores, fmtSeconds(c.ServerCPUPerRequestS))
+	if genCores := c.GeneratorCPUPerRequestS * c.ThroughputRPS; genCores > 0.1 &&
+		c.GeneratorCPUPerRequestS > c.ServerCPUPerRequestS {
+		add(
+			"the load generator used more CPU per request (%s, %.0f%% of a core) than the server (%s): on a small runner it competes with the server for cores",
+			fmtSeconds(c.GeneratorCPUPerRequestS),
+			100*genCores,
+			fmtSeconds(c.ServerCPUPerRequestS),
+		)
 	}
 }
 

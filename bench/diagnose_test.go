@@ -21,18 +21,37 @@ func TestDiagnose(t *testing.T) {
 		want   []string // substrings, one note each
 	}{
 		{"healthy", func(*results.Cell) {}, nil},
-		{"fewer connections than slots", func(c *results.Cell) { c.Connections = 4; c.Concurrency, c.Efficiency = 3.9, 0.43 },
-			[]string{"only 4 connections for 9 slots: achieved concurrency cannot exceed 4"}},
+		{
+			"fewer connections than slots",
+			func(c *results.Cell) { c.Connections = 4; c.Concurrency, c.Efficiency = 3.9, 0.43 },
+			[]string{"only 4 connections for 9 slots: achieved concurrency cannot exceed 4"},
+		},
 		{"CPU-bound", func(c *results.Cell) { c.Bound, c.CPUBoundness = "cpu", 0.93 },
-			[]string{"CPU-bound handler (93% of the service time is server CPU): throughput is limited by cores (2 here)"}},
-		{"threaded workers short of slots", func(c *results.Cell) { c.Concurrency, c.Efficiency = 7.1, 0.79 },
-			[]string{"achieved 7.1 of 9 configured slots (79%): threaded workers that accept more connections"}},
-		{"one worker short of slots: no gthread hint", func(c *results.Cell) { c.Workers, c.Slots, c.Concurrency, c.Efficiency = 1, 3, 2.1, 0.7 },
-			[]string{"achieved 2.1 of 3 configured slots (70%)"}},
-		{"errors", func(c *results.Cell) { c.Errors, c.ErrorKinds = 3, map[string]int64{"status": 2, "connect": 1} },
-			[]string{"3 errors (connect: 1, status: 2)"}},
-		{"first burst wave below the slots", func(c *results.Cell) { c.Bursts = []results.Burst{{Size: 20, Waves: []int{6, 8, 6}}} },
-			[]string{"burst 20: first wave served 6 requests at once, not 9: threaded workers"}},
+			[]string{
+				"CPU-bound handler (93% of the service time is server CPU): throughput is limited by cores (2 here)",
+			}},
+		{
+			"threaded workers short of slots",
+			func(c *results.Cell) { c.Concurrency, c.Efficiency = 7.1, 0.79 },
+			[]string{
+				"achieved 7.1 of 9 configured slots (79%): threaded workers that accept more connections",
+			},
+		},
+		{
+			"one worker short of slots: no gthread hint",
+			func(c *results.Cell) { c.Workers, c.Slots, c.Concurrency, c.Efficiency = 1, 3, 2.1, 0.7 },
+			[]string{"achieved 2.1 of 3 configured slots (70%)"},
+		},
+		{
+			"errors",
+			func(c *results.Cell) { c.Errors, c.ErrorKinds = 3, map[string]int64{"status": 2, "connect": 1} },
+			[]string{"3 errors (connect: 1, status: 2)"},
+		},
+		{
+			"first burst wave below the slots",
+			func(c *results.Cell) { c.Bursts = []results.Burst{{Size: 20, Waves: []int{6, 8, 6}}} },
+			[]string{"burst 20: first wave served 6 requests at once, not 9: threaded workers"},
+		},
 		{"generator busier than the server", func(c *results.Cell) {
 			c.ThroughputRPS, c.GeneratorCPUPerRequestS, c.ServerCPUPerRequestS = 2000, 0.0002, 0.0001
 		}, []string{"the load generator used more CPU per request (200µs, 40% of a core) than the server (100µs)"}},

@@ -21,7 +21,11 @@ func ServerEnviron(environ []string) []string {
 func isSecretEnv(key string) bool {
 	k := strings.ToUpper(key)
 	switch k {
-	case "GITHUB_TOKEN", "GH_TOKEN", "ACTIONS_RUNTIME_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_URL":
+	case "GITHUB_TOKEN",
+		"GH_TOKEN",
+		"ACTIONS_RUNTIME_TOKEN",
+		"ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+		"ACTIONS_ID_TOKEN_REQUEST_URL":
 		return true
 	}
 	return strings.HasPrefix(k, "INPUT_")

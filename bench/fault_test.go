@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/workerbench/workerbench/bench/results"
 	"net"
 	"os"
 	"path/filepath"
@@ -14,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/workerbench/workerbench/bench/results"
 )
 
 // Faults of the server under test. Each test runs a two-cell matrix in
@@ -83,10 +84,20 @@ func checkFailedFirst(t *testing.T, res *results.Run, err error, want, logWant s
 		t.Errorf("cell %s: error %q, want it to contain %q", bad.Name(), bad.Error, want)
 	}
 	if logWant != "" && !strings.Contains(strings.Join(bad.LogExcerpt, "\n"), logWant) {
-		t.Errorf("cell %s: log excerpt %q, want it to contain %q", bad.Name(), bad.LogExcerpt, logWant)
+		t.Errorf(
+			"cell %s: log excerpt %q, want it to contain %q",
+			bad.Name(),
+			bad.LogExcerpt,
+			logWant,
+		)
 	}
 	if good.Failed() || good.ThroughputRPS <= 0 {
-		t.Errorf("healthy cell %s not measured: error %q, %.1f req/s", good.Name(), good.Error, good.ThroughputRPS)
+		t.Errorf(
+			"healthy cell %s not measured: error %q, %.1f req/s",
+			good.Name(),
+			good.Error,
+			good.ThroughputRPS,
+		)
 	}
 }
 
@@ -98,11 +109,20 @@ func TestFaultBadCommand(t *testing.T) {
 	cfg := faultConfig(dir, "/no/such/server --bind {bind}")
 	res, err := runMatrix(t, cfg)
 	if !errors.Is(err, ErrCellsFailed) || len(res.Cells) != 2 {
-		t.Fatalf("Run error = %v, %d cells; want ErrCellsFailed for both cells", err, len(res.Cells))
+		t.Fatalf(
+			"Run error = %v, %d cells; want ErrCellsFailed for both cells",
+			err,
+			len(res.Cells),
+		)
 	}
 	for _, c := range res.Cells {
-		if !strings.Contains(c.Error, `start server "/no/such/server"`) || !strings.Contains(c.Error, "no such file") {
-			t.Errorf("cell %s: error %q, want it to name the command and say it does not exist", c.Name(), c.Error)
+		if !strings.Contains(c.Error, `start server "/no/such/server"`) ||
+			!strings.Contains(c.Error, "no such file") {
+			t.Errorf(
+				"cell %s: error %q, want it to name the command and say it does not exist",
+				c.Name(),
+				c.Error,
+			)
 		}
 	}
 }
@@ -113,7 +133,13 @@ func TestFaultExitsAtStart(t *testing.T) {
 	}
 	dir, cmd := faultScript(t, "echo 'Traceback: something broke' >&2; exit 3")
 	res, err := runMatrix(t, faultConfig(dir, cmd))
-	checkFailedFirst(t, res, err, "server exited during startup (exit status 3)", "Traceback: something broke")
+	checkFailedFirst(
+		t,
+		res,
+		err,
+		"server exited during startup (exit status 3)",
+		"Traceback: something broke",
+	)
 }
 
 func TestFaultNeverReady(t *testing.T) {
@@ -134,7 +160,10 @@ func TestFaultRequestsHang(t *testing.T) {
 	}
 	// /health answers at once, / takes a minute.
 	exe, _ := os.Executable()
-	dir, cmd := faultScript(t, "echo 'slow handler' >&2; exec "+exe+" -bind \"$2\" -workers 1 -threads 1 -sleep 60s")
+	dir, cmd := faultScript(
+		t,
+		"echo 'slow handler' >&2; exec "+exe+" -bind \"$2\" -workers 1 -threads 1 -sleep 60s",
+	)
 	cfg := faultConfig(dir, cmd)
 	cfg.Timeout = 500 * time.Millisecond
 	res, err := runMatrix(t, cfg)
@@ -151,7 +180,10 @@ func TestFaultPortTaken(t *testing.T) {
 	}
 	defer ln.Close()
 	exe, _ := os.Executable()
-	dir, cmd := faultScript(t, "exec "+exe+" -bind "+ln.Addr().String()+" -workers 1 -threads 1 -sleep 20ms")
+	dir, cmd := faultScript(
+		t,
+		"exec "+exe+" -bind "+ln.Addr().String()+" -workers 1 -threads 1 -sleep 20ms",
+	)
 	res, err := runMatrix(t, faultConfig(dir, cmd))
 	checkFailedFirst(t, res, err, "server exited during startup", "address already in use")
 }
@@ -168,11 +200,20 @@ func TestFaultGunicornImportError(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "app2.py"), []byte("import no_such_module_xyz\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg := faultConfig(dir, g+" --bind {bind} --workers {workers} --threads {threads} app{workers}:app")
+	cfg := faultConfig(
+		dir,
+		g+" --bind {bind} --workers {workers} --threads {threads} app{workers}:app",
+	)
 	cfg.Endpoints = []Endpoint{{Path: "/?ms=20"}}
 	cfg.StartupTimeout = 30 * time.Second
 	res, err := runMatrix(t, cfg)
-	checkFailedFirst(t, res, err, "server exited during startup", "No module named 'no_such_module_xyz'")
+	checkFailedFirst(
+		t,
+		res,
+		err,
+		"server exited during startup",
+		"No module named 'no_such_module_xyz'",
+	)
 }
 
 // TestFaultGunicornPortTaken: gunicorn cannot bind one of its addresses,
@@ -185,7 +226,9 @@ func TestFaultGunicornPortTaken(t *testing.T) {
 	}
 	defer ln.Close()
 	dir := flaskDir(t)
-	script := "#!/bin/sh\nif [ \"$1\" = 2 ]; then set -- \"$@\" --bind " + ln.Addr().String() + "; fi\nshift\nexec " + g + " --bind \"$@\" app:app\n"
+	script := "#!/bin/sh\nif [ \"$1\" = 2 ]; then set -- \"$@\" --bind " + ln.Addr().
+		String() +
+		"; fi\nshift\nexec " + g + " --bind \"$@\" app:app\n"
 	if err := os.WriteFile(filepath.Join(dir, "srv.sh"), []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +309,8 @@ func pidsIn(dir string) []int {
 		if err != nil {
 			continue
 		}
-		if cwd, err := os.Readlink(filepath.Join("/proc", e.Name(), "cwd")); err == nil && cwd == dir {
+		if cwd, err := os.Readlink(filepath.Join("/proc", e.Name(), "cwd")); err == nil &&
+			cwd == dir {
 			out = append(out, pid)
 		}
 	}
@@ -290,12 +334,23 @@ func ppid(pid int) int {
 
 // runKilling runs cfg with a killer that fires during the first cell's
 // first trial.
-func runKilling(t *testing.T, cfg Config, worker bool, delay time.Duration) (*results.Run, error, int) {
+func runKilling(
+	t *testing.T,
+	cfg Config,
+	worker bool,
+	delay time.Duration,
+) (*results.Run, error, int) {
 	t.Helper()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	k := &killer{t: t, dir: cfg.Dir, trigger: cfg.Matrix[0].String() + ": service time", delay: delay, worker: worker}
+	k := &killer{
+		t:       t,
+		dir:     cfg.Dir,
+		trigger: cfg.Matrix[0].String() + ": service time",
+		delay:   delay,
+		worker:  worker,
+	}
 	r := &Runner{Config: &cfg, Progress: k, LogDir: filepath.Join(t.TempDir(), "logs")}
 	res, err := r.Run(context.Background())
 	k.wg.Wait()
@@ -308,7 +363,10 @@ func runKilling(t *testing.T, cfg Config, worker bool, delay time.Duration) (*re
 // window is a minute long), the cell fails, and Stop kills the orphans.
 func TestFaultGunicornMasterKilled(t *testing.T) {
 	g := gunicornOrSkip(t)
-	cfg := faultConfig(flaskDir(t), g+" --bind {bind} --workers {workers} --threads {threads} app:app")
+	cfg := faultConfig(
+		flaskDir(t),
+		g+" --bind {bind} --workers {workers} --threads {threads} app:app",
+	)
 	cfg.Endpoints = []Endpoint{{Path: "/?ms=50"}}
 	cfg.Duration = time.Minute
 	cfg.Requests = 0
@@ -318,7 +376,13 @@ func TestFaultGunicornMasterKilled(t *testing.T) {
 	if killed == 0 {
 		t.Fatal("nothing was killed")
 	}
-	checkFailedFirst(t, res, err, "server exited during measurement (signal: killed)", "Booting worker")
+	checkFailedFirst(
+		t,
+		res,
+		err,
+		"server exited during measurement (signal: killed)",
+		"Booting worker",
+	)
 }
 
 // runKillingSecondShort runs the first cell with cfg and a killer, the
@@ -345,7 +409,10 @@ func runKillingSecondShort(t *testing.T, cfg Config) (*results.Run, error, int) 
 // serving fails and is counted, with the log tail and a diagnostic.
 func TestFaultGunicornWorkerKilled(t *testing.T) {
 	g := gunicornOrSkip(t)
-	cfg := faultConfig(flaskDir(t), g+" --bind {bind} --workers {workers} --threads {threads} app:app")
+	cfg := faultConfig(
+		flaskDir(t),
+		g+" --bind {bind} --workers {workers} --threads {threads} app:app",
+	)
 	cfg.Endpoints = []Endpoint{{Path: "/?ms=100"}}
 	cfg.Matrix = []Shape{{2, 1}}
 	cfg.Duration = 3 * time.Second
@@ -359,9 +426,20 @@ func TestFaultGunicornWorkerKilled(t *testing.T) {
 	}
 	c := res.Cells[0]
 	log := strings.Join(c.LogTail, "\n")
-	t.Logf("cell %s: %.1f req/s, %d requests, errors %v\ndiagnostics %q\nlog tail:\n%s", c.Name(), c.ThroughputRPS, c.Requests, c.ErrorKinds, c.Diagnostics, log)
+	t.Logf(
+		"cell %s: %.1f req/s, %d requests, errors %v\ndiagnostics %q\nlog tail:\n%s",
+		c.Name(),
+		c.ThroughputRPS,
+		c.Requests,
+		c.ErrorKinds,
+		c.Diagnostics,
+		log,
+	)
 	if c.Failed() || c.ThroughputRPS <= 0 {
-		t.Fatalf("cell failed (%q) or measured nothing: a respawned worker should leave the cell measured", c.Error)
+		t.Fatalf(
+			"cell failed (%q) or measured nothing: a respawned worker should leave the cell measured",
+			c.Error,
+		)
 	}
 	// A busy sync worker killed mid-request fails that request. (If it was
 	// killed between requests nothing fails, and the run is clean.)
@@ -414,7 +492,15 @@ def health():
 		t.Fatalf("results %+v", res)
 	}
 	c := res.Cells[0]
-	t.Logf("cell %s: %.1f req/s, S0 %.1fms, %d requests, errors %v, diagnostics %q", c.Name(), c.ThroughputRPS, c.ServiceTimeS*1e3, c.Requests, c.ErrorKinds, c.Diagnostics)
+	t.Logf(
+		"cell %s: %.1f req/s, S0 %.1fms, %d requests, errors %v, diagnostics %q",
+		c.Name(),
+		c.ThroughputRPS,
+		c.ServiceTimeS*1e3,
+		c.Requests,
+		c.ErrorKinds,
+		c.Diagnostics,
+	)
 	if c.Failed() || c.ThroughputRPS <= 0 || c.ServiceTimeS <= 0 {
 		t.Errorf("cell failed (%q) or measured nothing", c.Error)
 	}
@@ -422,7 +508,10 @@ def health():
 		t.Errorf("errors %d by kind %v, want only status errors", c.Errors, c.ErrorKinds)
 	}
 	if !hasDiagnostic(c, "status") || !hasDiagnostic(c, "service time:") {
-		t.Errorf("diagnostics %q, want the errors and the skipped service-time requests", c.Diagnostics)
+		t.Errorf(
+			"diagnostics %q, want the errors and the skipped service-time requests",
+			c.Diagnostics,
+		)
 	}
 	if len(c.LogTail) == 0 {
 		t.Error("no log tail on a cell with errors")

@@ -71,7 +71,9 @@ func slotServerCommand(t *testing.T, sleep time.Duration) (cmd string, env []str
 	if err != nil {
 		t.Fatal(err)
 	}
-	return exe + " -bind {bind} -workers {workers} -threads {threads} -sleep " + sleep.String(), []string{slotServerEnv + "=1"}
+	return exe + " -bind {bind} -workers {workers} -threads {threads} -sleep " + sleep.String(), []string{
+		slotServerEnv + "=1",
+	}
 }
 
 // assertNoProcesses fails the test if any process still runs in dir.

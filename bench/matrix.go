@@ -70,14 +70,23 @@ func ParseShape(f string) (Shape, error) {
 
 func parseDimension(cell, name, s string) (int, error) {
 	if s == "" {
-		return 0, fmt.Errorf("matrix cell %q: %s missing: want WORKERSxTHREADS, like 3x2", cell, name)
+		return 0, fmt.Errorf(
+			"matrix cell %q: %s missing: want WORKERSxTHREADS, like 3x2",
+			cell,
+			name,
+		)
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil {
 		return 0, fmt.Errorf("matrix cell %q: %s %q is not a whole number", cell, name, s)
 	}
 	if n < 1 || n > MaxDimension {
-		return 0, fmt.Errorf("matrix cell %q: %s must be between 1 and %d", cell, name, MaxDimension)
+		return 0, fmt.Errorf(
+			"matrix cell %q: %s must be between 1 and %d",
+			cell,
+			name,
+			MaxDimension,
+		)
 	}
 	return n, nil
 }

@@ -64,7 +64,8 @@ func FuzzParseMatrix(f *testing.F) {
 			return
 		}
 		for _, c := range m {
-			if c.Workers < 1 || c.Threads < 1 || c.Workers > MaxDimension || c.Threads > MaxDimension {
+			if c.Workers < 1 || c.Threads < 1 || c.Workers > MaxDimension ||
+				c.Threads > MaxDimension {
 				t.Fatalf("ParseMatrix(%q) accepted %v", s, c)
 			}
 		}

@@ -62,10 +62,22 @@ func (m *meter) serviceTime(ctx context.Context) error {
 		return fmt.Errorf("service time: %w", err)
 	}
 	if bad > 0 {
-		m.cell.Diagnostics = append(m.cell.Diagnostics, fmt.Sprintf("service time: %d of %d sequential requests had an unexpected status and were left out", bad, int(bad)+len(lat)))
+		m.cell.Diagnostics = append(
+			m.cell.Diagnostics,
+			fmt.Sprintf(
+				"service time: %d of %d sequential requests had an unexpected status and were left out",
+				bad,
+				int(bad)+len(lat),
+			),
+		)
 	}
 	m.cell.ServiceTimeS = medianSeconds(lat)
-	m.progress("      %s: service time %s (median of %d sequential requests)", m.cell.Name(), fmtSeconds(m.cell.ServiceTimeS), len(lat))
+	m.progress(
+		"      %s: service time %s (median of %d sequential requests)",
+		m.cell.Name(),
+		fmtSeconds(m.cell.ServiceTimeS),
+		len(lat),
+	)
 	return nil
 }
 
@@ -74,7 +86,11 @@ func (m *meter) serviceTime(ctx context.Context) error {
 // long as at least as many succeed as fail. Any other error ends it: a
 // timeout would make every retry as slow, a refused connection means the
 // server is gone.
-func sequential(ctx context.Context, t load.Target, n int) (lat []time.Duration, bad int64, err error) {
+func sequential(
+	ctx context.Context,
+	t load.Target,
+	n int,
+) (lat []time.Duration, bad int64, err error) {
 	for len(lat) < n {
 		got, err := load.Sequential(ctx, t, n-len(lat))
 		lat = append(lat, got...)
@@ -86,7 +102,12 @@ func sequential(ctx context.Context, t load.Target, n int) (lat []time.Duration,
 			return lat, bad, err
 		}
 		if bad++; bad > int64(n) {
-			return lat, bad, fmt.Errorf("%d of %d requests failed, last: %w", bad, bad+int64(len(lat)), err)
+			return lat, bad, fmt.Errorf(
+				"%d of %d requests failed, last: %w",
+				bad,
+				bad+int64(len(lat)),
+				err,
+			)
 		}
 	}
 	return lat, bad, nil
@@ -113,19 +134,40 @@ func (m *meter) trial(ctx context.Context) (float64, error) {
 		if err != nil {
 			return 0, fmt.Errorf("trial %d: %w", n, err)
 		}
-		if rep.Requests > 0 || rep.ErrorCount() > 0 || attempt == maxStallRetries || opts.Duration == 0 {
+		if rep.Requests > 0 || rep.ErrorCount() > 0 || attempt == maxStallRetries ||
+			opts.Duration == 0 {
 			break
 		}
 		opts.Duration *= 2
-		m.progress("      %s: trial %d: no request completed in %s; measuring again with a %s window", c.Name(), n, rep.Window.Round(time.Millisecond), opts.Duration)
+		m.progress(
+			"      %s: trial %d: no request completed in %s; measuring again with a %s window",
+			c.Name(),
+			n,
+			rep.Window.Round(time.Millisecond),
+			opts.Duration,
+		)
 	}
 	if rep.Requests == 0 {
-		return 0, fmt.Errorf("trial %d: no request succeeded in %s (%s)", n, rep.Window, describeErrors(rep.Errors))
+		return 0, fmt.Errorf(
+			"trial %d: no request succeeded in %s (%s)",
+			n,
+			rep.Window,
+			describeErrors(rep.Errors),
+		)
 	}
 	m.serverCPU += cpu1.CPU - cpu0.CPU
 	m.add(rep)
 	x := rep.Throughput()
-	c.Trials = append(c.Trials, results.Trial{ThroughputRPS: x, Concurrency: x * c.ServiceTimeS, Requests: rep.Requests, Errors: rep.ErrorCount(), P99S: rep.Quantile(0.99).Seconds()})
+	c.Trials = append(
+		c.Trials,
+		results.Trial{
+			ThroughputRPS: x,
+			Concurrency:   x * c.ServiceTimeS,
+			Requests:      rep.Requests,
+			Errors:        rep.ErrorCount(),
+			P99S:          rep.Quantile(0.99).Seconds(),
+		},
+	)
 	return x, nil
 }
 
@@ -177,8 +219,15 @@ func (m *meter) window() time.Duration {
 		capped = fmt.Sprintf(" (capped at %d × --duration)", maxStretch)
 	}
 	if need == perConn {
-		m.progress("      %s: window %s instead of %s, so that each of %d connections completes %d requests%s",
-			c.Name(), w.Round(10*time.Millisecond), d, c.Connections, minCycles, capped)
+		m.progress(
+			"      %s: window %s instead of %s, so that each of %d connections completes %d requests%s",
+			c.Name(),
+			w.Round(10*time.Millisecond),
+			d,
+			c.Connections,
+			minCycles,
+			capped,
+		)
 	} else {
 		m.progress("      %s: window %s instead of %s: at %.0f req/s with %d connections, %s measures throughput to ±%.0f%% only, %s to ±%.1f%%%s",
 			c.Name(), w.Round(100*time.Millisecond), d, x, c.Connections, d, 100*c.ServiceTimeS/d.Seconds(), w.Round(100*time.Millisecond), 100*c.ServiceTimeS/w.Seconds(), capped)
@@ -229,7 +278,12 @@ func (m *meter) summarize() {
 	}
 	if m.latency != nil {
 		q := func(p float64) float64 { return float64(m.latency.ValueAtQuantile(p)) / 1e6 }
-		c.Latency = results.Latency{P50: q(50), P90: q(90), P99: q(99), Max: float64(m.latency.Max()) / 1e6}
+		c.Latency = results.Latency{
+			P50: q(50),
+			P90: q(90),
+			P99: q(99),
+			Max: float64(m.latency.Max()) / 1e6,
+		}
 	}
 	if c.Requests > 0 {
 		c.ServerCPUPerRequestS = m.serverCPU.Seconds() / float64(c.Requests)
@@ -276,7 +330,12 @@ func burst(ctx context.Context, t load.Target, n int, s0 float64) (results.Burst
 		if o.Err == "" {
 			ends[i] = o.End.Seconds()
 		}
-		b.Requests[i] = results.BurstRequest{StartS: o.Start.Seconds(), EndS: o.End.Seconds(), Status: o.Status, Error: o.Err}
+		b.Requests[i] = results.BurstRequest{
+			StartS: o.Start.Seconds(),
+			EndS:   o.End.Seconds(),
+			Status: o.Status,
+			Error:  o.Err,
+		}
 	}
 	sizes, waveOf := Waves(ends, WaveTolerance(s0))
 	b.Waves = sizes

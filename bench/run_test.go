@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"errors"
-	"github.com/workerbench/workerbench/bench/results"
 	"math"
 	"os"
 	"os/exec"
@@ -11,6 +10,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/workerbench/workerbench/bench/results"
 )
 
 // runMatrix runs cfg in a fresh directory and asserts that no process of
@@ -57,9 +58,22 @@ func TestEstimatorGroundTruth(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range res.Cells {
-		t.Logf("K=%2d: S0 %.2fms X %.1f/s K^ %.3f (%.1f%%) gen CPU %.0fµs/req", c.Slots, c.ServiceTimeS*1e3, c.ThroughputRPS, c.Concurrency, 100*(c.Concurrency/float64(c.Slots)-1), c.GeneratorCPUPerRequestS*1e6)
+		t.Logf(
+			"K=%2d: S0 %.2fms X %.1f/s K^ %.3f (%.1f%%) gen CPU %.0fµs/req",
+			c.Slots,
+			c.ServiceTimeS*1e3,
+			c.ThroughputRPS,
+			c.Concurrency,
+			100*(c.Concurrency/float64(c.Slots)-1),
+			c.GeneratorCPUPerRequestS*1e6,
+		)
 		if !within(c.Concurrency, float64(c.Slots), 0.03) {
-			t.Errorf("%s: achieved concurrency %.3f, want %d ± 3%%", c.Name(), c.Concurrency, c.Slots)
+			t.Errorf(
+				"%s: achieved concurrency %.3f, want %d ± 3%%",
+				c.Name(),
+				c.Concurrency,
+				c.Slots,
+			)
 		}
 		if c.Errors != 0 {
 			t.Errorf("%s: %d errors %v", c.Name(), c.Errors, c.ErrorKinds)
@@ -111,11 +125,20 @@ func TestBurstWaves(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string][][]int{"1x1": {{1, 1, 1, 1, 1}, {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}}, "3x3": {{5}, {9, 9}}}
+	want := map[string][][]int{
+		"1x1": {{1, 1, 1, 1, 1}, {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}},
+		"3x3": {{5}, {9, 9}},
+	}
 	for _, c := range res.Cells {
 		for i, b := range c.Bursts {
 			if !reflect.DeepEqual(b.Waves, want[c.Name()][i]) {
-				t.Errorf("%s burst %d: waves %v, want %v", c.Name(), b.Size, b.Waves, want[c.Name()][i])
+				t.Errorf(
+					"%s burst %d: waves %v, want %v",
+					c.Name(),
+					b.Size,
+					b.Waves,
+					want[c.Name()][i],
+				)
 			}
 			if len(b.Requests) != b.Size {
 				t.Errorf("%s burst %d: %d request records", c.Name(), b.Size, len(b.Requests))
@@ -134,7 +157,13 @@ func TestFailedCellKeepsGoing(t *testing.T) {
 	script := filepath.Join(dir, "srv.sh")
 	exe, _ := os.Executable()
 	// Workers = 2 fails at start with a message; anything else execs the slot server.
-	os.WriteFile(script, []byte("#!/bin/sh\nif [ \"$1\" = 2 ]; then echo 'ImportError: no module named app' >&2; exit 3; fi\nexec "+exe+" -bind \"$2\" -workers 1 -threads 1 -sleep 20ms\n"), 0o755)
+	os.WriteFile(
+		script,
+		[]byte(
+			"#!/bin/sh\nif [ \"$1\" = 2 ]; then echo 'ImportError: no module named app' >&2; exit 3; fi\nexec "+exe+" -bind \"$2\" -workers 1 -threads 1 -sleep 20ms\n",
+		),
+		0o755,
+	)
 	cfg := DefaultConfig()
 	cfg.Command = script + " {workers} {bind}"
 	cfg.Env = []string{slotServerEnv + "=1"}
@@ -151,7 +180,8 @@ func TestFailedCellKeepsGoing(t *testing.T) {
 		t.Fatalf("%d cells, want 2", len(res.Cells))
 	}
 	bad, good := res.Cells[0], res.Cells[1]
-	if !bad.Failed() || len(bad.LogTail) == 0 || bad.LogTail[len(bad.LogTail)-1] != "ImportError: no module named app" {
+	if !bad.Failed() || len(bad.LogTail) == 0 ||
+		bad.LogTail[len(bad.LogTail)-1] != "ImportError: no module named app" {
 		t.Errorf("failed cell: error %q log tail %q", bad.Error, bad.LogTail)
 	}
 	if good.Failed() || good.ThroughputRPS == 0 {
@@ -208,8 +238,20 @@ func TestGunicornSeed(t *testing.T) {
 	byName := map[string]results.Cell{}
 	for _, c := range res.Cells {
 		byName[c.Name()] = c
-		t.Logf("%s: S0 %.1fms X %.2f/s K %.2f eff %.2f PSS %.1f MiB RSS %.1f MiB procs %d cpu/req %.2fms waves %v %v",
-			c.Name(), c.ServiceTimeS*1e3, c.ThroughputRPS, c.Concurrency, c.Efficiency, float64(c.Memory.PSSBytes)/(1<<20), float64(c.Memory.RSSBytes)/(1<<20), c.Memory.Processes, c.ServerCPUPerRequestS*1e3, c.Bursts[0].Waves, c.Bursts[1].Waves)
+		t.Logf(
+			"%s: S0 %.1fms X %.2f/s K %.2f eff %.2f PSS %.1f MiB RSS %.1f MiB procs %d cpu/req %.2fms waves %v %v",
+			c.Name(),
+			c.ServiceTimeS*1e3,
+			c.ThroughputRPS,
+			c.Concurrency,
+			c.Efficiency,
+			float64(c.Memory.PSSBytes)/(1<<20),
+			float64(c.Memory.RSSBytes)/(1<<20),
+			c.Memory.Processes,
+			c.ServerCPUPerRequestS*1e3,
+			c.Bursts[0].Waves,
+			c.Bursts[1].Waves,
+		)
 		if !within(c.Concurrency, float64(c.Slots), 0.07) {
 			t.Errorf("%s: concurrency %.2f, want %d ± 7%%", c.Name(), c.Concurrency, c.Slots)
 		}
@@ -248,7 +290,16 @@ func TestGunicornCPUBound(t *testing.T) {
 	cells := map[string]results.Cell{}
 	for _, c := range res.Cells {
 		cells[c.Name()] = c
-		t.Logf("%s: S0 %.1fms X %.1f/s K %.2f server CPU/req %.1fms (%.0f%% of S0, %s-bound)", c.Name(), c.ServiceTimeS*1e3, c.ThroughputRPS, c.Concurrency, c.ServerCPUPerRequestS*1e3, 100*c.CPUBoundness, c.Bound)
+		t.Logf(
+			"%s: S0 %.1fms X %.1f/s K %.2f server CPU/req %.1fms (%.0f%% of S0, %s-bound)",
+			c.Name(),
+			c.ServiceTimeS*1e3,
+			c.ThroughputRPS,
+			c.Concurrency,
+			c.ServerCPUPerRequestS*1e3,
+			100*c.CPUBoundness,
+			c.Bound,
+		)
 	}
 	// S0 is measured on an idle machine, where one busy core may run at a
 	// higher clock and nothing competes for caches; under load each request
@@ -264,12 +315,23 @@ func TestGunicornCPUBound(t *testing.T) {
 		t.Errorf("1x4 cpu: concurrency %.2f, want ≈ 1 (GIL)", k1x4)
 	}
 	if cores >= 2 && k4x1 < 1.3*k1x4 {
-		t.Errorf("4 workers reached %.2f, 4 threads %.2f: workers should parallelise a CPU-bound handler and threads should not", k4x1, k1x4)
+		t.Errorf(
+			"4 workers reached %.2f, 4 threads %.2f: workers should parallelise a CPU-bound handler and threads should not",
+			k4x1,
+			k1x4,
+		)
 	}
 	for _, shape := range []string{"4x1", "1x4"} {
 		cpu, sleep := cells[shape+" cpu"], cells[shape+" sleep"]
 		if cpu.CPUBoundness <= 2*sleep.CPUBoundness || cpu.Bound != "cpu" || sleep.Bound != "io" {
-			t.Errorf("%s: CPU share cpu %.2f (%s) vs sleep %.2f (%s)", shape, cpu.CPUBoundness, cpu.Bound, sleep.CPUBoundness, sleep.Bound)
+			t.Errorf(
+				"%s: CPU share cpu %.2f (%s) vs sleep %.2f (%s)",
+				shape,
+				cpu.CPUBoundness,
+				cpu.Bound,
+				sleep.CPUBoundness,
+				sleep.Bound,
+			)
 		}
 	}
 }

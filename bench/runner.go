@@ -76,7 +76,14 @@ func (r *Runner) Run(ctx context.Context) (*results.Run, error) {
 			return r.measureShape(ctx, shape, logs)
 		},
 		measured: func(step string, c results.Cell) {
-			r.progress("%s %s: %.1f req/s, concurrency %.2f of %d slots", step, c.Name(), c.ThroughputRPS, c.Concurrency, c.Slots)
+			r.progress(
+				"%s %s: %.1f req/s, concurrency %.2f of %d slots",
+				step,
+				c.Name(),
+				c.ThroughputRPS,
+				c.Concurrency,
+				c.Slots,
+			)
 		},
 	})
 	return res, err
@@ -147,7 +154,10 @@ func (r *Runner) eachShape(ctx context.Context, res *results.Run, l shapeLoop) e
 				continue
 			}
 			if c.Errors > 0 {
-				erred = append(erred, fmt.Sprintf("%s (%s)", c.Name(), describeErrors(c.ErrorKinds)))
+				erred = append(
+					erred,
+					fmt.Sprintf("%s (%s)", c.Name(), describeErrors(c.ErrorKinds)),
+				)
 			}
 			l.measured(step, c)
 		}
@@ -193,7 +203,13 @@ func (r *Runner) progress(format string, a ...any) {
 
 // blankCell is a cell of shape for endpoint e, before measurement.
 func (c *Config) blankCell(shape Shape, e Endpoint) results.Cell {
-	cell := results.Cell{Workers: shape.Workers, Threads: shape.Threads, Slots: shape.Slots(), Mode: "closed", Connections: c.ConnectionsFor(shape)}
+	cell := results.Cell{
+		Workers:     shape.Workers,
+		Threads:     shape.Threads,
+		Slots:       shape.Slots(),
+		Mode:        "closed",
+		Connections: c.ConnectionsFor(shape),
+	}
 	if len(c.Endpoints) > 1 {
 		cell.Endpoint = e.Label()
 	}

@@ -3,7 +3,6 @@ package bench
 import (
 	"bytes"
 	"context"
-	"github.com/workerbench/workerbench/bench/results"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/workerbench/workerbench/bench/internal/server"
+	"github.com/workerbench/workerbench/bench/results"
 )
 
 // TestServerGetsNoToken: the server under test (a pull request's code,
@@ -39,7 +39,11 @@ func TestServerGetsNoToken(t *testing.T) {
 	}
 	logs := filepath.Join(t.TempDir(), "logs")
 	out := filepath.Join(t.TempDir(), "results.json")
-	r := &Runner{Config: &cfg, LogDir: logs, Save: func(res *results.Run) error { return results.Write(out, res) }}
+	r := &Runner{
+		Config: &cfg,
+		LogDir: logs,
+		Save:   func(res *results.Run) error { return results.Write(out, res) },
+	}
 	if _, err := r.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -60,8 +64,17 @@ func TestServerGetsNoToken(t *testing.T) {
 }
 
 func TestServerEnviron(t *testing.T) {
-	in := []string{"PATH=/bin", "GITHUB_TOKEN=x", "INPUT_GITHUB-TOKEN=x", "input_command=x", "GH_TOKEN=x",
-		"ACTIONS_RUNTIME_TOKEN=x", "ACTIONS_ID_TOKEN_REQUEST_TOKEN=x", "GITHUB_SHA=abc", "HOME=/root"}
+	in := []string{
+		"PATH=/bin",
+		"GITHUB_TOKEN=x",
+		"INPUT_GITHUB-TOKEN=x",
+		"input_command=x",
+		"GH_TOKEN=x",
+		"ACTIONS_RUNTIME_TOKEN=x",
+		"ACTIONS_ID_TOKEN_REQUEST_TOKEN=x",
+		"GITHUB_SHA=abc",
+		"HOME=/root",
+	}
 	got := strings.Join(ServerEnviron(in), " ")
 	if got != "PATH=/bin GITHUB_SHA=abc HOME=/root" {
 		t.Errorf("ServerEnviron = %s", got)
@@ -73,7 +86,9 @@ func TestServerEnviron(t *testing.T) {
 // happens.
 func TestTemplateNeverRunsThroughAShell(t *testing.T) {
 	dir := t.TempDir()
-	tmpl, err := ParseTemplate("/bin/echo {port} $(touch pwned1) ; touch pwned2 `touch pwned3` && touch pwned4 > pwned5 '|' touch pwned6")
+	tmpl, err := ParseTemplate(
+		"/bin/echo {port} $(touch pwned1) ; touch pwned2 `touch pwned3` && touch pwned4 > pwned5 '|' touch pwned6",
+	)
 	if err != nil {
 		t.Fatal(err)
 	}

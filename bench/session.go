@@ -28,7 +28,14 @@ type session struct {
 // open boots the server for shape in dir (see boot), labelled "base" or
 // "head" in a comparison; the caller must close the session. On failure
 // the error is a *bootError and nothing is left running.
-func (r *Runner) open(ctx context.Context, label string, shape Shape, dir string, env []string, log string) (*session, error) {
+func (r *Runner) open(
+	ctx context.Context,
+	label string,
+	shape Shape,
+	dir string,
+	env []string,
+	log string,
+) (*session, error) {
 	p, addr, err := r.boot(ctx, label, shape, dir, env, log)
 	if err != nil {
 		return nil, err
@@ -49,7 +56,13 @@ func (r *Runner) open(ctx context.Context, label string, shape Shape, dir string
 // meter returns a meter of endpoint e of this server into cell.
 func (s *session) meter(e Endpoint, cell *results.Cell, progress func(string, ...any)) *meter {
 	cfg := s.r.Config
-	return &meter{cfg: cfg, pgid: s.p.Pgid(), target: cfg.target(s.addr, e), cell: cell, progress: progress}
+	return &meter{
+		cfg:      cfg,
+		pgid:     s.p.Pgid(),
+		target:   cfg.target(s.addr, e),
+		cell:     cell,
+		progress: progress,
+	}
 }
 
 // exited says that the server's leader exited, if it did.

@@ -75,14 +75,25 @@ func TestSoak(t *testing.T) {
 	}
 	c := res.Cells[0]
 	peak := procStatus("VmHWM")
-	t.Logf("%d requests (+ warm-up) in %v: %.0f req/s, %d errors, p99 %.3fms", c.Requests, time.Since(begin).Round(time.Second), c.ThroughputRPS, c.Errors, c.Latency.P99*1e3)
+	t.Logf(
+		"%d requests (+ warm-up) in %v: %.0f req/s, %d errors, p99 %.3fms",
+		c.Requests,
+		time.Since(begin).Round(time.Second),
+		c.ThroughputRPS,
+		c.Errors,
+		c.Latency.P99*1e3,
+	)
 	var parts []string
 	for i, s := range samples {
 		if i%10 == 0 || i == len(samples)-1 {
 			parts = append(parts, strconv.FormatInt(s/1024, 10))
 		}
 	}
-	t.Logf("RSS every 5 s (MiB): %s; peak (VmHWM) %.1f MiB", strings.Join(parts, " "), float64(peak)/1024)
+	t.Logf(
+		"RSS every 5 s (MiB): %s; peak (VmHWM) %.1f MiB",
+		strings.Join(parts, " "),
+		float64(peak)/1024,
+	)
 	if c.Requests < n {
 		t.Errorf("%d requests recorded, want %d", c.Requests, n)
 	}

@@ -23,7 +23,9 @@ const Placeholders = "{host} {port} {bind} {workers} {threads}"
 // through the template or the environment.
 func ParseTemplate(s string) (Template, error) {
 	if strings.TrimSpace(s) == "" {
-		return Template{}, fmt.Errorf("command is empty: give the server command, e.g. --cmd \"gunicorn --bind {bind} --workers {workers} --threads {threads} app:app\"")
+		return Template{}, fmt.Errorf(
+			"command is empty: give the server command, e.g. --cmd \"gunicorn --bind {bind} --workers {workers} --threads {threads} app:app\"",
+		)
 	}
 	argv, err := splitWords(s)
 	if err != nil {

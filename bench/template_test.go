@@ -13,18 +13,42 @@ func TestTemplate(t *testing.T) {
 		err      string
 	}{
 		{"gunicorn", "gunicorn --bind {bind} --workers {workers} --threads {threads} app:app",
-			[]string{"gunicorn", "--bind", "127.0.0.1:8000", "--workers", "3", "--threads", "2", "app:app"}, ""},
+			[]string{
+				"gunicorn",
+				"--bind",
+				"127.0.0.1:8000",
+				"--workers",
+				"3",
+				"--threads",
+				"2",
+				"app:app",
+			}, ""},
 		{"port and host", "uvicorn --host {host} --port {port} app:app",
 			[]string{"uvicorn", "--host", "127.0.0.1", "--port", "8000", "app:app"}, ""},
 		{"quotes", `sh -c 'exec gunicorn -b {bind} -w {workers} "app:create()"'`,
 			[]string{"sh", "-c", `exec gunicorn -b 127.0.0.1:8000 -w 3 "app:create()"`}, ""},
 		{"double quotes and escapes", `srv --name "a \"b\" c" x\ y {port}`,
 			[]string{"srv", "--name", `a "b" c`, "x y", "8000"}, ""},
-		{"literal braces", `srv --json '{"a": 1}' {port}`, []string{"srv", "--json", `{"a": 1}`, "8000"}, ""},
-		{"no port (Config.Validate checks the port)", "gunicorn --workers {workers} app:app", []string{"gunicorn", "--workers", "3", "app:app"}, ""},
+		{
+			"literal braces",
+			`srv --json '{"a": 1}' {port}`,
+			[]string{"srv", "--json", `{"a": 1}`, "8000"},
+			"",
+		},
+		{
+			"no port (Config.Validate checks the port)",
+			"gunicorn --workers {workers} app:app",
+			[]string{"gunicorn", "--workers", "3", "app:app"},
+			"",
+		},
 		{"empty", "  ", nil, "command is empty"},
 		{"unclosed", `gunicorn --bind {bind} 'app`, nil, "unclosed ' quote"},
-		{"unknown placeholder", "gunicorn --bind {bind} --workers {worker}", nil, "unknown placeholder {worker}"},
+		{
+			"unknown placeholder",
+			"gunicorn --bind {bind} --workers {worker}",
+			nil,
+			"unknown placeholder {worker}",
+		},
 		{"lone backslash", `gunicorn {bind} \`, nil, "lone backslash"},
 	}
 	for _, tt := range tests {

@@ -4,12 +4,11 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/workerbench/workerbench/bench/results"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-
-	"github.com/workerbench/workerbench/bench/results"
 )
 
 // barSpec describes a per-cell bar chart: one bar per cell, or a base and a
@@ -155,7 +154,10 @@ func cellBars(cells []results.Cell, spec barSpec) (*plot.Plot, error) {
 			ideal.line.Dashes = []vg.Length{4, 2} // too short to read as dashed otherwise
 		}
 		for i, c := range cells {
-			ideal.ss = append(ideal.ss, segment{float64(i) - 0.47, spec.ideal(c), float64(i) + 0.47, spec.ideal(c)})
+			ideal.ss = append(
+				ideal.ss,
+				segment{float64(i) - 0.47, spec.ideal(c), float64(i) + 0.47, spec.ideal(c)},
+			)
 		}
 		p.Add(ideal)
 		leg.add(spec.idealName, ideal)

@@ -16,9 +16,8 @@ import (
 	"slices"
 	"strings"
 
-	"gonum.org/v1/plot"
-
 	"github.com/workerbench/workerbench/bench/results"
+	"gonum.org/v1/plot"
 )
 
 // ErrNotApplicable is wrapped by the errors of chart functions when the data
@@ -127,7 +126,11 @@ func Render(p *plot.Plot, format string) (data []byte, err error) {
 	if format == "svg" {
 		// gonum names only Liberation Sans; a viewer without it would fall
 		// back to a serif. Arial has the same metrics, so text still fits.
-		return bytes.ReplaceAll(buf.Bytes(), []byte("font-family:Liberation Sans;"), []byte(svgFonts)), nil
+		return bytes.ReplaceAll(
+			buf.Bytes(),
+			[]byte("font-family:Liberation Sans;"),
+			[]byte(svgFonts),
+		), nil
 	}
 	return buf.Bytes(), nil
 }

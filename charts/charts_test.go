@@ -17,9 +17,8 @@ import (
 	"strings"
 	"testing"
 
-	"gonum.org/v1/plot"
-
 	"github.com/workerbench/workerbench/bench/results"
+	"gonum.org/v1/plot"
 )
 
 var outDir = flag.String("out", "", "also write every fixture's charts under `dir`/FIXTURE, to look at them")

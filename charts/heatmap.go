@@ -7,12 +7,11 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/workerbench/workerbench/bench/report"
+	"github.com/workerbench/workerbench/bench/results"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-
-	"github.com/workerbench/workerbench/bench/report"
-	"github.com/workerbench/workerbench/bench/results"
 )
 
 // Heatmap charts throughput over the workers × threads grid, a tile per
@@ -129,10 +128,19 @@ func grid(cells []results.Cell) (ws, ts []int, err error) {
 	slices.Sort(ts)
 	ws, ts = slices.Compact(ws), slices.Compact(ts)
 	if len(ws) < 2 || len(ts) < 2 {
-		return nil, nil, fmt.Errorf("%w: a heatmap needs at least 2 worker and 2 thread counts", ErrNotApplicable)
+		return nil, nil, fmt.Errorf(
+			"%w: a heatmap needs at least 2 worker and 2 thread counts",
+			ErrNotApplicable,
+		)
 	}
 	if len(cells) != len(ws)*len(ts) {
-		return nil, nil, fmt.Errorf("%w: %d cells do not fill the %d × %d grid", ErrNotApplicable, len(cells), len(ws), len(ts))
+		return nil, nil, fmt.Errorf(
+			"%w: %d cells do not fill the %d × %d grid",
+			ErrNotApplicable,
+			len(cells),
+			len(ws),
+			len(ts),
+		)
 	}
 	return ws, ts, nil
 }

@@ -4,11 +4,10 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/workerbench/workerbench/bench/results"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-
-	"github.com/workerbench/workerbench/bench/results"
 )
 
 // Latency charts the p50, p90 and p99 latency of each cell under the
@@ -56,9 +55,24 @@ func Latency(cells []results.Cell) (*plot.Plot, error) {
 		get    func(results.Latency) float64
 	}
 	pcts := []pct{
-		{"p50", draw.GlyphStyle{Color: blue, Radius: radius, Shape: draw.CircleGlyph{}}, draw.RingGlyph{}, func(l results.Latency) float64 { return l.P50 }},
-		{"p90", draw.GlyphStyle{Color: orange, Radius: radius, Shape: draw.PyramidGlyph{}}, draw.TriangleGlyph{}, func(l results.Latency) float64 { return l.P90 }},
-		{"p99", draw.GlyphStyle{Color: vermilion, Radius: radius, Shape: draw.BoxGlyph{}}, draw.SquareGlyph{}, func(l results.Latency) float64 { return l.P99 }},
+		{
+			"p50",
+			draw.GlyphStyle{Color: blue, Radius: radius, Shape: draw.CircleGlyph{}},
+			draw.RingGlyph{},
+			func(l results.Latency) float64 { return l.P50 },
+		},
+		{
+			"p90",
+			draw.GlyphStyle{Color: orange, Radius: radius, Shape: draw.PyramidGlyph{}},
+			draw.TriangleGlyph{},
+			func(l results.Latency) float64 { return l.P90 },
+		},
+		{
+			"p99",
+			draw.GlyphStyle{Color: vermilion, Radius: radius, Shape: draw.BoxGlyph{}},
+			draw.SquareGlyph{},
+			func(l results.Latency) float64 { return l.P99 },
+		},
 	}
 	spans := &segments{line: draw.LineStyle{Color: grey, Width: 1}}
 	s0 := &segments{line: draw.LineStyle{Color: black, Width: 1.5}}
@@ -121,8 +135,14 @@ func Latency(cells []results.Cell) (*plot.Plot, error) {
 		leg.add(pc.name, glyphThumb{thumb})
 	}
 	if cmp {
-		leg.add("base (hollow)", &marks{sty: draw.GlyphStyle{Color: darkGrey, Radius: 3.5, Shape: draw.RingGlyph{}}})
-		leg.add("head (filled)", &marks{sty: draw.GlyphStyle{Color: darkGrey, Radius: 3.5, Shape: draw.CircleGlyph{}}})
+		leg.add(
+			"base (hollow)",
+			&marks{sty: draw.GlyphStyle{Color: darkGrey, Radius: 3.5, Shape: draw.RingGlyph{}}},
+		)
+		leg.add(
+			"head (filled)",
+			&marks{sty: draw.GlyphStyle{Color: darkGrey, Radius: 3.5, Shape: draw.CircleGlyph{}}},
+		)
 	}
 	if len(s0.ss) > 0 {
 		leg.add("unloaded service time S0", s0)

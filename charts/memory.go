@@ -6,12 +6,11 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/workerbench/workerbench/bench/report"
+	"github.com/workerbench/workerbench/bench/results"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-
-	"github.com/workerbench/workerbench/bench/report"
-	"github.com/workerbench/workerbench/bench/results"
 )
 
 // Memory charts Σ PSS of the server's process tree against the number of
@@ -139,10 +138,16 @@ func Memory(cells []results.Cell) (*plot.Plot, error) {
 	}
 	if cmpd {
 		leg.add("head", &segments{line: draw.LineStyle{Color: darkGrey, Width: 1.5}})
-		leg.add("base", &segments{line: draw.LineStyle{Color: darkGrey, Width: 1.5, Dashes: []vg.Length{4, 2}}})
+		leg.add(
+			"base",
+			&segments{line: draw.LineStyle{Color: darkGrey, Width: 1.5, Dashes: []vg.Length{4, 2}}},
+		)
 	}
 	if len(missing) > 0 {
-		leg.add("no data: "+listSome(missing, 4), &marks{sty: draw.GlyphStyle{Color: failedRed, Radius: 3, Shape: draw.CrossGlyph{}}})
+		leg.add(
+			"no data: "+listSome(missing, 4),
+			&marks{sty: draw.GlyphStyle{Color: failedRed, Radius: 3, Shape: draw.CrossGlyph{}}},
+		)
 	}
 	p.Add(texts)
 	numeric(&p.Y, 5)

@@ -6,13 +6,12 @@ import (
 	"math"
 	"slices"
 
+	"github.com/workerbench/workerbench/bench/report"
+	"github.com/workerbench/workerbench/bench/results"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-
-	"github.com/workerbench/workerbench/bench/report"
-	"github.com/workerbench/workerbench/bench/results"
 )
 
 // Concurrency charts achieved concurrency per cell against the configured
@@ -74,7 +73,10 @@ var verdictStyles = []struct {
 // overall ratio (when overall is set) comes last. threshold is a fraction
 // (0.05 for 5%); 0 draws no band. Without a comparison there is no chart.
 func Ratio(cells []results.Cell, overall *results.Overall, threshold float64) (*plot.Plot, error) {
-	if !slices.ContainsFunc(cells, func(c results.Cell) bool { return c.Ratio > 0 && finite(c.Ratio) }) {
+	if !slices.ContainsFunc(
+		cells,
+		func(c results.Cell) bool { return c.Ratio > 0 && finite(c.Ratio) },
+	) {
 		return nil, fmt.Errorf("%w: no head/base ratio", ErrNotApplicable)
 	}
 	names := cellNames(cells)
@@ -99,7 +101,10 @@ func Ratio(cells []results.Cell, overall *results.Overall, threshold float64) (*
 		p.Add(band)
 		leg.add(fmt.Sprintf("±%s threshold", trimPercent(threshold)), band)
 	}
-	one := &segments{ss: []segment{{-0.5, 1, n - 0.5, 1}}, line: draw.LineStyle{Color: grey, Width: 1}}
+	one := &segments{
+		ss:   []segment{{-0.5, 1, n - 0.5, 1}},
+		line: draw.LineStyle{Color: grey, Width: 1},
+	}
 	p.Add(one)
 
 	slot := dataWidth / vg.Length(len(names))
@@ -133,7 +138,12 @@ func Ratio(cells []results.Cell, overall *results.Overall, threshold float64) (*
 		w := newWhiskers()
 		w.line.Color, w.line.Width = vs.color, 1.4
 		w.cap = min(6, slot*0.5)
-		byVerdict[i] = verdictSeries{w, &marks{sty: draw.GlyphStyle{Color: vs.color, Radius: radius, Shape: draw.CircleGlyph{}}}}
+		byVerdict[i] = verdictSeries{
+			w,
+			&marks{
+				sty: draw.GlyphStyle{Color: vs.color, Radius: radius, Shape: draw.CircleGlyph{}},
+			},
+		}
 	}
 	for i, c := range cells {
 		x := float64(i)
@@ -171,7 +181,9 @@ func Ratio(cells []results.Cell, overall *results.Overall, threshold float64) (*
 		x := n - 1
 		w := newWhiskers()
 		w.line.Width = 1.6
-		pts := &marks{sty: draw.GlyphStyle{Color: black, Radius: radius + 1, Shape: draw.BoxGlyph{}}}
+		pts := &marks{
+			sty: draw.GlyphStyle{Color: black, Radius: radius + 1, Shape: draw.BoxGlyph{}},
+		}
 		pts.xys = []xy{{x, overall.Ratio}}
 		top := overall.Ratio
 		if overall.CILow > 0 && overall.CIHigh >= overall.CILow {
@@ -183,7 +195,12 @@ func Ratio(cells []results.Cell, overall *results.Overall, threshold float64) (*
 		// Overall.Method is a sentence for the summary; a legend needs a label.
 		leg.add("overall (geometric mean of cells)", w, pts)
 		// Keep the overall apart from the cells.
-		p.Add(&vrule{x: n - 1.5, line: draw.LineStyle{Color: grey, Width: 0.8, Dashes: []vg.Length{2, 2}}})
+		p.Add(
+			&vrule{
+				x:    n - 1.5,
+				line: draw.LineStyle{Color: grey, Width: 0.8, Dashes: []vg.Length{2, 2}},
+			},
+		)
 	}
 	p.Add(texts)
 	numeric(&p.Y, 6)

@@ -90,7 +90,9 @@ func (w *whiskers) Plot(c draw.Canvas, p *plot.Plot) {
 		x, lo, hi := trX(iv.x), trY(iv.lo), trY(iv.hi)
 		c.StrokeLines(w.line, c.ClipLinesXY([]vg.Point{{X: x, Y: lo}, {X: x, Y: hi}})...)
 		for _, y := range []vg.Length{lo, hi} {
-			c.StrokeLines(w.line, c.ClipLinesXY([]vg.Point{{X: x - w.cap/2, Y: y}, {X: x + w.cap/2, Y: y}})...)
+			c.StrokeLines(
+				w.line,
+				c.ClipLinesXY([]vg.Point{{X: x - w.cap/2, Y: y}, {X: x + w.cap/2, Y: y}})...)
 		}
 	}
 }
@@ -358,7 +360,10 @@ func (m *marks) GlyphBoxes(p *plot.Plot) []plot.GlyphBox {
 	bs := make([]plot.GlyphBox, 0, len(m.xys))
 	for _, pt := range m.xys {
 		if finite(pt.x) && finite(pt.y) {
-			bs = append(bs, plot.GlyphBox{X: p.X.Norm(pt.x), Y: p.Y.Norm(pt.y), Rectangle: m.sty.Rectangle()})
+			bs = append(
+				bs,
+				plot.GlyphBox{X: p.X.Norm(pt.x), Y: p.Y.Norm(pt.y), Rectangle: m.sty.Rectangle()},
+			)
 		}
 	}
 	return bs

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/workerbench/workerbench/bench/results"
 	stdfont "golang.org/x/image/font"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -14,8 +15,6 @@ import (
 	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-
-	"github.com/workerbench/workerbench/bench/results"
 )
 
 // Width and Height are the size Write renders at: 800 × 450 pixels at the
@@ -54,7 +53,12 @@ var (
 	darkGrey  = color.RGBA{0x55, 0x55, 0x55, 0xff}
 	lightGrey = color.RGBA{0xe4, 0xe4, 0xe4, 0xff}
 	gridGrey  = color.RGBA{0xdd, 0xdd, 0xdd, 0xff}
-	baseGrey  = color.RGBA{0xb0, 0xb0, 0xb0, 0xff} // the base of a comparison: the reference, in grey
+	baseGrey  = color.RGBA{
+		0xb0,
+		0xb0,
+		0xb0,
+		0xff,
+	} // the base of a comparison: the reference, in grey
 	failedRed = color.RGBA{0xb2, 0x22, 0x22, 0xff}
 )
 

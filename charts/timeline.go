@@ -8,12 +8,11 @@ import (
 	"math"
 	"slices"
 
+	"github.com/workerbench/workerbench/bench/report"
+	"github.com/workerbench/workerbench/bench/results"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-
-	"github.com/workerbench/workerbench/bench/report"
-	"github.com/workerbench/workerbench/bench/results"
 )
 
 // wavePalette colours completion waves; neighbours always differ.
@@ -26,7 +25,12 @@ var wavePalette = []color.RGBA{blue, orange, green, vermilion, skyBlue, purple}
 // come last, in grey.
 func Timeline(c results.Cell, b results.Burst) (*plot.Plot, error) {
 	if len(b.Requests) == 0 {
-		return nil, fmt.Errorf("%w: burst of %d on %s has no requests", ErrNotApplicable, b.Size, c.Name())
+		return nil, fmt.Errorf(
+			"%w: burst of %d on %s has no requests",
+			ErrNotApplicable,
+			b.Size,
+			c.Name(),
+		)
 	}
 	reqs := byWave(b.Requests)
 
@@ -85,7 +89,13 @@ func Timeline(c results.Cell, b results.Burst) (*plot.Plot, error) {
 	if c.Base != nil {
 		which = "head, " + which
 	}
-	title := fmt.Sprintf("Burst of %d requests on %s (%s): %s", size, shorten(c.Name(), 24), which, how)
+	title := fmt.Sprintf(
+		"Burst of %d requests on %s (%s): %s",
+		size,
+		shorten(c.Name(), 24),
+		which,
+		how,
+	)
 	p := newPlot(title, "time since the burst was fired (s)", "requests by completion wave")
 	addGrid(p, false, true)
 	p.X.Min = 0
@@ -118,9 +128,15 @@ func Timeline(c results.Cell, b results.Burst) (*plot.Plot, error) {
 		leg.add("failed (sent until the error)", bars.byKey[failedKey])
 	}
 	if c.ServiceTimeS > 0 {
-		s0 := &vrule{x: c.ServiceTimeS, line: draw.LineStyle{Color: darkGrey, Width: 0.8, Dashes: []vg.Length{3, 2}}}
+		s0 := &vrule{
+			x:    c.ServiceTimeS,
+			line: draw.LineStyle{Color: darkGrey, Width: 0.8, Dashes: []vg.Length{3, 2}},
+		}
 		p.Add(s0)
-		leg.add(fmt.Sprintf("unloaded service time S0 = %s s", formatNum(c.ServiceTimeS)), &segments{line: s0.line})
+		leg.add(
+			fmt.Sprintf("unloaded service time S0 = %s s", formatNum(c.ServiceTimeS)),
+			&segments{line: s0.line},
+		)
 	}
 	numeric(&p.X, 8)
 	finish(p, leg)
@@ -222,14 +238,25 @@ func Timelines(cells []results.Cell, size int) (*plot.Plot, error) {
 		return nil, fmt.Errorf("%w: no burst of %d", ErrNotApplicable, size)
 	}
 	if len(blocks) > MaxOverviewCells {
-		return nil, fmt.Errorf("%w: %d cells are too many for one timeline", ErrNotApplicable, len(blocks))
+		return nil, fmt.Errorf(
+			"%w: %d cells are too many for one timeline",
+			ErrNotApplicable,
+			len(blocks),
+		)
 	}
 	on := "each cell"
 	if results.Compared(cells) {
 		on = "each cell (head)"
 	}
-	p := newPlot(fmt.Sprintf("Burst of %d simultaneous requests on %s, coloured by completion wave", size, on),
-		"time since the burst was fired (s)", "requests, by cell")
+	p := newPlot(
+		fmt.Sprintf(
+			"Burst of %d simultaneous requests on %s, coloured by completion wave",
+			size,
+			on,
+		),
+		"time since the burst was fired (s)",
+		"requests, by cell",
+	)
 	addGrid(p, false, true)
 	p.X.Min = 0
 	p.Y.Tick.Length = 0

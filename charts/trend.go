@@ -10,14 +10,13 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/workerbench/workerbench/bench/history"
+	"github.com/workerbench/workerbench/bench/report"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-
-	"github.com/workerbench/workerbench/bench/history"
-	"github.com/workerbench/workerbench/bench/report"
 )
 
 // TrendHeight is the height of a trend figure: two panels, 800 × 640
@@ -152,7 +151,13 @@ func trendPanel(t history.Trend, c history.CellTrend, s panelSpec) *plot.Plot {
 		sty := textStyle(sans, 8)
 		sty.Color = darkGrey
 		sty.XAlign, sty.YAlign = draw.XRight, draw.YBottom
-		refLabel.add(float64(n)-0.5, s.ref, report.Plural(int(s.ref), "slot"), sty, vg.Point{X: -2, Y: 1})
+		refLabel.add(
+			float64(n)-0.5,
+			s.ref,
+			report.Plural(int(s.ref), "slot"),
+			sty,
+			vg.Point{X: -2, Y: 1},
+		)
 		p.Add(refLabel)
 	}
 	var events []float64
@@ -217,7 +222,10 @@ func trendPanel(t history.Trend, c history.CellTrend, s panelSpec) *plot.Plot {
 	}
 	flush()
 	p.Add(full, summ)
-	fails := &edgeMarks{xs: failed, sty: draw.GlyphStyle{Color: failedRed, Radius: 3.5, Shape: boldCross{}}}
+	fails := &edgeMarks{
+		xs:  failed,
+		sty: draw.GlyphStyle{Color: failedRed, Radius: 3.5, Shape: boldCross{}},
+	}
 	p.Add(fails)
 
 	// Change points: a line where the new level starts, labelled at the
@@ -225,7 +233,10 @@ func trendPanel(t history.Trend, c history.CellTrend, s panelSpec) *plot.Plot {
 	changes := &vrules{line: draw.LineStyle{Color: vermilion, Width: 1.5}}
 	for _, ch := range s.metric.Changes {
 		changes.xs = append(changes.xs, float64(c.Points[ch.Point].Index)-0.5)
-		changes.texts = append(changes.texts, fmt.Sprintf("%s %s", shortCommit(c.Points[ch.Point].Commit), signedPercent(ch.Ratio())))
+		changes.texts = append(
+			changes.texts,
+			fmt.Sprintf("%s %s", shortCommit(c.Points[ch.Point].Commit), signedPercent(ch.Ratio())),
+		)
 	}
 	changes.sty = textStyle(sansBold, 8)
 	changes.sty.Color = vermilion
@@ -366,7 +377,15 @@ func RenderStack(ps []*plot.Plot, format string) (data []byte, err error) {
 	for i, p := range ps {
 		rows[i] = []*plot.Plot{p}
 	}
-	tiles := draw.Tiles{Rows: len(ps), Cols: 1, PadTop: 2, PadBottom: 2, PadLeft: 2, PadRight: 6, PadY: 8}
+	tiles := draw.Tiles{
+		Rows:      len(ps),
+		Cols:      1,
+		PadTop:    2,
+		PadBottom: 2,
+		PadLeft:   2,
+		PadRight:  6,
+		PadY:      8,
+	}
 	canvases := plot.Align(rows, tiles, dc)
 	for i, p := range ps {
 		p.Draw(canvases[i][0])
@@ -376,7 +395,11 @@ func RenderStack(ps []*plot.Plot, format string) (data []byte, err error) {
 		return nil, fmt.Errorf("render %s: %w", format, err)
 	}
 	if format == "svg" {
-		return bytes.ReplaceAll(buf.Bytes(), []byte("font-family:Liberation Sans;"), []byte(svgFonts)), nil
+		return bytes.ReplaceAll(
+			buf.Bytes(),
+			[]byte("font-family:Liberation Sans;"),
+			[]byte(svgFonts),
+		), nil
 	}
 	return buf.Bytes(), nil
 }

@@ -130,7 +130,11 @@ func (d Dir) read(name string) ([]entry, []error, error) {
 		return nil, nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	if len(data) > MaxFileSize {
-		return nil, nil, fmt.Errorf("%s: larger than %d MiB: not a file workerbench wrote, skipped", path, MaxFileSize>>20)
+		return nil, nil, fmt.Errorf(
+			"%s: larger than %d MiB: not a file workerbench wrote, skipped",
+			path,
+			MaxFileSize>>20,
+		)
 	}
 	es, warns := decodeFile(name, data)
 	return es, warns, nil
@@ -168,8 +172,18 @@ func (d Dir) Append(recs ...Record) (warnings []error, err error) {
 			return warnings, fmt.Errorf("append to %s: %w", name, err)
 		}
 		for _, r := range byFile[name] {
-			if slices.ContainsFunc(es, func(e entry) bool { return e.rec != nil && e.rec.Commit == r.Commit }) {
-				warnings = append(warnings, fmt.Errorf("%s: commit %s already has a record: adding another (a re-run?)", name, short(r.Commit)))
+			if slices.ContainsFunc(
+				es,
+				func(e entry) bool { return e.rec != nil && e.rec.Commit == r.Commit },
+			) {
+				warnings = append(
+					warnings,
+					fmt.Errorf(
+						"%s: commit %s already has a record: adding another (a re-run?)",
+						name,
+						short(r.Commit),
+					),
+				)
 			}
 			e, err := newEntry(&r)
 			if err != nil {
@@ -182,7 +196,15 @@ func (d Dir) Append(recs ...Record) (warnings []error, err error) {
 			return warnings, fmt.Errorf("thin %s: %w", name, err)
 		}
 		if dropped > 0 {
-			warnings = append(warnings, fmt.Errorf("%s: dropped the %d oldest records to stay under %d bytes", name, dropped, d.Policy.normalized().MaxBytes))
+			warnings = append(
+				warnings,
+				fmt.Errorf(
+					"%s: dropped the %d oldest records to stay under %d bytes",
+					name,
+					dropped,
+					d.Policy.normalized().MaxBytes,
+				),
+			)
 		}
 		if err := writeFileAtomic(filepath.Join(d.Path, name), encodeFile(es)); err != nil {
 			return warnings, fmt.Errorf("write %s: %w", name, err)

@@ -28,7 +28,12 @@ func TestDirRoundTrip(t *testing.T) {
 	}
 	s := h.Series[0]
 	if s.Name != DefaultSeries || s.File != "default.jsonl" || !reflect.DeepEqual(s.Records, recs) {
-		t.Errorf("loaded %q %q, records equal: %v", s.Name, s.File, reflect.DeepEqual(s.Records, recs))
+		t.Errorf(
+			"loaded %q %q, records equal: %v",
+			s.Name,
+			s.File,
+			reflect.DeepEqual(s.Records, recs),
+		)
 	}
 	data, _ := os.ReadFile(filepath.Join(dir, "default.jsonl"))
 	if n := strings.Count(string(data), "\n"); n != 5 {
@@ -54,7 +59,11 @@ func TestDirEndpointsInTheirOwnFiles(t *testing.T) {
 	for _, s := range h.Series {
 		files = append(files, s.File)
 	}
-	want := []string{"api.jsonl", "default--get-cpu-" + FileName("default", "GET /cpu")[len("default--get-cpu-"):], "default.jsonl"}
+	want := []string{
+		"api.jsonl",
+		"default--get-cpu-" + FileName("default", "GET /cpu")[len("default--get-cpu-"):],
+		"default.jsonl",
+	}
 	if !reflect.DeepEqual(files, want) {
 		t.Errorf("files %v, want %v", files, want)
 	}
@@ -131,7 +140,11 @@ func TestLoadSkipsBadRecords(t *testing.T) {
 	data, _ := os.ReadFile(path)
 	got := strings.Split(strings.TrimSpace(string(data)), "\n")
 	if len(got) != 5 || got[1] != v2 {
-		t.Errorf("after Append the file has %d lines (want 5: 3 records, the v2 line in place, the new one):\n%s", len(got), data)
+		t.Errorf(
+			"after Append the file has %d lines (want 5: 3 records, the v2 line in place, the new one):\n%s",
+			len(got),
+			data,
+		)
 	}
 }
 
@@ -162,7 +175,8 @@ func TestAppendRefusesWhatItCannotRead(t *testing.T) {
 	}
 	bad := synth(1, 1, 1, 1, 0.02)[0]
 	bad.Commit = "nope"
-	if _, err := (Dir{Path: t.TempDir()}).Append(bad); err == nil || !strings.Contains(err.Error(), `commit "nope"`) {
+	if _, err := (Dir{Path: t.TempDir()}).Append(bad); err == nil ||
+		!strings.Contains(err.Error(), `commit "nope"`) {
 		t.Errorf("invalid record: %v", err)
 	}
 }
@@ -172,7 +186,8 @@ func TestAppendWarnsOnRerun(t *testing.T) {
 	r := synth(1, 1, 1, 1, 0.02)[0]
 	d.Append(r)
 	warns, err := d.Append(r)
-	if err != nil || len(warns) != 1 || !strings.Contains(warns[0].Error(), "already has a record") {
+	if err != nil || len(warns) != 1 ||
+		!strings.Contains(warns[0].Error(), "already has a record") {
 		t.Errorf("second record of a commit: %v %v", warns, err)
 	}
 }
@@ -223,8 +238,15 @@ func TestPolicyBoundsFileSize(t *testing.T) {
 	if first.FirstCommit != commitOf(0) {
 		t.Errorf("oldest record starts at %s, want the first push", first.FirstCommit)
 	}
-	t.Logf("10,000 pushes: %d records, %d bytes at the end, largest %d bytes after push %d (cap %d); record ≈ %d bytes",
-		len(es), size(es), largest, largestAt+1, p.MaxBytes, len(tail[0].line))
+	t.Logf(
+		"10,000 pushes: %d records, %d bytes at the end, largest %d bytes after push %d (cap %d); record ≈ %d bytes",
+		len(es),
+		size(es),
+		largest,
+		largestAt+1,
+		p.MaxBytes,
+		len(tail[0].line),
+	)
 	if largest > 360<<10 {
 		t.Errorf("the file peaked at %d bytes; the policy's documentation says ≈ 340 KB", largest)
 	}
@@ -322,7 +344,8 @@ func TestMerge(t *testing.T) {
 	m := Merge(ptrs[:2])
 	m2 := Merge(ptrs[2:])
 	all := Merge([]*Record{&m, &m2})
-	if all.Pushes != 4 || all.Commit != recs[3].Commit || all.FirstCommit != recs[0].Commit || !all.FirstTime.Equal(recs[0].Time) {
+	if all.Pushes != 4 || all.Commit != recs[3].Commit || all.FirstCommit != recs[0].Commit ||
+		!all.FirstTime.Equal(recs[0].Time) {
 		t.Errorf("merged: pushes %d, %s…%s", all.Pushes, all.FirstCommit, all.Commit)
 	}
 	if err := all.Validate(); err != nil {

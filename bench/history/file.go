@@ -54,7 +54,11 @@ func decodeFile(name string, data []byte) (es []entry, warnings []error) {
 		}
 		if probe.Schema != Schema {
 			if strings.HasPrefix(probe.Schema, "workerbench/history/") {
-				warn(n, "record of schema %q, which this workerbench does not read (a newer version wrote it): skipped, kept in the file", probe.Schema)
+				warn(
+					n,
+					"record of schema %q, which this workerbench does not read (a newer version wrote it): skipped, kept in the file",
+					probe.Schema,
+				)
 				es = append(es, entry{line: append(bytes.Clone(line), '\n')})
 				continue
 			}
@@ -71,7 +75,13 @@ func decodeFile(name string, data []byte) (es []entry, warnings []error) {
 			continue
 		}
 		if want := FileName(r.Series, r.Endpoint); want != baseName(name) {
-			warn(n, "record of series %q endpoint %q belongs in %s: skipped", r.Series, r.Endpoint, want)
+			warn(
+				n,
+				"record of series %q endpoint %q belongs in %s: skipped",
+				r.Series,
+				r.Endpoint,
+				want,
+			)
 			continue
 		}
 		es = append(es, entry{rec: &r, line: append(bytes.Clone(line), '\n')})

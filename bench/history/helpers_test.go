@@ -33,9 +33,19 @@ func synth(seed uint64, n, step int, ratio, cv float64) []Record {
 				level *= ratio
 			}
 			day := 1 + cv*rng.NormFloat64() // run-to-run noise, shared by the trials
-			cell := Cell{Workers: c.w, Threads: c.t, Slots: slots, ServiceTimeS: 0.1, P99S: 0.12, PSSBytes: uint64(30+15*c.w) << 20}
+			cell := Cell{
+				Workers:      c.w,
+				Threads:      c.t,
+				Slots:        slots,
+				ServiceTimeS: 0.1,
+				P99S:         0.12,
+				PSSBytes:     uint64(30+15*c.w) << 20,
+			}
 			for range 3 {
-				cell.Throughput = append(cell.Throughput, round(level*day*(1+0.005*rng.NormFloat64())))
+				cell.Throughput = append(
+					cell.Throughput,
+					round(level*day*(1+0.005*rng.NormFloat64())),
+				)
 			}
 			cell.Concurrency = round(median(cell.Throughput) * 0.1)
 			r.Cells = append(r.Cells, cell)

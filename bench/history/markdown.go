@@ -85,7 +85,9 @@ func writeTrend(b *strings.Builder, t Trend, opt MarkdownOptions) {
 	default:
 		fmt.Fprintf(b, ", last %d of %s\n\n", shown, plural(t.Pushes, "push", "pushes"))
 	}
-	b.WriteString("| cell | req/s, oldest → latest | latest | level | noise | concurrency | last change point |\n")
+	b.WriteString(
+		"| cell | req/s, oldest → latest | latest | level | noise | concurrency | last change point |\n",
+	)
 	b.WriteString("|---|---|--:|--:|--:|--:|---|\n")
 	for _, c := range t.Cells {
 		var recent []Point

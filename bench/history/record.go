@@ -128,7 +128,9 @@ func FromResults(res *results.Run, m Meta) ([]Record, error) {
 		return nil, errors.New("no results")
 	}
 	if res.Interrupted {
-		return nil, errors.New("the run was interrupted: its cells are incomplete, so it is not recorded")
+		return nil, errors.New(
+			"the run was interrupted: its cells are incomplete, so it is not recorded",
+		)
 	}
 	if len(res.Cells) == 0 {
 		return nil, errors.New("the results have no cells")
@@ -157,7 +159,12 @@ func FromResults(res *results.Run, m Meta) ([]Record, error) {
 			recs = append(recs, Record{
 				Schema: Schema, Series: m.Series, Endpoint: c.Endpoint,
 				Commit: m.Commit, Time: m.Time.UTC().Truncate(time.Second), Version: res.Version,
-				Host:    Host{CPUs: res.Host.CPUs, OS: res.Host.OS, Arch: res.Host.Arch, CPUModel: res.Host.CPUModel},
+				Host: Host{
+					CPUs:     res.Host.CPUs,
+					OS:       res.Host.OS,
+					Arch:     res.Host.Arch,
+					CPUModel: res.Host.CPUModel,
+				},
 				Command: res.Command,
 				Settings: Settings{
 					DurationS: round(res.Settings.DurationS), WarmupS: round(res.Settings.WarmupS),
@@ -178,7 +185,9 @@ func FromResults(res *results.Run, m Meta) ([]Record, error) {
 func cellFromResults(c results.Cell) Cell {
 	out := Cell{
 		Workers: c.Workers, Threads: c.Threads, Slots: c.Slots,
-		Concurrency: clean(c.Concurrency), ServiceTimeS: clean(c.ServiceTimeS), P99S: clean(c.Latency.P99),
+		Concurrency: clean(
+			c.Concurrency,
+		), ServiceTimeS: clean(c.ServiceTimeS), P99S: clean(c.Latency.P99),
 		PSSBytes: c.Memory.PeakPSSBytes,
 	}
 	if out.PSSBytes == 0 {
@@ -262,17 +271,26 @@ func (r *Record) Validate() error {
 func (c *Cell) validate() error {
 	var errs []error
 	if c.Workers < 1 || c.Threads < 1 || c.Workers > 1024 || c.Threads > 1024 {
-		errs = append(errs, fmt.Errorf("%dx%d: workers and threads must be 1 to 1024", c.Workers, c.Threads))
+		errs = append(
+			errs,
+			fmt.Errorf("%dx%d: workers and threads must be 1 to 1024", c.Workers, c.Threads),
+		)
 	}
 	if c.Slots < 0 {
 		errs = append(errs, fmt.Errorf("slots %d: must not be negative", c.Slots))
 	}
 	if len(c.Throughput) > MaxTrials {
-		errs = append(errs, fmt.Errorf("%d throughput values: at most %d", len(c.Throughput), MaxTrials))
+		errs = append(
+			errs,
+			fmt.Errorf("%d throughput values: at most %d", len(c.Throughput), MaxTrials),
+		)
 	}
 	for _, v := range c.Throughput {
 		if !finite(v) || v < 0 {
-			errs = append(errs, fmt.Errorf("throughput %v: must be a finite, non-negative req/s", v))
+			errs = append(
+				errs,
+				fmt.Errorf("throughput %v: must be a finite, non-negative req/s", v),
+			)
 			break
 		}
 	}

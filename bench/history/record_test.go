@@ -26,10 +26,22 @@ func seedResults() *results.Run {
 		Error: "server exited during startup (exit status 3)\nmore lines"}
 	return &results.Run{
 		Schema: results.Schema, Version: "0.1.0-dev",
-		Host:     results.Host{CPUs: 2, OS: "linux", Arch: "amd64", Hostname: "fv-az123", CPUModel: "AMD EPYC"},
-		Command:  "gunicorn --bind {bind} --workers {workers} --threads {threads} app:app",
-		Settings: results.Settings{DurationS: 5, WarmupS: 1, Trials: 2, KeepAlive: true, Bursts: []int{5}},
-		Started:  "2025-03-01T12:00:00Z",
+		Host: results.Host{
+			CPUs:     2,
+			OS:       "linux",
+			Arch:     "amd64",
+			Hostname: "fv-az123",
+			CPUModel: "AMD EPYC",
+		},
+		Command: "gunicorn --bind {bind} --workers {workers} --threads {threads} app:app",
+		Settings: results.Settings{
+			DurationS: 5,
+			WarmupS:   1,
+			Trials:    2,
+			KeepAlive: true,
+			Bursts:    []int{5},
+		},
+		Started: "2025-03-01T12:00:00Z",
 		Cells: []results.Cell{
 			cell(1, 1, "GET /?ms=100", 9.87654321, 9.9),
 			cell(3, 3, "GET /?ms=100", 88.3, 88.1),
@@ -40,7 +52,10 @@ func seedResults() *results.Run {
 }
 
 func TestFromResults(t *testing.T) {
-	recs, err := FromResults(seedResults(), Meta{Commit: "ABCDEF1234567890ABCDEF1234567890ABCDEF12"})
+	recs, err := FromResults(
+		seedResults(),
+		Meta{Commit: "ABCDEF1234567890ABCDEF1234567890ABCDEF12"},
+	)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +63,8 @@ func TestFromResults(t *testing.T) {
 		t.Fatalf("%d records, want one per endpoint (2)", len(recs))
 	}
 	r := recs[0]
-	if r.Series != DefaultSeries || r.Endpoint != "GET /?ms=100" || r.Commit != "abcdef1234567890abcdef1234567890abcdef12" {
+	if r.Series != DefaultSeries || r.Endpoint != "GET /?ms=100" ||
+		r.Commit != "abcdef1234567890abcdef1234567890abcdef12" {
 		t.Errorf("series %q endpoint %q commit %q", r.Series, r.Endpoint, r.Commit)
 	}
 	if want := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC); !r.Time.Equal(want) {
@@ -65,7 +81,8 @@ func TestFromResults(t *testing.T) {
 		t.Errorf("pss %d p99 %v s0 %v", c.PSSBytes, c.P99S, c.ServiceTimeS)
 	}
 	f := recs[1].Cells[1]
-	if !f.Failed() || f.Error != "server exited during startup (exit status 3)" || f.Throughput != nil {
+	if !f.Failed() || f.Error != "server exited during startup (exit status 3)" ||
+		f.Throughput != nil {
 		t.Errorf("failed cell %+v: want its first error line and no figures", f)
 	}
 	data, _ := json.Marshal(r)
@@ -117,7 +134,11 @@ func TestValidate(t *testing.T) {
 		{"no cells", func(r *Record) { r.Cells = nil }, "0 cells"},
 		{"zero workers", func(r *Record) { r.Cells[0].Workers = 0 }, "workers and threads"},
 		{"negative rps", func(r *Record) { r.Cells[0].Throughput[0] = -1 }, "throughput -1"},
-		{"too many trials", func(r *Record) { r.Cells[0].Throughput = make([]float64, MaxTrials+1) }, "throughput values"},
+		{
+			"too many trials",
+			func(r *Record) { r.Cells[0].Throughput = make([]float64, MaxTrials+1) },
+			"throughput values",
+		},
 		{"twice", func(r *Record) { r.Cells[1] = r.Cells[0] }, "appears twice"},
 		{"series", func(r *Record) { r.Series = "Has Space" }, "series"},
 		{"pushes", func(r *Record) { r.Pushes = -2 }, "pushes"},

@@ -142,12 +142,19 @@ func Analyze(s Series, opt Options) Trend {
 	}
 	if n := len(s.Records); n > 0 {
 		last := &s.Records[n-1]
-		slices.SortStableFunc(order, func(a, b string) int { return indexOf(last, a) - indexOf(last, b) })
+		slices.SortStableFunc(
+			order,
+			func(a, b string) int { return indexOf(last, a) - indexOf(last, b) },
+		)
 	}
 	for _, name := range order {
 		ct := cells[name]
 		ct.Throughput = analyzeMetric(ct.Points, func(p Point) float64 { return p.Throughput }, opt)
-		ct.Concurrency = analyzeMetric(ct.Points, func(p Point) float64 { return p.Concurrency }, opt)
+		ct.Concurrency = analyzeMetric(
+			ct.Points,
+			func(p Point) float64 { return p.Concurrency },
+			opt,
+		)
 		t.Cells = append(t.Cells, *ct)
 	}
 	return t
@@ -177,7 +184,19 @@ func events(i int, a, b *Record) []Event {
 	case a.Host.CPUModel != b.Host.CPUModel && a.Host.CPUModel != "" && b.Host.CPUModel != "":
 		out = append(out, Event{i, "runner: another CPU model"})
 	case a.Host.OS != b.Host.OS || a.Host.Arch != b.Host.Arch:
-		out = append(out, Event{i, fmt.Sprintf("runner: %s/%s → %s/%s", a.Host.OS, a.Host.Arch, b.Host.OS, b.Host.Arch)})
+		out = append(
+			out,
+			Event{
+				i,
+				fmt.Sprintf(
+					"runner: %s/%s → %s/%s",
+					a.Host.OS,
+					a.Host.Arch,
+					b.Host.OS,
+					b.Host.Arch,
+				),
+			},
+		)
 	}
 	return out
 }
@@ -278,7 +297,12 @@ func (c CellTrend) describe(ch Change) string {
 	for _, p := range c.Points[ch.Point:] {
 		ago += p.Pushes
 	}
-	return fmt.Sprintf("%s at %s, %s", signedPercent(ch.Ratio()), c.Points[ch.Point].Label(), agoText(ago-1))
+	return fmt.Sprintf(
+		"%s at %s, %s",
+		signedPercent(ch.Ratio()),
+		c.Points[ch.Point].Label(),
+		agoText(ago-1),
+	)
 }
 
 func agoText(n int) string {

@@ -44,7 +44,8 @@ func TestAnalyze(t *testing.T) {
 			t.Fatalf("%s: segments %+v", c.Name, c.Throughput.Segments)
 		}
 		s0, s1 := c.Throughput.Segments[0], c.Throughput.Segments[1]
-		if s0.From != 0 || s0.To != ch.Point || s1.From != ch.Point || s1.To != len(c.Points) || !(s0.Lo < s0.Level && s0.Level < s0.Hi) {
+		if s0.From != 0 || s0.To != ch.Point || s1.From != ch.Point || s1.To != len(c.Points) ||
+			!(s0.Lo < s0.Level && s0.Level < s0.Hi) {
 			t.Errorf("%s: segments %+v", c.Name, c.Throughput.Segments)
 		}
 		if len(c.Concurrency.Changes) != 1 {
@@ -52,7 +53,8 @@ func TestAnalyze(t *testing.T) {
 		}
 	}
 	c := tr.Cells[3]
-	if c.Name != "3x3" || !c.Points[40].Failed() || c.Points[40].Error != "server exited" || !math.IsNaN(c.Points[40].Concurrency) {
+	if c.Name != "3x3" || !c.Points[40].Failed() || c.Points[40].Error != "server exited" ||
+		!math.IsNaN(c.Points[40].Concurrency) {
 		t.Errorf("3x3 at push 40: %+v", c.Points[40])
 	}
 	if s := c.Summary(); !strings.Contains(s, "−5.") || !strings.Contains(s, "pushes ago") {
@@ -131,7 +133,8 @@ func TestTrendMarkdown(t *testing.T) {
 	}
 	got := TrendMarkdown(append(recs, other...), MarkdownOptions{Title: "main's trend"})
 	golden(t, "trend.md", got)
-	if !strings.Contains(got, "| 3x3 | ") || !strings.Contains(got, "| failed |") || !strings.Contains(got, "runner: 2 → 4 CPUs") {
+	if !strings.Contains(got, "| 3x3 | ") || !strings.Contains(got, "| failed |") ||
+		!strings.Contains(got, "runner: 2 → 4 CPUs") {
 		t.Errorf("markdown:\n%s", got)
 	}
 }
@@ -179,6 +182,11 @@ func golden(t *testing.T, name, got string) {
 		t.Fatalf("%v (run go test -update to create it)", err)
 	}
 	if got != string(want) {
-		t.Errorf("%s differs (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
+		t.Errorf(
+			"%s differs (go test -update rewrites it):\n--- got\n%s\n--- want\n%s",
+			path,
+			got,
+			want,
+		)
 	}
 }

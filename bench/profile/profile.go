@@ -142,7 +142,11 @@ func (p Profile) Resolve(app string, f Finder) (Command, error) {
 		}
 		return strings.Join(words, " ")
 	}
-	return Command{Template: join(p.argv), OneWorker: join(p.one), Environment: slices.Clone(p.env)}, nil
+	return Command{
+		Template:    join(p.argv),
+		OneWorker:   join(p.one),
+		Environment: slices.Clone(p.env),
+	}, nil
 }
 
 // program is the first of the profile's ways to start it that f finds.
@@ -159,7 +163,12 @@ func (p Profile) program(f Finder) ([]string, error) {
 		}
 		return prog, nil
 	}
-	return nil, fmt.Errorf("server %s: %s is not installed here (%s)", p.Name, p.programs[0][0], p.install)
+	return nil, fmt.Errorf(
+		"server %s: %s is not installed here (%s)",
+		p.Name,
+		p.programs[0][0],
+		p.install,
+	)
 }
 
 // quote quotes a word for a command template when it needs it.
@@ -187,21 +196,35 @@ var profiles = []Profile{
 		Name: "gunicorn-gevent", Summary: "gunicorn with gevent workers: an event loop per worker (WSGI)",
 		Model: EventLoop, Runtime: CPython, Axes: Axes{Workers: true},
 		App: "a WSGI app as module:callable", DefaultApp: "app:app", Matrix: "1x1,2x1,4x1",
-		programs: python("gunicorn"), install: "apt-get install gunicorn python3-gevent, or pip install gunicorn gevent",
-		argv: []string{"--bind", "{bind}", "--workers", "{workers}", "--worker-class", "gevent", "{app}"},
+		programs: python(
+			"gunicorn",
+		), install: "apt-get install gunicorn python3-gevent, or pip install gunicorn gevent",
+		argv: []string{
+			"--bind",
+			"{bind}",
+			"--workers",
+			"{workers}",
+			"--worker-class",
+			"gevent",
+			"{app}",
+		},
 	},
 	{
 		Name: "uvicorn", Summary: "uvicorn: an asyncio event loop per worker (ASGI: Starlette, FastAPI)",
 		Model: EventLoop, Runtime: CPython, Axes: Axes{Workers: true},
 		App: "an ASGI app as module:attribute", DefaultApp: "app:app", Matrix: "1x1,2x1,4x1",
-		programs: python("uvicorn"), install: "apt-get install python3-uvicorn, or pip install uvicorn",
+		programs: python(
+			"uvicorn",
+		), install: "apt-get install python3-uvicorn, or pip install uvicorn",
 		argv: []string{"--host", "{host}", "--port", "{port}", "--workers", "{workers}", "{app}"},
 	},
 	{
 		Name: "hypercorn", Summary: "hypercorn: an asyncio event loop per worker (ASGI)",
 		Model: EventLoop, Runtime: CPython, Axes: Axes{Workers: true},
 		App: "an ASGI app as module:attribute", DefaultApp: "app:app", Matrix: "1x1,2x1,4x1",
-		programs: python("hypercorn"), install: "apt-get install python3-hypercorn, or pip install hypercorn",
+		programs: python(
+			"hypercorn",
+		), install: "apt-get install python3-hypercorn, or pip install hypercorn",
 		argv: []string{"--bind", "{bind}", "--workers", "{workers}", "{app}"},
 	},
 	{
@@ -211,15 +234,35 @@ var profiles = []Profile{
 		// Debian's uwsgi loads Python as a plugin; uwsgi_python3 has it.
 		programs: [][]string{{"uwsgi_python3"}, {"uwsgi"}},
 		install:  "apt-get install uwsgi uwsgi-plugin-python3, or pip install uwsgi",
-		argv: []string{"--http-socket", "{bind}", "--master", "--die-on-term", "--enable-threads", "--need-app",
-			"--processes", "{workers}", "--threads", "{threads}", "--module", "{app}"},
+		argv: []string{
+			"--http-socket",
+			"{bind}",
+			"--master",
+			"--die-on-term",
+			"--enable-threads",
+			"--need-app",
+			"--processes",
+			"{workers}",
+			"--threads",
+			"{threads}",
+			"--module",
+			"{app}",
+		},
 	},
 	{
 		Name: "puma", Summary: "puma workers × threads (Rack: Rails, Sinatra); single mode for one worker",
 		Model: Slots, Runtime: Ruby, Axes: Axes{Workers: true, Threads: true},
 		App: "a rackup file", DefaultApp: "config.ru", Matrix: "1x1,1x3,3x1,3x3",
 		programs: [][]string{{"puma"}}, install: "apt-get install puma, or gem install puma",
-		argv: []string{"-b", "tcp://{bind}", "-w", "{workers}", "-t", "{threads}:{threads}", "{app}"},
+		argv: []string{
+			"-b",
+			"tcp://{bind}",
+			"-w",
+			"{workers}",
+			"-t",
+			"{threads}:{threads}",
+			"{app}",
+		},
 		// -w 1 is cluster mode: a master plus one worker, more memory for
 		// nothing; -w 0 is single mode.
 		one: []string{"-b", "tcp://{bind}", "-w", "0", "-t", "{threads}:{threads}", "{app}"},
@@ -228,9 +271,13 @@ var profiles = []Profile{
 		Name: "waitress", Summary: "waitress: one process, a pool of threads (WSGI)",
 		Model: Slots, Runtime: CPython, Axes: Axes{Threads: true},
 		App: "a WSGI app as module:callable", DefaultApp: "app:app", Matrix: "1x1,1x4,1x8",
-		programs: [][]string{{"waitress-serve"}, {"python3", "-m", "waitress"}, {"/usr/bin/python3", "-m", "waitress"}},
-		install:  "apt-get install python3-waitress, or pip install waitress",
-		argv:     []string{"--listen", "{bind}", "--threads", "{threads}", "{app}"},
+		programs: [][]string{
+			{"waitress-serve"},
+			{"python3", "-m", "waitress"},
+			{"/usr/bin/python3", "-m", "waitress"},
+		},
+		install: "apt-get install python3-waitress, or pip install waitress",
+		argv:    []string{"--listen", "{bind}", "--threads", "{threads}", "{app}"},
 	},
 	{
 		Name: "paas", Summary: "a command that reads PORT and WEB_CONCURRENCY, as on Heroku-like platforms (Node cluster apps, many Rails and Python setups)",
@@ -263,8 +310,11 @@ func Lookup(name string) (Profile, error) {
 			return p, nil
 		}
 	}
-	return Profile{}, fmt.Errorf("server %q is not one workerbench knows: use one of %s, or --cmd for any other command",
-		name, strings.Join(Names(), ", "))
+	return Profile{}, fmt.Errorf(
+		"server %q is not one workerbench knows: use one of %s, or --cmd for any other command",
+		name,
+		strings.Join(Names(), ", "),
+	)
 }
 
 // Classify tells the model and runtime of a command template by its program
@@ -291,7 +341,12 @@ func Classify(argv []string) (Model, Runtime) {
 			if runtime == Unknown {
 				runtime = CPython
 			}
-		case word == "puma", word == "ruby", word == "rails", word == "bundle", word == "unicorn", word == "rackup":
+		case word == "puma",
+			word == "ruby",
+			word == "rails",
+			word == "bundle",
+			word == "unicorn",
+			word == "rackup":
 			runtime = Ruby
 		}
 	}

@@ -30,8 +30,19 @@ func finder(programs []string, modules map[string][]string) Finder {
 }
 
 func TestResolve(t *testing.T) {
-	debian := finder([]string{"gunicorn", "python3", "/usr/bin/python3", "uwsgi", "uwsgi_python3", "puma", "waitress-serve", "hypercorn"},
-		map[string][]string{"/usr/bin/python3": {"uvicorn", "gunicorn", "waitress"}})
+	debian := finder(
+		[]string{
+			"gunicorn",
+			"python3",
+			"/usr/bin/python3",
+			"uwsgi",
+			"uwsgi_python3",
+			"puma",
+			"waitress-serve",
+			"hypercorn",
+		},
+		map[string][]string{"/usr/bin/python3": {"uvicorn", "gunicorn", "waitress"}},
+	)
 	tests := []struct {
 		server, app string
 		f           Finder
@@ -51,11 +62,19 @@ func TestResolve(t *testing.T) {
 		{server: "puma", f: debian,
 			want: "puma -b tcp://{bind} -w {workers} -t {threads}:{threads} config.ru",
 			one:  "puma -b tcp://{bind} -w 0 -t {threads}:{threads} config.ru"},
-		{server: "waitress", f: debian, want: "waitress-serve --listen {bind} --threads {threads} app:app"},
+		{
+			server: "waitress",
+			f:      debian,
+			want:   "waitress-serve --listen {bind} --threads {threads} app:app",
+		},
 		{server: "paas", app: "node server.js", f: debian, want: "node server.js",
 			env: []string{"PORT={port}", "HOST={host}", "WEB_CONCURRENCY={workers}"}},
 		{server: "paas", f: debian, err: "server paas needs --app: the command to run"},
-		{server: "hypercorn", f: finder(nil, nil), err: "server hypercorn: hypercorn is not installed here (apt-get install python3-hypercorn, or pip install hypercorn)"},
+		{
+			server: "hypercorn",
+			f:      finder(nil, nil),
+			err:    "server hypercorn: hypercorn is not installed here (apt-get install python3-hypercorn, or pip install hypercorn)",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.server+" "+tt.app, func(t *testing.T) {
@@ -73,8 +92,15 @@ func TestResolve(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if c.Template != tt.want || c.OneWorker != tt.one || strings.Join(c.Environment, " ") != strings.Join(tt.env, " ") {
-				t.Errorf("Resolve = %+v, want %q, one worker %q, env %q", c, tt.want, tt.one, tt.env)
+			if c.Template != tt.want || c.OneWorker != tt.one ||
+				strings.Join(c.Environment, " ") != strings.Join(tt.env, " ") {
+				t.Errorf(
+					"Resolve = %+v, want %q, one worker %q, env %q",
+					c,
+					tt.want,
+					tt.one,
+					tt.env,
+				)
 			}
 		})
 	}
@@ -82,7 +108,11 @@ func TestResolve(t *testing.T) {
 
 func TestLookupUnknown(t *testing.T) {
 	_, err := Lookup("gunicron")
-	if err == nil || !strings.Contains(err.Error(), `server "gunicron" is not one workerbench knows: use one of gunicorn, gunicorn-gevent, uvicorn`) ||
+	if err == nil ||
+		!strings.Contains(
+			err.Error(),
+			`server "gunicron" is not one workerbench knows: use one of gunicorn, gunicorn-gevent, uvicorn`,
+		) ||
 		!strings.Contains(err.Error(), "or --cmd for any other command") {
 		t.Errorf("Lookup error = %v", err)
 	}
@@ -91,16 +121,34 @@ func TestLookupUnknown(t *testing.T) {
 func TestProfilesAreConsistent(t *testing.T) {
 	for _, name := range Names() {
 		p, _ := Lookup(name)
-		c, err := p.Resolve("x", Finder{Look: func(s string) (string, error) { return s, nil }, Imports: func(string, string) bool { return true }})
+		c, err := p.Resolve(
+			"x",
+			Finder{
+				Look:    func(s string) (string, error) { return s, nil },
+				Imports: func(string, string) bool { return true },
+			},
+		)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 		all := c.Template + " " + strings.Join(c.Environment, " ")
 		if !strings.Contains(all, "{port}") && !strings.Contains(all, "{bind}") {
-			t.Errorf("%s: the port reaches the server neither through %q nor %q", name, c.Template, c.Environment)
+			t.Errorf(
+				"%s: the port reaches the server neither through %q nor %q",
+				name,
+				c.Template,
+				c.Environment,
+			)
 		}
-		if p.Axes.Workers != strings.Contains(all, "{workers}") || p.Axes.Threads != strings.Contains(all, "{threads}") {
-			t.Errorf("%s: axes %+v, but the command is %q %q", name, p.Axes, c.Template, c.Environment)
+		if p.Axes.Workers != strings.Contains(all, "{workers}") ||
+			p.Axes.Threads != strings.Contains(all, "{threads}") {
+			t.Errorf(
+				"%s: axes %+v, but the command is %q %q",
+				name,
+				p.Axes,
+				c.Template,
+				c.Environment,
+			)
 		}
 		if p.Matrix == "" || p.Summary == "" || p.App == "" {
 			t.Errorf("%s: missing matrix, summary or app description", name)

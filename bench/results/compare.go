@@ -21,12 +21,19 @@ func ComparePaired(base, head Cell, threshold float64, seed uint64) Cell {
 	return compareCells(base, head, true, func(base, head Cell) (stats.Decision, string) {
 		var note string
 		if len(base.Trials) != len(head.Trials) {
-			note = fmt.Sprintf("compare: base has %d trials and head %d; only the first %d are paired",
-				len(base.Trials), len(head.Trials), min(len(base.Trials), len(head.Trials)))
+			note = fmt.Sprintf(
+				"compare: base has %d trials and head %d; only the first %d are paired",
+				len(base.Trials),
+				len(head.Trials),
+				min(len(base.Trials), len(head.Trials)),
+			)
 		}
 		pairs := make([]stats.Pair, min(len(base.Trials), len(head.Trials)))
 		for i := range pairs {
-			pairs[i] = stats.Pair{Base: base.Trials[i].ThroughputRPS, Head: head.Trials[i].ThroughputRPS}
+			pairs[i] = stats.Pair{
+				Base: base.Trials[i].ThroughputRPS,
+				Head: head.Trials[i].ThroughputRPS,
+			}
 		}
 		return stats.DecidePaired(pairs, thresholdOr(threshold), stats.WithSeed(seed)), note
 	})
@@ -52,12 +59,19 @@ func Compare(base, head *Run, threshold float64) (*Run, error) {
 
 	out := *head
 	out.Cells = nil
-	out.RunComparison = RunComparison{BaseCommand: base.Command, BaseDir: base.Dir, Warnings: slices.Clone(head.Warnings)}
+	out.RunComparison = RunComparison{
+		BaseCommand: base.Command,
+		BaseDir:     base.Dir,
+		Warnings:    slices.Clone(head.Warnings),
+	}
 
 	baseIdx := map[string]int{}
 	for i, c := range base.Cells {
 		if _, dup := baseIdx[c.Name()]; dup {
-			out.Warnings = append(out.Warnings, fmt.Sprintf("cell %s appears twice in base; the first is used", c.Name()))
+			out.Warnings = append(
+				out.Warnings,
+				fmt.Sprintf("cell %s appears twice in base; the first is used", c.Name()),
+			)
 			continue
 		}
 		baseIdx[c.Name()] = i
@@ -66,13 +80,19 @@ func Compare(base, head *Run, threshold float64) (*Run, error) {
 	for _, h := range head.Cells {
 		name := h.Name()
 		if seen[name] {
-			out.Warnings = append(out.Warnings, fmt.Sprintf("cell %s appears twice in head; the first is used", name))
+			out.Warnings = append(
+				out.Warnings,
+				fmt.Sprintf("cell %s appears twice in head; the first is used", name),
+			)
 			continue
 		}
 		seen[name] = true
 		i, ok := baseIdx[name]
 		if !ok {
-			out.Warnings = append(out.Warnings, fmt.Sprintf("cell %s is only in head; not compared", name))
+			out.Warnings = append(
+				out.Warnings,
+				fmt.Sprintf("cell %s is only in head; not compared", name),
+			)
 			continue
 		}
 		out.Cells = append(out.Cells, compareUnpaired(base.Cells[i], h, threshold))
@@ -80,18 +100,28 @@ func Compare(base, head *Run, threshold float64) (*Run, error) {
 	for _, b := range base.Cells {
 		if name := b.Name(); !seen[name] {
 			seen[name] = true
-			out.Warnings = append(out.Warnings, fmt.Sprintf("cell %s is only in base; not compared", name))
+			out.Warnings = append(
+				out.Warnings,
+				fmt.Sprintf("cell %s is only in base; not compared", name),
+			)
 		}
 	}
 	if len(out.Cells) == 0 {
-		return nil, fmt.Errorf("compare: no cells in common (base has %d, head %d)", len(base.Cells), len(head.Cells))
+		return nil, fmt.Errorf(
+			"compare: no cells in common (base has %d, head %d)",
+			len(base.Cells),
+			len(head.Cells),
+		)
 	}
 	out.Warnings = append(out.Warnings, setupWarnings(base, head)...)
 	if base.Interrupted {
 		out.Warnings = append(out.Warnings, "base run was interrupted")
 	}
-	out.Warnings = append(out.Warnings, "base and head were measured separately (unpaired): noise between runs "+
-		"is not in the intervals, so they are too narrow; prefer `workerbench ab`, which interleaves them")
+	out.Warnings = append(
+		out.Warnings,
+		"base and head were measured separately (unpaired): noise between runs "+
+			"is not in the intervals, so they are too narrow; prefer `workerbench ab`, which interleaves them",
+	)
 	v, o := Combine(out.Cells, threshold)
 	out.Verdict, out.Overall = v, &o
 	return &out, nil
@@ -128,7 +158,10 @@ func Combine(cells []Cell, threshold float64) (verdict Verdict, o Overall) {
 			ps[i] = 1 // not compared: no evidence
 			continue
 		}
-		ivs = append(ivs, stats.Interval{Center: c.Ratio, Lo: c.CILow, Hi: c.CIHigh, Confidence: 1 - alpha})
+		ivs = append(
+			ivs,
+			stats.Interval{Center: c.Ratio, Lo: c.CILow, Hi: c.CIHigh, Confidence: 1 - alpha},
+		)
 	}
 	adj := stats.Holm(ps)
 	var regressed, anyRegressed, improved bool
@@ -146,8 +179,12 @@ func Combine(cells []Cell, threshold float64) (verdict Verdict, o Overall) {
 	if gm := stats.GeoMeanCI(ivs); !math.IsNaN(gm.Center) {
 		o.Ratio, o.CILow, o.CIHigh = gm.Center, gm.Lo, gm.Hi
 	}
-	o.Method = fmt.Sprintf("verdict: Holm over %d cells' p-values at alpha %g; ratio: geometric mean of %d cells' ratios, interval combined from theirs",
-		len(compared), alpha, len(ivs))
+	o.Method = fmt.Sprintf(
+		"verdict: Holm over %d cells' p-values at alpha %g; ratio: geometric mean of %d cells' ratios, interval combined from theirs",
+		len(compared),
+		alpha,
+		len(ivs),
+	)
 	switch {
 	case regressed:
 		return Regressed, o
@@ -165,7 +202,11 @@ func Combine(cells []Cell, threshold float64) (verdict Verdict, o Overall) {
 // copy of base, the rest of the Comparison from decide, which also returns
 // a caveat for the diagnostics ("" for none); Pairs only when paired. When either side failed the
 // cell is inconclusive and decide is not called.
-func compareCells(base, head Cell, paired bool, decide func(base, head Cell) (stats.Decision, string)) Cell {
+func compareCells(
+	base, head Cell,
+	paired bool,
+	decide func(base, head Cell) (stats.Decision, string),
+) Cell {
 	b := base
 	b.Comparison = Comparison{}
 	out := head
@@ -177,7 +218,10 @@ func compareCells(base, head Cell, paired bool, decide func(base, head Cell) (st
 		c    Cell
 	}{{"base", base}, {"head", head}} {
 		if side.c.Failed() {
-			out.Diagnostics = append(out.Diagnostics, fmt.Sprintf("compare: %s failed: %s", side.name, side.c.Error))
+			out.Diagnostics = append(
+				out.Diagnostics,
+				fmt.Sprintf("compare: %s failed: %s", side.name, side.c.Error),
+			)
 			failed = true
 		}
 	}

@@ -51,23 +51,87 @@ func TestComparePaired(t *testing.T) {
 		pairs     int
 		diag      string
 	}{
-		{"10% slower", cellWith(1, 1, base...), cellWith(1, 1, jittered(10, 200, 0.9, 0.02)...), 0.05, Regressed, 10, ""},
-		{"10% faster", cellWith(1, 1, base...), cellWith(1, 1, jittered(10, 200, 1.1, 0.02)...), 0.05, Improved, 10, ""},
-		{"same, default threshold", cellWith(1, 1, jittered(20, 200, 1, 0.01)...), cellWith(1, 1, jittered(20, 200, 1.001, 0.01)...), 0, Unchanged, 20, ""},
-		{"uneven trials", cellWith(1, 1, base...), cellWith(1, 1, jittered(12, 200, 0.9, 0.02)...), 0.05, Regressed, 10, "base has 10 trials and head 12"},
-		{"too few", cellWith(1, 1, base[:4]...), cellWith(1, 1, jittered(4, 200, 0.5, 0.02)...), 0.05, Inconclusive, 4, "need ≥ 8 pairs"},
+		{
+			"10% slower",
+			cellWith(1, 1, base...),
+			cellWith(1, 1, jittered(10, 200, 0.9, 0.02)...),
+			0.05,
+			Regressed,
+			10,
+			"",
+		},
+		{
+			"10% faster",
+			cellWith(1, 1, base...),
+			cellWith(1, 1, jittered(10, 200, 1.1, 0.02)...),
+			0.05,
+			Improved,
+			10,
+			"",
+		},
+		{
+			"same, default threshold",
+			cellWith(1, 1, jittered(20, 200, 1, 0.01)...),
+			cellWith(1, 1, jittered(20, 200, 1.001, 0.01)...),
+			0,
+			Unchanged,
+			20,
+			"",
+		},
+		{
+			"uneven trials",
+			cellWith(1, 1, base...),
+			cellWith(1, 1, jittered(12, 200, 0.9, 0.02)...),
+			0.05,
+			Regressed,
+			10,
+			"base has 10 trials and head 12",
+		},
+		{
+			"too few",
+			cellWith(1, 1, base[:4]...),
+			cellWith(1, 1, jittered(4, 200, 0.5, 0.02)...),
+			0.05,
+			Inconclusive,
+			4,
+			"need ≥ 8 pairs",
+		},
 		{"no trials", cellWith(1, 1), cellWith(1, 1), 0.05, Inconclusive, 0, "no usable pairs"},
-		{"head failed", cellWith(1, 1, base...), Cell{Workers: 1, Threads: 1, Error: "server exited"}, 0.05, Inconclusive, 0, "head failed: server exited"},
-		{"head served nothing", cellWith(1, 1, base...), cellWith(1, 1, make([]float64, 10)...), 0.05, Regressed, 10, "zero throughput on one side"},
+		{
+			"head failed",
+			cellWith(1, 1, base...),
+			Cell{Workers: 1, Threads: 1, Error: "server exited"},
+			0.05,
+			Inconclusive,
+			0,
+			"head failed: server exited",
+		},
+		{
+			"head served nothing",
+			cellWith(1, 1, base...),
+			cellWith(1, 1, make([]float64, 10)...),
+			0.05,
+			Regressed,
+			10,
+			"zero throughput on one side",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			headDiag := len(tt.head.Diagnostics)
 			got := ComparePaired(tt.base, tt.head, tt.threshold, 1)
 			if got.Verdict != tt.verdict || got.Pairs != tt.pairs {
-				t.Errorf("verdict %s with %d pairs, want %s with %d: %+v", got.Verdict, got.Pairs, tt.verdict, tt.pairs, got)
+				t.Errorf(
+					"verdict %s with %d pairs, want %s with %d: %+v",
+					got.Verdict,
+					got.Pairs,
+					tt.verdict,
+					tt.pairs,
+					got,
+				)
 			}
-			if got.Base == nil || got.Base.Name() != tt.base.Name() || len(got.Base.Trials) != len(tt.base.Trials) {
+			if got.Base == nil || got.Base.Name() != tt.base.Name() ||
+				len(got.Base.Trials) != len(tt.base.Trials) {
 				t.Errorf("Base not set to base: %+v", got.Base)
 			}
 			if tt.diag != "" && !strings.Contains(strings.Join(got.Diagnostics, "\n"), tt.diag) {
@@ -82,7 +146,8 @@ func TestComparePaired(t *testing.T) {
 			if got.Verdict != Inconclusive && got.MDE != 0 {
 				t.Errorf("MDE %v reported with verdict %s", got.MDE, got.Verdict)
 			}
-			if got.Ratio > 0 && !(got.CILow <= got.Ratio && got.Ratio <= got.CIHigh && got.PValue > 0 && got.Method != "") {
+			if got.Ratio > 0 &&
+				!(got.CILow <= got.Ratio && got.Ratio <= got.CIHigh && got.PValue > 0 && got.Method != "") {
 				t.Errorf("inconsistent comparison: %+v", got)
 			}
 			if _, err := json.Marshal(got); err != nil {
@@ -98,7 +163,11 @@ func TestComparePairedSideRatios(t *testing.T) {
 	got := ComparePaired(base, head, 0.05, 0)
 	// Concurrency is X·S0 and p99 is 1/X per trial: 0.8 and 1.25.
 	if math.Abs(got.ConcurrencyRatio-0.8) > 1e-9 || math.Abs(got.P99Ratio-1.25) > 1e-9 {
-		t.Errorf("concurrency ratio %v, p99 ratio %v; want 0.8, 1.25", got.ConcurrencyRatio, got.P99Ratio)
+		t.Errorf(
+			"concurrency ratio %v, p99 ratio %v; want 0.8, 1.25",
+			got.ConcurrencyRatio,
+			got.P99Ratio,
+		)
 	}
 	// Without per-trial values the cell-level ones are used.
 	base.Trials[0].P99S, head.Trials[0].P99S = 0, 0
@@ -152,15 +221,21 @@ func TestCompare(t *testing.T) {
 		t.Fatalf("cells %v, want the intersection 1x1, 1x3", names(got.Cells))
 	}
 	if got.Cells[0].Verdict != Regressed || got.Cells[1].Verdict != Unchanged {
-		t.Errorf("verdicts %s, %s; want regressed, unchanged", got.Cells[0].Verdict, got.Cells[1].Verdict)
+		t.Errorf(
+			"verdicts %s, %s; want regressed, unchanged",
+			got.Cells[0].Verdict,
+			got.Cells[1].Verdict,
+		)
 	}
-	if got.Cells[0].Base == nil || got.Cells[0].Base.Trials[0].ThroughputRPS != base.Cells[0].Trials[0].ThroughputRPS {
+	if got.Cells[0].Base == nil ||
+		got.Cells[0].Base.Trials[0].ThroughputRPS != base.Cells[0].Trials[0].ThroughputRPS {
 		t.Error("Base not set from base's cell")
 	}
 	if !strings.Contains(got.Cells[0].Method, "unpaired") || got.Cells[0].Pairs != 0 {
 		t.Errorf("method %q, pairs %d", got.Cells[0].Method, got.Cells[0].Pairs)
 	}
-	if got.Verdict != Regressed || got.Overall == nil || got.Overall.Threshold != 0.05 || got.Overall.Ratio <= 0 {
+	if got.Verdict != Regressed || got.Overall == nil || got.Overall.Threshold != 0.05 ||
+		got.Overall.Ratio <= 0 {
 		t.Errorf("overall %s %+v", got.Verdict, got.Overall)
 	}
 	if got.BaseCommand != base.Command || got.BaseDir != "base-checkout" || got.Host != h2 {
@@ -191,7 +266,8 @@ func TestCompare(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if back.Verdict != Regressed || back.Cells[0].Base == nil || back.Cells[0].Ratio != got.Cells[0].Ratio {
+	if back.Verdict != Regressed || back.Cells[0].Base == nil ||
+		back.Cells[0].Ratio != got.Cells[0].Ratio {
 		t.Errorf("round trip lost the comparison: %+v", back.Cells[0])
 	}
 }
@@ -206,11 +282,13 @@ func TestCompareEndpointsAndDuplicates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got.Cells) != 1 || got.Cells[0].Name() != "1x1 GET /b" || got.Overall.Threshold != stats.DefaultThreshold {
+	if len(got.Cells) != 1 || got.Cells[0].Name() != "1x1 GET /b" ||
+		got.Overall.Threshold != stats.DefaultThreshold {
 		t.Errorf("cells %v, overall %+v", names(got.Cells), got.Overall)
 	}
 	w := strings.Join(got.Warnings, "\n")
-	if !strings.Contains(w, "1x1 GET /a appears twice in base") || !strings.Contains(w, "1x1 GET /a is only in base") {
+	if !strings.Contains(w, "1x1 GET /a appears twice in base") ||
+		!strings.Contains(w, "1x1 GET /a is only in base") {
 		t.Errorf("warnings:\n%s", w)
 	}
 }
@@ -233,7 +311,8 @@ func TestCompareErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := Compare(tt.base, tt.head, tt.threshold); err == nil || !strings.Contains(err.Error(), tt.want) {
+			if _, err := Compare(tt.base, tt.head, tt.threshold); err == nil ||
+				!strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want %q", err, tt.want)
 			}
 		})
@@ -242,7 +321,17 @@ func TestCompareErrors(t *testing.T) {
 
 func TestOverallVerdict(t *testing.T) {
 	cell := func(verdict Verdict, ratio, p float64) Cell {
-		return Cell{Workers: 1, Threads: 1, Comparison: Comparison{Verdict: verdict, Ratio: ratio, CILow: ratio * 0.97, CIHigh: ratio / 0.97, PValue: p}}
+		return Cell{
+			Workers: 1,
+			Threads: 1,
+			Comparison: Comparison{
+				Verdict: verdict,
+				Ratio:   ratio,
+				CILow:   ratio * 0.97,
+				CIHigh:  ratio / 0.97,
+				PValue:  p,
+			},
+		}
 	}
 	un := cell(Unchanged, 1, 0.5)
 	tests := []struct {
@@ -251,15 +340,39 @@ func TestOverallVerdict(t *testing.T) {
 		want  Verdict
 	}{
 		{"all unchanged", []Cell{un, un, un, un}, Unchanged},
-		{"strong regression in one of four", []Cell{un, un, cell(Regressed, 0.9, 0.001), un}, Regressed},
+		{
+			"strong regression in one of four",
+			[]Cell{un, un, cell(Regressed, 0.9, 0.001), un},
+			Regressed,
+		},
 		// Holm: 4 × 0.008 = 0.032 > 0.01.
-		{"weak regression in one of four", []Cell{un, un, cell(Regressed, 0.9, 0.008), un}, Inconclusive},
+		{
+			"weak regression in one of four",
+			[]Cell{un, un, cell(Regressed, 0.9, 0.008), un},
+			Inconclusive,
+		},
 		{"weak regression alone", []Cell{cell(Regressed, 0.9, 0.008)}, Regressed},
 		{"improvement", []Cell{un, cell(Improved, 1.2, 0.0001)}, Improved},
 		// Holm: 0.0001·3, then 0.008·2 = 0.016 > 0.01.
-		{"improvement with a weak regression", []Cell{cell(Regressed, 0.9, 0.008), cell(Improved, 1.2, 0.0001), un}, Inconclusive},
+		{
+			"improvement with a weak regression",
+			[]Cell{cell(Regressed, 0.9, 0.008), cell(Improved, 1.2, 0.0001), un},
+			Inconclusive,
+		},
 		{"one inconclusive", []Cell{un, cell(Inconclusive, 0.97, 0.2)}, Inconclusive},
-		{"failed cell", []Cell{un, {Workers: 1, Threads: 1, Error: "boom", Comparison: Comparison{Verdict: Inconclusive}}}, Inconclusive},
+		{
+			"failed cell",
+			[]Cell{
+				un,
+				{
+					Workers:    1,
+					Threads:    1,
+					Error:      "boom",
+					Comparison: Comparison{Verdict: Inconclusive},
+				},
+			},
+			Inconclusive,
+		},
 		{"not compared", []Cell{{Workers: 1, Threads: 1}}, Inconclusive},
 		{"empty", nil, Inconclusive},
 	}
@@ -280,7 +393,8 @@ func TestOverallVerdict(t *testing.T) {
 	// The overall ratio is the geometric mean: 0.8 and 1.25 give 1, and
 	// the interval is narrower on the log scale by √2 per equal cell.
 	_, o := Combine([]Cell{cell(Regressed, 0.8, 0.001), cell(Improved, 1.25, 0.001)}, 0.05)
-	if math.Abs(o.Ratio-1) > 1e-12 || math.Abs(math.Log(o.CIHigh)-math.Log(1/0.97)/math.Sqrt2) > 1e-12 {
+	if math.Abs(o.Ratio-1) > 1e-12 ||
+		math.Abs(math.Log(o.CIHigh)-math.Log(1/0.97)/math.Sqrt2) > 1e-12 {
 		t.Errorf("geometric mean %+v", o)
 	}
 }
@@ -314,7 +428,12 @@ func TestOverallSimulation(t *testing.T) {
 					for n := seq.Next(); n > 0; n = seq.Next() {
 						for range n {
 							s := 0.03 * rng.NormFloat64()
-							seq.Add(stats.Pair{Base: 100 * (1 + s + 0.03*rng.NormFloat64()), Head: 100 * ratio * (1 + s + 0.03*rng.NormFloat64())})
+							seq.Add(
+								stats.Pair{
+									Base: 100 * (1 + s + 0.03*rng.NormFloat64()),
+									Head: 100 * ratio * (1 + s + 0.03*rng.NormFloat64()),
+								},
+							)
 						}
 					}
 					var bx, hx []float64
@@ -322,14 +441,23 @@ func TestOverallSimulation(t *testing.T) {
 						bx, hx = append(bx, p.Base), append(hx, p.Head)
 					}
 					pairs += len(bx)
-					cells = append(cells, ComparePaired(cellWith(1, k+1, bx...), cellWith(1, k+1, hx...), 0.05, 0))
+					cells = append(
+						cells,
+						ComparePaired(cellWith(1, k+1, bx...), cellWith(1, k+1, hx...), 0.05, 0),
+					)
 				}
 				if v, _ := Combine(cells, 0.05); v == Regressed {
 					regressed++
 				}
 			}
 			rate := float64(regressed) / float64(tt.runs)
-			t.Logf("%s: overall regressed %.1f%% of %d matrices, %.1f pairs per cell", tt.name, 100*rate, tt.runs, float64(pairs)/float64(4*tt.runs))
+			t.Logf(
+				"%s: overall regressed %.1f%% of %d matrices, %.1f pairs per cell",
+				tt.name,
+				100*rate,
+				tt.runs,
+				float64(pairs)/float64(4*tt.runs),
+			)
 			if tt.name == "A/A" && rate > tt.min || tt.name != "A/A" && rate < tt.min {
 				t.Errorf("overall regressed %.1f%%, limit %.0f%%", 100*rate, 100*tt.min)
 			}

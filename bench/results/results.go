@@ -173,7 +173,8 @@ func (r *Run) Best() (best Cell, ok bool) {
 			continue
 		}
 		if !ok || c.ThroughputRPS > best.ThroughputRPS ||
-			c.ThroughputRPS == best.ThroughputRPS && (c.Slots < best.Slots || c.Slots == best.Slots && c.Workers < best.Workers) {
+			c.ThroughputRPS == best.ThroughputRPS &&
+				(c.Slots < best.Slots || c.Slots == best.Slots && c.Workers < best.Workers) {
 			best, ok = c, true
 		}
 	}
@@ -263,10 +264,23 @@ func (r *Run) validate() error {
 		}
 		errs = append(errs, c.Base.validate(where+".base"))
 		if c.Base.Base != nil {
-			errs = append(errs, fmt.Errorf("%s.base has a base of its own: a comparison nests one level", where))
+			errs = append(
+				errs,
+				fmt.Errorf("%s.base has a base of its own: a comparison nests one level", where),
+			)
 		}
 		if c.Base.Workers != c.Workers || c.Base.Threads != c.Threads {
-			errs = append(errs, fmt.Errorf("%s.base is %dx%d, not %dx%d: a comparison pairs the same cell", where, c.Base.Workers, c.Base.Threads, c.Workers, c.Threads))
+			errs = append(
+				errs,
+				fmt.Errorf(
+					"%s.base is %dx%d, not %dx%d: a comparison pairs the same cell",
+					where,
+					c.Base.Workers,
+					c.Base.Threads,
+					c.Workers,
+					c.Threads,
+				),
+			)
 		}
 	}
 	return errors.Join(errs...)
@@ -276,14 +290,34 @@ func (r *Run) validate() error {
 func (c *Cell) validate(where string) error {
 	var errs []error
 	if c.Workers < 1 || c.Threads < 1 {
-		errs = append(errs, fmt.Errorf("%s: workers and threads must be ≥ 1, got %dx%d", where, c.Workers, c.Threads))
+		errs = append(
+			errs,
+			fmt.Errorf(
+				"%s: workers and threads must be ≥ 1, got %dx%d",
+				where,
+				c.Workers,
+				c.Threads,
+			),
+		)
 	}
 	if c.Workers > 1024 || c.Threads > 1024 {
-		errs = append(errs, fmt.Errorf("%s: %dx%d is beyond any real configuration", where, c.Workers, c.Threads))
+		errs = append(
+			errs,
+			fmt.Errorf("%s: %dx%d is beyond any real configuration", where, c.Workers, c.Threads),
+		)
 	}
 	for j, b := range c.Bursts {
 		if b.Size < 0 || len(b.Requests) > 100000 {
-			errs = append(errs, fmt.Errorf("%s.bursts[%d]: size %d with %d requests is out of range", where, j, b.Size, len(b.Requests)))
+			errs = append(
+				errs,
+				fmt.Errorf(
+					"%s.bursts[%d]: size %d with %d requests is out of range",
+					where,
+					j,
+					b.Size,
+					len(b.Requests),
+				),
+			)
 		}
 	}
 	return errors.Join(errs...)

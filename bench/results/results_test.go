@@ -18,9 +18,32 @@ func validResults(t testing.TB) []byte {
 		Host:    Host{CPUs: 2, OS: "linux", Arch: "amd64"},
 		Command: "gunicorn --bind {bind} --workers {workers} --threads {threads} app:app",
 		Cells: []Cell{
-			{Workers: 1, Threads: 3, Slots: 3, Mode: "closed", Connections: 9, Requests: 300, ServiceTimeS: 0.1, ThroughputRPS: 29.4, Concurrency: 2.94, Efficiency: 0.98,
-				Trials: []Trial{{ThroughputRPS: 29.4, Concurrency: 2.94}}, Bursts: []Burst{{Size: 5, Waves: []int{3, 2}, Requests: []BurstRequest{{EndS: 0.1}}}}},
-			{Workers: 3, Threads: 1, Slots: 3, Mode: "closed", Error: "server exited during startup (exit status 3)", LogTail: []string{"ImportError: x"}},
+			{
+				Workers:       1,
+				Threads:       3,
+				Slots:         3,
+				Mode:          "closed",
+				Connections:   9,
+				Requests:      300,
+				ServiceTimeS:  0.1,
+				ThroughputRPS: 29.4,
+				Concurrency:   2.94,
+				Efficiency:    0.98,
+				Trials: []Trial{
+					{ThroughputRPS: 29.4, Concurrency: 2.94},
+				},
+				Bursts: []Burst{
+					{Size: 5, Waves: []int{3, 2}, Requests: []BurstRequest{{EndS: 0.1}}},
+				},
+			},
+			{
+				Workers: 3,
+				Threads: 1,
+				Slots:   3,
+				Mode:    "closed",
+				Error:   "server exited during startup (exit status 3)",
+				LogTail: []string{"ImportError: x"},
+			},
 		},
 	}
 	data, err := json.MarshalIndent(r, "", "  ")
@@ -105,7 +128,8 @@ func TestReadResultsNamesThePath(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "results.json")
 	os.WriteFile(path, validResults(t)[:100], 0o644)
 	_, err := Read(path)
-	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "truncated") {
+	if err == nil || !strings.Contains(err.Error(), path) ||
+		!strings.Contains(err.Error(), "truncated") {
 		t.Errorf("Read(truncated) = %v, want the path and the reason", err)
 	}
 }
@@ -150,7 +174,11 @@ func FuzzDecodeResults(f *testing.F) {
 	f.Add(good)
 	f.Add(good[:len(good)/2])
 	f.Add([]byte(`{"schema": "workerbench/results/v1", "cells": []}`))
-	f.Add([]byte(`{"schema": "workerbench/results/v1", "cells": [{"workers": 1, "threads": 1, "latency_s": {"p50": 1e308}}]}`))
+	f.Add(
+		[]byte(
+			`{"schema": "workerbench/results/v1", "cells": [{"workers": 1, "threads": 1, "latency_s": {"p50": 1e308}}]}`,
+		),
+	)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := Decode(bytes.NewReader(data))
 		if err != nil {
@@ -195,7 +223,11 @@ func TestBest(t *testing.T) {
 	}}
 	r.Cells[1].Slots = 4
 	if c, ok := r.Best(); !ok || c.Name() != "2x2" {
-		t.Errorf("Best = %s, %v; want 2x2 (ties 4x1 on throughput with fewer workers)", c.Name(), ok)
+		t.Errorf(
+			"Best = %s, %v; want 2x2 (ties 4x1 on throughput with fewer workers)",
+			c.Name(),
+			ok,
+		)
 	}
 	multi := &Run{Cells: []Cell{
 		{Workers: 1, Threads: 1, Endpoint: "cpu", ThroughputRPS: 40},
@@ -203,7 +235,10 @@ func TestBest(t *testing.T) {
 		{Workers: 2, Threads: 1, Endpoint: "cpu", ThroughputRPS: 80},
 	}}
 	if c, _ := multi.Best(); c.Name() != "2x1 cpu" {
-		t.Errorf("Best = %s, want 2x1 cpu: throughputs of different endpoints do not compare", c.Name())
+		t.Errorf(
+			"Best = %s, want 2x1 cpu: throughputs of different endpoints do not compare",
+			c.Name(),
+		)
 	}
 	if _, ok := (&Run{Cells: []Cell{{Workers: 1, Threads: 1, Error: "x"}}}).Best(); ok {
 		t.Error("Best found a cell among failed ones")
@@ -226,7 +261,15 @@ func TestDerived(t *testing.T) {
 		}
 	}
 	run := Run{Cells: []Cell{{Workers: 1, Threads: 1}}}
-	compared := Run{Cells: []Cell{{Workers: 1, Threads: 1, Comparison: Comparison{Base: &Cell{Workers: 1, Threads: 1}, Verdict: Regressed}}}}
+	compared := Run{
+		Cells: []Cell{
+			{
+				Workers:    1,
+				Threads:    1,
+				Comparison: Comparison{Base: &Cell{Workers: 1, Threads: 1}, Verdict: Regressed},
+			},
+		},
+	}
 	if run.IsComparison() || !compared.IsComparison() {
 		t.Errorf("IsComparison: run %v, compared %v", run.IsComparison(), compared.IsComparison())
 	}

@@ -78,8 +78,14 @@ func (s Server) serveConn(c net.Conn) {
 		return
 	}
 	status, body := s.respond(req)
-	fmt.Fprintf(c, "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
-		status, http.StatusText(status), len(body), body)
+	fmt.Fprintf(
+		c,
+		"HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
+		status,
+		http.StatusText(status),
+		len(body),
+		body,
+	)
 }
 
 // respond runs the handler: / sleeps, /health answers at once.

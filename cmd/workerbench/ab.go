@@ -32,13 +32,45 @@ func (f *abFlags) register(fs *flag.FlagSet) {
 	f.threshold = thresholdFlag(f.opts.Threshold)
 	fs.StringVar(&f.opts.BaseDir, "base-dir", "", "working `DIR` of the base version (required)")
 	fs.StringVar(&f.opts.HeadDir, "head-dir", "", "working `DIR` of the head version (required)")
-	fs.Var(&f.baseEnv, "base-env", "extra environment `KEY=VALUE` for the base server only (repeatable)")
-	fs.Var(&f.headEnv, "head-env", "extra environment `KEY=VALUE` for the head server only (repeatable)")
-	fs.Var(&f.threshold, "threshold", "smallest throughput change worth reporting, `PCT` like 5% or 0.05")
-	fs.IntVar(&f.opts.MaxPairs, "max-pairs", f.opts.MaxPairs, "pairs per cell before giving up as inconclusive")
-	fs.IntVar(&f.opts.ConfirmPairs, "confirm-pairs", f.opts.ConfirmPairs, "extra pairs that must uphold a regression before it is reported")
-	fs.Uint64Var(&f.opts.Seed, "seed", 0, "seed of the pair order (default: from the clock; recorded in results)")
-	fs.BoolVar(&f.failOnRegression, "fail-on-regression", false, "exit 3 when the verdict is regressed")
+	fs.Var(
+		&f.baseEnv,
+		"base-env",
+		"extra environment `KEY=VALUE` for the base server only (repeatable)",
+	)
+	fs.Var(
+		&f.headEnv,
+		"head-env",
+		"extra environment `KEY=VALUE` for the head server only (repeatable)",
+	)
+	fs.Var(
+		&f.threshold,
+		"threshold",
+		"smallest throughput change worth reporting, `PCT` like 5% or 0.05",
+	)
+	fs.IntVar(
+		&f.opts.MaxPairs,
+		"max-pairs",
+		f.opts.MaxPairs,
+		"pairs per cell before giving up as inconclusive",
+	)
+	fs.IntVar(
+		&f.opts.ConfirmPairs,
+		"confirm-pairs",
+		f.opts.ConfirmPairs,
+		"extra pairs that must uphold a regression before it is reported",
+	)
+	fs.Uint64Var(
+		&f.opts.Seed,
+		"seed",
+		0,
+		"seed of the pair order (default: from the clock; recorded in results)",
+	)
+	fs.BoolVar(
+		&f.failOnRegression,
+		"fail-on-regression",
+		false,
+		"exit 3 when the verdict is regressed",
+	)
 }
 
 // options are the engine's options as the flags set them.
@@ -57,7 +89,10 @@ func abCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return err
 	}
-	a, err := bench.NewAB(bench.Runner{Config: f.cfg, Version: buildVersion().Version}, af.options())
+	a, err := bench.NewAB(
+		bench.Runner{Config: f.cfg, Version: buildVersion().Version},
+		af.options(),
+	)
 	if err != nil {
 		return usageError{err}
 	}
@@ -80,7 +115,13 @@ func abCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if !f.quiet {
-		fmt.Fprintf(stderr, "compared %s in %s (seed %d)\n", report.Plural(len(res.Cells), "cell"), time.Since(start).Round(time.Second), a.Seed)
+		fmt.Fprintf(
+			stderr,
+			"compared %s in %s (seed %d)\n",
+			report.Plural(len(res.Cells), "cell"),
+			time.Since(start).Round(time.Second),
+			a.Seed,
+		)
 	}
 	if f.out != "" {
 		if err := writeOutputs(f.out, res); err != nil {

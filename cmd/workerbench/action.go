@@ -24,15 +24,34 @@ type actionOptions struct {
 	retry      publish.RetryPolicy
 }
 
-func actionCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func actionCmd(
+	ctx context.Context,
+	args []string,
+	getenv func(string) string,
+	stdout, stderr io.Writer,
+) error {
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-		fmt.Fprintln(stderr, "usage: workerbench action\n\nThe GitHub Action's entry point: reads INPUT_* (see action.yml) and GITHUB_* variables.")
+		fmt.Fprintln(
+			stderr,
+			"usage: workerbench action\n\nThe GitHub Action's entry point: reads INPUT_* (see action.yml) and GITHUB_* variables.",
+		)
 		return nil
 	}
 	if len(args) > 0 {
-		return usagef("action takes no arguments (inputs come from INPUT_* variables), got %q", args[0])
+		return usagef(
+			"action takes no arguments (inputs come from INPUT_* variables), got %q",
+			args[0],
+		)
 	}
-	return actionRun(ctx, actionOptions{getenv: getenv, stdout: stdout, stderr: stderr, httpClient: http.DefaultClient})
+	return actionRun(
+		ctx,
+		actionOptions{
+			getenv:     getenv,
+			stdout:     stdout,
+			stderr:     stderr,
+			httpClient: http.DefaultClient,
+		},
+	)
 }
 
 // actionRun dispatches on the mode input.
@@ -51,7 +70,12 @@ func actionRun(ctx context.Context, o actionOptions) error {
 
 // benchmarkRun is mode benchmark: measure (against the PR's base when there
 // is one), then report everywhere.
-func benchmarkRun(ctx context.Context, o actionOptions, gha *publish.Actions, in actionInputs) error {
+func benchmarkRun(
+	ctx context.Context,
+	o actionOptions,
+	gha *publish.Actions,
+	in actionInputs,
+) error {
 	eventName := o.getenv("GITHUB_EVENT_NAME")
 	var ev prEvent
 	if isPREvent(eventName) {

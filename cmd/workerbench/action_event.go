@@ -50,7 +50,12 @@ func readPREvent(path string) (prEvent, error) {
 	}
 	for _, s := range []struct{ name, sha string }{{"base", ev.PullRequest.Base.SHA}, {"head", ev.PullRequest.Head.SHA}} {
 		if !publish.IsSHA(s.sha) {
-			return ev, fmt.Errorf("read event %s: pull_request.%s.sha %q is not a 40-hex-digit commit SHA", path, s.name, report.Clip(s.sha, 60))
+			return ev, fmt.Errorf(
+				"read event %s: pull_request.%s.sha %q is not a 40-hex-digit commit SHA",
+				path,
+				s.name,
+				report.Clip(s.sha, 60),
+			)
 		}
 	}
 	return ev, nil

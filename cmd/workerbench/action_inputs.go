@@ -78,7 +78,12 @@ type benchSetup struct {
 
 // parseBenchInputs turns the inputs into run/ab flags and validates them
 // with the same code as the CLI.
-func parseBenchInputs(o actionOptions, in actionInputs, eventName string, stderr io.Writer) (*benchSetup, error) {
+func parseBenchInputs(
+	o actionOptions,
+	in actionInputs,
+	eventName string,
+	stderr io.Writer,
+) (*benchSetup, error) {
 	s := &benchSetup{workspace: o.getenv("GITHUB_WORKSPACE")}
 	if s.workspace == "" {
 		wd, err := os.Getwd()
@@ -97,16 +102,30 @@ func parseBenchInputs(o actionOptions, in actionInputs, eventName string, stderr
 		}
 	case "base":
 		if !isPREvent(eventName) {
-			errs = append(errs, fmt.Errorf("input baseline is base but the event is %q: the base commit is known only on pull_request; use baseline: none or file", eventName))
+			errs = append(
+				errs,
+				fmt.Errorf(
+					"input baseline is base but the event is %q: the base commit is known only on pull_request; use baseline: none or file",
+					eventName,
+				),
+			)
 		}
 	case "file":
 		s.baselineFile = inWorkspace(s.workspace, in.BaselineFile)
 		if in.BaselineFile == "" {
-			errs = append(errs, errors.New("input baseline is file but baseline-file is empty: give the path of a results.json"))
+			errs = append(
+				errs,
+				errors.New(
+					"input baseline is file but baseline-file is empty: give the path of a results.json",
+				),
+			)
 		}
 	case "none":
 	default:
-		errs = append(errs, fmt.Errorf("input baseline %q: want auto, base, file or none", in.Baseline))
+		errs = append(
+			errs,
+			fmt.Errorf("input baseline %q: want auto, base, file or none", in.Baseline),
+		)
 	}
 	s.comment = in.Comment
 	switch s.comment {
@@ -114,7 +133,10 @@ func parseBenchInputs(o actionOptions, in actionInputs, eventName string, stderr
 		s.comment = "always"
 	case "always", "on-regression", "never":
 	default:
-		errs = append(errs, fmt.Errorf("input comment %q: want always, on-regression or never", in.Comment))
+		errs = append(
+			errs,
+			fmt.Errorf("input comment %q: want always, on-regression or never", in.Comment),
+		)
 	}
 	var err error
 	if s.fail, err = boolInput("fail-on-regression", in.FailOnRegression, false); err != nil {

@@ -13,9 +13,18 @@ import (
 )
 
 // measureForAction runs the benchmark the baseline input asks for.
-func measureForAction(ctx context.Context, o actionOptions, s *benchSetup, ev prEvent) (*results.Run, error) {
+func measureForAction(
+	ctx context.Context,
+	o actionOptions,
+	s *benchSetup,
+	ev prEvent,
+) (*results.Run, error) {
 	cfg := s.flags.cfg
-	runner := bench.Runner{Config: cfg, Version: buildVersion().Version, LogDir: filepath.Join(s.outDir, "logs")}
+	runner := bench.Runner{
+		Config:  cfg,
+		Version: buildVersion().Version,
+		LogDir:  filepath.Join(s.outDir, "logs"),
+	}
 	if !s.flags.quiet {
 		runner.Progress = o.stderr
 	}
@@ -43,20 +52,42 @@ func measureForAction(ctx context.Context, o actionOptions, s *benchSetup, ev pr
 }
 
 // measureBaseline runs the benchmark against the baseline s names.
-func measureBaseline(ctx context.Context, o actionOptions, s *benchSetup, ev prEvent, runner bench.Runner, rel string, save func(*results.Run) error) (*results.Run, error) {
+func measureBaseline(
+	ctx context.Context,
+	o actionOptions,
+	s *benchSetup,
+	ev prEvent,
+	runner bench.Runner,
+	rel string,
+	save func(*results.Run) error,
+) (*results.Run, error) {
 	switch s.baseline {
 	case "base":
 		if filepath.IsAbs(rel) {
-			return nil, usagef("input working-directory %q is outside the workspace %s", s.headDir, s.workspace)
+			return nil, usagef(
+				"input working-directory %q is outside the workspace %s",
+				s.headDir,
+				s.workspace,
+			)
 		}
-		wt, err := addWorktree(ctx, s.workspace, ev.PullRequest.Base.SHA, tempRoot(o.getenv), o.stderr)
+		wt, err := addWorktree(
+			ctx,
+			s.workspace,
+			ev.PullRequest.Base.SHA,
+			tempRoot(o.getenv),
+			o.stderr,
+		)
 		if err != nil {
 			return nil, err
 		}
 		defer wt.remove(o.stderr)
 		baseDir := filepath.Join(wt.dir, rel)
 		if fi, err := os.Stat(baseDir); err != nil || !fi.IsDir() {
-			return nil, fmt.Errorf("working-directory %q does not exist in the base commit %s: nothing to compare against (use baseline: none)", rel, shortSHA(ev.PullRequest.Base.SHA))
+			return nil, fmt.Errorf(
+				"working-directory %q does not exist in the base commit %s: nothing to compare against (use baseline: none)",
+				rel,
+				shortSHA(ev.PullRequest.Base.SHA),
+			)
 		}
 		opts := s.ab.options()
 		opts.BaseDir, opts.HeadDir = baseDir, s.headDir

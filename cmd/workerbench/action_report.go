@@ -85,7 +85,13 @@ func (r reporter) summarize(res *results.Run, resultsPath string) (string, error
 	}
 	for _, c := range res.Cells {
 		if c.Verdict == results.Regressed {
-			msg := fmt.Sprintf("%s: throughput head/base %.3f [%.3f, %.3f]", c.Name(), c.Ratio, c.CILow, c.CIHigh)
+			msg := fmt.Sprintf(
+				"%s: throughput head/base %.3f [%.3f, %.3f]",
+				c.Name(),
+				c.Ratio,
+				c.CILow,
+				c.CIHigh,
+			)
 			errs = append(errs, r.gha.Warning("workerbench: concurrency regressed", msg))
 		}
 	}
@@ -105,12 +111,21 @@ func bestConfig(res *results.Run) string {
 // comment creates or updates the sticky comment as policy says. A
 // read-only token is not an error: the summary holds the results and a
 // notice says how to get comments.
-func (r reporter) comment(ctx context.Context, token string, pr int, body string, policy commentPolicy) error {
+func (r reporter) comment(
+	ctx context.Context,
+	token string,
+	pr int,
+	body string,
+	policy commentPolicy,
+) error {
 	if policy == noComment {
 		return nil
 	}
 	if token == "" {
-		return r.gha.Notice("workerbench: no comment", "input github-token is empty, so the results are only in the job summary")
+		return r.gha.Notice(
+			"workerbench: no comment",
+			"input github-token is empty, so the results are only in the job summary",
+		)
 	}
 	owner, repo, ok := strings.Cut(r.o.getenv("GITHUB_REPOSITORY"), "/")
 	if !ok {
@@ -126,17 +141,23 @@ func (r reporter) comment(ctx context.Context, token string, pr int, body string
 		var found bool
 		c, found, err = commenter.Update(ctx, pr, body)
 		if err == nil && !found {
-			fmt.Fprintf(r.o.stderr, "no workerbench comment on #%d, and no regression to report: none posted (comment: on-regression)\n", pr)
+			fmt.Fprintf(
+				r.o.stderr,
+				"no workerbench comment on #%d, and no regression to report: none posted (comment: on-regression)\n",
+				pr,
+			)
 			return nil
 		}
 	} else {
 		c, err = commenter.Upsert(ctx, pr, body)
 	}
 	if errors.Is(err, publish.ErrReadOnly) {
-		return r.gha.Notice("workerbench: results are in the job summary",
+		return r.gha.Notice(
+			"workerbench: results are in the job summary",
 			"the token cannot comment on pull requests (a fork or Dependabot pull request gets a read-only one). "+
 				"To get the sticky comment, grant the job `permissions: pull-requests: write`, or for fork pull requests "+
-				"use the two-stage workflow_run publish (README, GitHub Action, Fork pull requests)")
+				"use the two-stage workflow_run publish (README, GitHub Action, Fork pull requests)",
+		)
 	}
 	if err != nil {
 		return fmt.Errorf("comment on pull request #%d: %w", pr, err)

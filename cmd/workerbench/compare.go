@@ -17,9 +17,17 @@ func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	threshold := thresholdFlag(results.DefaultThreshold)
-	fs.Var(&threshold, "threshold", "smallest throughput change worth reporting, `PCT` like 5% or 0.05")
+	fs.Var(
+		&threshold,
+		"threshold",
+		"smallest throughput change worth reporting, `PCT` like 5% or 0.05",
+	)
 	fail := fs.Bool("fail-on-regression", false, "exit 3 when the verdict is regressed")
-	out := fs.String("out", "", "write the comparison's results.json, summary.md and charts to `DIR`")
+	out := fs.String(
+		"out",
+		"",
+		"write the comparison's results.json, summary.md and charts to `DIR`",
+	)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: workerbench compare [flags] BASE.json HEAD.json")
 		fs.PrintDefaults()

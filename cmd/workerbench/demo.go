@@ -29,7 +29,11 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	out := fs.String("out", "", "also write results.json, summary.md and charts to `DIR`")
-	builtin := fs.Bool("builtin", false, "use the built-in prefork server even when gunicorn is installed")
+	builtin := fs.Bool(
+		"builtin",
+		false,
+		"use the built-in prefork server even when gunicorn is installed",
+	)
 	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -66,9 +70,16 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err != nil {
 			return fmt.Errorf("find own executable for the built-in server: %w", err)
 		}
-		fmt.Fprintf(stderr, "gunicorn not used (%s): running the same matrix against workerbench's built-in prefork server (%d ms sleep, exactly workers × threads slots).\n"+
-			"Install gunicorn and Flask (apt-get install gunicorn python3-flask) to run the seed on the real thing.\n\n", why, demoSleepMS)
-		cfg.Command = quoteArg(self) + " demo-server --bind {bind} --workers {workers} --threads {threads}"
+		fmt.Fprintf(
+			stderr,
+			"gunicorn not used (%s): running the same matrix against workerbench's built-in prefork server (%d ms sleep, exactly workers × threads slots).\n"+
+				"Install gunicorn and Flask (apt-get install gunicorn python3-flask) to run the seed on the real thing.\n\n",
+			why,
+			demoSleepMS,
+		)
+		cfg.Command = quoteArg(
+			self,
+		) + " demo-server --bind {bind} --workers {workers} --threads {threads}"
 	default:
 		if err := os.WriteFile(filepath.Join(dir, "app.py"), flaskapp.App, 0o644); err != nil {
 			return err
@@ -76,8 +87,14 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		// --worker-connections {threads}: gthread workers otherwise accept
 		// up to 1000 connections each while their threads are busy, and a
 		// burst piles onto one worker (see DESIGN.md).
-		cfg.Command = quoteArg(gunicorn) + " --bind {bind} --workers {workers} --threads {threads} --worker-connections {threads} app:app"
-		fmt.Fprintf(stderr, "The seed experiment on gunicorn + Flask: a handler that sleeps %d ms, four configurations, bursts of 5 and 20 requests.\n\n", demoSleepMS)
+		cfg.Command = quoteArg(
+			gunicorn,
+		) + " --bind {bind} --workers {workers} --threads {threads} --worker-connections {threads} app:app"
+		fmt.Fprintf(
+			stderr,
+			"The seed experiment on gunicorn + Flask: a handler that sleeps %d ms, four configurations, bursts of 5 and 20 requests.\n\n",
+			demoSleepMS,
+		)
 	}
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -132,7 +149,11 @@ func demoServerCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	bind := fs.String("bind", "127.0.0.1:8000", "`HOST:PORT` to listen on")
 	workers := fs.Int("workers", 1, "worker processes")
 	threads := fs.Int("threads", 1, "concurrent requests per worker")
-	sleep := fs.Duration("sleep", 2*time.Second, "service time of / (override per request with ?ms=)")
+	sleep := fs.Duration(
+		"sleep",
+		2*time.Second,
+		"service time of / (override per request with ?ms=)",
+	)
 	worker := fs.Bool("worker", false, "internal: run as a worker on file descriptor 3")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
@@ -162,7 +183,14 @@ func demoServerCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	p := slotserver.Prefork{
 		Addr: *bind, Workers: *workers, Exe: self, Stderr: stderr, Env: os.Environ(),
-		Args: []string{"demo-server", "-worker", "-threads", strconv.Itoa(*threads), "-sleep", sleep.String()},
+		Args: []string{
+			"demo-server",
+			"-worker",
+			"-threads",
+			strconv.Itoa(*threads),
+			"-sleep",
+			sleep.String(),
+		},
 	}
 	return p.Run(ctx)
 }

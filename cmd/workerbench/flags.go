@@ -23,7 +23,8 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		if len(rest) == 0 {
 			return pos, nil
 		}
-		if consumed := args[:len(args)-len(rest)]; len(consumed) > 0 && consumed[len(consumed)-1] == "--" {
+		if consumed := args[:len(args)-len(rest)]; len(consumed) > 0 &&
+			consumed[len(consumed)-1] == "--" {
 			return append(pos, rest...), nil
 		}
 		pos = append(pos, rest[0])

@@ -28,15 +28,34 @@ type historyFlags struct {
 
 func (h *historyFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&h.dir, "history", "", "the history `DIR` (one JSON-lines file per series)")
-	fs.StringVar(&h.branch, "branch", "", "keep the history on this data `BRANCH` of --remote instead (e.g. "+databranch.DefaultBranch+")")
-	fs.StringVar(&h.remote, "remote", "origin", "with --branch: the `REMOTE` (name or URL) holding the branch")
-	fs.StringVar(&h.repo, "repo", ".", "with --branch: the local git `REPO` whose remote and credentials are used")
+	fs.StringVar(
+		&h.branch,
+		"branch",
+		"",
+		"keep the history on this data `BRANCH` of --remote instead (e.g. "+databranch.DefaultBranch+")",
+	)
+	fs.StringVar(
+		&h.remote,
+		"remote",
+		"origin",
+		"with --branch: the `REMOTE` (name or URL) holding the branch",
+	)
+	fs.StringVar(
+		&h.repo,
+		"repo",
+		".",
+		"with --branch: the local git `REPO` whose remote and credentials are used",
+	)
 }
 
 func (h *historyFlags) check(cmd string) error {
 	switch {
 	case h.dir == "" && h.branch == "":
-		return usagef("%s: give the history, --history DIR or --branch %s", cmd, databranch.DefaultBranch)
+		return usagef(
+			"%s: give the history, --history DIR or --branch %s",
+			cmd,
+			databranch.DefaultBranch,
+		)
 	case h.dir != "" && h.branch != "":
 		return usagef("%s: give --history DIR or --branch BRANCH, not both", cmd)
 	}
@@ -48,7 +67,12 @@ func (h *historyFlags) dataBranch(stderr io.Writer) *databranch.Branch {
 }
 
 // historyCmd is "workerbench history add".
-func historyCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func historyCmd(
+	ctx context.Context,
+	args []string,
+	getenv func(string) string,
+	stdout, stderr io.Writer,
+) error {
 	if len(args) == 0 || args[0] != "add" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
 			fmt.Fprint(stderr, historyUsage)
@@ -68,13 +92,26 @@ const historyUsage = `usage: workerbench history add (--history DIR | --branch B
 
 var commitRE = regexp.MustCompile(`^[0-9a-fA-F]{7,64}$`)
 
-func historyAddCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func historyAddCmd(
+	ctx context.Context,
+	args []string,
+	getenv func(string) string,
+	stdout, stderr io.Writer,
+) error {
 	fs := flag.NewFlagSet("history add", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var where historyFlags
 	where.register(fs)
-	commit := fs.String("commit", "", "the `SHA` measured (default: git rev-parse HEAD in --repo, else $GITHUB_SHA)")
-	series := fs.String("series", history.DefaultSeries, "the series `NAME` (one per benchmark job: 1–64 of a-z 0-9 . _ -)")
+	commit := fs.String(
+		"commit",
+		"",
+		"the `SHA` measured (default: git rev-parse HEAD in --repo, else $GITHUB_SHA)",
+	)
+	series := fs.String(
+		"series",
+		history.DefaultSeries,
+		"the series `NAME` (one per benchmark job: 1–64 of a-z 0-9 . _ -)",
+	)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, historyUsage)
 		fs.PrintDefaults()
@@ -93,7 +130,10 @@ func historyAddCmd(ctx context.Context, args []string, getenv func(string) strin
 		return err
 	}
 	if !history.ValidSeries(*series) {
-		return usagef("--series %q: want 1 to 64 of a-z 0-9 . _ -, starting with a letter or digit", *series)
+		return usagef(
+			"--series %q: want 1 to 64 of a-z 0-9 . _ -, starting with a letter or digit",
+			*series,
+		)
 	}
 	sha, err := commitToRecord(ctx, *commit, where.repo, getenv)
 	if err != nil {
@@ -141,7 +181,15 @@ func historyAddCmd(ctx context.Context, args []string, getenv func(string) strin
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "recorded %s on branch %s of %s (%s; commit %s", short(sha), b.Name, where.remote, recordFiles(recs), short(pushed.Commit))
+	fmt.Fprintf(
+		stdout,
+		"recorded %s on branch %s of %s (%s; commit %s",
+		short(sha),
+		b.Name,
+		where.remote,
+		recordFiles(recs),
+		short(pushed.Commit),
+	)
 	if pushed.Created {
 		fmt.Fprint(stdout, ", branch created")
 	}
@@ -154,7 +202,11 @@ func historyAddCmd(ctx context.Context, args []string, getenv func(string) strin
 
 // commitToRecord is --commit, else HEAD of the repository, else
 // $GITHUB_SHA.
-func commitToRecord(ctx context.Context, flagValue, repo string, getenv func(string) string) (string, error) {
+func commitToRecord(
+	ctx context.Context,
+	flagValue, repo string,
+	getenv func(string) string,
+) (string, error) {
 	if flagValue != "" {
 		if !commitRE.MatchString(flagValue) {
 			return "", usagef("--commit %q: want a commit SHA, 7 to 64 hex digits", flagValue)
@@ -171,7 +223,10 @@ func commitToRecord(ctx context.Context, flagValue, repo string, getenv func(str
 	if sha := getenv("GITHUB_SHA"); commitRE.MatchString(sha) {
 		return strings.ToLower(sha), nil
 	}
-	return "", usagef("no commit to record: %s is not a git checkout and GITHUB_SHA is not set; give --commit SHA", repo)
+	return "", usagef(
+		"no commit to record: %s is not a git checkout and GITHUB_SHA is not set; give --commit SHA",
+		repo,
+	)
 }
 
 func recordFiles(recs []history.Record) string {
@@ -201,10 +256,17 @@ func trendCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.SetOutput(stderr)
 	var where historyFlags
 	where.register(fs)
-	out := fs.String("out", "", "write the trend charts (PNG and SVG) and trend.md to `DIR` (required)")
+	out := fs.String(
+		"out",
+		"",
+		"write the trend charts (PNG and SVG) and trend.md to `DIR` (required)",
+	)
 	last := fs.Int("last", 10, "show the last `N` pushes of each cell")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: workerbench trend (--history DIR | --branch BRANCH) --out DIR [--last N]")
+		fmt.Fprintln(
+			stderr,
+			"usage: workerbench trend (--history DIR | --branch BRANCH) --out DIR [--last N]",
+		)
 		fs.PrintDefaults()
 	}
 	rest, err := parse(fs, args)
@@ -362,9 +424,15 @@ func writeDashboard(d history.Dir, commit string) ([]error, error) {
 	}
 	var b strings.Builder
 	b.WriteString("# workerbench history\n\n")
-	b.WriteString("This branch holds data, not code: [workerbench](https://github.com/workerbench/workerbench) ")
-	b.WriteString("appends one record per push to the default branch to a `*.jsonl` file per series ")
-	b.WriteString("(schema `" + history.Schema + "`) and redraws the charts below. Do not merge it.\n\n")
+	b.WriteString(
+		"This branch holds data, not code: [workerbench](https://github.com/workerbench/workerbench) ",
+	)
+	b.WriteString(
+		"appends one record per push to the default branch to a `*.jsonl` file per series ",
+	)
+	b.WriteString(
+		"(schema `" + history.Schema + "`) and redraws the charts below. Do not merge it.\n\n",
+	)
 	fmt.Fprintf(&b, "Last recorded: `%s`.\n\n", short(commit))
 	for _, t := range h.Trends(history.Options{}) {
 		// SVG only: it compresses and deltas well, where a PNG per cell

@@ -19,7 +19,10 @@ func main() {
 	signal.Notify(interrupts, os.Interrupt, syscall.SIGTERM)
 	go func() { // lives until the first signal, or until main exits
 		<-interrupts
-		fmt.Fprintln(os.Stderr, "\nworkerbench: interrupted: stopping the servers and saving the results (interrupt again to kill them at once)")
+		fmt.Fprintln(
+			os.Stderr,
+			"\nworkerbench: interrupted: stopping the servers and saving the results (interrupt again to kill them at once)",
+		)
 		// A second signal takes its default action and ends this process
 		// at once; each server's watchdog then kills its whole group.
 		signal.Reset(os.Interrupt, syscall.SIGTERM)
@@ -84,7 +87,12 @@ Usage:
 Run "workerbench help run" for the flags.
 `
 
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func run(
+	ctx context.Context,
+	args []string,
+	getenv func(string) string,
+	stdout, stderr io.Writer,
+) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return usagef("no command given")

@@ -23,12 +23,24 @@ import (
 // publishCmd is `workerbench publish [--dir DIR]`: the privileged second
 // stage of the fork-safe flow, run from a workflow_run workflow. The
 // inputs are the action's (INPUT_*); --dir overrides results-dir.
-func publishCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func publishCmd(
+	ctx context.Context,
+	args []string,
+	getenv func(string) string,
+	stdout, stderr io.Writer,
+) error {
 	fs := flag.NewFlagSet("publish", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dir := fs.String("dir", "", "the downloaded results artifact: results.json and payload.json (default: input results-dir)")
+	dir := fs.String(
+		"dir",
+		"",
+		"the downloaded results artifact: results.json and payload.json (default: input results-dir)",
+	)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: workerbench publish [--dir DIR]\n\nIn a workflow_run job: comment the first stage's results on its pull request.")
+		fmt.Fprintln(
+			stderr,
+			"usage: workerbench publish [--dir DIR]\n\nIn a workflow_run job: comment the first stage's results on its pull request.",
+		)
 		fs.PrintDefaults()
 	}
 	pos, err := parse(fs, args)
@@ -41,7 +53,12 @@ func publishCmd(ctx context.Context, args []string, getenv func(string) string, 
 	if len(pos) > 0 {
 		return usagef("publish takes no arguments, got %q", pos[0])
 	}
-	o := actionOptions{getenv: getenv, stdout: stdout, stderr: stderr, httpClient: http.DefaultClient}
+	o := actionOptions{
+		getenv:     getenv,
+		stdout:     stdout,
+		stderr:     stderr,
+		httpClient: http.DefaultClient,
+	}
 	gha := publish.NewActions(getenv, stdout)
 	in := readActionInputs(gha)
 	if *dir != "" {
@@ -56,10 +73,15 @@ func publishCmd(ctx context.Context, args []string, getenv func(string) string, 
 // results.json rather than taken from the payload's body.
 func publishRun(ctx context.Context, o actionOptions, gha *publish.Actions, in actionInputs) error {
 	if name := o.getenv("GITHUB_EVENT_NAME"); name != "workflow_run" {
-		return usagef("mode publish runs in a workflow_run workflow, but the event is %q: use mode: benchmark here", name)
+		return usagef(
+			"mode publish runs in a workflow_run workflow, but the event is %q: use mode: benchmark here",
+			name,
+		)
 	}
 	if in.ResultsDir == "" {
-		return usagef("input results-dir is empty: give the directory the results artifact was downloaded to")
+		return usagef(
+			"input results-dir is empty: give the directory the results artifact was downloaded to",
+		)
 	}
 	dir := inWorkspace(o.getenv("GITHUB_WORKSPACE"), in.ResultsDir)
 	evPath := o.getenv("GITHUB_EVENT_PATH")
@@ -100,7 +122,9 @@ func publishRun(ctx context.Context, o actionOptions, gha *publish.Actions, in a
 		return nil
 	}
 	if in.GitHubToken == "" {
-		return usagef("input github-token is empty: the publish stage needs a token with pull-requests: write")
+		return usagef(
+			"input github-token is empty: the publish stage needs a token with pull-requests: write",
+		)
 	}
 	return rep.comment(ctx, in.GitHubToken, p.PR, body, policy)
 }
@@ -144,7 +168,10 @@ func newGitHubClient(apiURL, token string, hc *http.Client) (*github.Client, err
 	}
 	u, err := url.Parse(strings.TrimSuffix(apiURL, "/") + "/")
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("GITHUB_API_URL %q: want an http(s) URL like https://api.github.com", apiURL)
+		return nil, fmt.Errorf(
+			"GITHUB_API_URL %q: want an http(s) URL like https://api.github.com",
+			apiURL,
+		)
 	}
 	c := github.NewClient(hc)
 	if token != "" {

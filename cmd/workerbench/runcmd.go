@@ -48,26 +48,91 @@ func newRunFlags(name string, cfg bench.Config, stderr io.Writer) *runFlags {
 	f := &runFlags{fs: flag.NewFlagSet(name, flag.ContinueOnError), cfg: &cfg}
 	fs := f.fs
 	fs.SetOutput(stderr)
-	fs.StringVar(&cfg.Command, "cmd", cfg.Command, "server command `TEMPLATE` with {bind} or {port}, and {workers} {threads} {host}")
-	fs.StringVar(&f.matrix, "matrix", "", "cells to run, `WxT,...`, or auto (default "+defaultMatrix+")")
-	fs.StringVar(&f.path, "path", "", "request `PATH` to load (default /; a config file can list several endpoints)")
+	fs.StringVar(
+		&cfg.Command,
+		"cmd",
+		cfg.Command,
+		"server command `TEMPLATE` with {bind} or {port}, and {workers} {threads} {host}",
+	)
+	fs.StringVar(
+		&f.matrix,
+		"matrix",
+		"",
+		"cells to run, `WxT,...`, or auto (default "+defaultMatrix+")",
+	)
+	fs.StringVar(
+		&f.path,
+		"path",
+		"",
+		"request `PATH` to load (default /; a config file can list several endpoints)",
+	)
 	fs.StringVar(&cfg.Dir, "dir", cfg.Dir, "working `DIR` of the server")
-	fs.StringVar(&cfg.Health, "health", cfg.Health, "readiness `PATH` (default: the first endpoint's path)")
+	fs.StringVar(
+		&cfg.Health,
+		"health",
+		cfg.Health,
+		"readiness `PATH` (default: the first endpoint's path)",
+	)
 	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "measurement window per trial")
-	fs.DurationVar(&cfg.Warmup, "warmup", cfg.Warmup, "load before each window that is not recorded")
-	fs.Int64Var(&cfg.Requests, "requests", cfg.Requests, "measure a fixed number of requests per trial instead of --duration")
+	fs.DurationVar(
+		&cfg.Warmup,
+		"warmup",
+		cfg.Warmup,
+		"load before each window that is not recorded",
+	)
+	fs.Int64Var(
+		&cfg.Requests,
+		"requests",
+		cfg.Requests,
+		"measure a fixed number of requests per trial instead of --duration",
+	)
 	fs.IntVar(&cfg.Trials, "trials", cfg.Trials, "closed-loop trials per cell")
-	fs.IntVar(&cfg.Connections, "connections", cfg.Connections, "closed-loop connections (default 3 × slots, at least 8)")
-	fs.StringVar(&f.bursts, "burst", "", "after the closed loop, fire `N[,N...]` requests at the same instant and report completion waves")
+	fs.IntVar(
+		&cfg.Connections,
+		"connections",
+		cfg.Connections,
+		"closed-loop connections (default 3 × slots, at least 8)",
+	)
+	fs.StringVar(
+		&f.bursts,
+		"burst",
+		"",
+		"after the closed loop, fire `N[,N...]` requests at the same instant and report completion waves",
+	)
 	fs.BoolVar(&cfg.KeepAlive, "keep-alive", cfg.KeepAlive, "reuse connections (HTTP keep-alive)")
-	fs.IntVar(&cfg.Sequential, "sequential", cfg.Sequential, "sequential requests measuring the unloaded service time")
+	fs.IntVar(
+		&cfg.Sequential,
+		"sequential",
+		cfg.Sequential,
+		"sequential requests measuring the unloaded service time",
+	)
 	fs.DurationVar(&cfg.Timeout, "timeout", cfg.Timeout, "per-request timeout")
-	fs.DurationVar(&cfg.StartupTimeout, "startup-timeout", cfg.StartupTimeout, "time allowed from start to the first good response")
-	fs.DurationVar(&cfg.Grace, "grace", cfg.Grace, "time between SIGTERM and SIGKILL when stopping a server")
+	fs.DurationVar(
+		&cfg.StartupTimeout,
+		"startup-timeout",
+		cfg.StartupTimeout,
+		"time allowed from start to the first good response",
+	)
+	fs.DurationVar(
+		&cfg.Grace,
+		"grace",
+		cfg.Grace,
+		"time between SIGTERM and SIGKILL when stopping a server",
+	)
 	fs.StringVar(&cfg.Host, "host", cfg.Host, "address the server binds and load goes to")
-	fs.BoolVar(&cfg.AllowRemote, "allow-remote", cfg.AllowRemote, "allow a --host that is not loopback")
+	fs.BoolVar(
+		&cfg.AllowRemote,
+		"allow-remote",
+		cfg.AllowRemote,
+		"allow a --host that is not loopback",
+	)
 	fs.Var(&f.env, "env", "extra server environment `KEY=VALUE` (repeatable)")
-	fs.StringVar(&f.config, "config", "", "YAML config `FILE` (default "+defaultConfigFile+" if present)")
+	fs.StringVar(
+		&f.config,
+		"config",
+		"",
+		"YAML config `FILE` (default "+defaultConfigFile+" if present)",
+	)
 	fs.StringVar(&f.out, "out", "", "write results.json, summary.md and charts to `DIR`")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress lines on stderr")
 	return f
@@ -80,7 +145,13 @@ func newRunFlags(name string, cfg bench.Config, stderr io.Writer) *runFlags {
 // extra, when not nil, registers a command's own flags; it may be called
 // twice (once more when a config file is read) and must bind the same
 // variables each time.
-func parseRunFlags(name string, defaults bench.Config, args []string, stderr io.Writer, extra func(*flag.FlagSet)) (*runFlags, error) {
+func parseRunFlags(
+	name string,
+	defaults bench.Config,
+	args []string,
+	stderr io.Writer,
+	extra func(*flag.FlagSet),
+) (*runFlags, error) {
 	f := newRunFlags(name, defaults, stderr)
 	if extra != nil {
 		extra(f.fs)
@@ -133,7 +204,10 @@ func parseRunFlags(name string, defaults bench.Config, args []string, stderr io.
 		for _, s := range strings.Split(f.bursts, ",") {
 			n, err := strconv.Atoi(strings.TrimSpace(s))
 			if err != nil {
-				errs = append(errs, fmt.Errorf("--burst %q: want request counts like 5,20", f.bursts))
+				errs = append(
+					errs,
+					fmt.Errorf("--burst %q: want request counts like 5,20", f.bursts),
+				)
 				break
 			}
 			cfg.Bursts = append(cfg.Bursts, n)
@@ -161,7 +235,13 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 // measure runs the matrix, prints the table and writes the outputs. Results
 // are saved after every cell, so an interrupt or a failed cell keeps what
 // was measured.
-func measure(ctx context.Context, cfg *bench.Config, out string, quiet bool, stdout, stderr io.Writer) error {
+func measure(
+	ctx context.Context,
+	cfg *bench.Config,
+	out string,
+	quiet bool,
+	stdout, stderr io.Writer,
+) error {
 	r := &bench.Runner{Config: cfg, Version: buildVersion().Version}
 	if !quiet {
 		r.Progress = stderr
@@ -182,7 +262,12 @@ func measure(ctx context.Context, cfg *bench.Config, out string, quiet bool, std
 		return err
 	}
 	if !quiet {
-		fmt.Fprintf(stderr, "measured %s in %s\n", report.Plural(len(res.Cells), "cell"), time.Since(start).Round(time.Second))
+		fmt.Fprintf(
+			stderr,
+			"measured %s in %s\n",
+			report.Plural(len(res.Cells), "cell"),
+			time.Since(start).Round(time.Second),
+		)
 	}
 	if out != "" {
 		if err := writeOutputs(out, res); err != nil {

@@ -73,13 +73,24 @@ func resolveVersion(stampedVersion, stampedCommit string, info *debug.BuildInfo)
 // is what the action checks a downloaded binary against.
 func versionCmd(args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-		fmt.Fprintln(stderr, "Usage: workerbench version\n\nPrints the version, the commit and the Go version it was built with.")
+		fmt.Fprintln(
+			stderr,
+			"Usage: workerbench version\n\nPrints the version, the commit and the Go version it was built with.",
+		)
 		return nil
 	}
 	if len(args) > 0 {
 		return usagef("version takes no arguments; got %q", args[0])
 	}
 	v := buildVersion()
-	_, err := fmt.Fprintf(stdout, "workerbench %s\ncommit %s\nbuilt with %s %s/%s\n", v.Version, v.Commit, v.Go, runtime.GOOS, runtime.GOARCH)
+	_, err := fmt.Fprintf(
+		stdout,
+		"workerbench %s\ncommit %s\nbuilt with %s %s/%s\n",
+		v.Version,
+		v.Commit,
+		v.Go,
+		runtime.GOOS,
+		runtime.GOARCH,
+	)
 	return err
 }

@@ -31,9 +31,17 @@ func addWorktree(ctx context.Context, repo, sha, tmpRoot string, log io.Writer) 
 		return nil, fmt.Errorf("base commit %q is not a 40-hex-digit SHA", report.Clip(sha, 60))
 	}
 	if _, err := git(ctx, repo, "cat-file", "-e", sha+"^{commit}"); err != nil {
-		fmt.Fprintf(log, "base commit %s is not in the checkout; fetching it from origin\n", shortSHA(sha))
+		fmt.Fprintf(
+			log,
+			"base commit %s is not in the checkout; fetching it from origin\n",
+			shortSHA(sha),
+		)
 		if _, ferr := git(ctx, repo, "fetch", "--no-tags", "--depth=1", "origin", sha); ferr != nil {
-			return nil, fmt.Errorf("base commit %s is not in the checkout and could not be fetched (%v): check out with actions/checkout's fetch-depth: 0, or set baseline: none", shortSHA(sha), ferr)
+			return nil, fmt.Errorf(
+				"base commit %s is not in the checkout and could not be fetched (%v): check out with actions/checkout's fetch-depth: 0, or set baseline: none",
+				shortSHA(sha),
+				ferr,
+			)
 		}
 	}
 	tmp, err := os.MkdirTemp(tmpRoot, "workerbench-base-")
@@ -69,7 +77,12 @@ func git(ctx context.Context, dir string, args ...string) (string, error) {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+		return "", fmt.Errorf(
+			"git %s: %w: %s",
+			strings.Join(args, " "),
+			err,
+			strings.TrimSpace(stderr.String()),
+		)
 	}
 	return stdout.String(), nil
 }

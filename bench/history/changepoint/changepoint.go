@@ -283,7 +283,14 @@ func noiseVar(xs []float64) float64 {
 // permutationTest shuffles every segment R times and counts how often the
 // largest Q over all segments reaches q. It stops once significance is
 // out of reach.
-func permutationTest(e *energy, bounds []int, q float64, opt Options, rng *rand.Rand, perm []int) (p float64, significant bool) {
+func permutationTest(
+	e *energy,
+	bounds []int,
+	q float64,
+	opt Options,
+	rng *rand.Rand,
+	perm []int,
+) (p float64, significant bool) {
 	r := opt.Permutations
 	// Significant when (1+count)/(1+r) ≤ α, i.e. count ≤ limit.
 	limit := int(math.Floor(opt.Alpha*float64(r+1)+1e-9)) - 1

@@ -36,8 +36,17 @@ type rates struct {
 }
 
 func (r rates) String() string {
-	return fmt.Sprintf("at step±1 %s, exactly %s, none %s, spurious %s (%d runs)",
-		pct(r.within1, r.runs), pct(r.exact, r.runs), pct(r.none, r.runs), pct(r.spurious, r.runs), r.runs)
+	return fmt.Sprintf(
+		"at step±1 %s, exactly %s, none %s, spurious %s (%d runs)",
+		pct(
+			r.within1,
+			r.runs,
+		),
+		pct(r.exact, r.runs),
+		pct(r.none, r.runs),
+		pct(r.spurious, r.runs),
+		r.runs,
+	)
 }
 
 func pct(k, n int) string { return fmt.Sprintf("%.1f%%", 100*float64(k)/float64(n)) }
@@ -113,7 +122,10 @@ func TestRates(t *testing.T) {
 	flat := measure(2, flatRuns, 60, 60, 1, 0.02)
 	t.Logf("flat, 60 values, CV 2%%: %v", flat)
 	if flat.none*100 < 99*flat.runs {
-		t.Errorf("flat series: no change point in %s of runs, want ≥ 99%%", pct(flat.none, flat.runs))
+		t.Errorf(
+			"flat series: no change point in %s of runs, want ≥ 99%%",
+			pct(flat.none, flat.runs),
+		)
 	}
 }
 
@@ -151,10 +163,20 @@ func TestDetect(t *testing.T) {
 			for _, c := range Detect(tt.xs, Options{}) {
 				got = append(got, c.Index)
 				if c.First > c.Index || c.Last < c.Index {
-					t.Errorf("change at %d: range [%d, %d] does not hold it", c.Index, c.First, c.Last)
+					t.Errorf(
+						"change at %d: range [%d, %d] does not hold it",
+						c.Index,
+						c.First,
+						c.Last,
+					)
 				}
 				if !(c.PValue > 0 && c.PValue <= DefaultAlpha) {
-					t.Errorf("change at %d: p-value %v, want in (0, %v]", c.Index, c.PValue, DefaultAlpha)
+					t.Errorf(
+						"change at %d: p-value %v, want in (0, %v]",
+						c.Index,
+						c.PValue,
+						DefaultAlpha,
+					)
 				}
 			}
 			if !slices.Equal(got, tt.want) {
@@ -274,7 +296,14 @@ func TestBestSplitMatchesDefinition(t *testing.T) {
 		gotT, gotQ := e.bestSplit(idx, 3)
 		wantT, wantQ := naiveSplit(xs, idx, 3)
 		if gotT != wantT || math.Abs(gotQ-wantQ) > 1e-9*max(1, math.Abs(wantQ)) {
-			t.Fatalf("trial %d: bestSplit = %d, %v; by definition %d, %v", trial, gotT, gotQ, wantT, wantQ)
+			t.Fatalf(
+				"trial %d: bestSplit = %d, %v; by definition %d, %v",
+				trial,
+				gotT,
+				gotQ,
+				wantT,
+				wantQ,
+			)
 		}
 	}
 }

@@ -128,7 +128,11 @@ func (b *Branch) Read(ctx context.Context, fn func(dir string) error) error {
 // time on fresh files from the latest tip), so it must only depend on what
 // it finds in dir and on its own inputs. An error from fn ends Update
 // without pushing.
-func (b *Branch) Update(ctx context.Context, message string, fn func(dir string) error) (Pushed, error) {
+func (b *Branch) Update(
+	ctx context.Context,
+	message string,
+	fn func(dir string) error,
+) (Pushed, error) {
 	if err := b.check(); err != nil {
 		return Pushed{}, err
 	}
@@ -141,7 +145,14 @@ func (b *Branch) Update(ctx context.Context, message string, fn func(dir string)
 	for n := 1; n <= attempts; n++ {
 		if n > 1 {
 			wait := b.backoff(n)
-			b.logf("workerbench: push to %s lost a race (%v); trying again in %v (attempt %d of %d)\n", b.name(), last, wait.Round(time.Millisecond), n, attempts)
+			b.logf(
+				"workerbench: push to %s lost a race (%v); trying again in %v (attempt %d of %d)\n",
+				b.name(),
+				last,
+				wait.Round(time.Millisecond),
+				n,
+				attempts,
+			)
 			select {
 			case <-ctx.Done():
 				return Pushed{}, ctx.Err()
@@ -159,16 +170,32 @@ func (b *Branch) Update(ctx context.Context, message string, fn func(dir string)
 		case errors.As(err, &rej) && p.Restarted:
 			// A protected branch may refuse the forced push of a new root;
 			// keep the history growing rather than fail.
-			b.logf("workerbench: %s refused a new root commit (%v); committing on top instead\n", b.name(), err)
+			b.logf(
+				"workerbench: %s refused a new root commit (%v); committing on top instead\n",
+				b.name(),
+				err,
+			)
 			restart, last = false, err
 		default:
 			return p, err
 		}
 	}
-	return Pushed{Attempts: attempts}, fmt.Errorf("push to %s: gave up after %d attempts: %w", b.name(), attempts, last)
+	return Pushed{
+			Attempts: attempts,
+		}, fmt.Errorf(
+			"push to %s: gave up after %d attempts: %w",
+			b.name(),
+			attempts,
+			last,
+		)
 }
 
-func (b *Branch) round(ctx context.Context, message string, fn func(dir string) error, restart bool) (Pushed, error) {
+func (b *Branch) round(
+	ctx context.Context,
+	message string,
+	fn func(dir string) error,
+	restart bool,
+) (Pushed, error) {
 	tip, err := b.fetch(ctx)
 	if err != nil {
 		return Pushed{}, err
@@ -286,7 +313,16 @@ func (r *rejected) Error() string { return "rejected: " + r.reason }
 
 func (b *Branch) push(ctx context.Context, commit, tip string) error {
 	lease := "--force-with-lease=" + b.ref() + ":" + tip // tip "" = must not exist
-	out, err := b.git(ctx, nil, "push", "--porcelain", "--no-verify", lease, b.remote(), commit+":"+b.ref())
+	out, err := b.git(
+		ctx,
+		nil,
+		"push",
+		"--porcelain",
+		"--no-verify",
+		lease,
+		b.remote(),
+		commit+":"+b.ref(),
+	)
 	if err == nil {
 		return nil
 	}
@@ -331,11 +367,17 @@ func (b *Branch) ident() []string {
 	if email == "" {
 		email = "workerbench@users.noreply.github.com"
 	}
-	return []string{"GIT_AUTHOR_NAME=" + name, "GIT_AUTHOR_EMAIL=" + email, "GIT_COMMITTER_NAME=" + name, "GIT_COMMITTER_EMAIL=" + email}
+	return []string{
+		"GIT_AUTHOR_NAME=" + name,
+		"GIT_AUTHOR_EMAIL=" + email,
+		"GIT_COMMITTER_NAME=" + name,
+		"GIT_COMMITTER_EMAIL=" + email,
+	}
 }
 
 func (b *Branch) check() error {
-	if strings.HasPrefix(b.name(), "-") || strings.ContainsAny(b.name(), " ~^:?*[\\") || strings.Contains(b.name(), "..") {
+	if strings.HasPrefix(b.name(), "-") || strings.ContainsAny(b.name(), " ~^:?*[\\") ||
+		strings.Contains(b.name(), "..") {
 		return fmt.Errorf("data branch %q is not a valid branch name", b.name())
 	}
 	if strings.HasPrefix(b.remote(), "-") {
@@ -369,7 +411,14 @@ func (b *Branch) git(ctx context.Context, env []string, args ...string) (string,
 		if where == "" {
 			where = "."
 		}
-		return strings.TrimSpace(stdout.String()), fmt.Errorf("git %s (in %s): %s", args[0], where, msg)
+		return strings.TrimSpace(
+				stdout.String(),
+			), fmt.Errorf(
+				"git %s (in %s): %s",
+				args[0],
+				where,
+				msg,
+			)
 	}
 	return strings.TrimSpace(stdout.String()), nil
 }

@@ -20,8 +20,15 @@ func git(t *testing.T, dir string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command("git", args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com",
-		"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
+	cmd.Env = append(
+		os.Environ(),
+		"GIT_AUTHOR_NAME=t",
+		"GIT_AUTHOR_EMAIL=t@example.com",
+		"GIT_COMMITTER_NAME=t",
+		"GIT_COMMITTER_EMAIL=t@example.com",
+		"GIT_CONFIG_GLOBAL=/dev/null",
+		"GIT_CONFIG_NOSYSTEM=1",
+	)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("git %v: %v\n%s", args, err, out)
@@ -58,7 +65,11 @@ func fastBackoff(int) time.Duration { return time.Millisecond }
 // appendLine adds line to log.txt.
 func appendLine(line string) func(string) error {
 	return func(dir string) error {
-		f, err := os.OpenFile(filepath.Join(dir, "log.txt"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		f, err := os.OpenFile(
+			filepath.Join(dir, "log.txt"),
+			os.O_APPEND|os.O_CREATE|os.O_WRONLY,
+			0o644,
+		)
 		if err != nil {
 			return err
 		}
@@ -86,7 +97,8 @@ func TestMissingBranchIsCreated(t *testing.T) {
 	remote, clones := setup(t, 1)
 	b := &Branch{Repo: clones[0]}
 	err := b.Read(context.Background(), func(string) error { return nil })
-	if !errors.Is(err, ErrNoBranch) || !strings.Contains(err.Error(), "origin has no branch workerbench-data") {
+	if !errors.Is(err, ErrNoBranch) ||
+		!strings.Contains(err.Error(), "origin has no branch workerbench-data") {
 		t.Fatalf("Read of a missing branch: %v", err)
 	}
 	p, err := b.Update(context.Background(), "first record", appendLine("one"))
@@ -120,7 +132,10 @@ func TestMissingBranchIsCreated(t *testing.T) {
 	if br := git(t, clones[0], "branch", "--list"); br != "* main" {
 		t.Errorf("branches: %q", br)
 	}
-	if wt := git(t, clones[0], "worktree", "list", "--porcelain"); strings.Count(wt, "worktree ") != 1 {
+	if wt := git(t, clones[0], "worktree", "list", "--porcelain"); strings.Count(
+		wt,
+		"worktree ",
+	) != 1 {
 		t.Errorf("worktrees registered: %s", wt)
 	}
 }
@@ -151,7 +166,11 @@ func TestRaceBothKept(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i], errs[i] = br.Update(context.Background(), fmt.Sprintf("writer %d", i), hold(i, fmt.Sprintf("writer %d", i)))
+			results[i], errs[i] = br.Update(
+				context.Background(),
+				fmt.Sprintf("writer %d", i),
+				hold(i, fmt.Sprintf("writer %d", i)),
+			)
 		}()
 	}
 	wg.Wait()
@@ -161,10 +180,15 @@ func TestRaceBothKept(t *testing.T) {
 		}
 	}
 	if results[0].Attempts+results[1].Attempts != 3 {
-		t.Errorf("attempts %d and %d: want one writer to lose the race once", results[0].Attempts, results[1].Attempts)
+		t.Errorf(
+			"attempts %d and %d: want one writer to lose the race once",
+			results[0].Attempts,
+			results[1].Attempts,
+		)
 	}
 	got := readFile(t, a, "log.txt")
-	if !strings.Contains(got, "writer 0\n") || !strings.Contains(got, "writer 1\n") || strings.Count(got, "\n") != 3 {
+	if !strings.Contains(got, "writer 0\n") || !strings.Contains(got, "writer 1\n") ||
+		strings.Count(got, "\n") != 3 {
 		t.Errorf("log.txt = %q, want zero and both writers once", got)
 	}
 }
@@ -182,7 +206,12 @@ func TestManyWritersNoneLost(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			br := &Branch{Repo: c, Backoff: func(n int) time.Duration { return time.Duration(n*(i+1)) * time.Millisecond }, Attempts: 30, Log: &lockedWriter{&logMu, &log}}
+			br := &Branch{
+				Repo:     c,
+				Backoff:  func(n int) time.Duration { return time.Duration(n*(i+1)) * time.Millisecond },
+				Attempts: 30,
+				Log:      &lockedWriter{&logMu, &log},
+			}
 			for k := range each {
 				if _, err := br.Update(context.Background(), "record", appendLine(fmt.Sprintf("w%d-%d", i, k))); err != nil {
 					errs <- err
@@ -303,7 +332,8 @@ func TestBadInputs(t *testing.T) {
 		t.Errorf("unknown remote: %v", err)
 	}
 	for _, name := range []string{"-x", "a b", "a..b", "x:y"} {
-		if err := (&Branch{Repo: clones[0], Name: name}).Read(ctx, noop); err == nil || !strings.Contains(err.Error(), "not a valid branch name") {
+		if err := (&Branch{Repo: clones[0], Name: name}).Read(ctx, noop); err == nil ||
+			!strings.Contains(err.Error(), "not a valid branch name") {
 			t.Errorf("branch %q: %v", name, err)
 		}
 	}
@@ -315,8 +345,13 @@ func TestRefusedPushFailsAtOnce(t *testing.T) {
 	remote, clones := setup(t, 1)
 	hook := filepath.Join(remote, "hooks", "pre-receive")
 	os.WriteFile(hook, []byte("#!/bin/sh\necho 'protected' >&2\nexit 1\n"), 0o755)
-	p, err := (&Branch{Repo: clones[0], Backoff: fastBackoff}).Update(context.Background(), "x", appendLine("x"))
-	if err == nil || !strings.Contains(err.Error(), "pre-receive hook declined") || p.Attempts != 1 {
+	p, err := (&Branch{Repo: clones[0], Backoff: fastBackoff}).Update(
+		context.Background(),
+		"x",
+		appendLine("x"),
+	)
+	if err == nil || !strings.Contains(err.Error(), "pre-receive hook declined") ||
+		p.Attempts != 1 {
 		t.Errorf("refused push: attempts %d, %v", p.Attempts, err)
 	}
 }

@@ -46,7 +46,11 @@ func parseStat(b []byte) (stat, error) {
 	fields := bytes.Fields(b[closing+1:])
 	const cstimeField = 17
 	if len(fields) < cstimeField-2 {
-		return s, fmt.Errorf("parse stat: %d fields after comm, want at least %d", len(fields), cstimeField-2)
+		return s, fmt.Errorf(
+			"parse stat: %d fields after comm, want at least %d",
+			len(fields),
+			cstimeField-2,
+		)
 	}
 	if len(fields[0]) != 1 || !isLetter(fields[0][0]) {
 		return s, fmt.Errorf("parse stat: bad state %q", fields[0])

@@ -275,7 +275,8 @@ func InDir(dir string) ([]int, error) {
 		if err != nil {
 			continue
 		}
-		if cwd, err := os.Readlink(filepath.Join(procRoot, e.Name(), "cwd")); err == nil && cwd == dir {
+		if cwd, err := os.Readlink(filepath.Join(procRoot, e.Name(), "cwd")); err == nil &&
+			cwd == dir {
 			out = append(out, pid)
 		}
 	}

@@ -44,7 +44,11 @@ func fakeProc(t *testing.T, files map[string]string) string {
 }
 
 func rollupKB(pss, rss int) string {
-	return fmt.Sprintf("0-1 ---p 00000000 00:00 0 [rollup]\nRss: %d kB\nPss: %d kB\nPss_Anon: 1 kB\n", rss, pss)
+	return fmt.Sprintf(
+		"0-1 ---p 00000000 00:00 0 [rollup]\nRss: %d kB\nPss: %d kB\nPss_Anon: 1 kB\n",
+		rss,
+		pss,
+	)
 }
 
 func TestMeasureFakeProc(t *testing.T) {
@@ -53,10 +57,30 @@ func TestMeasureFakeProc(t *testing.T) {
 		"100/smaps_rollup": rollupKB(4, 10),
 		"101/stat":         statLine(101, "gunicorn: worker", 'R', 100, 100, 10, 0, 0, 0),
 		"101/smaps_rollup": rollupKB(6, 20),
-		"102/stat":         statLine(102, "gunicorn: worker", 'Z', 100, 100, 5, 0, 0, 0), // zombie: CPU only
-		"103/stat":         statLine(103, "gunicorn: worker", 'S', 100, 100, 7, 0, 0, 0), // exited before smaps_rollup was read
-		"104/":             "",                                                           // exited before stat was read
-		"105/stat":         "",                                                           // exited while stat was read
+		"102/stat": statLine(
+			102,
+			"gunicorn: worker",
+			'Z',
+			100,
+			100,
+			5,
+			0,
+			0,
+			0,
+		), // zombie: CPU only
+		"103/stat": statLine(
+			103,
+			"gunicorn: worker",
+			'S',
+			100,
+			100,
+			7,
+			0,
+			0,
+			0,
+		), // exited before smaps_rollup was read
+		"104/":             "", // exited before stat was read
+		"105/stat":         "", // exited while stat was read
 		"200/stat":         statLine(200, "other", 'S', 1, 200, 1000, 0, 0, 0),
 		"200/smaps_rollup": rollupKB(1000, 1000),
 		"self/stat":        "not a process",
@@ -75,7 +99,12 @@ func TestMeasureFakeProc(t *testing.T) {
 			want:     Usage{PSS: 10 << 10, RSS: 30 << 10, CPU: (10 + 10 + 5 + 7) * tick, Procs: 2},
 			wantPids: []int{100, 101, 103},
 		},
-		{name: "other group", pgid: 200, want: Usage{PSS: 1000 << 10, RSS: 1000 << 10, CPU: 10 * time.Second, Procs: 1}, wantPids: []int{200}},
+		{
+			name:     "other group",
+			pgid:     200,
+			want:     Usage{PSS: 1000 << 10, RSS: 1000 << 10, CPU: 10 * time.Second, Procs: 1},
+			wantPids: []int{200},
+		},
 		{name: "missing group", pgid: 300},
 		{name: "zero", pgid: 0, wantErr: "not a process group ID"},
 		{name: "negative", pgid: -100, wantErr: "not a process group ID"},
@@ -221,7 +250,13 @@ func TestHelperProcess(t *testing.T) {
 	<-usr1
 	// Memory from mmap, not the Go heap: under -race every heap write also
 	// dirties shadow memory, which would double the growth measured.
-	b, err := syscall.Mmap(-1, 0, 50<<20, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
+	b, err := syscall.Mmap(
+		-1,
+		0,
+		50<<20,
+		syscall.PROT_READ|syscall.PROT_WRITE,
+		syscall.MAP_ANON|syscall.MAP_PRIVATE,
+	)
 	if err != nil {
 		fmt.Println(err)
 		os.Exit(1)
@@ -269,7 +304,13 @@ func TestMeasureMemory(t *testing.T) {
 		before, after uint64
 	}{{"PSS", before.PSS, after.PSS}, {"RSS", before.RSS, after.RSS}} {
 		if grew := int64(d.after) - int64(d.before); grew < lo || grew > hi {
-			t.Errorf("%s grew by %d MiB after touching 50 MiB, want %d–%d MiB", d.name, grew>>20, lo>>20, hi>>20)
+			t.Errorf(
+				"%s grew by %d MiB after touching 50 MiB, want %d–%d MiB",
+				d.name,
+				grew>>20,
+				lo>>20,
+				hi>>20,
+			)
 		}
 	}
 	if before.Procs != 1 || after.Procs != 1 {
@@ -348,8 +389,14 @@ func TestWatchRealGroup(t *testing.T) {
 // often but barely computes are told apart to well under a clock tick per
 // wake-up (tick sampling charged the sleeper a whole tick each time).
 func TestMeasureCPU(t *testing.T) {
-	spin := startGroup(t, exec.Command("sh", "-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; sleep 60"))
-	nap := startGroup(t, exec.Command("sh", "-c", "for i in $(seq 100); do sleep 0.005; done; sleep 60"))
+	spin := startGroup(
+		t,
+		exec.Command("sh", "-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; sleep 60"),
+	)
+	nap := startGroup(
+		t,
+		exec.Command("sh", "-c", "for i in $(seq 100); do sleep 0.005; done; sleep 60"),
+	)
 	time.Sleep(1500 * time.Millisecond)
 	spun, err := Measure(spin)
 	if err != nil {

@@ -74,7 +74,10 @@ func readHeadTail(path string, headBytes, tailBytes int64) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := append(splitLines(hb), fmt.Sprintf("… (%d KiB of log skipped)", (size-headBytes-tailBytes)>>10))
+	out := append(
+		splitLines(hb),
+		fmt.Sprintf("… (%d KiB of log skipped)", (size-headBytes-tailBytes)>>10),
+	)
 	return append(out, tl...), nil
 }
 
@@ -93,13 +96,17 @@ func splitLines(b []byte) []string {
 var (
 	// errorLine matches a line that reports a problem, in the words servers
 	// and their frameworks use.
-	errorLine = regexp.MustCompile(`(?i)(error|\berrno\b|exception|\bfatal\b|\bfailed\b|\bfailure\b|\bpanic\b|` +
-		`\bnot recognized\b|\bunrecognized\b|\bno such\b|\binvalid\b|\bcannot\b|\bcan't\b|\bcould not\b|\bcouldn't\b|` +
-		`\bunable to\b|\bnot found\b|\brefused\b|\bdenied\b|\bunknown option|\bbad\b|\babort|segmentation fault|` +
-		`\breason:|\bcritical\b|\bno app loaded\b|\bkilled\b|\baddress already in use\b)`)
+	errorLine = regexp.MustCompile(
+		`(?i)(error|\berrno\b|exception|\bfatal\b|\bfailed\b|\bfailure\b|\bpanic\b|` +
+			`\bnot recognized\b|\bunrecognized\b|\bno such\b|\binvalid\b|\bcannot\b|\bcan't\b|\bcould not\b|\bcouldn't\b|` +
+			`\bunable to\b|\bnot found\b|\brefused\b|\bdenied\b|\bunknown option|\bbad\b|\babort|segmentation fault|` +
+			`\breason:|\bcritical\b|\bno app loaded\b|\bkilled\b|\baddress already in use\b)`,
+	)
 	// logPrefix is a leading timestamp and process ID, as gunicorn, puma and
 	// most loggers print them: noise in an excerpt.
-	logPrefix = regexp.MustCompile(`^(\[?\d{4}-\d\d-\d\d[ T][\d:.,]+( ?[+-]\d{4}|Z)?\]?\s*)?(\[\d+\]\s*)?`)
+	logPrefix = regexp.MustCompile(
+		`^(\[?\d{4}-\d\d-\d\d[ T][\d:.,]+( ?[+-]\d{4}|Z)?\]?\s*)?(\[\d+\]\s*)?`,
+	)
 	// rubyFrame is the first line of a Ruby backtrace: "app.rb:3:in `x'".
 	rubyFrame = regexp.MustCompile("^[^\\s:]+\\.(rb|ru):\\d+:in `")
 	// digits is what varies between repeats of one message (pids, times).

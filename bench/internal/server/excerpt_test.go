@@ -45,12 +45,20 @@ func TestExcerpt(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.log, func(t *testing.T) {
-			lines, err := readHeadTail(filepath.Join("testdata", "logs", tt.log), excerptHead, excerptTail)
+			lines, err := readHeadTail(
+				filepath.Join("testdata", "logs", tt.log),
+				excerptHead,
+				excerptTail,
+			)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if got := Excerpt(lines, 8); !slices.Equal(got, tt.want) {
-				t.Errorf("Excerpt =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+				t.Errorf(
+					"Excerpt =\n%s\nwant\n%s",
+					strings.Join(got, "\n"),
+					strings.Join(tt.want, "\n"),
+				)
 			}
 		})
 	}
@@ -59,7 +67,11 @@ func TestExcerpt(t *testing.T) {
 // TestExcerptCrashLoop: a crash loop's repeated error is shown once with
 // its count, along with the user's frame in the Ruby backtrace.
 func TestExcerptCrashLoop(t *testing.T) {
-	lines, err := readHeadTail(filepath.Join("testdata", "logs", "puma-crash-loop.log"), excerptHead, excerptTail)
+	lines, err := readHeadTail(
+		filepath.Join("testdata", "logs", "puma-crash-loop.log"),
+		excerptHead,
+		excerptTail,
+	)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +79,10 @@ func TestExcerptCrashLoop(t *testing.T) {
 	if len(got) == 0 || !strings.HasPrefix(got[0], "! Unable to start worker (×") {
 		t.Errorf("Excerpt = %q, want the repeated error once with its count", got)
 	}
-	if !slices.ContainsFunc(got, func(l string) bool { return strings.HasPrefix(l, "crash.ru:1:in ") }) {
+	if !slices.ContainsFunc(
+		got,
+		func(l string) bool { return strings.HasPrefix(l, "crash.ru:1:in ") },
+	) {
 		t.Errorf("Excerpt = %q, want the frame in crash.ru", got)
 	}
 }
@@ -75,11 +90,18 @@ func TestExcerptCrashLoop(t *testing.T) {
 func TestExcerptLimits(t *testing.T) {
 	var lines []string
 	for i := range 30 {
-		lines = append(lines, "ERROR number "+strings.Repeat("x", i+1)) // distinct after digits are masked
+		lines = append(
+			lines,
+			"ERROR number "+strings.Repeat("x", i+1),
+		) // distinct after digits are masked
 	}
 	got := Excerpt(lines, 6)
-	if len(got) != 6 || got[0] != lines[0] || got[5] != lines[29] || !strings.Contains(got[3], "more error lines") {
-		t.Errorf("Excerpt of 30 errors, max 6 = %q; want the first and last ones around a count of the rest", got)
+	if len(got) != 6 || got[0] != lines[0] || got[5] != lines[29] ||
+		!strings.Contains(got[3], "more error lines") {
+		t.Errorf(
+			"Excerpt of 30 errors, max 6 = %q; want the first and last ones around a count of the rest",
+			got,
+		)
 	}
 	if got := Excerpt([]string{"[INFO] Starting", "[INFO] Listening"}, 8); got != nil {
 		t.Errorf("Excerpt of a log without errors = %q, want nil", got)
@@ -106,7 +128,10 @@ func TestReadHeadTail(t *testing.T) {
 	if lines[0] != "Error: first line" || lines[len(lines)-1] != "FATAL: last line" {
 		t.Errorf("first %q, last %q", lines[0], lines[len(lines)-1])
 	}
-	if !slices.ContainsFunc(lines, func(l string) bool { return strings.Contains(l, "KiB of log skipped") }) {
+	if !slices.ContainsFunc(
+		lines,
+		func(l string) bool { return strings.Contains(l, "KiB of log skipped") },
+	) {
 		t.Error("no note of the skipped part")
 	}
 	got := Excerpt(lines, 8)

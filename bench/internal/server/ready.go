@@ -143,8 +143,11 @@ func (p *Process) exitedDuringStartup() error {
 			bg = append(bg, members...)
 		}
 		if len(bg) > 0 {
-			return fmt.Errorf("the server went to the background (pid %d, %q): run it in the foreground (no --daemon, -D or daemonize option; exec instead of &)",
-				bg[0].PID, clipCmdline(bg[0].Cmdline))
+			return fmt.Errorf(
+				"the server went to the background (pid %d, %q): run it in the foreground (no --daemon, -D or daemonize option; exec instead of &)",
+				bg[0].PID,
+				clipCmdline(bg[0].Cmdline),
+			)
 		}
 	}
 	return fmt.Errorf("server exited during startup (%w)", p.exitedErr())
@@ -185,8 +188,11 @@ func (w *startupWatch) check(lastErr error) error {
 		}
 		key := cmdlineKey(cmdline)
 		if w.deaths[key]++; w.deaths[key] >= crashLoopDeaths {
-			return fmt.Errorf("the server's processes keep dying and being replaced: %d exits of %q during startup (a crash loop)",
-				w.deaths[key], clipCmdline(cmdline))
+			return fmt.Errorf(
+				"the server's processes keep dying and being replaced: %d exits of %q during startup (a crash loop)",
+				w.deaths[key],
+				clipCmdline(cmdline),
+			)
 		}
 	}
 	w.seen = now
@@ -210,8 +216,11 @@ func (w *startupWatch) check(lastErr error) error {
 	if time.Since(w.elsewhere) < listenGrace {
 		return nil
 	}
-	return fmt.Errorf("the server listens on %s, not on %s: check the flag that sets its address or port (gunicorn --bind {bind}, uvicorn --port {port}, puma -b tcp://{bind})",
-		listenerList(ls), w.addr)
+	return fmt.Errorf(
+		"the server listens on %s, not on %s: check the flag that sets its address or port (gunicorn --bind {bind}, uvicorn --port {port}, puma -b tcp://{bind})",
+		listenerList(ls),
+		w.addr,
+	)
 }
 
 // listensOnAddr reports whether one of ls accepts connections to w.addr:
@@ -244,7 +253,11 @@ func (w *startupWatch) timedOut(timeout time.Duration, lastErr error) error {
 		}
 	}
 	if lastErr == nil {
-		return fmt.Errorf("server not ready after %v: no answer to the readiness probe%s", timeout, hint)
+		return fmt.Errorf(
+			"server not ready after %v: no answer to the readiness probe%s",
+			timeout,
+			hint,
+		)
 	}
 	return fmt.Errorf("server not ready after %v: %w%s", timeout, lastErr, hint)
 }

@@ -260,7 +260,10 @@ func (p *Process) stopStragglers(st *Stopped, err error) error {
 	}
 	esc, err := p.escapees()
 	if err == nil && len(esc) > 0 {
-		err = fmt.Errorf("stop server: processes %v that left its process group survived SIGKILL", pidsOf(esc))
+		err = fmt.Errorf(
+			"stop server: processes %v that left its process group survived SIGKILL",
+			pidsOf(esc),
+		)
 	}
 	return err
 }

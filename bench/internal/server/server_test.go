@@ -157,7 +157,12 @@ func TestStop(t *testing.T) {
 			took := time.Since(begin)
 			assertGone(t, p.Pgid())
 			if killed := took >= grace; killed != tt.wantKill {
-				t.Errorf("Stop took %v with grace %v; want SIGKILL needed = %v", took, grace, tt.wantKill)
+				t.Errorf(
+					"Stop took %v with grace %v; want SIGKILL needed = %v",
+					took,
+					grace,
+					tt.wantKill,
+				)
 			}
 			select {
 			case <-p.Done():
@@ -165,7 +170,12 @@ func TestStop(t *testing.T) {
 				t.Fatal("Done not closed after Stop")
 			}
 			if sig := signalOf(p.ExitErr()); sig != tt.wantSignal {
-				t.Errorf("leader ended with %v (%v), want signal %v", p.ExitErr(), sig, tt.wantSignal)
+				t.Errorf(
+					"leader ended with %v (%v), want signal %v",
+					p.ExitErr(),
+					sig,
+					tt.wantSignal,
+				)
 			}
 			if _, err := p.Stop(grace); err != nil {
 				t.Errorf("second Stop: %v", err)
@@ -269,13 +279,20 @@ func TestWaitReady(t *testing.T) {
 			maxTook: 2 * time.Second,
 		},
 		{
-			name:     "leader exits during startup",
-			argv:     []string{"sh", "-c", `echo "[INFO] Booting worker"; echo "ModuleNotFoundError: No module named 'app'" >&2; exit 3`},
-			probe:    failing,
-			timeout:  10 * time.Second,
-			wantErr:  "server exited during startup (exit status 3)",
-			wantTail: []string{"[INFO] Booting worker", "ModuleNotFoundError: No module named 'app'"},
-			maxTook:  5 * time.Second,
+			name: "leader exits during startup",
+			argv: []string{
+				"sh",
+				"-c",
+				`echo "[INFO] Booting worker"; echo "ModuleNotFoundError: No module named 'app'" >&2; exit 3`,
+			},
+			probe:   failing,
+			timeout: 10 * time.Second,
+			wantErr: "server exited during startup (exit status 3)",
+			wantTail: []string{
+				"[INFO] Booting worker",
+				"ModuleNotFoundError: No module named 'app'",
+			},
+			maxTook: 5 * time.Second,
 		},
 		{
 			name:    "leader exits while a probe blocks",
@@ -468,21 +485,63 @@ func TestLookPath(t *testing.T) {
 		want    string
 		wantErr string
 	}{
-		{name: "server's PATH", file: "server", env: []string{"HOME=/", "PATH=/nonexistent:" + bin}, want: filepath.Join(bin, "server")},
-		{name: "last PATH wins", file: "server", env: []string{"PATH=/nonexistent", "PATH=" + bin}, want: filepath.Join(bin, "server")},
+		{
+			name: "server's PATH",
+			file: "server",
+			env:  []string{"HOME=/", "PATH=/nonexistent:" + bin},
+			want: filepath.Join(bin, "server"),
+		},
+		{
+			name: "last PATH wins",
+			file: "server",
+			env:  []string{"PATH=/nonexistent", "PATH=" + bin},
+			want: filepath.Join(bin, "server"),
+		},
 		{name: "our PATH when env is nil", file: "sleep", want: ourSleep},
-		{name: "slash: as given", file: "./venv/bin/gunicorn", env: []string{"PATH=" + bin}, want: "./venv/bin/gunicorn"},
-		{name: "not executable", file: "notexec", env: []string{"PATH=" + bin}, wantErr: "executable file not found in $PATH"},
-		{name: "a directory", file: "adir", env: []string{"PATH=" + bin}, wantErr: "executable file not found in $PATH"},
-		{name: "relative PATH entry ignored", file: "server", env: []string{"PATH=.:" + filepath.Base(bin)}, wantErr: "executable file not found in $PATH"},
-		{name: "env without PATH", file: "sleep", env: []string{"HOME=/"}, wantErr: "no PATH in the server's environment"},
+		{
+			name: "slash: as given",
+			file: "./venv/bin/gunicorn",
+			env:  []string{"PATH=" + bin},
+			want: "./venv/bin/gunicorn",
+		},
+		{
+			name:    "not executable",
+			file:    "notexec",
+			env:     []string{"PATH=" + bin},
+			wantErr: "executable file not found in $PATH",
+		},
+		{
+			name:    "a directory",
+			file:    "adir",
+			env:     []string{"PATH=" + bin},
+			wantErr: "executable file not found in $PATH",
+		},
+		{
+			name:    "relative PATH entry ignored",
+			file:    "server",
+			env:     []string{"PATH=.:" + filepath.Base(bin)},
+			wantErr: "executable file not found in $PATH",
+		},
+		{
+			name:    "env without PATH",
+			file:    "sleep",
+			env:     []string{"HOME=/"},
+			wantErr: "no PATH in the server's environment",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := lookPath(tt.file, tt.env)
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !errors.Is(err, exec.ErrNotFound) {
-					t.Fatalf("lookPath(%q) = %q, %v; want error %q wrapping exec.ErrNotFound", tt.file, got, err, tt.wantErr)
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) ||
+					!errors.Is(err, exec.ErrNotFound) {
+					t.Fatalf(
+						"lookPath(%q) = %q, %v; want error %q wrapping exec.ErrNotFound",
+						tt.file,
+						got,
+						err,
+						tt.wantErr,
+					)
 				}
 				return
 			}
@@ -508,8 +567,20 @@ func TestTail(t *testing.T) {
 		{name: "fewer lines than asked", in: "a\nb\n", n: 5, limit: 100, want: []string{"a", "b"}},
 		{name: "blank lines kept", in: "a\n\nb\n", n: 3, limit: 100, want: []string{"a", "", "b"}},
 		{name: "CRLF", in: "a\r\nb\r\n", n: 2, limit: 100, want: []string{"a", "b"}},
-		{name: "window starts mid-line: partial line dropped", in: "first line\nsecond\nthird\n", n: 5, limit: 16, want: []string{"second", "third"}},
-		{name: "window is one partial line", in: "a very long line indeed\n", n: 5, limit: 8, want: []string{" indeed"}},
+		{
+			name:  "window starts mid-line: partial line dropped",
+			in:    "first line\nsecond\nthird\n",
+			n:     5,
+			limit: 16,
+			want:  []string{"second", "third"},
+		},
+		{
+			name:  "window is one partial line",
+			in:    "a very long line indeed\n",
+			n:     5,
+			limit: 8,
+			want:  []string{" indeed"},
+		},
 		{name: "window starts at a line", in: "abc\ndef\n", n: 5, limit: 4, want: []string{"def"}},
 	}
 	for _, tt := range tests {
@@ -540,10 +611,18 @@ func TestLogTailBounded(t *testing.T) {
 	}
 	got := p.LogTail(1_000_000)
 	if len(got) == 0 || len(got) > maxTail/len("line 99999\n")+1 {
-		t.Errorf("LogTail(1e6) gave %d lines, want at most what fits in %d bytes", len(got), maxTail)
+		t.Errorf(
+			"LogTail(1e6) gave %d lines, want at most what fits in %d bytes",
+			len(got),
+			maxTail,
+		)
 	}
 	if got[0] != "line "+strconv.Itoa(100_000-len(got)) {
-		t.Errorf("LogTail(1e6) starts with %q after dropping the partial line; %d lines", got[0], len(got))
+		t.Errorf(
+			"LogTail(1e6) starts with %q after dropping the partial line; %d lines",
+			got[0],
+			len(got),
+		)
 	}
 	if (&Process{}).LogTail(3) != nil {
 		t.Error("LogTail without a log file is not nil")
@@ -638,7 +717,14 @@ func TestGunicorn(t *testing.T) {
 		t.Run(fmt.Sprintf("workers=%d", workers), func(t *testing.T) {
 			log := filepath.Join(t.TempDir(), "gunicorn.log")
 			p, err := Start(Spec{
-				Argv:    []string{gunicorn, "--bind", "127.0.0.1:0", "--workers", strconv.Itoa(workers), "app:app"},
+				Argv: []string{
+					gunicorn,
+					"--bind",
+					"127.0.0.1:0",
+					"--workers",
+					strconv.Itoa(workers),
+					"app:app",
+				},
 				Dir:     app,
 				LogPath: log,
 			})
@@ -663,7 +749,12 @@ func TestGunicorn(t *testing.T) {
 				if port == "" {
 					return errors.New("no port in the log yet")
 				}
-				req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.1:"+port+"/health", nil)
+				req, err := http.NewRequestWithContext(
+					ctx,
+					http.MethodGet,
+					"http://127.0.0.1:"+port+"/health",
+					nil,
+				)
 				if err != nil {
 					return err
 				}

@@ -17,7 +17,13 @@ const DefaultResamples = 2000
 // modified. The percentile bootstrap is too narrow for small samples
 // (it behaves like a z interval where a t interval is due), which is why
 // DecidePaired does not use it by default.
-func BootstrapCI(xs []float64, stat func([]float64) float64, confidence float64, resamples int, seed uint64) Interval {
+func BootstrapCI(
+	xs []float64,
+	stat func([]float64) float64,
+	confidence float64,
+	resamples int,
+	seed uint64,
+) Interval {
 	if len(xs) == 0 {
 		nan := math.NaN()
 		return Interval{Center: nan, Lo: nan, Hi: nan}
@@ -80,7 +86,8 @@ func GeoMeanCI(ivs []Interval) Interval {
 	k := 0
 	for _, iv := range ivs {
 		c, lo, hi := iv.Center, iv.Lo, iv.Hi
-		if !(c > 0 && lo > 0 && hi > 0) || math.IsInf(c, 0) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
+		if !(c > 0 && lo > 0 && hi > 0) || math.IsInf(c, 0) || math.IsInf(lo, 0) ||
+			math.IsInf(hi, 0) {
 			continue
 		}
 		lc := math.Log(c)

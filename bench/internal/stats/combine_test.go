@@ -31,12 +31,15 @@ func TestGeoMean(t *testing.T) {
 func TestGeoMeanCI(t *testing.T) {
 	e := math.Exp
 	one := Interval{Center: 1, Lo: e(-0.1), Hi: e(0.1), Confidence: 0.99}
-	if got := GeoMeanCI([]Interval{one}); !near(got.Center, 1, 1e-12) || !near(got.Lo, one.Lo, 1e-12) || !near(got.Hi, one.Hi, 1e-12) {
+	if got := GeoMeanCI([]Interval{one}); !near(got.Center, 1, 1e-12) ||
+		!near(got.Lo, one.Lo, 1e-12) ||
+		!near(got.Hi, one.Hi, 1e-12) {
 		t.Errorf("one interval: %+v, want %+v", got, one)
 	}
 	// Two independent equal intervals: the mean's half-width is h/√2.
 	got := GeoMeanCI([]Interval{one, one})
-	if !near(got.Lo, e(-0.1/math.Sqrt2), 1e-12) || !near(got.Hi, e(0.1/math.Sqrt2), 1e-12) || got.Confidence != 0.99 {
+	if !near(got.Lo, e(-0.1/math.Sqrt2), 1e-12) || !near(got.Hi, e(0.1/math.Sqrt2), 1e-12) ||
+		got.Confidence != 0.99 {
 		t.Errorf("two intervals: %+v", got)
 	}
 	// Centres 0.8 and 1.25 have geometric mean 1; asymmetric widths are
@@ -44,7 +47,9 @@ func TestGeoMeanCI(t *testing.T) {
 	a := Interval{Center: 0.8, Lo: 0.8 * e(-0.2), Hi: 0.8 * e(0.1), Confidence: 0.95}
 	b := Interval{Center: 1.25, Lo: 1.25 * e(-0.1), Hi: 1.25 * e(0.3), Confidence: 0.99}
 	got = GeoMeanCI([]Interval{a, b, {Center: 0}, {Center: 1, Lo: 0.5, Hi: math.Inf(1)}})
-	if !near(got.Center, 1, 1e-12) || !near(got.Lo, e(-math.Sqrt(0.05)/2), 1e-12) || !near(got.Hi, e(math.Sqrt(0.1)/2), 1e-12) || got.Confidence != 0.95 {
+	if !near(got.Center, 1, 1e-12) || !near(got.Lo, e(-math.Sqrt(0.05)/2), 1e-12) ||
+		!near(got.Hi, e(math.Sqrt(0.1)/2), 1e-12) ||
+		got.Confidence != 0.95 {
 		t.Errorf("asymmetric: %+v", got)
 	}
 	if got := GeoMeanCI(nil); !math.IsNaN(got.Center) {
@@ -86,7 +91,8 @@ func TestBootstrapCI(t *testing.T) {
 	}
 	// The mean 5.5 has standard error ≈ 0.91 (population SD 2.87/√10);
 	// a 95% percentile interval is about ±1.8.
-	if a.Center != 5.5 || a.Lo < 3.4 || a.Lo > 4.1 || a.Hi < 6.9 || a.Hi > 7.6 || a.Confidence != 0.95 {
+	if a.Center != 5.5 || a.Lo < 3.4 || a.Lo > 4.1 || a.Hi < 6.9 || a.Hi > 7.6 ||
+		a.Confidence != 0.95 {
 		t.Errorf("BootstrapCI = %+v", a)
 	}
 	if got := BootstrapCI([]float64{3, 1, 2}, Median, 0.9, 0, 1); got.Center != 2 {

@@ -156,16 +156,32 @@ func DecidePaired(pairs []Pair, threshold float64, opts ...Option) Decision {
 		}
 	}
 	if invalid > 0 {
-		warn = append(warn, fmt.Sprintf("%d pair(s) with a NaN, infinite or negative throughput dropped", invalid))
+		warn = append(
+			warn,
+			fmt.Sprintf("%d pair(s) with a NaN, infinite or negative throughput dropped", invalid),
+		)
 	}
 	if noInfo > 0 {
-		warn = append(warn, fmt.Sprintf("%d pair(s) with zero throughput on both sides dropped", noInfo))
+		warn = append(
+			warn,
+			fmt.Sprintf("%d pair(s) with zero throughput on both sides dropped", noInfo),
+		)
 	}
 	if zero > 0 {
-		warn = append(warn, fmt.Sprintf("%d pair(s) with zero throughput on one side counted as a %g× change", zero, float64(MaxRatio)))
+		warn = append(
+			warn,
+			fmt.Sprintf(
+				"%d pair(s) with zero throughput on one side counted as a %g× change",
+				zero,
+				float64(MaxRatio),
+			),
+		)
 	}
 	if clamped > 0 {
-		warn = append(warn, fmt.Sprintf("%d pair(s) with a ratio beyond %g× clamped", clamped, float64(MaxRatio)))
+		warn = append(
+			warn,
+			fmt.Sprintf("%d pair(s) with a ratio beyond %g× clamped", clamped, float64(MaxRatio)),
+		)
 	}
 
 	n := len(lr)
@@ -190,8 +206,13 @@ func DecidePaired(pairs []Pair, threshold float64, opts ...Option) Decision {
 		ciOK = n >= need
 		iv := BootstrapCI(lr, Mean, conf, cfg.resamples, cfg.seed)
 		center, lo, hi, d.Confidence = iv.Center, iv.Lo, iv.Hi, iv.Confidence
-		d.Method = fmt.Sprintf("signed-rank test (%s) and %d-resample bootstrap %s interval of the mean of log(head/base), %d pairs",
-			exact, cfg.resamples, pct(conf), n)
+		d.Method = fmt.Sprintf(
+			"signed-rank test (%s) and %d-resample bootstrap %s interval of the mean of log(head/base), %d pairs",
+			exact,
+			cfg.resamples,
+			pct(conf),
+			n,
+		)
 	} else {
 		center = hodgesLehmann(sorted)
 		c, achieved := signedRankCritical(n, cfg.alpha)
@@ -247,7 +268,10 @@ func DecideUnpaired(base, head []float64, threshold float64, opts ...Option) Dec
 		}
 	}
 	if invalid > 0 {
-		warn = append(warn, fmt.Sprintf("%d NaN, infinite or negative throughput value(s) dropped", invalid))
+		warn = append(
+			warn,
+			fmt.Sprintf("%d NaN, infinite or negative throughput value(s) dropped", invalid),
+		)
 	}
 	logs := func(xs []float64) []float64 {
 		var out []float64
@@ -268,7 +292,14 @@ func DecideUnpaired(base, head []float64, threshold float64, opts ...Option) Dec
 	case zeros > 0 && math.IsInf(floor, 1):
 		warn = append(warn, "every throughput value is zero")
 	case zeros > 0:
-		warn = append(warn, fmt.Sprintf("%d zero throughput value(s) counted as %g× below the smallest measured", zeros, float64(MaxRatio)))
+		warn = append(
+			warn,
+			fmt.Sprintf(
+				"%d zero throughput value(s) counted as %g× below the smallest measured",
+				zeros,
+				float64(MaxRatio),
+			),
+		)
 	}
 
 	d := Decision{N: min(len(lb), len(lh)), P: 1, MDE: 1, Verdict: Inconclusive}
@@ -296,8 +327,13 @@ func DecideUnpaired(base, head []float64, threshold float64, opts ...Option) Dec
 		d.Confidence = 1 - 2/choose(len(lb)+len(lh), min(len(lb), len(lh)))
 		warn = append(warn, fmt.Sprintf("too few trials (%d+%d) for significance at alpha %g; the interval shown is the range of the data", len(lb), len(lh), cfg.alpha))
 	}
-	d.Method = fmt.Sprintf("Mann-Whitney U test (%s) and Hodges-Lehmann %s interval of the head/base ratio, %d+%d trials, unpaired",
-		exact, pct(1-cfg.alpha), len(lb), len(lh))
+	d.Method = fmt.Sprintf(
+		"Mann-Whitney U test (%s) and Hodges-Lehmann %s interval of the head/base ratio, %d+%d trials, unpaired",
+		exact,
+		pct(1-cfg.alpha),
+		len(lb),
+		len(lh),
+	)
 	d.Ratio, d.Low, d.High = expClamped(center), expClamped(lo), expClamped(hi)
 	d.Verdict = classify(d.Low, d.High, d.P, cfg.alpha, threshold, ciOK)
 	d.MDE = mde(lo, hi, cfg.alpha, ciOK)
@@ -357,7 +393,10 @@ func checkThreshold(t float64, warn []string) (float64, []string) {
 	if t >= 0 && t < 1 {
 		return t, warn
 	}
-	return DefaultThreshold, append(warn, fmt.Sprintf("threshold %v is not in [0, 1); using %g", t, DefaultThreshold))
+	return DefaultThreshold, append(
+		warn,
+		fmt.Sprintf("threshold %v is not in [0, 1); using %g", t, DefaultThreshold),
+	)
 }
 
 func pct(conf float64) string {

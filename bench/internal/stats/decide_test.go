@@ -35,10 +35,30 @@ func TestDecidePaired(t *testing.T) {
 		{"too noisy", pairsOf(10, 1, 0.2), Inconclusive, ""},
 		{"too few pairs", pairsOf(7, 0.5, 0.01), Inconclusive, "need ≥ 8 pairs"},
 		{"no pairs", nil, Inconclusive, "no usable pairs"},
-		{"head served nothing", []Pair{{100, 0}, {101, 0}, {99, 0}, {100, 0}, {102, 0}, {98, 0}, {100, 0}, {100, 0}}, Regressed, "counted as a 1000× change"},
-		{"both zero", append(pairsOf(10, 0.9, 0.02), Pair{0, 0}), Regressed, "zero throughput on both sides"},
-		{"NaN and negative", append(pairsOf(10, 0.9, 0.02), Pair{math.NaN(), 1}, Pair{1, math.Inf(1)}, Pair{-1, 1}), Regressed, "3 pair(s) with a NaN"},
-		{"identical", []Pair{{5, 5}, {5, 5}, {5, 5}, {5, 5}, {5, 5}, {5, 5}, {5, 5}, {5, 5}}, Unchanged, ""},
+		{
+			"head served nothing",
+			[]Pair{{100, 0}, {101, 0}, {99, 0}, {100, 0}, {102, 0}, {98, 0}, {100, 0}, {100, 0}},
+			Regressed,
+			"counted as a 1000× change",
+		},
+		{
+			"both zero",
+			append(pairsOf(10, 0.9, 0.02), Pair{0, 0}),
+			Regressed,
+			"zero throughput on both sides",
+		},
+		{
+			"NaN and negative",
+			append(pairsOf(10, 0.9, 0.02), Pair{math.NaN(), 1}, Pair{1, math.Inf(1)}, Pair{-1, 1}),
+			Regressed,
+			"3 pair(s) with a NaN",
+		},
+		{
+			"identical",
+			[]Pair{{5, 5}, {5, 5}, {5, 5}, {5, 5}, {5, 5}, {5, 5}, {5, 5}, {5, 5}},
+			Unchanged,
+			"",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -61,7 +81,8 @@ func TestDecidePairedNumbers(t *testing.T) {
 	if !near(d.Ratio, 0.9, 2e-3) || d.N != 11 || d.P > 0.001 || d.Confidence < 0.99 {
 		t.Errorf("%+v", d)
 	}
-	if !strings.Contains(d.Method, "signed-rank test (exact)") || !strings.Contains(d.Method, "99% interval") {
+	if !strings.Contains(d.Method, "signed-rank test (exact)") ||
+		!strings.Contains(d.Method, "99% interval") {
 		t.Errorf("method %q", d.Method)
 	}
 	// The MDE shrinks with more pairs at the same noise.
@@ -75,7 +96,8 @@ func TestDecidePairedNumbers(t *testing.T) {
 	}
 	// A bad threshold falls back to the default, with a warning.
 	d = DecidePaired(pairsOf(10, 0.9, 0.02), math.NaN())
-	if d.Verdict != Regressed || len(d.Warnings) != 1 || !strings.Contains(d.Warnings[0], "threshold NaN") {
+	if d.Verdict != Regressed || len(d.Warnings) != 1 ||
+		!strings.Contains(d.Warnings[0], "threshold NaN") {
 		t.Errorf("NaN threshold: %+v", d)
 	}
 	// Threshold 0 is pure significance: a 2% drop with a tight interval
@@ -84,12 +106,14 @@ func TestDecidePairedNumbers(t *testing.T) {
 		t.Errorf("threshold 0: %+v", d)
 	}
 	// Options: alpha 0.05 needs only 6 pairs.
-	if d := DecidePaired(pairsOf(6, 0.8, 0.01), DefaultThreshold, WithAlpha(0.05)); d.Verdict != Regressed || !near(d.P, 2.0/64, 1e-12) {
+	if d := DecidePaired(pairsOf(6, 0.8, 0.01), DefaultThreshold, WithAlpha(0.05)); d.Verdict != Regressed ||
+		!near(d.P, 2.0/64, 1e-12) {
 		t.Errorf("alpha 0.05, 6 pairs: %+v", d)
 	}
 	b1 := DecidePaired(pairsOf(12, 0.9, 0.03), DefaultThreshold, WithBootstrap(500), WithSeed(7))
 	b2 := DecidePaired(pairsOf(12, 0.9, 0.03), DefaultThreshold, WithBootstrap(500), WithSeed(7))
-	if b1.Verdict != Regressed || b1.Low != b2.Low || b1.High != b2.High || !strings.Contains(b1.Method, "bootstrap") {
+	if b1.Verdict != Regressed || b1.Low != b2.Low || b1.High != b2.High ||
+		!strings.Contains(b1.Method, "bootstrap") {
 		t.Errorf("bootstrap: %+v vs %+v", b1, b2)
 	}
 }
@@ -103,7 +127,10 @@ func TestDecideConsistency(t *testing.T) {
 		ratio := 1 + 0.03*rng.NormFloat64()
 		ps := make([]Pair, n)
 		for i := range ps {
-			ps[i] = Pair{Base: 100 * (1 + 0.03*rng.NormFloat64()), Head: 100 * ratio * (1 + 0.03*rng.NormFloat64())}
+			ps[i] = Pair{
+				Base: 100 * (1 + 0.03*rng.NormFloat64()),
+				Head: 100 * ratio * (1 + 0.03*rng.NormFloat64()),
+			}
 		}
 		d := DecidePaired(ps, DefaultThreshold)
 		excludes := d.High < 1 || d.Low > 1
@@ -148,7 +175,8 @@ func TestDecideUnpaired(t *testing.T) {
 	// The shift of samples that differ by exactly 10% is exactly 0.9, and
 	// the exact test of two separated samples of 10 has p = 2/C(20,10).
 	d := DecideUnpaired(base, scale(base, 0.9), DefaultThreshold)
-	if !near(d.Ratio, 0.9, 1e-12) || !near(d.P, 2/184756.0, 1e-12) || d.N != 10 || !strings.Contains(d.Method, "unpaired") {
+	if !near(d.Ratio, 0.9, 1e-12) || !near(d.P, 2/184756.0, 1e-12) || d.N != 10 ||
+		!strings.Contains(d.Method, "unpaired") {
 		t.Errorf("%+v", d)
 	}
 }
@@ -194,7 +222,8 @@ func TestSequential(t *testing.T) {
 			t.Fatalf("after a regressed look Next = %d, want 10 to confirm", k)
 		}
 		s.Add(pairsOf(10, 0.9, 0.02)...)
-		if k := s.Next(); k != 0 || !s.Done() || s.Decision().Verdict != Regressed || s.Decision().N != 20 {
+		if k := s.Next(); k != 0 || !s.Done() || s.Decision().Verdict != Regressed ||
+			s.Decision().N != 20 {
 			t.Fatalf("after confirming: Next %d, %+v", k, s.Decision())
 		}
 	})

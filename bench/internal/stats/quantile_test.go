@@ -107,10 +107,12 @@ func TestMedianCI(t *testing.T) {
 	if got != want {
 		t.Errorf("MedianCI(.99) = %+v, want %+v", got, want)
 	}
-	if got := MedianCI([]float64{1, 2}, 0); got.Lo != 1 || got.Hi != 2 || got.Center != 1.5 || got.Confidence != 0.5 {
+	if got := MedianCI([]float64{1, 2}, 0); got.Lo != 1 || got.Hi != 2 || got.Center != 1.5 ||
+		got.Confidence != 0.5 {
 		t.Errorf("MedianCI({1,2}, 0) = %+v, want 1.5 in [1, 2] @ 0.5", got)
 	}
-	if lo, hi := QuantileCI(3, 0.5, 0.5).Bounds([]float64{1, 2}); !math.IsNaN(lo) || !math.IsNaN(hi) {
+	if lo, hi := QuantileCI(3, 0.5, 0.5).Bounds([]float64{1, 2}); !math.IsNaN(lo) ||
+		!math.IsNaN(hi) {
 		t.Error("Bounds of a sample of the wrong size should be NaN")
 	}
 }

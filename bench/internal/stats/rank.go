@@ -367,7 +367,12 @@ func diffCount(x, y []float64, v float64) int {
 // diffKth returns the k-th smallest (1-based) difference y[j] − x[i] of the
 // sorted, finite slices x and y.
 func diffKth(x, y []float64, k int) float64 {
-	return kthByCount(y[0]-x[len(x)-1], y[len(y)-1]-x[0], k, func(v float64) int { return diffCount(x, y, v) })
+	return kthByCount(
+		y[0]-x[len(x)-1],
+		y[len(y)-1]-x[0],
+		k,
+		func(v float64) int { return diffCount(x, y, v) },
+	)
 }
 
 // kthByCount returns the smallest float64 v in [lo, hi] with count(v) ≥ k,

@@ -38,7 +38,14 @@ func TestSignedRankHand(t *testing.T) {
 				t.Fatal(err)
 			}
 			if got.N != tt.n || got.TPlus != tt.tplus || !near(got.P, tt.p, 1e-12) || !got.Exact {
-				t.Errorf("SignedRank(%v) = %+v, want N %d T+ %v P %v exact", tt.d, got, tt.n, tt.tplus, tt.p)
+				t.Errorf(
+					"SignedRank(%v) = %+v, want N %d T+ %v P %v exact",
+					tt.d,
+					got,
+					tt.n,
+					tt.tplus,
+					tt.p,
+				)
 			}
 		})
 	}
@@ -82,7 +89,14 @@ func TestSignedRankCriticalValues(t *testing.T) {
 				d := signedDiffs(n, tm)
 				r, _ := SignedRank(d)
 				if (r.P <= alpha) != reject {
-					t.Errorf("n=%d T-=%d: p = %v, reject at %v should be %v", n, tm, r.P, alpha, reject)
+					t.Errorf(
+						"n=%d T-=%d: p = %v, reject at %v should be %v",
+						n,
+						tm,
+						r.P,
+						alpha,
+						reject,
+					)
 				}
 			}
 		}
@@ -351,8 +365,16 @@ func TestWalshAndShift(t *testing.T) {
 	// [2, 7] with coverage 1 − 2·5/256.
 	d := []float64{1, 2, 3, 4, 5, 6, 7, 8}
 	c, conf := signedRankCritical(8, 0.05)
-	if lo, hi := walshKth(d, c), walshKth(d, 36+1-c); c != 4 || lo != 2 || hi != 7 || !near(conf, 1-10.0/256, 1e-12) {
-		t.Errorf("1…8 at 95%%: c=%d [%v, %v] @ %v, want c=4 [2, 7] @ %v", c, lo, hi, conf, 1-10.0/256)
+	if lo, hi := walshKth(d, c), walshKth(d, 36+1-c); c != 4 || lo != 2 || hi != 7 ||
+		!near(conf, 1-10.0/256, 1e-12) {
+		t.Errorf(
+			"1…8 at 95%%: c=%d [%v, %v] @ %v, want c=4 [2, 7] @ %v",
+			c,
+			lo,
+			hi,
+			conf,
+			1-10.0/256,
+		)
 	}
 
 	rng := rand.New(rand.NewPCG(3, 3))
@@ -392,7 +414,18 @@ func TestWalshAndShift(t *testing.T) {
 }
 
 func TestOrderedKey(t *testing.T) {
-	vals := []float64{math.Inf(-1), -math.MaxFloat64, -1, -math.SmallestNonzeroFloat64, math.Copysign(0, -1), 0, math.SmallestNonzeroFloat64, 1, math.MaxFloat64, math.Inf(1)}
+	vals := []float64{
+		math.Inf(-1),
+		-math.MaxFloat64,
+		-1,
+		-math.SmallestNonzeroFloat64,
+		math.Copysign(0, -1),
+		0,
+		math.SmallestNonzeroFloat64,
+		1,
+		math.MaxFloat64,
+		math.Inf(1),
+	}
 	for i, v := range vals {
 		if back := fromOrderedKey(orderedKey(v)); math.Float64bits(back) != math.Float64bits(v) {
 			t.Errorf("round trip of %v gave %v", v, back)

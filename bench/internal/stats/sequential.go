@@ -66,7 +66,13 @@ type Sequential struct {
 // DefaultPlan's values), deciding with DecidePaired(pairs, threshold, opts...).
 func NewSequential(plan Plan, threshold float64, opts ...Option) *Sequential {
 	plan = plan.normalized()
-	return &Sequential{plan: plan, threshold: threshold, opts: opts, target: plan.Initial, lastN: -1}
+	return &Sequential{
+		plan:      plan,
+		threshold: threshold,
+		opts:      opts,
+		target:    plan.Initial,
+		lastN:     -1,
+	}
 }
 
 // Add records measured pairs.

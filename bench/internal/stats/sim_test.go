@@ -48,9 +48,19 @@ func (r simResult) String() string {
 	for _, p := range r.pairs {
 		sum += p
 	}
-	return fmt.Sprintf("regressed %5.1f%%  improved %4.1f%%  unchanged %5.1f%%  inconclusive %4.1f%%  pairs mean %4.1f median %2d p90 %2d max %2d",
-		100*r.rate(Regressed), 100*r.rate(Improved), 100*r.rate(Unchanged), 100*r.rate(Inconclusive),
-		float64(sum)/float64(r.runs), r.pairs[r.runs/2], r.pairs[r.runs*9/10], r.pairs[r.runs-1])
+	return fmt.Sprintf(
+		"regressed %5.1f%%  improved %4.1f%%  unchanged %5.1f%%  inconclusive %4.1f%%  pairs mean %4.1f median %2d p90 %2d max %2d",
+		100*r.rate(
+			Regressed,
+		),
+		100*r.rate(Improved),
+		100*r.rate(Unchanged),
+		100*r.rate(Inconclusive),
+		float64(sum)/float64(r.runs),
+		r.pairs[r.runs/2],
+		r.pairs[r.runs*9/10],
+		r.pairs[r.runs-1],
+	)
 }
 
 // simulate runs the adaptive procedure runs times with the default plan
@@ -91,11 +101,39 @@ func TestSimulation(t *testing.T) {
 		// only reported (minDetect 0).
 		{"5% noise, A/A", noise{cv: 0.05, shared: 0.03}, 1, 1000, 0.01, nil},
 		{"5% noise, 5% slower", noise{cv: 0.05, shared: 0.03}, 1 / 1.05, 1000, 0, nil},
-		{"3% noise + outliers, A/A", noise{cv: 0.03, shared: 0.03, outlier: 0.05}, 1, 1000, 0.01, nil},
-		{"3% noise + outliers, 5% slower", noise{cv: 0.03, shared: 0.03, outlier: 0.05}, 1 / 1.05, 1000, 0, nil},
+		{
+			"3% noise + outliers, A/A",
+			noise{cv: 0.03, shared: 0.03, outlier: 0.05},
+			1,
+			1000,
+			0.01,
+			nil,
+		},
+		{
+			"3% noise + outliers, 5% slower",
+			noise{cv: 0.03, shared: 0.03, outlier: 0.05},
+			1 / 1.05,
+			1000,
+			0,
+			nil,
+		},
 		// The alternative interval, for comparison.
-		{"3% noise, A/A, bootstrap", base, 1, 1000, 0.01, []Option{WithBootstrap(400), WithSeed(1)}},
-		{"3% noise, 5% slower, bootstrap", base, 1 / 1.05, 1000, 0, []Option{WithBootstrap(400), WithSeed(1)}},
+		{
+			"3% noise, A/A, bootstrap",
+			base,
+			1,
+			1000,
+			0.01,
+			[]Option{WithBootstrap(400), WithSeed(1)},
+		},
+		{
+			"3% noise, 5% slower, bootstrap",
+			base,
+			1 / 1.05,
+			1000,
+			0,
+			[]Option{WithBootstrap(400), WithSeed(1)},
+		},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -66,7 +66,12 @@ func header(bursts ...int) *results.Run {
 	return &results.Run{
 		Schema:  results.Schema,
 		Version: "0.0.0-test",
-		Host:    results.Host{CPUs: 2, OS: "linux", Arch: "amd64", CPUModel: "Intel(R) Xeon(R) Platinum 8272CL CPU @ 2.60GHz"},
+		Host: results.Host{
+			CPUs:     2,
+			OS:       "linux",
+			Arch:     "amd64",
+			CPUModel: "Intel(R) Xeon(R) Platinum 8272CL CPU @ 2.60GHz",
+		},
 		Command: "gunicorn --bind {bind} --workers {workers} --threads {threads} --worker-connections 3 app:app",
 		Dir:     "examples/flask",
 		Settings: results.Settings{
@@ -115,7 +120,12 @@ func makeCell(rng *rand.Rand, s cellSpec) results.Cell {
 	c.Concurrency = round(c.ThroughputRPS*c.ServiceTimeS, 3)
 	c.Efficiency = round(c.Concurrency/float64(slots), 4)
 	r := float64(conns) / c.ThroughputRPS // closed loop: every connection waits its turn
-	c.Latency = results.Latency{P50: round(r, 4), P90: round(r*1.012, 4), P99: round(r*1.031, 4), Max: round(r*1.07, 4)}
+	c.Latency = results.Latency{
+		P50: round(r, 4),
+		P90: round(r*1.012, 4),
+		P99: round(r*1.031, 4),
+		Max: round(r*1.07, 4),
+	}
 	if s.pssMiB > 0 {
 		pss := s.pssMiB * mib
 		rss := (24 + 34*float64(s.workers) + 0.4*float64(s.threads)) * mib
@@ -202,7 +212,14 @@ func compare() *results.Run {
 	changes := []change{
 		{eff: 0.994, pssMiB: 46.5, ratio: 0.998, half: 0.012, verdict: results.Unchanged, p: 0.81},
 		{eff: 0.990, pssMiB: 48.4, ratio: 1.062, half: 0.018, verdict: results.Improved, p: 0.008},
-		{eff: 0.992, pssMiB: 93.7, ratio: 0.968, half: 0.055, verdict: results.Inconclusive, p: 0.31},
+		{
+			eff:     0.992,
+			pssMiB:  93.7,
+			ratio:   0.968,
+			half:    0.055,
+			verdict: results.Inconclusive,
+			p:       0.31,
+		},
 		{eff: 0.893, pssMiB: 97.2, ratio: 0.901, half: 0.021, verdict: results.Regressed, p: 0.004},
 	}
 	logSum := 0.0
@@ -229,7 +246,13 @@ func compare() *results.Run {
 		r.Cells = append(r.Cells, head)
 	}
 	g := math.Exp(logSum / float64(len(changes)))
-	r.Overall = &results.Overall{Ratio: round(g, 4), CILow: round(g-0.016, 4), CIHigh: round(g+0.016, 4), Threshold: 0.05, Method: "geomean"}
+	r.Overall = &results.Overall{
+		Ratio:     round(g, 4),
+		CILow:     round(g-0.016, 4),
+		CIHigh:    round(g+0.016, 4),
+		Threshold: 0.05,
+		Method:    "geomean",
+	}
 	r.Verdict = results.Regressed
 	return r
 }
@@ -237,7 +260,9 @@ func compare() *results.Run {
 func one() *results.Run {
 	rng := rand.New(rand.NewPCG(3, 3))
 	r := header(5)
-	r.Cells = []results.Cell{makeCell(rng, cellSpec{workers: 1, threads: 1, eff: 0.995, pssMiB: 40.2, bursts: []int{5}})}
+	r.Cells = []results.Cell{
+		makeCell(rng, cellSpec{workers: 1, threads: 1, eff: 0.995, pssMiB: 40.2, bursts: []int{5}}),
+	}
 	return r
 }
 
@@ -276,7 +301,12 @@ func partial() *results.Run {
 	lost := 0
 	for i := range b.Requests {
 		if b.Requests[i].Wave == 2 && lost < 2 {
-			b.Requests[i] = results.BurstRequest{StartS: b.Requests[i].StartS, EndS: 0.4551 + 0.0007*float64(lost), Wave: -1, Error: "read: connection reset by peer"}
+			b.Requests[i] = results.BurstRequest{
+				StartS: b.Requests[i].StartS,
+				EndS:   0.4551 + 0.0007*float64(lost),
+				Wave:   -1,
+				Error:  "read: connection reset by peer",
+			}
 			lost++
 		}
 	}
@@ -342,7 +372,13 @@ func grid64(withBase bool) *results.Run {
 	r.Cells[8*4+5] = failedCell(5, 6)
 	if withBase {
 		g := math.Exp(logSum / float64(n))
-		r.Overall = &results.Overall{Ratio: round(g, 4), CILow: round(g-0.006, 4), CIHigh: round(g+0.006, 4), Threshold: 0.03, Method: "geomean"}
+		r.Overall = &results.Overall{
+			Ratio:     round(g, 4),
+			CILow:     round(g-0.006, 4),
+			CIHigh:    round(g+0.006, 4),
+			Threshold: 0.03,
+			Method:    "geomean",
+		}
 		r.Verdict = results.Regressed
 	}
 	return r

@@ -102,7 +102,12 @@ func (a *Actions) AppendSummary(markdown string) error {
 	room := MaxSummaryBytes - int(used) - len(githubactions.EOF)
 	text := truncateMarkdown(markdown, room, byteSize)
 	if room < 0 || text != markdown && !strings.HasSuffix(text, TruncationNote+"\n") {
-		return fmt.Errorf("append job summary: %s already holds %d of %d bytes", path, used, MaxSummaryBytes)
+		return fmt.Errorf(
+			"append job summary: %s already holds %d of %d bytes",
+			path,
+			used,
+			MaxSummaryBytes,
+		)
 	}
 	return recoverErr("append job summary", func() { a.gha.AddStepSummary(text) })
 }

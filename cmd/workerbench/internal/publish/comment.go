@@ -38,7 +38,12 @@ func MarkerFor(key string) string {
 	for i := 0; i < len(key); i++ {
 		c := key[i]
 		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '.', c == '_', c == '-':
+		case 'a' <= c && c <= 'z',
+			'A' <= c && c <= 'Z',
+			'0' <= c && c <= '9',
+			c == '.',
+			c == '_',
+			c == '-':
 			b.WriteByte(c)
 		default:
 			fmt.Fprintf(&b, "%%%02X", c)
@@ -49,9 +54,24 @@ func MarkerFor(key string) string {
 
 // issueComments is the part of go-github's IssuesService a Commenter uses.
 type issueComments interface {
-	ListComments(ctx context.Context, owner, repo string, number int, opts *github.IssueListCommentsOptions) ([]*github.IssueComment, *github.Response, error)
-	CreateComment(ctx context.Context, owner, repo string, number int, comment *github.IssueComment) (*github.IssueComment, *github.Response, error)
-	EditComment(ctx context.Context, owner, repo string, commentID int64, comment *github.IssueComment) (*github.IssueComment, *github.Response, error)
+	ListComments(
+		ctx context.Context,
+		owner, repo string,
+		number int,
+		opts *github.IssueListCommentsOptions,
+	) ([]*github.IssueComment, *github.Response, error)
+	CreateComment(
+		ctx context.Context,
+		owner, repo string,
+		number int,
+		comment *github.IssueComment,
+	) (*github.IssueComment, *github.Response, error)
+	EditComment(
+		ctx context.Context,
+		owner, repo string,
+		commentID int64,
+		comment *github.IssueComment,
+	) (*github.IssueComment, *github.Response, error)
 }
 
 // Commenter keeps one sticky workerbench comment per pull request.
@@ -144,7 +164,11 @@ func (c *Commenter) Upsert(ctx context.Context, pr int, body string) (Comment, e
 // comment: on-regression, a PR whose regression was fixed gets its old
 // "regressed" comment brought up to date, and a PR that never regressed
 // gets no comment.
-func (c *Commenter) Update(ctx context.Context, pr int, body string) (cm Comment, found bool, err error) {
+func (c *Commenter) Update(
+	ctx context.Context,
+	pr int,
+	body string,
+) (cm Comment, found bool, err error) {
 	if pr <= 0 {
 		return Comment{}, false, fmt.Errorf("update comment: invalid pull request number %d", pr)
 	}
@@ -180,7 +204,9 @@ func (c *Commenter) ours(ic *github.IssueComment) bool {
 // find returns the oldest comment of ours on pr, or nil. It stops paging at
 // the first match (GitHub lists comments oldest first).
 func (c *Commenter) find(ctx context.Context, pr int) (*github.IssueComment, error) {
-	opts := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: commentsPerPage}}
+	opts := &github.IssueListCommentsOptions{
+		ListOptions: github.ListOptions{PerPage: commentsPerPage},
+	}
 	for page, n := 1, 0; n < maxCommentPages; n++ {
 		opts.Page = page
 		var list []*github.IssueComment
@@ -213,11 +239,22 @@ func (c *Commenter) find(ctx context.Context, pr int) (*github.IssueComment, err
 // update replaces the body of comment id.
 func (c *Commenter) update(ctx context.Context, id int64, text string) (Comment, error) {
 	var got *github.IssueComment
-	err := c.call(ctx, fmt.Sprintf("update comment %d", id), false, func(ctx context.Context) error {
-		var err error
-		got, _, err = c.issues.EditComment(ctx, c.owner, c.repo, id, &github.IssueComment{Body: github.String(text)})
-		return err
-	})
+	err := c.call(
+		ctx,
+		fmt.Sprintf("update comment %d", id),
+		false,
+		func(ctx context.Context) error {
+			var err error
+			got, _, err = c.issues.EditComment(
+				ctx,
+				c.owner,
+				c.repo,
+				id,
+				&github.IssueComment{Body: github.String(text)},
+			)
+			return err
+		},
+	)
 	if err != nil {
 		return Comment{}, err
 	}
@@ -230,22 +267,33 @@ func (c *Commenter) update(ctx context.Context, id int64, text string) (Comment,
 func (c *Commenter) create(ctx context.Context, pr int, text string) (Comment, error) {
 	var got, found *github.IssueComment
 	recheck := false
-	err := c.call(ctx, fmt.Sprintf("create comment on #%d", pr), true, func(ctx context.Context) error {
-		if recheck {
-			prev, err := c.find(ctx, pr)
-			if err != nil {
-				return stopRetry{err}
+	err := c.call(
+		ctx,
+		fmt.Sprintf("create comment on #%d", pr),
+		true,
+		func(ctx context.Context) error {
+			if recheck {
+				prev, err := c.find(ctx, pr)
+				if err != nil {
+					return stopRetry{err}
+				}
+				if prev != nil {
+					found = prev
+					return nil
+				}
 			}
-			if prev != nil {
-				found = prev
-				return nil
-			}
-		}
-		var err error
-		got, _, err = c.issues.CreateComment(ctx, c.owner, c.repo, pr, &github.IssueComment{Body: github.String(text)})
-		recheck = err != nil && ambiguous(err)
-		return err
-	})
+			var err error
+			got, _, err = c.issues.CreateComment(
+				ctx,
+				c.owner,
+				c.repo,
+				pr,
+				&github.IssueComment{Body: github.String(text)},
+			)
+			recheck = err != nil && ambiguous(err)
+			return err
+		},
+	)
 	if err != nil {
 		return Comment{}, err
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/workerbench/workerbench/bench/report"
 	"io"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/go-github/v60/github"
+	"github.com/workerbench/workerbench/bench/report"
 )
 
 // PayloadFile is the payload's file name inside the results directory.
@@ -58,7 +58,10 @@ func (p Payload) validate() error {
 		return fmt.Errorf(`field "pr": %d is outside 1..%d`, p.PR, MaxPR)
 	}
 	if !IsSHA(p.HeadSHA) {
-		return fmt.Errorf(`field "head_sha": want 40 lowercase hex digits, got %s`, quoteClip(p.HeadSHA))
+		return fmt.Errorf(
+			`field "head_sha": want 40 lowercase hex digits, got %s`,
+			quoteClip(p.HeadSHA),
+		)
 	}
 	if p.Body == "" {
 		return errors.New(`field "body": empty`)
@@ -101,7 +104,11 @@ func WritePayload(dir string, p Payload) error {
 		return fmt.Errorf("write payload: %w", err)
 	}
 	schema := PayloadSchema
-	data, err := json.MarshalIndent(payloadJSON{Schema: &schema, PR: &p.PR, HeadSHA: &p.HeadSHA, Body: &p.Body}, "", "  ")
+	data, err := json.MarshalIndent(
+		payloadJSON{Schema: &schema, PR: &p.PR, HeadSHA: &p.HeadSHA, Body: &p.Body},
+		"",
+		"  ",
+	)
 	if err != nil {
 		return fmt.Errorf("write payload: %w", err)
 	}
@@ -156,7 +163,12 @@ func readRegular(path string, maxBytes int64) ([]byte, error) {
 		return nil, fmt.Errorf("%s: not a regular file (%v)", path, before.Mode().Type())
 	}
 	if before.Size() > maxBytes {
-		return nil, fmt.Errorf("%s: %d bytes, more than the %d allowed", path, before.Size(), maxBytes)
+		return nil, fmt.Errorf(
+			"%s: %d bytes, more than the %d allowed",
+			path,
+			before.Size(),
+			maxBytes,
+		)
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -195,7 +207,11 @@ func decodePayload(data []byte) (Payload, error) {
 	case raw.Schema == nil:
 		return Payload{}, errors.New(`field "schema": missing`)
 	case *raw.Schema != PayloadSchema:
-		return Payload{}, fmt.Errorf(`field "schema": want %q, got %s`, PayloadSchema, quoteClip(*raw.Schema))
+		return Payload{}, fmt.Errorf(
+			`field "schema": want %q, got %s`,
+			PayloadSchema,
+			quoteClip(*raw.Schema),
+		)
 	case raw.PR == nil:
 		return Payload{}, errors.New(`field "pr": missing`)
 	case raw.HeadSHA == nil:
@@ -217,7 +233,12 @@ func jsonError(err error) error {
 	var syntaxErr *json.SyntaxError
 	switch {
 	case errors.As(err, &typeErr) && typeErr.Field != "":
-		return fmt.Errorf("field %s: want %v, got %s", quoteClip(typeErr.Field), typeErr.Type, report.Clip(typeErr.Value, 40))
+		return fmt.Errorf(
+			"field %s: want %v, got %s",
+			quoteClip(typeErr.Field),
+			typeErr.Type,
+			report.Clip(typeErr.Value, 40),
+		)
 	case errors.As(err, &typeErr):
 		return fmt.Errorf("want a JSON object, got %s", report.Clip(typeErr.Value, 40))
 	case errors.As(err, &syntaxErr):
@@ -296,7 +317,10 @@ func ParseRunEvent(data []byte) (RunEvent, error) {
 		return RunEvent{}, errors.New("parse event: no repository.full_name")
 	}
 	if !IsSHA(raw.WorkflowRun.HeadSHA) {
-		return RunEvent{}, fmt.Errorf("parse event: workflow_run.head_sha %s is not a commit SHA", quoteClip(raw.WorkflowRun.HeadSHA))
+		return RunEvent{}, fmt.Errorf(
+			"parse event: workflow_run.head_sha %s is not a commit SHA",
+			quoteClip(raw.WorkflowRun.HeadSHA),
+		)
 	}
 	ev := RunEvent{
 		Repo:     raw.Repository.FullName,
@@ -318,7 +342,11 @@ func ParseRunEvent(data []byte) (RunEvent, error) {
 // PullRequestGetter is the one GitHub call VerifyPayload may need;
 // (*github.Client).PullRequests satisfies it.
 type PullRequestGetter interface {
-	Get(ctx context.Context, owner, repo string, number int) (*github.PullRequest, *github.Response, error)
+	Get(
+		ctx context.Context,
+		owner, repo string,
+		number int,
+	) (*github.PullRequest, *github.Response, error)
 }
 
 // VerifyPayload checks the untrusted payload against the trusted event: the
@@ -332,16 +360,27 @@ func VerifyPayload(ctx context.Context, ev RunEvent, p Payload, prs PullRequestG
 		return fmt.Errorf("verify payload: %w", err)
 	}
 	if p.HeadSHA != ev.HeadSHA {
-		return fmt.Errorf("verify payload: head_sha %s does not match workflow_run.head_sha %s", p.HeadSHA, ev.HeadSHA)
+		return fmt.Errorf(
+			"verify payload: head_sha %s does not match workflow_run.head_sha %s",
+			p.HeadSHA,
+			ev.HeadSHA,
+		)
 	}
 	if len(ev.PullRequests) > 0 {
 		if !slices.Contains(ev.PullRequests, p.PR) {
-			return fmt.Errorf("verify payload: pr #%d is not among workflow_run.pull_requests %v", p.PR, ev.PullRequests)
+			return fmt.Errorf(
+				"verify payload: pr #%d is not among workflow_run.pull_requests %v",
+				p.PR,
+				ev.PullRequests,
+			)
 		}
 		return nil
 	}
 	if prs == nil {
-		return fmt.Errorf("verify payload: workflow_run.pull_requests is empty (fork pull request) and no GitHub client to confirm pr #%d", p.PR)
+		return fmt.Errorf(
+			"verify payload: workflow_run.pull_requests is empty (fork pull request) and no GitHub client to confirm pr #%d",
+			p.PR,
+		)
 	}
 	owner, repo, ok := strings.Cut(ev.Repo, "/")
 	if !ok {
@@ -352,10 +391,21 @@ func VerifyPayload(ctx context.Context, ev RunEvent, p Payload, prs PullRequestG
 		return fmt.Errorf("verify payload: get pull request #%d: %w", p.PR, err)
 	}
 	if got := pr.GetHead().GetSHA(); got != ev.HeadSHA {
-		return fmt.Errorf("verify payload: pull request #%d head is %s, not workflow_run.head_sha %s", p.PR, got, ev.HeadSHA)
+		return fmt.Errorf(
+			"verify payload: pull request #%d head is %s, not workflow_run.head_sha %s",
+			p.PR,
+			got,
+			ev.HeadSHA,
+		)
 	}
-	if got := pr.GetHead().GetRepo().GetFullName(); ev.HeadRepo != "" && !strings.EqualFold(got, ev.HeadRepo) {
-		return fmt.Errorf("verify payload: pull request #%d comes from %q, not workflow_run.head_repository %q", p.PR, got, ev.HeadRepo)
+	if got := pr.GetHead().GetRepo().GetFullName(); ev.HeadRepo != "" &&
+		!strings.EqualFold(got, ev.HeadRepo) {
+		return fmt.Errorf(
+			"verify payload: pull request #%d comes from %q, not workflow_run.head_repository %q",
+			p.PR,
+			got,
+			ev.HeadRepo,
+		)
 	}
 	return nil
 }

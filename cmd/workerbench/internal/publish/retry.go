@@ -83,7 +83,12 @@ func (s stopRetry) Unwrap() error { return s.err }
 
 // call runs fn under the retry policy and names op in any error it returns.
 // With createCall, a 404 means read-only as well as a 403 does.
-func (c *Commenter) call(ctx context.Context, op string, createCall bool, fn func(ctx context.Context) error) error {
+func (c *Commenter) call(
+	ctx context.Context,
+	op string,
+	createCall bool,
+	fn func(ctx context.Context) error,
+) error {
 	backoff := c.retry.Backoff
 	for attempt := 1; ; attempt++ {
 		err := fn(ctx)
@@ -112,7 +117,13 @@ func (c *Commenter) call(ctx context.Context, op string, createCall bool, fn fun
 			backoff *= 2
 		}
 		if wait > c.retry.MaxWait {
-			return fmt.Errorf("%s: GitHub asks to wait %v, longer than the %v allowed: %w", op, wait.Round(time.Second), c.retry.MaxWait, err)
+			return fmt.Errorf(
+				"%s: GitHub asks to wait %v, longer than the %v allowed: %w",
+				op,
+				wait.Round(time.Second),
+				c.retry.MaxWait,
+				err,
+			)
 		}
 		if err := c.retry.Sleep(ctx, max(wait, 0)); err != nil {
 			return fmt.Errorf("%s: %w", op, err)

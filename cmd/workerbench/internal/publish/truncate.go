@@ -44,7 +44,16 @@ func (st *mdState) feed(line string) {
 		return // HTML inside a code block is text
 	}
 	lower := strings.ToLower(line)
-	opens := strings.Count(lower, "<details>") + strings.Count(lower, "<details ") + strings.Count(lower, "<details\t")
+	opens := strings.Count(
+		lower,
+		"<details>",
+	) + strings.Count(
+		lower,
+		"<details ",
+	) + strings.Count(
+		lower,
+		"<details\t",
+	)
 	st.details += opens - strings.Count(lower, "</details>")
 	if st.details < 0 {
 		st.details = 0
