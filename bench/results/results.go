@@ -39,15 +39,25 @@ const (
 
 // Run is the content of results.json: everything one run measured.
 type Run struct {
-	Schema      string   `json:"schema"`
-	Version     string   `json:"workerbench_version,omitempty"`
-	Host        Host     `json:"host"`
-	Command     string   `json:"command"`
+	Schema  string `json:"schema"`
+	Version string `json:"workerbench_version,omitempty"`
+	Host    Host   `json:"host"`
+	Command string `json:"command"`
+	// Server is the profile the command came from (--server), "" for a
+	// command given as is; Model and Runtime are the server's concurrency
+	// model ("slots" or "event-loop") and the app's runtime ("cpython",
+	// "ruby", "node"), from the profile or told from the command.
+	Server      string   `json:"server,omitempty"`
+	Model       string   `json:"model,omitempty"`
+	Runtime     string   `json:"runtime,omitempty"`
 	Dir         string   `json:"dir,omitempty"`
 	Settings    Settings `json:"settings"`
 	Started     string   `json:"started,omitempty"` // RFC 3339
 	Interrupted bool     `json:"interrupted,omitempty"`
 	Cells       []Cell   `json:"cells"`
+	// Recommendation is the configuration the matrix recommends for the
+	// target machine, with its reasons; nil when none was made.
+	Recommendation *Recommendation `json:"recommendation,omitempty"`
 
 	// RunComparison is set only by a comparison (ab, compare).
 	RunComparison
@@ -115,6 +125,14 @@ type Cell struct {
 	// waits (I/O-bound), near 1 for one that computes (CPU-bound).
 	CPUBoundness float64 `json:"cpu_boundness"`
 	Bound        string  `json:"bound,omitempty"` // "cpu" or "io"
+	// BusyCores is the server's CPU seconds per second of the measurement
+	// windows: how many cores it kept busy. For a CPU-bound handler it is
+	// the parallelism achieved, steadier than X × S0 when S0 varies.
+	BusyCores float64 `json:"busy_cores,omitempty"`
+	// Sweep is set when the closed loop's connections, not the server,
+	// limited the achieved concurrency (an event-loop server): the
+	// throughput at rising connection counts, and what it says.
+	Sweep *Sweep `json:"sweep,omitempty"`
 
 	Trials []Trial `json:"trials,omitempty"`
 	Bursts []Burst `json:"bursts,omitempty"`
@@ -189,6 +207,64 @@ func (c Cell) Name() string {
 	}
 	return n
 }
+
+// Sweep is throughput measured at rising connection counts, for a server
+// whose concurrency is not bounded by slots.
+type Sweep struct {
+	Points []SweepPoint `json:"points"`
+	// PeakConcurrency is the peak useful concurrency: the achieved
+	// concurrency (X × S0) where throughput stops growing or latency
+	// inflates, and PeakThroughputRPS the throughput there.
+	PeakConcurrency   float64 `json:"peak_concurrency"`
+	PeakThroughputRPS float64 `json:"peak_throughput_rps"`
+	// Limited says why the sweep stopped: "throughput", "latency",
+	// "connections" (the largest count tried) or "time".
+	Limited string `json:"limited,omitempty"`
+	// USL is the Universal Scalability Law fitted to the points, nil when
+	// the fit failed.
+	USL *USL `json:"usl,omitempty"`
+}
+
+// SweepPoint is one closed-loop measurement of a sweep.
+type SweepPoint struct {
+	Connections   int     `json:"connections"`
+	ThroughputRPS float64 `json:"throughput_rps"`
+	P50S          float64 `json:"p50_s"`
+	P99S          float64 `json:"p99_s"`
+}
+
+// USL is X(N) = λN / (1 + σ(N−1) + κN(N−1)), the Universal Scalability
+// Law, fitted to throughput X at N connections: λ the throughput of one,
+// σ contention, κ coherence. Its peak is at N* = √((1−σ)/κ).
+type USL struct {
+	Lambda float64 `json:"lambda"`
+	Sigma  float64 `json:"sigma"`
+	Kappa  float64 `json:"kappa"`
+	R2     float64 `json:"r2"`     // of the fit
+	PeakN  float64 `json:"peak_n"` // N*, +Inf (written 0) when κ is 0
+}
+
+// Recommendation is the workers × threads configuration a matrix
+// recommends for a target machine.
+type Recommendation struct {
+	Workers int `json:"workers"`
+	Threads int `json:"threads"`
+	// Target is the machine it is for.
+	TargetCPUs        int      `json:"target_cpus"`
+	MemoryBudgetBytes uint64   `json:"memory_budget_bytes,omitempty"`
+	P99TargetS        float64  `json:"p99_target_s,omitempty"`
+	ExpectedRPS       float64  `json:"expected_rps,omitempty"`
+	ExpectedP99S      float64  `json:"expected_p99_s,omitempty"`
+	ExpectedPSSBytes  uint64   `json:"expected_pss_bytes,omitempty"`
+	PSSPerWorkerBytes uint64   `json:"pss_per_worker_bytes,omitempty"`
+	PSSPerThreadBytes uint64   `json:"pss_per_thread_bytes,omitempty"`
+	Reasons           []string `json:"reasons"`
+	// RuleOfThumb is (2 × cores) + 1 workers, given for comparison.
+	RuleOfThumbWorkers int `json:"rule_of_thumb_workers"`
+}
+
+// Config is the recommendation as WORKERSxTHREADS.
+func (r Recommendation) Config() string { return fmt.Sprintf("%dx%d", r.Workers, r.Threads) }
 
 // Latency holds latency percentiles in seconds.
 type Latency struct {
