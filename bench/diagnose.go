@@ -2,57 +2,105 @@ package bench
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 
+	"github.com/workerbench/workerbench/bench/profile"
 	"github.com/workerbench/workerbench/bench/results"
 )
 
 // greedyAccept explains the commonest shortfall of threaded workers.
 const greedyAccept = "threaded workers that accept more connections than they have threads (gunicorn gthread's --worker-connections, default 1000) queue requests behind busy threads while other workers idle; try --worker-connections equal to --threads"
 
+// facts are what diagnose knows beyond a cell's figures: the machine's
+// cores, and the server's runtime and concurrency model.
+type facts struct {
+	cpus    int
+	runtime profile.Runtime
+	model   profile.Model
+}
+
+// facts returns the facts of this machine and command.
+func (c *Config) facts() facts {
+	model, rt := profile.Classify(c.template.argv)
+	return facts{cpus: runtime.NumCPU(), runtime: rt, model: model}
+}
+
 // diagnose adds plain-language notes on what the figures of a measured
-// cell mean, on a machine with cpus cores. It is a pure function of the
-// cell's figures.
-func diagnose(c *results.Cell, cpus int) {
-	add := func(format string, a ...any) { c.Diagnostics = append(c.Diagnostics, fmt.Sprintf(format, a...)) }
-	if c.Connections < c.Slots {
-		add(
-			"only %d connections for %d slots: achieved concurrency cannot exceed %d",
-			c.Connections,
-			c.Slots,
-			c.Connections,
-		)
+// cell mean. It is a pure function of the cell's figures and f.
+func diagnose(c *results.Cell, f facts) {
+	add := func(format string, a ...any) {
+		c.Diagnostics = append(c.Diagnostics, fmt.Sprintf(format, a...))
 	}
-	if c.Bound == "cpu" {
-		add(
-			"CPU-bound handler (%.0f%% of the service time is server CPU): throughput is limited by cores (%d here), and Python threads add none because of the GIL",
-			100*c.CPUBoundness,
-			cpus,
-		)
-	} else if c.Efficiency < 0.9 && c.Connections >= c.Slots {
+	slots := f.model != profile.EventLoop
+	if slots && c.Connections < c.Slots {
+		add("only %d connections for %d slots: achieved concurrency cannot exceed %d",
+			c.Connections, c.Slots, c.Connections)
+	}
+	delayed := keepAliveDelayed(c.ServiceTimeS, c.ServiceTimeNewConnS)
+	switch {
+	case delayed:
+		// S0 is inflated by the delay, so neither the CPU share nor the
+		// slots say anything; the keep-alive note says what does.
+	case c.Bound == "cpu":
+		add("CPU-bound handler (%.0f%% of the service time is server CPU): throughput is limited "+
+			"by cores (%d here, %.2f kept busy), and %s",
+			100*c.CPUBoundness, f.cpus, c.BusyCores, f.runtime.Note())
+		if k := c.ThroughputRPS * c.ServiceTimeS; k > 1.15*float64(f.cpus) {
+			add("CPU-bound concurrency above the core count: throughput × S0 gives %.2f on %d cores, "+
+				"so the unloaded service time (%s) is not the handler's cost under load; "+
+				"busy cores (%.2f) are reported instead", k, f.cpus, fmtSeconds(c.ServiceTimeS), c.BusyCores)
+		}
+	case c.Sweep != nil:
+		// The sweep measured how far the connections go.
+	case !slots && c.Concurrency >= 0.9*float64(c.Connections):
+		add("achieved concurrency %.1f is the %d connections: the load generator, not the server, "+
+			"was the limit; an event-loop server holds no slot while a request waits, so only a "+
+			"sweep of the connection count shows how far it goes", c.Concurrency, c.Connections)
+	case !slots:
+	case c.Connections >= c.Slots && c.Concurrency >= 0.9*float64(c.Connections) && c.Efficiency > 1.1:
+		add("achieved concurrency %.1f is the %d connections, above the %d slots: the load "+
+			"generator, not the server, was the limit; this server does not hold a slot while a "+
+			"request waits (an event loop?): raise --connections or see the sweep",
+			c.Concurrency, c.Connections, c.Slots)
+	case c.Efficiency < 0.9 && c.Connections >= c.Slots:
 		hint := ""
 		if c.Workers > 1 && c.Threads > 1 {
 			hint = ": " + greedyAccept
 		}
 		add("achieved %.1f of %d configured slots (%.0f%%)%s", c.Concurrency, c.Slots, 100*c.Efficiency, hint)
 	}
+	if delayed {
+		off := ""
+		if t := c.KeepAliveOff; t != nil {
+			off = fmt.Sprintf("; with --keep-alive=false it serves %.1f req/s, against %.1f",
+				t.ThroughputRPS, c.ThroughputRPS)
+		}
+		add("latency is neither CPU nor waiting for a slot: kept-alive requests take %s, new "+
+			"connections %s, so the server idles %.0f%% of each kept-alive request (uvicorn "+
+			"--workers ≥ 2 does this)%s",
+			fmtSeconds(c.ServiceTimeS), fmtSeconds(c.ServiceTimeNewConnS),
+			100*(1-c.ServiceTimeNewConnS/c.ServiceTimeS), off)
+	}
+	// One slot's requests in turn should wait about alike; a tail this
+	// long means some connections are served much later than others.
+	if slots && c.Latency.P50 > 0 && c.Latency.P99 >= 10*c.Latency.P50 && c.Latency.P99 >= 10*c.ServiceTimeS {
+		add("unfair scheduling: p99 is %.0f × p50 (%s against %s): some connections wait far "+
+			"longer than others (puma serves kept-alive connections unfairly); throughput is right, "+
+			"the tail latency is the server's scheduling", c.Latency.P99/c.Latency.P50,
+			fmtSeconds(c.Latency.P99), fmtSeconds(c.Latency.P50))
+	}
 	if c.Errors > 0 {
 		add("%d errors (%s)", c.Errors, describeErrors(c.ErrorKinds))
 	}
 	for _, b := range c.Bursts {
-		if len(b.Waves) > 0 && b.Size >= c.Slots && b.Waves[0] < c.Slots && c.Bound == "io" {
+		if slots && len(b.Waves) > 0 && b.Size >= c.Slots && b.Waves[0] < c.Slots && c.Bound == "io" {
 			hint := ""
 			if c.Workers > 1 && c.Threads > 1 {
 				hint = ": " + greedyAccept
 			}
-			add(
-				"burst %d: first wave served %d requests at once, not %d%s",
-				b.Size,
-				b.Waves[0],
-				c.Slots,
-				hint,
-			)
+			add("burst %d: first wave served %d requests at once, not %d%s", b.Size, b.Waves[0], c.Slots, hint)
 		}
 		if w := b.LargestWave(); w > c.PeakInFlight {
 			c.PeakInFlight = w
@@ -63,12 +111,57 @@ func diagnose(c *results.Cell, cpus int) {
 	// tenth of a core or more.
 	if genCores := c.GeneratorCPUPerRequestS * c.ThroughputRPS; genCores > 0.1 &&
 		c.GeneratorCPUPerRequestS > c.ServerCPUPerRequestS {
-		add(
-			"the load generator used more CPU per request (%s, %.0f%% of a core) than the server (%s): on a small runner it competes with the server for cores",
-			fmtSeconds(c.GeneratorCPUPerRequestS),
-			100*genCores,
-			fmtSeconds(c.ServerCPUPerRequestS),
-		)
+		add("the load generator used more CPU per request (%s, %.0f%% of a core) than the server "+
+			"(%s): on a small runner it competes with the server for cores",
+			fmtSeconds(c.GeneratorCPUPerRequestS), 100*genCores, fmtSeconds(c.ServerCPUPerRequestS))
+	}
+}
+
+// diagnoseProcesses notes, once memory was sampled, a server that runs
+// fewer processes than the workers it was asked for: uvicorn --reload runs
+// one worker whatever --workers says.
+func diagnoseProcesses(cells []results.Cell) {
+	for i := range cells {
+		c := &cells[i]
+		if c.Workers > 1 && c.Memory.Processes > 0 && c.Memory.Processes < c.Workers {
+			c.Diagnostics = append(c.Diagnostics, fmt.Sprintf(
+				"%s where %d workers were asked: the server runs fewer workers than asked (--reload?), so "+
+					"this cell measures a smaller server than its label", processes(c.Memory.Processes), c.Workers))
+		}
+	}
+}
+
+func processes(n int) string {
+	if n == 1 {
+		return "one process"
+	}
+	return fmt.Sprintf("%d processes", n)
+}
+
+// diagnoseBoots notes, across the cells of a run, a CPU-bound endpoint
+// whose unloaded service time moved between boots by more than a fifth
+// (uWSGI's varied 3.1–5 ms): its X × S0 is then no measure of parallelism.
+func diagnoseBoots(cells []results.Cell) {
+	byEndpoint := map[string][]int{}
+	for i, c := range cells {
+		if !c.Failed() && c.Bound == "cpu" && c.ServiceTimeS > 0 {
+			byEndpoint[c.Endpoint] = append(byEndpoint[c.Endpoint], i)
+		}
+	}
+	for _, idx := range byEndpoint {
+		lo, hi := cells[idx[0]].ServiceTimeS, cells[idx[0]].ServiceTimeS
+		for _, i := range idx {
+			lo, hi = min(lo, cells[i].ServiceTimeS), max(hi, cells[i].ServiceTimeS)
+		}
+		if len(idx) < 2 || hi < 1.2*lo {
+			continue
+		}
+		note := fmt.Sprintf("the service time of this CPU-bound endpoint varied between boots (S0 %s → %s "+
+			"across the cells): busy cores, not throughput × S0, measure its parallelism",
+			fmtSeconds(lo), fmtSeconds(hi))
+		for _, i := range idx {
+			cells[i].Diagnostics = append(cells[i].Diagnostics, note)
+		}
 	}
 }
 

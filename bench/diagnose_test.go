@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/workerbench/workerbench/bench/profile"
 	"github.com/workerbench/workerbench/bench/results"
 )
 
@@ -17,51 +18,84 @@ func TestDiagnose(t *testing.T) {
 		Bursts: []results.Burst{{Size: 20, Waves: []int{9, 9, 2}}}}
 	tests := []struct {
 		name   string
+		facts  facts // default: 2 cores, CPython, slots
 		change func(c *results.Cell)
 		want   []string // substrings, one note each
 	}{
-		{"healthy", func(*results.Cell) {}, nil},
-		{
-			"fewer connections than slots",
-			func(c *results.Cell) { c.Connections = 4; c.Concurrency, c.Efficiency = 3.9, 0.43 },
-			[]string{"only 4 connections for 9 slots: achieved concurrency cannot exceed 4"},
-		},
-		{"CPU-bound", func(c *results.Cell) { c.Bound, c.CPUBoundness = "cpu", 0.93 },
-			[]string{
-				"CPU-bound handler (93% of the service time is server CPU): throughput is limited by cores (2 here)",
+		{name: "healthy", change: func(*results.Cell) {}},
+		{name: "fewer connections than slots",
+			change: func(c *results.Cell) { c.Connections, c.Concurrency, c.Efficiency = 4, 3.9, 0.43 },
+			want:   []string{"only 4 connections for 9 slots: achieved concurrency cannot exceed 4"}},
+		{name: "CPU-bound, CPython",
+			change: func(c *results.Cell) { c.Bound, c.CPUBoundness, c.BusyCores, c.ThroughputRPS = "cpu", 0.93, 1.02, 10 },
+			want: []string{"CPU-bound handler (93% of the service time is server CPU): throughput is " +
+				"limited by cores (2 here, 1.02 kept busy), and Python threads add none because of the GIL"}},
+		{name: "CPU-bound, Ruby", facts: facts{cpus: 2, runtime: profile.Ruby},
+			change: func(c *results.Cell) { c.Bound, c.CPUBoundness, c.ThroughputRPS = "cpu", 0.9, 19 },
+			want:   []string{"Ruby threads add none because of the GVL"}},
+		{name: "CPU-bound, Node", facts: facts{cpus: 2, runtime: profile.Node, model: profile.EventLoop},
+			change: func(c *results.Cell) { c.Bound, c.CPUBoundness, c.ThroughputRPS = "cpu", 0.9, 19 },
+			want:   []string{"a Node process computes on one thread"}},
+		{name: "CPU-bound above the cores", change: func(c *results.Cell) {
+			c.Bound, c.CPUBoundness, c.BusyCores = "cpu", 0.8, 1.9
+			c.ThroughputRPS, c.ServiceTimeS = 700, 0.004 // X × S0 = 2.8 on 2 cores
+		}, want: []string{"CPU-bound handler",
+			"CPU-bound concurrency above the core count: throughput × S0 gives 2.80 on 2 cores"}},
+		{name: "threaded workers short of slots",
+			change: func(c *results.Cell) { c.Concurrency, c.Efficiency = 7.1, 0.79 },
+			want: []string{"achieved 7.1 of 9 configured slots (79%): threaded workers that accept " +
+				"more connections"}},
+		{name: "one worker short of slots: no gthread hint", change: func(c *results.Cell) {
+			c.Workers, c.Slots, c.Concurrency, c.Efficiency = 1, 3, 2.1, 0.7
+		}, want: []string{"achieved 2.1 of 3 configured slots (70%)"}},
+		{name: "the generator was the limit", change: func(c *results.Cell) {
+			c.Workers, c.Threads, c.Slots, c.Connections, c.Concurrency, c.Efficiency = 1, 1, 1, 8, 7.9, 7.9
+		}, want: []string{"achieved concurrency 7.9 is the 8 connections, above the 1 slots: the load " +
+			"generator, not the server, was the limit"}},
+		{name: "event loop: the generator was the limit, no slot notes", facts: facts{cpus: 2, model: profile.EventLoop},
+			change: func(c *results.Cell) {
+				c.Workers, c.Threads, c.Slots, c.Connections, c.Concurrency, c.Efficiency = 1, 1, 1, 8, 7.9, 7.9
+				c.Bursts[0].Waves = []int{1, 1}
+			}, want: []string{"achieved concurrency 7.9 is the 8 connections: the load generator, not the server, was the limit; an event-loop server"}},
+		{name: "event loop swept: nothing to add", facts: facts{cpus: 2, model: profile.EventLoop},
+			change: func(c *results.Cell) {
+				c.Workers, c.Threads, c.Slots, c.Connections, c.Concurrency = 1, 1, 1, 8, 7.9
+				c.Sweep = &results.Sweep{PeakConcurrency: 180}
 			}},
-		{
-			"threaded workers short of slots",
-			func(c *results.Cell) { c.Concurrency, c.Efficiency = 7.1, 0.79 },
-			[]string{
-				"achieved 7.1 of 9 configured slots (79%): threaded workers that accept more connections",
-			},
-		},
-		{
-			"one worker short of slots: no gthread hint",
-			func(c *results.Cell) { c.Workers, c.Slots, c.Concurrency, c.Efficiency = 1, 3, 2.1, 0.7 },
-			[]string{"achieved 2.1 of 3 configured slots (70%)"},
-		},
-		{
-			"errors",
-			func(c *results.Cell) { c.Errors, c.ErrorKinds = 3, map[string]int64{"status": 2, "connect": 1} },
-			[]string{"3 errors (connect: 1, status: 2)"},
-		},
-		{
-			"first burst wave below the slots",
-			func(c *results.Cell) { c.Bursts = []results.Burst{{Size: 20, Waves: []int{6, 8, 6}}} },
-			[]string{"burst 20: first wave served 6 requests at once, not 9: threaded workers"},
-		},
-		{"generator busier than the server", func(c *results.Cell) {
+		{name: "kept-alive requests delayed", change: func(c *results.Cell) {
+			c.ServiceTimeS, c.ServiceTimeNewConnS, c.Bound, c.CPUBoundness = 0.046, 0.0021, "io", 0.05
+			c.ThroughputRPS = 181
+			c.KeepAliveOff = &results.Trial{ThroughputRPS: 1322}
+		}, want: []string{"latency is neither CPU nor waiting for a slot: kept-alive requests take " +
+			"46.0ms, new connections 2.1ms, so the server idles 95% of each kept-alive request " +
+			"(uvicorn --workers ≥ 2 does this); with --keep-alive=false it serves 1322.0 req/s, against 181.0"}},
+		{name: "unfair scheduling", change: func(c *results.Cell) {
+			c.Latency = results.Latency{P50: 0.101, P99: 4.1}
+		}, want: []string{"unfair scheduling: p99 is 41 × p50 (4.10s against 101.0ms)"}},
+		{name: "errors", change: func(c *results.Cell) {
+			c.Errors, c.ErrorKinds = 3, map[string]int64{"status": 2, "connect": 1}
+		}, want: []string{"3 errors (connect: 1, status: 2)"}},
+		{name: "first burst wave below the slots", change: func(c *results.Cell) {
+			c.Bursts = []results.Burst{{Size: 20, Waves: []int{6, 8, 6}}}
+		}, want: []string{"burst 20: first wave served 6 requests at once, not 9: threaded workers"}},
+		{name: "generator busier than the server", change: func(c *results.Cell) {
 			c.ThroughputRPS, c.GeneratorCPUPerRequestS, c.ServerCPUPerRequestS = 2000, 0.0002, 0.0001
-		}, []string{"the load generator used more CPU per request (200µs, 40% of a core) than the server (100µs)"}},
+		}, want: []string{"the load generator used more CPU per request (200µs, 40% of a core) than " +
+			"the server (100µs)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := healthy
 			c.Bursts = slices.Clone(healthy.Bursts)
 			tt.change(&c)
-			diagnose(&c, 2)
+			f := tt.facts
+			if f.cpus == 0 {
+				f.cpus = 2
+			}
+			if f.runtime == profile.Unknown && f.model == "" {
+				f.runtime = profile.CPython
+			}
+			diagnose(&c, f)
 			if len(c.Diagnostics) != len(tt.want) {
 				t.Fatalf("notes %q, want %d", c.Diagnostics, len(tt.want))
 			}
@@ -74,5 +108,22 @@ func TestDiagnose(t *testing.T) {
 				t.Errorf("peak in flight %d, want the largest wave %d", c.PeakInFlight, most)
 			}
 		})
+	}
+}
+
+func TestDiagnoseProcessesAndBoots(t *testing.T) {
+	cells := []results.Cell{
+		{Workers: 3, Threads: 1, Memory: results.Memory{Processes: 2}, Bound: "cpu", ServiceTimeS: 0.0031},
+		{Workers: 3, Threads: 1, Memory: results.Memory{Processes: 4}, Bound: "cpu", ServiceTimeS: 0.005},
+		{Workers: 1, Threads: 4, Memory: results.Memory{Processes: 1}, Bound: "io", ServiceTimeS: 0.1},
+	}
+	diagnoseProcesses(cells)
+	diagnoseBoots(cells)
+	if len(cells[0].Diagnostics) != 2 || !strings.Contains(cells[0].Diagnostics[0], "2 processes where 3 workers were asked") ||
+		!strings.Contains(cells[0].Diagnostics[1], "S0 3.1ms → 5.0ms") {
+		t.Errorf("cell 0 notes %q", cells[0].Diagnostics)
+	}
+	if len(cells[1].Diagnostics) != 1 || len(cells[2].Diagnostics) != 0 {
+		t.Errorf("notes %q, %q: want only the boots note on the second cell, none on the third", cells[1].Diagnostics, cells[2].Diagnostics)
 	}
 }

@@ -164,6 +164,10 @@ func (r *Runner) eachShape(ctx context.Context, res *results.Run, l shapeLoop) e
 		res.Cells = append(res.Cells, cells...)
 		save()
 	}
+	if len(matrix) > 1 {
+		diagnoseBoots(res.Cells)
+		save()
+	}
 	var errs []error
 	if len(failed) > 0 {
 		errs = append(errs, &CellsFailedError{Failed: failed, Total: len(res.Cells)})

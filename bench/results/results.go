@@ -109,12 +109,16 @@ type Cell struct {
 	// ErrorKinds counts errors by kind: connect, timeout, status, protocol.
 	ErrorKinds map[string]int64 `json:"error_kinds,omitempty"`
 
-	ServiceTimeS  float64 `json:"service_time_s"` // S0: median sequential latency, unloaded
-	ThroughputRPS float64 `json:"throughput_rps"` // X: plateau throughput, median over trials
-	Concurrency   float64 `json:"concurrency"`    // K = X × S0
-	Efficiency    float64 `json:"efficiency"`     // K / slots
-	PeakInFlight  int     `json:"peak_in_flight,omitempty"`
-	Waves         []int   `json:"waves,omitempty"` // of the largest burst
+	ServiceTimeS float64 `json:"service_time_s"` // S0: median sequential latency, unloaded
+	// ServiceTimeNewConnS is S0 again with a new connection per request,
+	// measured when requests are kept alive and S0 is short: a server that
+	// delays kept-alive requests shows it here.
+	ServiceTimeNewConnS float64 `json:"service_time_new_connection_s,omitempty"`
+	ThroughputRPS       float64 `json:"throughput_rps"` // X: plateau throughput, median over trials
+	Concurrency         float64 `json:"concurrency"`    // K = X × S0
+	Efficiency          float64 `json:"efficiency"`     // K / slots
+	PeakInFlight        int     `json:"peak_in_flight,omitempty"`
+	Waves               []int   `json:"waves,omitempty"` // of the largest burst
 
 	Latency Latency `json:"latency_s"`
 	Memory  Memory  `json:"memory"`
@@ -133,6 +137,9 @@ type Cell struct {
 	// limited the achieved concurrency (an event-loop server): the
 	// throughput at rising connection counts, and what it says.
 	Sweep *Sweep `json:"sweep,omitempty"`
+	// KeepAliveOff is one more trial with a new connection per request,
+	// run when kept-alive requests were delayed (see ServiceTimeNewConnS).
+	KeepAliveOff *Trial `json:"keep_alive_off,omitempty"`
 
 	Trials []Trial `json:"trials,omitempty"`
 	Bursts []Burst `json:"bursts,omitempty"`
