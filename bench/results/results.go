@@ -58,6 +58,14 @@ type Run struct {
 	// Recommendation is the configuration the matrix recommends for the
 	// target machine, with its reasons; nil when none was made.
 	Recommendation *Recommendation `json:"recommendation,omitempty"`
+	// Commit is the commit measured (the head's in a comparison), when
+	// known; BaseCommit is in RunComparison.
+	Commit string `json:"commit,omitempty"`
+	// Shard is set when the run measured one shard of a matrix split
+	// across jobs (--shard I/N); Merge puts the shards back together.
+	Shard *Shard `json:"shard,omitempty"`
+	// Missing names the cells of a merged matrix that no shard measured.
+	Missing []string `json:"missing,omitempty"`
 
 	// RunComparison is set only by a comparison (ab, compare).
 	RunComparison
@@ -66,6 +74,7 @@ type Run struct {
 // RunComparison is what a comparison (ab, compare) adds to a run: the
 // baseline it was compared with, the overall verdict and its caveats.
 type RunComparison struct {
+	BaseCommit  string   `json:"base_commit,omitempty"`
 	BaseCommand string   `json:"base_command,omitempty"`
 	BaseDir     string   `json:"base_dir,omitempty"`
 	Verdict     Verdict  `json:"verdict,omitempty"`
@@ -215,6 +224,18 @@ func (c Cell) Name() string {
 	return n
 }
 
+// Shard says which part of a matrix a run measured.
+type Shard struct {
+	Index int `json:"index"` // 1-based
+	Count int `json:"count"`
+	// Cells names every cell of the whole matrix (WxT, with the endpoint
+	// when there are several), so that a merge can tell which are missing.
+	Cells []string `json:"cells"`
+}
+
+// String is "I/N".
+func (s Shard) String() string { return fmt.Sprintf("%d/%d", s.Index, s.Count) }
+
 // Sweep is throughput measured at rising connection counts, for a server
 // whose concurrency is not bounded by slots.
 type Sweep struct {
@@ -339,6 +360,9 @@ type Overall struct {
 
 func (r *Run) validate() error {
 	var errs []error
+	if s := r.Shard; s != nil && (s.Count < 1 || s.Count > 1000 || s.Index < 1 || s.Index > s.Count || len(s.Cells) > 100000) {
+		errs = append(errs, fmt.Errorf("shard %d/%d with %d cells is out of range", s.Index, s.Count, len(s.Cells)))
+	}
 	for i, c := range r.Cells {
 		where := fmt.Sprintf("cells[%d]", i)
 		errs = append(errs, c.validate(where))
