@@ -14,6 +14,7 @@ import (
 
 	"github.com/workerbench/workerbench/bench/report"
 	"github.com/workerbench/workerbench/bench/results"
+	"github.com/workerbench/workerbench/cmd/workerbench/internal/githubtest"
 	"github.com/workerbench/workerbench/cmd/workerbench/internal/publish"
 	flaskapp "github.com/workerbench/workerbench/examples/flask"
 	"go.yaml.in/yaml/v3"
@@ -90,7 +91,7 @@ func fastInputs() map[string]string {
 		"duration":          "200ms",
 		"trials":            "2",
 		"args":              "--warmup 100ms --sequential 5 --max-pairs 2 --confirm-pairs 0 --health /health",
-		"github-token":      testToken,
+		"github-token":      githubtest.Token,
 	}
 }
 
@@ -102,7 +103,7 @@ type actionEnv struct {
 	resultsDir      string
 }
 
-func newActionEnv(t *testing.T, api *fakeAPI, workspace, eventName string, event any, inputs map[string]string) *actionEnv {
+func newActionEnv(t *testing.T, api *githubtest.Server, workspace, eventName string, event any, inputs map[string]string) *actionEnv {
 	t.Helper()
 	dir := t.TempDir()
 	e := &actionEnv{
@@ -181,7 +182,7 @@ func (e *actionEnv) outputs(t *testing.T) map[string]string {
 func (e *actionEnv) assertNoToken(t *testing.T, streams ...string) {
 	t.Helper()
 	for i, s := range streams {
-		if strings.Contains(s, testToken) {
+		if strings.Contains(s, githubtest.Token) {
 			t.Errorf("stream %d contains the token", i)
 		}
 	}
@@ -191,7 +192,7 @@ func (e *actionEnv) assertNoToken(t *testing.T, streams ...string) {
 				return nil
 			}
 			data, err := os.ReadFile(path)
-			if err == nil && bytes.Contains(data, []byte(testToken)) {
+			if err == nil && bytes.Contains(data, []byte(githubtest.Token)) {
 				t.Errorf("%s contains the token", path)
 			}
 			return nil
@@ -202,7 +203,7 @@ func (e *actionEnv) assertNoToken(t *testing.T, streams ...string) {
 func TestActionPullRequestCommentCreatedThenUpdated(t *testing.T) {
 	needGunicorn(t)
 	repo := newTestRepo(t)
-	api := newFakeAPI(t, "o/r")
+	api := githubtest.New(t, "o/r")
 	ev := prEventJSON(repo.base, repo.head)
 
 	e := newActionEnv(t, api, repo.dir, "pull_request", ev, fastInputs())
@@ -210,7 +211,7 @@ func TestActionPullRequestCommentCreatedThenUpdated(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("first run: exit %d\nstderr:\n%s", code, stderr)
 	}
-	comments, creates, edits := api.snapshot(7)
+	comments, creates, edits := api.Comments(7), api.Created(), api.Edited()
 	if len(comments) != 1 || creates != 1 || edits != 0 {
 		t.Fatalf("after the first run: %d comments, %d creates, %d edits; want 1, 1, 0", len(comments), creates, edits)
 	}
@@ -279,7 +280,7 @@ func TestActionPullRequestCommentCreatedThenUpdated(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("second run: exit %d\nstderr:\n%s", code, stderr)
 	}
-	comments, creates, edits = api.snapshot(7)
+	comments, creates, edits = api.Comments(7), api.Created(), api.Edited()
 	if len(comments) != 1 || creates != 1 || edits != 1 {
 		t.Fatalf("after the second run: %d comments, %d creates, %d edits; want 1, 1, 1", len(comments), creates, edits)
 	}
@@ -306,8 +307,8 @@ func plainInputs() map[string]string {
 func TestActionReadOnlyTokenFallsBackToSummary(t *testing.T) {
 	needGunicorn(t)
 	repo := newTestRepo(t)
-	api := newFakeAPI(t, "o/r")
-	api.readOnly = true
+	api := githubtest.New(t, "o/r")
+	api.Fail("POST", githubtest.ReadOnly)
 	e := newActionEnv(t, api, repo.dir, "pull_request", prEventJSON(repo.base, repo.head), plainInputs())
 	code, stdout, stderr := e.run(t)
 	if code != exitOK {
@@ -323,7 +324,7 @@ func TestActionReadOnlyTokenFallsBackToSummary(t *testing.T) {
 	if out := e.outputs(t); out["verdict"] != "none" || out["regressed"] != "false" {
 		t.Errorf("outputs without baseline: verdict %q regressed %q", out["verdict"], out["regressed"])
 	}
-	if comments, _, _ := api.snapshot(7); len(comments) != 0 {
+	if comments := api.Comments(7); len(comments) != 0 {
 		t.Errorf("%d comments created with a read-only token", len(comments))
 	}
 	e.assertNoToken(t, stdout, stderr)
@@ -332,21 +333,19 @@ func TestActionReadOnlyTokenFallsBackToSummary(t *testing.T) {
 func TestActionFindsCommentOnPage3(t *testing.T) {
 	needGunicorn(t)
 	repo := newTestRepo(t)
-	api := newFakeAPI(t, "o/r")
-	var others []string
+	api := githubtest.New(t, "o/r")
 	for range 230 {
-		others = append(others, "LGTM")
+		api.AddComment(7, "alice", "LGTM")
 	}
-	api.add(7, others...)
-	api.add(7, publish.Marker+"\nold results")
+	api.AddComment(7, githubtest.Bot, publish.Marker+"\nold results")
 	for range 19 {
-		api.add(7, "another comment")
+		api.AddComment(7, "bob", "another comment")
 	}
 	e := newActionEnv(t, api, repo.dir, "pull_request", prEventJSON(repo.base, repo.head), plainInputs())
 	if code, _, stderr := e.run(t); code != exitOK {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
-	comments, creates, edits := api.snapshot(7)
+	comments, creates, edits := api.Comments(7), api.Created(), api.Edited()
 	if len(comments) != 250 || creates != 0 || edits != 1 {
 		t.Fatalf("%d comments, %d creates, %d edits; want 250, 0, 1", len(comments), creates, edits)
 	}
@@ -358,7 +357,7 @@ func TestActionFindsCommentOnPage3(t *testing.T) {
 func TestActionPushRunsWithoutComment(t *testing.T) {
 	needGunicorn(t)
 	repo := newTestRepo(t)
-	api := newFakeAPI(t, "o/r")
+	api := githubtest.New(t, "o/r")
 	in := fastInputs()
 	in["trials"] = "1"
 	e := newActionEnv(t, api, repo.dir, "push", map[string]any{"after": repo.head}, in)
@@ -372,7 +371,7 @@ func TestActionPushRunsWithoutComment(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(e.resultsDir, publish.PayloadFile)); err == nil {
 		t.Error("push wrote a payload.json")
 	}
-	if comments, creates, _ := api.snapshot(7); len(comments)+creates != 0 {
+	if comments, creates := api.Comments(7), api.Created(); len(comments)+creates != 0 {
 		t.Error("push commented")
 	}
 	e.assertNoToken(t, stdout, stderr)
@@ -380,7 +379,7 @@ func TestActionPushRunsWithoutComment(t *testing.T) {
 
 func TestActionBadInputs(t *testing.T) {
 	repo := t.TempDir()
-	api := newFakeAPI(t, "o/r")
+	api := githubtest.New(t, "o/r")
 	sha := strings.Repeat("a", 40)
 	tests := []struct {
 		name      string
@@ -403,7 +402,7 @@ func TestActionBadInputs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.inputs["github-token"] = testToken
+			tt.inputs["github-token"] = githubtest.Token
 			e := newActionEnv(t, api, repo, tt.eventName, tt.event, tt.inputs)
 			code, stdout, stderr := e.run(t)
 			if code != tt.wantCode || !strings.Contains(stderr, tt.want) {
@@ -510,7 +509,7 @@ func TestActionInputsMatchActionYML(t *testing.T) {
 func TestActionCommentOnRegression(t *testing.T) {
 	needGunicorn(t)
 	repo := newTestRepo(t)
-	api := newFakeAPI(t, "o/r")
+	api := githubtest.New(t, "o/r")
 	ev := prEventJSON(repo.base, repo.head)
 	in := fastInputs()
 	in["comment"] = "on-regression"
@@ -523,17 +522,17 @@ func TestActionCommentOnRegression(t *testing.T) {
 	if verdict := e.outputs(t)["verdict"]; verdict == string(results.Regressed) {
 		t.Skip("the same app measured as a regression: cannot test the no-regression case")
 	}
-	if comments, creates, _ := api.snapshot(7); len(comments) != 0 || creates != 0 {
+	if comments, creates := api.Comments(7), api.Created(); len(comments) != 0 || creates != 0 {
 		t.Fatalf("no regression and no earlier comment, but %d comments were created", creates)
 	}
 
 	old := publish.Marker + "\n### ❌ workerbench: throughput regressed (an earlier push)"
-	api.add(7, old)
+	api.AddComment(7, githubtest.Bot, old)
 	e2 := newActionEnv(t, api, repo.dir, "pull_request", ev, in)
 	if code, _, stderr := e2.run(t); code != exitOK {
 		t.Fatalf("exit %d\nstderr:\n%s", code, stderr)
 	}
-	comments, creates, edits := api.snapshot(7)
+	comments, creates, edits := api.Comments(7), api.Created(), api.Edited()
 	if len(comments) != 1 || creates != 0 || edits != 1 {
 		t.Fatalf("%d comments, %d creates, %d edits; want the earlier comment edited", len(comments), creates, edits)
 	}

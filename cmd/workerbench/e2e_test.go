@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/workerbench/workerbench/cmd/workerbench/internal/githubtest"
 	"github.com/workerbench/workerbench/cmd/workerbench/internal/publish"
 	flaskapp "github.com/workerbench/workerbench/examples/flask"
 )
@@ -134,7 +135,7 @@ const stampScript = `printf '%s %s\n' "$(date +%s.%N)" "$0" >> "$WORKERBENCH_E2E
 type e2e struct {
 	act, root string
 	repo      testRepo
-	api       *fakeAPI
+	api       *githubtest.Server
 	releases  *fakeReleases
 	version   string
 	args      []string
@@ -152,7 +153,7 @@ func newE2E(t *testing.T) *e2e {
 	}
 	e := &e2e{act: findAct(t), root: t.TempDir(), version: versionFile(t)}
 	e.repo = newE2ERepo(t, filepath.Join(e.root, "repo"))
-	e.api = newFakeAPI(t, e2eRepo)
+	e.api = githubtest.New(t, e2eRepo)
 
 	// The release the action's VERSION names, as GitHub serves it.
 	e.releases = newFakeReleases(t)
@@ -195,7 +196,7 @@ func newE2E(t *testing.T) *e2e {
 		"--env", "GITHUB_API_URL=" + e.api.URL(),
 		"--env", "GITHUB_SERVER_URL=" + e.releases.srv.URL,
 		"--env", "BASH_ENV=" + stamps,
-		"-s", "GITHUB_TOKEN=" + testToken,
+		"-s", "GITHUB_TOKEN=" + githubtest.Token,
 	}
 	for ref, yml := range stubs {
 		dir := filepath.Join(e.root, "stubs", strings.NewReplacer("/", "_", "@", "_").Replace(ref))
@@ -254,7 +255,7 @@ func (e *e2e) runAct(t *testing.T, name string, withGo bool, env map[string]stri
 		path = pathWithout(path, "go")
 	}
 	out, err = runAct(t, e.act, e.repo.dir, args, "PATH="+path)
-	if strings.Contains(out, testToken) {
+	if strings.Contains(out, githubtest.Token) {
 		t.Errorf("%s: act's log shows the token", name)
 	}
 	return out, dir, err
@@ -413,7 +414,7 @@ func TestE2EAct(t *testing.T) {
 // created once and edited edits times, stating the verdict.
 func (e *e2e) checkComment(t *testing.T, n, edits int, out string) {
 	t.Helper()
-	comments, creates, gotEdits := e.api.snapshot(7)
+	comments, creates, gotEdits := e.api.Comments(7), e.api.Created(), e.api.Edited()
 	if len(comments) != 1 || creates != 1 || gotEdits != edits {
 		t.Fatalf("after run %d: %d comments, %d creates, %d edits; want 1, 1, %d\n%s", n, len(comments), creates, gotEdits, edits, out)
 	}

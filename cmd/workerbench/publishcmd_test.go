@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/workerbench/workerbench/bench/results"
+	"github.com/workerbench/workerbench/cmd/workerbench/internal/githubtest"
 	"github.com/workerbench/workerbench/cmd/workerbench/internal/publish"
 )
 
@@ -45,16 +46,16 @@ func workflowRunEvent(headSHA string) map[string]any {
 
 func TestPublishModeCommentsFromArtifact(t *testing.T) {
 	head := strings.Repeat("b", 40)
-	api := newFakeAPI(t, "o/r")
-	api.heads[7] = head
+	api := githubtest.New(t, "o/r")
+	api.AddPull(7, githubtest.Pull{HeadSHA: head, HeadRepo: "fork/r"})
 	dir := artifactDir(t, 7, head)
 	e := newActionEnv(t, api, t.TempDir(), "workflow_run", workflowRunEvent(head),
-		map[string]string{"mode": "publish", "github-token": testToken, "results-dir": dir})
+		map[string]string{"mode": "publish", "github-token": githubtest.Token, "results-dir": dir})
 	code, stdout, stderr := e.run(t)
 	if code != exitOK {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
-	comments, creates, _ := api.snapshot(7)
+	comments, creates := api.Comments(7), api.Created()
 	if len(comments) != 1 || creates != 1 {
 		t.Fatalf("%d comments, %d creates; want 1 created", len(comments), creates)
 	}
@@ -95,19 +96,21 @@ func TestPublishRejectsUntrustedArtifacts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			api := newFakeAPI(t, "o/r")
-			api.heads[7] = head
+			// No pull request is registered: each artifact is rejected
+			// before the API is asked about #7 (a stub for #7 went unused
+			// in all four cases), and asking would now fail on a 404.
+			api := githubtest.New(t, "o/r")
 			dir := artifactDir(t, 7, head)
 			if tt.mutate != nil {
 				tt.mutate(t, dir)
 			}
 			e := newActionEnv(t, api, t.TempDir(), "workflow_run", workflowRunEvent(tt.event),
-				map[string]string{"mode": "publish", "github-token": testToken, "results-dir": dir})
+				map[string]string{"mode": "publish", "github-token": githubtest.Token, "results-dir": dir})
 			code, _, stderr := e.run(t)
 			if code == exitOK || !strings.Contains(stderr, tt.want) {
 				t.Errorf("exit %d; stderr does not contain %q:\n%s", code, tt.want, stderr)
 			}
-			if comments, _, _ := api.snapshot(7); len(comments) != 0 {
+			if comments := api.Comments(7); len(comments) != 0 {
 				t.Error("commented from a rejected artifact")
 			}
 		})
@@ -116,16 +119,16 @@ func TestPublishRejectsUntrustedArtifacts(t *testing.T) {
 
 func TestPublishCommandDirFlag(t *testing.T) {
 	head := strings.Repeat("b", 40)
-	api := newFakeAPI(t, "o/r")
-	api.heads[7] = head
+	api := githubtest.New(t, "o/r")
+	api.AddPull(7, githubtest.Pull{HeadSHA: head, HeadRepo: "fork/r"})
 	dir := artifactDir(t, 7, head)
-	e := newActionEnv(t, api, t.TempDir(), "workflow_run", workflowRunEvent(head), map[string]string{"github-token": testToken})
+	e := newActionEnv(t, api, t.TempDir(), "workflow_run", workflowRunEvent(head), map[string]string{"github-token": githubtest.Token})
 	var out, errb strings.Builder
 	err := run(context.Background(), []string{"publish", "--dir", dir}, func(k string) string { return e.vars[k] }, &out, &errb)
 	if err != nil {
 		t.Fatalf("publish --dir: %v\n%s", err, errb.String())
 	}
-	if comments, _, _ := api.snapshot(7); len(comments) != 1 {
+	if comments := api.Comments(7); len(comments) != 1 {
 		t.Errorf("%d comments, want 1", len(comments))
 	}
 }
