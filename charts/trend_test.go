@@ -3,7 +3,6 @@ package charts
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"image/png"
 	"math/rand/v2"
@@ -16,8 +15,6 @@ import (
 	"github.com/workerbench/workerbench/bench/history"
 )
 
-var updateTrend = flag.Bool("update-trend", false, "rewrite testdata/trend.svg")
-
 // trendSeries is n pushes of a 1x1 and a 3x3 cell at 2% run-to-run noise,
 // 3 trials each; 3x3 drops 5% at push 30, its push 44 failed, and the
 // runner got more CPUs at push 52.
@@ -27,9 +24,12 @@ func trendSeries(n int) history.Series {
 	s := history.Series{Name: "default"}
 	for i := range n {
 		r := history.Record{
-			Schema: history.Schema, Series: "default", Commit: fmt.Sprintf("%08x%032x", uint32(i*2654435761), i),
-			Time: t0.Add(time.Duration(i) * time.Hour), Command: "gunicorn app:app",
-			Host: history.Host{CPUs: 2, OS: "linux", Arch: "amd64"},
+			Schema:  history.Schema,
+			Series:  "default",
+			Commit:  fmt.Sprintf("%08x%032x", uint32(i*2654435761), i),
+			Time:    t0.Add(time.Duration(i) * time.Hour),
+			Command: "gunicorn app:app",
+			Host:    history.Host{CPUs: 2, OS: "linux", Arch: "amd64"},
 		}
 		if i >= 52 {
 			r.Host.CPUs = 4
@@ -70,7 +70,9 @@ func TestTrendChart(t *testing.T) {
 	for _, p := range paths {
 		names = append(names, filepath.Base(p))
 	}
-	if got := strings.Join(names, " "); got != "trend-default-1x1.png trend-default-1x1.svg trend-default-3x3.png trend-default-3x3.svg" {
+	const wantFiles = "trend-default-1x1.png trend-default-1x1.svg " +
+		"trend-default-3x3.png trend-default-3x3.svg"
+	if got := strings.Join(names, " "); got != wantFiles {
 		t.Errorf("wrote %s", got)
 	}
 	data, err := os.ReadFile(filepath.Join(dir, "trend-default-3x3.png"))
@@ -93,21 +95,25 @@ func TestTrendChart(t *testing.T) {
 		t.Fatalf("3x3 changes %+v", ch)
 	}
 	label := fmt.Sprintf("%s %s", shortCommit(ch[0].Commit), signedPercent(ch[0].Ratio()))
-	for _, want := range []string{label, "noise band ±2σ", "change point", "failed", "9 slots", "achieved concurrency, of 9 configured slots", "commit (oldest → newest)"} {
+	for _, want := range []string{
+		label, "noise band ±2σ", "change point", "failed", "9 slots",
+		"achieved concurrency, of 9 configured slots", "commit (oldest → newest)",
+	} {
 		if !bytes.Contains(svg, []byte(escapeSVG(want))) {
 			t.Errorf("SVG lacks %q", want)
 		}
 	}
 	golden := filepath.Join("testdata", "trend.svg")
-	if *updateTrend {
+	if *update {
 		os.WriteFile(golden, svg, 0o644)
 	}
 	want, err := os.ReadFile(golden)
 	if err != nil {
-		t.Fatalf("%v (go test -run TestTrendChart -update-trend writes it)", err)
+		t.Fatalf("%v (go test ./charts -run TestTrendChart -update writes it)", err)
 	}
 	if !bytes.Equal(svg, want) {
-		t.Errorf("trend SVG differs from %s (go test -run TestTrendChart -update-trend rewrites it; look at it first)", golden)
+		t.Errorf("trend SVG differs from %s (go test ./charts -run TestTrendChart -update "+
+			"rewrites it; look at it first)", golden)
 	}
 	// The same records give the same bytes.
 	again, _ := Trend(tr, tr.Cells[1])

@@ -14,6 +14,7 @@ import (
 
 	"github.com/workerbench/workerbench/bench/report"
 	"github.com/workerbench/workerbench/bench/results"
+	"github.com/workerbench/workerbench/cmd/workerbench/internal/githubtest"
 	"github.com/workerbench/workerbench/cmd/workerbench/internal/publish"
 	flaskapp "github.com/workerbench/workerbench/examples/flask"
 	"go.yaml.in/yaml/v3"
@@ -44,7 +45,8 @@ func newTestRepo(t *testing.T) testRepo {
 	dir := t.TempDir()
 	gitT := func(args ...string) string {
 		t.Helper()
-		cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"}, args...)...)
+		cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=test",
+			"-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"}, args...)...)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("git %v: %v\n%s", args, err, out)
@@ -61,7 +63,8 @@ func newTestRepo(t *testing.T) testRepo {
 	gitT("add", ".")
 	gitT("commit", "-q", "-m", "base")
 	base := gitT("rev-parse", "HEAD")
-	if err := os.WriteFile(filepath.Join(dir, "app", "app.py"), append(append([]byte{}, flaskapp.App...), "\n# head\n"...), 0o644); err != nil {
+	head := append(append([]byte{}, flaskapp.App...), "\n# head\n"...)
+	if err := os.WriteFile(filepath.Join(dir, "app", "app.py"), head, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	gitT("commit", "-q", "-am", "head")
@@ -75,22 +78,26 @@ func prEventJSON(base, head string) map[string]any {
 	}
 	return map[string]any{
 		"action": "synchronize", "number": 7,
-		"pull_request": map[string]any{"number": 7, "base": side(base, "main"), "head": side(head, "feature")},
-		"repository":   map[string]any{"full_name": "o/r"},
+		"pull_request": map[string]any{
+			"number": 7, "base": side(base, "main"), "head": side(head, "feature"),
+		},
+		"repository": map[string]any{"full_name": "o/r"},
 	}
 }
 
 // fastInputs benchmark the example app at 1x1 in about a second per side.
 func fastInputs() map[string]string {
+	const command = gunicornPath + " --bind {bind} --workers {workers} --threads {threads} app:app"
+	const args = "--warmup 100ms --sequential 5 --max-pairs 2 --confirm-pairs 0 --health /health"
 	return map[string]string{
-		"command":           gunicornPath + " --bind {bind} --workers {workers} --threads {threads} app:app",
+		"command":           command,
 		"working-directory": "app",
 		"matrix":            "1x1",
 		"path":              "/?ms=5",
 		"duration":          "200ms",
 		"trials":            "2",
-		"args":              "--warmup 100ms --sequential 5 --max-pairs 2 --confirm-pairs 0 --health /health",
-		"github-token":      testToken,
+		"args":              args,
+		"github-token":      githubtest.Token,
 	}
 }
 
@@ -102,7 +109,9 @@ type actionEnv struct {
 	resultsDir      string
 }
 
-func newActionEnv(t *testing.T, api *fakeAPI, workspace, eventName string, event any, inputs map[string]string) *actionEnv {
+func newActionEnv(t *testing.T, api *githubtest.Server, workspace, eventName string, event any,
+	inputs map[string]string,
+) *actionEnv {
 	t.Helper()
 	dir := t.TempDir()
 	e := &actionEnv{
@@ -181,7 +190,7 @@ func (e *actionEnv) outputs(t *testing.T) map[string]string {
 func (e *actionEnv) assertNoToken(t *testing.T, streams ...string) {
 	t.Helper()
 	for i, s := range streams {
-		if strings.Contains(s, testToken) {
+		if strings.Contains(s, githubtest.Token) {
 			t.Errorf("stream %d contains the token", i)
 		}
 	}
@@ -191,7 +200,7 @@ func (e *actionEnv) assertNoToken(t *testing.T, streams ...string) {
 				return nil
 			}
 			data, err := os.ReadFile(path)
-			if err == nil && bytes.Contains(data, []byte(testToken)) {
+			if err == nil && bytes.Contains(data, []byte(githubtest.Token)) {
 				t.Errorf("%s contains the token", path)
 			}
 			return nil
@@ -202,7 +211,7 @@ func (e *actionEnv) assertNoToken(t *testing.T, streams ...string) {
 func TestActionPullRequestCommentCreatedThenUpdated(t *testing.T) {
 	needGunicorn(t)
 	repo := newTestRepo(t)
-	api := newFakeAPI(t, "o/r")
+	api := githubtest.New(t, "o/r")
 	ev := prEventJSON(repo.base, repo.head)
 
 	e := newActionEnv(t, api, repo.dir, "pull_request", ev, fastInputs())
@@ -210,9 +219,10 @@ func TestActionPullRequestCommentCreatedThenUpdated(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("first run: exit %d\nstderr:\n%s", code, stderr)
 	}
-	comments, creates, edits := api.snapshot(7)
+	comments, creates, edits := api.Comments(7), api.Created(), api.Edited()
 	if len(comments) != 1 || creates != 1 || edits != 0 {
-		t.Fatalf("after the first run: %d comments, %d creates, %d edits; want 1, 1, 0", len(comments), creates, edits)
+		t.Fatalf("after the first run: %d comments, %d creates, %d edits; want 1, 1, 0",
+			len(comments), creates, edits)
 	}
 	body := comments[0].Body
 	first, rest, _ := strings.Cut(body, "\n")
@@ -220,10 +230,17 @@ func TestActionPullRequestCommentCreatedThenUpdated(t *testing.T) {
 		t.Errorf("comment starts with %q, want the marker", first)
 	}
 	heading, _, _ := strings.Cut(rest, "\n")
-	if !strings.HasPrefix(heading, "### ") || !containsAny(heading, "regressed", "unchanged", "improved", "Inconclusive", "inconclusive", "No change", "no change") {
+	verdicts := []string{
+		"regressed", "unchanged", "improved", "Inconclusive", "inconclusive",
+		"No change", "no change",
+	}
+	if !strings.HasPrefix(heading, "### ") || !containsAny(heading, verdicts...) {
 		t.Errorf("comment's first line does not state the verdict: %q", heading)
 	}
-	for _, want := range []string{"main " + repo.base[:7], "feature " + repo.head[:7], "https://github.example/o/r/actions/runs/4242"} {
+	for _, want := range []string{
+		"main " + repo.base[:7], "feature " + repo.head[:7],
+		"https://github.example/o/r/actions/runs/4242",
+	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("comment lacks %q:\n%s", want, body)
 		}
@@ -238,7 +255,8 @@ func TestActionPullRequestCommentCreatedThenUpdated(t *testing.T) {
 	if out["verdict"] != string(res.Verdict) || res.Verdict == "" {
 		t.Errorf("output verdict %q, results verdict %q", out["verdict"], res.Verdict)
 	}
-	if want := map[bool]string{true: "true", false: "false"}[res.Verdict == results.Regressed]; out["regressed"] != want {
+	want := map[bool]string{true: "true", false: "false"}[res.Verdict == results.Regressed]
+	if out["regressed"] != want {
 		t.Errorf("output regressed %q, want %q", out["regressed"], want)
 	}
 	if out["best-config"] != "1x1" || out["dir"] != e.resultsDir {
@@ -247,19 +265,24 @@ func TestActionPullRequestCommentCreatedThenUpdated(t *testing.T) {
 	// Directories as the repository names them, not the runner's paths
 	// (the base is a temporary worktree).
 	if res.Dir != "app" || res.BaseDir != "app at "+repo.base[:7] {
-		t.Errorf("results name the directories %q and %q, want app and app at %s", res.Dir, res.BaseDir, repo.base[:7])
+		t.Errorf("results name the directories %q and %q, want app and app at %s",
+			res.Dir, res.BaseDir, repo.base[:7])
 	}
 	if strings.Contains(body, e.vars["RUNNER_TEMP"]) || strings.Contains(body, repo.dir) {
 		t.Errorf("the comment shows a path on the runner:\n%s", body)
 	}
-	if !strings.Contains(out["summary"], "\n") || !strings.HasPrefix(body, publish.Marker+"\n"+out["summary"][:40]) {
+	if !strings.Contains(out["summary"], "\n") ||
+		!strings.HasPrefix(body, publish.Marker+"\n"+out["summary"][:40]) {
 		t.Errorf("output summary is not the multi-line comment body: %q", out["summary"])
 	}
 	summary, _ := os.ReadFile(e.summary)
-	if len(summary) == 0 || len(summary) > publish.MaxSummaryBytes || !strings.HasPrefix(string(summary), "### ") {
+	if len(summary) == 0 || len(summary) > publish.MaxSummaryBytes ||
+		!strings.HasPrefix(string(summary), "### ") {
 		t.Errorf("job summary: %d bytes, starts %q", len(summary), report.Clip(string(summary), 40))
 	}
-	for _, f := range []string{"results.json", "summary.md", "payload.json", "concurrency.png", "concurrency.svg"} {
+	for _, f := range []string{
+		"results.json", "summary.md", "payload.json", "concurrency.png", "concurrency.svg",
+	} {
 		if _, err := os.Stat(filepath.Join(e.resultsDir, f)); err != nil {
 			t.Errorf("results dir: %v", err)
 		}
@@ -268,7 +291,8 @@ func TestActionPullRequestCommentCreatedThenUpdated(t *testing.T) {
 	if err != nil || p.PR != 7 || p.HeadSHA != repo.head {
 		t.Errorf("payload %+v, %v", p, err)
 	}
-	if wt, _ := git(context.Background(), repo.dir, "worktree", "list"); strings.Count(strings.TrimSpace(wt), "\n") != 0 {
+	wt, _ := git(context.Background(), repo.dir, "worktree", "list")
+	if strings.Count(strings.TrimSpace(wt), "\n") != 0 {
 		t.Errorf("base worktree left behind:\n%s", wt)
 	}
 	e.assertNoToken(t, stdout, stderr)
@@ -279,9 +303,10 @@ func TestActionPullRequestCommentCreatedThenUpdated(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("second run: exit %d\nstderr:\n%s", code, stderr)
 	}
-	comments, creates, edits = api.snapshot(7)
+	comments, creates, edits = api.Comments(7), api.Created(), api.Edited()
 	if len(comments) != 1 || creates != 1 || edits != 1 {
-		t.Fatalf("after the second run: %d comments, %d creates, %d edits; want 1, 1, 1", len(comments), creates, edits)
+		t.Fatalf("after the second run: %d comments, %d creates, %d edits; want 1, 1, 1",
+			len(comments), creates, edits)
 	}
 	e2.assertNoToken(t, stdout, stderr)
 }
@@ -306,14 +331,16 @@ func plainInputs() map[string]string {
 func TestActionReadOnlyTokenFallsBackToSummary(t *testing.T) {
 	needGunicorn(t)
 	repo := newTestRepo(t)
-	api := newFakeAPI(t, "o/r")
-	api.readOnly = true
-	e := newActionEnv(t, api, repo.dir, "pull_request", prEventJSON(repo.base, repo.head), plainInputs())
+	api := githubtest.New(t, "o/r")
+	api.Fail("POST", githubtest.ReadOnly)
+	e := newActionEnv(t, api, repo.dir, "pull_request", prEventJSON(repo.base, repo.head),
+		plainInputs())
 	code, stdout, stderr := e.run(t)
 	if code != exitOK {
 		t.Fatalf("exit %d, want 0 with a read-only token\nstderr:\n%s", code, stderr)
 	}
-	if !strings.Contains(stdout, "::notice title=workerbench%3A results are in the job summary::") || !strings.Contains(stdout, "pull-requests: write") {
+	notice := "::notice title=workerbench%3A results are in the job summary::"
+	if !strings.Contains(stdout, notice) || !strings.Contains(stdout, "pull-requests: write") {
 		t.Errorf("no notice saying how to enable comments:\n%s", stdout)
 	}
 	summary, _ := os.ReadFile(e.summary)
@@ -321,9 +348,10 @@ func TestActionReadOnlyTokenFallsBackToSummary(t *testing.T) {
 		t.Errorf("job summary not written: %q", report.Clip(string(summary), 80))
 	}
 	if out := e.outputs(t); out["verdict"] != "none" || out["regressed"] != "false" {
-		t.Errorf("outputs without baseline: verdict %q regressed %q", out["verdict"], out["regressed"])
+		t.Errorf("outputs without baseline: verdict %q regressed %q",
+			out["verdict"], out["regressed"])
 	}
-	if comments, _, _ := api.snapshot(7); len(comments) != 0 {
+	if comments := api.Comments(7); len(comments) != 0 {
 		t.Errorf("%d comments created with a read-only token", len(comments))
 	}
 	e.assertNoToken(t, stdout, stderr)
@@ -332,25 +360,25 @@ func TestActionReadOnlyTokenFallsBackToSummary(t *testing.T) {
 func TestActionFindsCommentOnPage3(t *testing.T) {
 	needGunicorn(t)
 	repo := newTestRepo(t)
-	api := newFakeAPI(t, "o/r")
-	var others []string
+	api := githubtest.New(t, "o/r")
 	for range 230 {
-		others = append(others, "LGTM")
+		api.AddComment(7, "alice", "LGTM")
 	}
-	api.add(7, others...)
-	api.add(7, publish.Marker+"\nold results")
+	api.AddComment(7, githubtest.Bot, publish.Marker+"\nold results")
 	for range 19 {
-		api.add(7, "another comment")
+		api.AddComment(7, "bob", "another comment")
 	}
-	e := newActionEnv(t, api, repo.dir, "pull_request", prEventJSON(repo.base, repo.head), plainInputs())
+	e := newActionEnv(t, api, repo.dir, "pull_request", prEventJSON(repo.base, repo.head),
+		plainInputs())
 	if code, _, stderr := e.run(t); code != exitOK {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
-	comments, creates, edits := api.snapshot(7)
+	comments, creates, edits := api.Comments(7), api.Created(), api.Edited()
 	if len(comments) != 250 || creates != 0 || edits != 1 {
 		t.Fatalf("%d comments, %d creates, %d edits; want 250, 0, 1", len(comments), creates, edits)
 	}
-	if c := comments[230]; !strings.HasPrefix(c.Body, publish.Marker) || strings.Contains(c.Body, "old results") {
+	c := comments[230]
+	if !strings.HasPrefix(c.Body, publish.Marker) || strings.Contains(c.Body, "old results") {
 		t.Errorf("comment on page 3 not updated: %q", report.Clip(c.Body, 80))
 	}
 }
@@ -358,7 +386,7 @@ func TestActionFindsCommentOnPage3(t *testing.T) {
 func TestActionPushRunsWithoutComment(t *testing.T) {
 	needGunicorn(t)
 	repo := newTestRepo(t)
-	api := newFakeAPI(t, "o/r")
+	api := githubtest.New(t, "o/r")
 	in := fastInputs()
 	in["trials"] = "1"
 	e := newActionEnv(t, api, repo.dir, "push", map[string]any{"after": repo.head}, in)
@@ -372,7 +400,7 @@ func TestActionPushRunsWithoutComment(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(e.resultsDir, publish.PayloadFile)); err == nil {
 		t.Error("push wrote a payload.json")
 	}
-	if comments, creates, _ := api.snapshot(7); len(comments)+creates != 0 {
+	if comments, creates := api.Comments(7), api.Created(); len(comments)+creates != 0 {
 		t.Error("push commented")
 	}
 	e.assertNoToken(t, stdout, stderr)
@@ -380,8 +408,12 @@ func TestActionPushRunsWithoutComment(t *testing.T) {
 
 func TestActionBadInputs(t *testing.T) {
 	repo := t.TempDir()
-	api := newFakeAPI(t, "o/r")
+	api := githubtest.New(t, "o/r")
 	sha := strings.Repeat("a", 40)
+	type in = map[string]string
+	push := map[string]any{}
+	// withCommand is a command and one more input.
+	withCommand := func(input, value string) in { return in{"command": "x {bind}", input: value} }
 	tests := []struct {
 		name      string
 		eventName string
@@ -390,24 +422,33 @@ func TestActionBadInputs(t *testing.T) {
 		wantCode  int
 		want      string
 	}{
-		{"bad mode", "push", map[string]any{}, map[string]string{"mode": "deploy"}, exitUsage, `input mode "deploy": want benchmark or publish`},
-		{"bad baseline", "push", map[string]any{}, map[string]string{"command": "x {bind}", "baseline": "main"}, exitUsage, `input baseline "main": want auto, base, file or none`},
-		{"base on push", "push", map[string]any{}, map[string]string{"command": "x {bind}", "baseline": "base"}, exitUsage, "the base commit is known only on pull_request"},
-		{"file without path", "push", map[string]any{}, map[string]string{"command": "x {bind}", "baseline": "file"}, exitUsage, "baseline-file is empty"},
-		{"bad comment", "push", map[string]any{}, map[string]string{"command": "x {bind}", "comment": "sometimes"}, exitUsage, `input comment "sometimes"`},
-		{"bad bool", "push", map[string]any{}, map[string]string{"command": "x {bind}", "fail-on-regression": "yes please"}, exitUsage, `input fail-on-regression "yes please": want true or false`},
-		{"bad matrix", "push", map[string]any{}, map[string]string{"command": "x {bind}", "matrix": "3"}, exitUsage, "--matrix"},
-		{"no command", "push", map[string]any{}, map[string]string{}, exitUsage, "command is empty"},
-		{"bad base sha", "pull_request", prEventJSON("main", sha), map[string]string{"command": "x {bind}"}, exitError, `pull_request.base.sha "main" is not a 40-hex-digit commit SHA`},
-		{"publish outside workflow_run", "pull_request", prEventJSON(sha, sha), map[string]string{"mode": "publish"}, exitUsage, "mode publish runs in a workflow_run workflow"},
+		{"bad mode", "push", push, in{"mode": "deploy"}, exitUsage,
+			`input mode "deploy": want benchmark or publish`},
+		{"bad baseline", "push", push, withCommand("baseline", "main"), exitUsage,
+			`input baseline "main": want auto, base, file or none`},
+		{"base on push", "push", push, withCommand("baseline", "base"), exitUsage,
+			"the base commit is known only on pull_request"},
+		{"file without path", "push", push, withCommand("baseline", "file"), exitUsage,
+			"baseline-file is empty"},
+		{"bad comment", "push", push, withCommand("comment", "sometimes"), exitUsage,
+			`input comment "sometimes"`},
+		{"bad bool", "push", push, withCommand("fail-on-regression", "yes please"), exitUsage,
+			`input fail-on-regression "yes please": want true or false`},
+		{"bad matrix", "push", push, withCommand("matrix", "3"), exitUsage, "--matrix"},
+		{"no command", "push", push, in{}, exitUsage, "command is empty"},
+		{"bad base sha", "pull_request", prEventJSON("main", sha), in{"command": "x {bind}"},
+			exitError, `pull_request.base.sha "main" is not a 40-hex-digit commit SHA`},
+		{"publish outside workflow_run", "pull_request", prEventJSON(sha, sha),
+			in{"mode": "publish"}, exitUsage, "mode publish runs in a workflow_run workflow"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.inputs["github-token"] = testToken
+			tt.inputs["github-token"] = githubtest.Token
 			e := newActionEnv(t, api, repo, tt.eventName, tt.event, tt.inputs)
 			code, stdout, stderr := e.run(t)
 			if code != tt.wantCode || !strings.Contains(stderr, tt.want) {
-				t.Errorf("exit %d, want %d; stderr does not contain %q:\n%s", code, tt.wantCode, tt.want, stderr)
+				t.Errorf("exit %d, want %d; stderr does not contain %q:\n%s",
+					code, tt.wantCode, tt.want, stderr)
 			}
 			e.assertNoToken(t, stdout, stderr)
 		})
@@ -470,7 +511,8 @@ func TestActionInputsMatchActionYML(t *testing.T) {
 	readActionInputs(publish.NewActions(getenv, &bytes.Buffer{}))
 	sort.Strings(read)
 	if !slices.Equal(declared, read) {
-		t.Errorf("inputs declared in action.yml:\n  %v\nread by readActionInputs:\n  %v", declared, read)
+		t.Errorf("inputs declared in action.yml:\n  %v\nread by readActionInputs:\n  %v",
+			declared, read)
 	}
 
 	var step *struct {
@@ -510,7 +552,7 @@ func TestActionInputsMatchActionYML(t *testing.T) {
 func TestActionCommentOnRegression(t *testing.T) {
 	needGunicorn(t)
 	repo := newTestRepo(t)
-	api := newFakeAPI(t, "o/r")
+	api := githubtest.New(t, "o/r")
 	ev := prEventJSON(repo.base, repo.head)
 	in := fastInputs()
 	in["comment"] = "on-regression"
@@ -523,19 +565,20 @@ func TestActionCommentOnRegression(t *testing.T) {
 	if verdict := e.outputs(t)["verdict"]; verdict == string(results.Regressed) {
 		t.Skip("the same app measured as a regression: cannot test the no-regression case")
 	}
-	if comments, creates, _ := api.snapshot(7); len(comments) != 0 || creates != 0 {
+	if comments, creates := api.Comments(7), api.Created(); len(comments) != 0 || creates != 0 {
 		t.Fatalf("no regression and no earlier comment, but %d comments were created", creates)
 	}
 
 	old := publish.Marker + "\n### ❌ workerbench: throughput regressed (an earlier push)"
-	api.add(7, old)
+	api.AddComment(7, githubtest.Bot, old)
 	e2 := newActionEnv(t, api, repo.dir, "pull_request", ev, in)
 	if code, _, stderr := e2.run(t); code != exitOK {
 		t.Fatalf("exit %d\nstderr:\n%s", code, stderr)
 	}
-	comments, creates, edits := api.snapshot(7)
+	comments, creates, edits := api.Comments(7), api.Created(), api.Edited()
 	if len(comments) != 1 || creates != 0 || edits != 1 {
-		t.Fatalf("%d comments, %d creates, %d edits; want the earlier comment edited", len(comments), creates, edits)
+		t.Fatalf("%d comments, %d creates, %d edits; want the earlier comment edited",
+			len(comments), creates, edits)
 	}
 	if comments[0].Body == old || strings.Contains(comments[0].Body, "an earlier push") {
 		t.Errorf("the earlier regressed comment was not brought up to date:\n%s", comments[0].Body)

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/workerbench/workerbench/cmd/workerbench/internal/githubtest"
 	"github.com/workerbench/workerbench/cmd/workerbench/internal/publish"
 	flaskapp "github.com/workerbench/workerbench/examples/flask"
 )
@@ -134,7 +135,7 @@ const stampScript = `printf '%s %s\n' "$(date +%s.%N)" "$0" >> "$WORKERBENCH_E2E
 type e2e struct {
 	act, root string
 	repo      testRepo
-	api       *fakeAPI
+	api       *githubtest.Server
 	releases  *fakeReleases
 	version   string
 	args      []string
@@ -148,11 +149,12 @@ func newE2E(t *testing.T) *e2e {
 	needGunicorn(t)
 	dist := os.Getenv("WORKERBENCH_RELEASE_DIST")
 	if dist == "" {
-		t.Fatal("WORKERBENCH_E2E=1 needs WORKERBENCH_RELEASE_DIST, the dist/ of `.github/scripts/release.sh` (.ci/run builds it)")
+		t.Fatal("WORKERBENCH_E2E=1 needs WORKERBENCH_RELEASE_DIST, " +
+			"the dist/ of `.github/scripts/release.sh` (.ci/run builds it)")
 	}
 	e := &e2e{act: findAct(t), root: t.TempDir(), version: versionFile(t)}
 	e.repo = newE2ERepo(t, filepath.Join(e.root, "repo"))
-	e.api = newFakeAPI(t, e2eRepo)
+	e.api = githubtest.New(t, e2eRepo)
 
 	// The release the action's VERSION names, as GitHub serves it.
 	e.releases = newFakeReleases(t)
@@ -195,7 +197,7 @@ func newE2E(t *testing.T) *e2e {
 		"--env", "GITHUB_API_URL=" + e.api.URL(),
 		"--env", "GITHUB_SERVER_URL=" + e.releases.srv.URL,
 		"--env", "BASH_ENV=" + stamps,
-		"-s", "GITHUB_TOKEN=" + testToken,
+		"-s", "GITHUB_TOKEN=" + githubtest.Token,
 	}
 	for ref, yml := range stubs {
 		dir := filepath.Join(e.root, "stubs", strings.NewReplacer("/", "_", "@", "_").Replace(ref))
@@ -230,14 +232,19 @@ func (e *e2e) run(t *testing.T, name string, withGo bool, env map[string]string)
 	r := e2eRun{out: out}
 	r.actionStart, r.binaryReady = readStamps(t, filepath.Join(dir, "stamps"))
 	r.firstRequest = readUnixTime(t, filepath.Join(dir, "first-request"))
-	t.Logf("%s: act finished in %s; from the action's first step %s to the binary, %s to the first request",
-		name, time.Since(start).Round(100*time.Millisecond), r.binaryReady.Sub(r.actionStart).Round(10*time.Millisecond), r.startup().Round(10*time.Millisecond))
+	t.Logf("%s: act finished in %s; from the action's first step %s to the binary, "+
+		"%s to the first request",
+		name, time.Since(start).Round(100*time.Millisecond),
+		r.binaryReady.Sub(r.actionStart).Round(10*time.Millisecond),
+		r.startup().Round(10*time.Millisecond))
 	return r
 }
 
 // runAct runs the workflow once under act and returns its log, the run's
 // directory (stamps, first-request) and act's error.
-func (e *e2e) runAct(t *testing.T, name string, withGo bool, env map[string]string) (out, dir string, err error) {
+func (e *e2e) runAct(t *testing.T, name string, withGo bool, env map[string]string) (
+	out, dir string, err error,
+) {
 	t.Helper()
 	dir = filepath.Join(e.root, "runs", name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -254,7 +261,7 @@ func (e *e2e) runAct(t *testing.T, name string, withGo bool, env map[string]stri
 		path = pathWithout(path, "go")
 	}
 	out, err = runAct(t, e.act, e.repo.dir, args, "PATH="+path)
-	if strings.Contains(out, testToken) {
+	if strings.Contains(out, githubtest.Token) {
 		t.Errorf("%s: act's log shows the token", name)
 	}
 	return out, dir, err
@@ -307,7 +314,8 @@ func parseUnixTime(t *testing.T, s string) time.Time {
 func pathWithout(path, name string) string {
 	var keep []string
 	for _, dir := range filepath.SplitList(path) {
-		if fi, err := os.Stat(filepath.Join(dir, name)); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
 			continue
 		}
 		keep = append(keep, dir)
@@ -357,7 +365,8 @@ func copyTree(t *testing.T, src, dst string, skip map[string]bool) {
 
 func TestE2EAct(t *testing.T) {
 	e := newE2E(t)
-	releaseLog := "workerbench: using release v" + e.version + " of workerbench/workerbench for linux/amd64"
+	releaseLog := "workerbench: using release v" + e.version +
+		" of workerbench/workerbench for linux/amd64"
 
 	// Two pushes on the release path, with no go on PATH: the comment is
 	// created, then updated.
@@ -367,12 +376,16 @@ func TestE2EAct(t *testing.T) {
 			t.Errorf("run %d: go is on the job's PATH:\n%s", run, r.out)
 		}
 		if !strings.Contains(r.out, releaseLog) || strings.Contains(r.out, "building from source") {
-			t.Errorf("run %d: the log does not say the release was used (%q):\n%s", run, releaseLog, r.out)
+			t.Errorf("run %d: the log does not say the release was used (%q):\n%s",
+				run, releaseLog, r.out)
 		}
 		e.checkComment(t, run, run-1, r.out)
 	}
 	base := "/workerbench/workerbench/releases/download/v" + e.version + "/"
-	want := []string{base + "checksums.txt", base + "workerbench_" + e.version + "_linux_amd64.tar.gz"}
+	want := []string{
+		base + "checksums.txt",
+		base + "workerbench_" + e.version + "_linux_amd64.tar.gz",
+	}
 	if got := e.releases.requested(); !slices.Equal(got, append(slices.Clone(want), want...)) {
 		t.Errorf("release server saw %v, want %v twice", got, want)
 	}
@@ -381,7 +394,11 @@ func TestE2EAct(t *testing.T) {
 	// why, and still updates the comment.
 	e.releases.setStatus(http.StatusNotFound)
 	r := e.run(t, "build", true, nil)
-	for _, want := range []string{"workerbench: building from source: no release v" + e.version + " of workerbench/workerbench (HTTP 404", "workerbench: built " + e.version + "+source from source"} {
+	for _, want := range []string{
+		"workerbench: building from source: no release v" + e.version +
+			" of workerbench/workerbench (HTTP 404",
+		"workerbench: built " + e.version + "+source from source",
+	} {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("build run: the log lacks %q:\n%s", want, r.out)
 		}
@@ -393,17 +410,22 @@ func TestE2EAct(t *testing.T) {
 	archive := "workerbench_" + e.version + "_linux_amd64.tar.gz"
 	sums := readChecksums(t, filepath.Join(os.Getenv("WORKERBENCH_RELEASE_DIST"), "checksums.txt"))
 	tampered := tarGz(t, map[string]string{"workerbench": standInBinary(e.version, "c0ffee")})
-	e.releases.publish("workerbench/workerbench", "v"+e.version, map[string][]byte{archive: tampered})
+	e.releases.publish("workerbench/workerbench", "v"+e.version,
+		map[string][]byte{archive: tampered})
 	e.releases.setStatus(0)
 	out, _, err := e.runAct(t, "tampered", true, nil)
 	if err == nil {
 		t.Fatalf("tampered release: act succeeded\n%s", out)
 	}
-	mismatch := "checksum mismatch for " + archive + " from " + e.releases.srv.URL + base + archive + ": checksums.txt says sha256 " + sums[archive] + ", the downloaded file has sha256 " + sha256Hex(tampered)
+	mismatch := "checksum mismatch for " + archive +
+		" from " + e.releases.srv.URL + base + archive +
+		": checksums.txt says sha256 " + sums[archive] +
+		", the downloaded file has sha256 " + sha256Hex(tampered)
 	if !strings.Contains(out, mismatch) {
 		t.Errorf("tampered release: the log lacks %q:\n%s", mismatch, out)
 	}
-	if strings.Contains(out, "building from source") || strings.Contains(out, "starting base and head servers") {
+	if strings.Contains(out, "building from source") ||
+		strings.Contains(out, "starting base and head servers") {
 		t.Errorf("tampered release: the action went on after the mismatch:\n%s", out)
 	}
 	e.checkComment(t, 4, 2, out)
@@ -413,9 +435,10 @@ func TestE2EAct(t *testing.T) {
 // created once and edited edits times, stating the verdict.
 func (e *e2e) checkComment(t *testing.T, n, edits int, out string) {
 	t.Helper()
-	comments, creates, gotEdits := e.api.snapshot(7)
+	comments, creates, gotEdits := e.api.Comments(7), e.api.Created(), e.api.Edited()
 	if len(comments) != 1 || creates != 1 || gotEdits != edits {
-		t.Fatalf("after run %d: %d comments, %d creates, %d edits; want 1, 1, %d\n%s", n, len(comments), creates, gotEdits, edits, out)
+		t.Fatalf("after run %d: %d comments, %d creates, %d edits; want 1, 1, %d\n%s",
+			n, len(comments), creates, gotEdits, edits, out)
 	}
 	body := comments[0].Body
 	marker, rest, _ := strings.Cut(body, "\n")
@@ -423,7 +446,8 @@ func (e *e2e) checkComment(t *testing.T, n, edits int, out string) {
 	if marker != publish.Marker {
 		t.Errorf("run %d: comment starts with %q, want the marker", n, marker)
 	}
-	if !strings.HasPrefix(heading, "### ") || !containsAny(strings.ToLower(heading), "regress", "unchanged", "improved", "inconclusive", "no change") {
+	verdicts := []string{"regress", "unchanged", "improved", "inconclusive", "no change"}
+	if !strings.HasPrefix(heading, "### ") || !containsAny(strings.ToLower(heading), verdicts...) {
 		t.Errorf("run %d: first line does not state the verdict: %q", n, heading)
 	}
 }
@@ -454,7 +478,8 @@ func newE2ERepo(t *testing.T, dir string) testRepo {
 	t.Helper()
 	gitT := func(args ...string) string {
 		t.Helper()
-		cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"}, args...)...)
+		cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=test",
+			"-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"}, args...)...)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("git %v: %v\n%s", args, err, out)
@@ -497,8 +522,9 @@ func writeFile(t *testing.T, path, content string) {
 	}
 }
 
-// runAct runs act in dir, with env on top of ours, in its own process group, killed as a whole if it
-// outlives its deadline, and returns its combined output.
+// runAct runs act in dir, with env on top of ours, in its own process group,
+// killed as a whole if it outlives its deadline, and returns its combined
+// output.
 func runAct(t *testing.T, act, dir string, args []string, env ...string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
@@ -529,7 +555,8 @@ func runAct(t *testing.T, act, dir string, args []string, env ...string) (string
 //	  go test -run TestE2EActStartup -v ./cmd/workerbench/
 func TestE2EActStartup(t *testing.T) {
 	if os.Getenv("WORKERBENCH_E2E_STARTUP") != "1" {
-		t.Skip("set WORKERBENCH_E2E_STARTUP=1 (and WORKERBENCH_E2E=1) to measure start-up times; the cold build downloads every module")
+		t.Skip("set WORKERBENCH_E2E_STARTUP=1 (and WORKERBENCH_E2E=1) to measure start-up times; " +
+			"the cold build downloads every module")
 	}
 	e := newE2E(t)
 	var release []time.Duration
@@ -556,6 +583,9 @@ func TestE2EActStartup(t *testing.T) {
 		build = append(build, r)
 	}
 	slices.Sort(release)
-	t.Logf("from the action's first step to the first request: release %s (median of %v); build with cold caches %s; build with warm caches %s",
-		release[1].Round(10*time.Millisecond), release, build[0].startup().Round(100*time.Millisecond), build[1].startup().Round(100*time.Millisecond))
+	t.Logf("from the action's first step to the first request: release %s (median of %v); "+
+		"build with cold caches %s; build with warm caches %s",
+		release[1].Round(10*time.Millisecond), release,
+		build[0].startup().Round(100*time.Millisecond),
+		build[1].startup().Round(100*time.Millisecond))
 }

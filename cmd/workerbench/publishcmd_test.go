@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/workerbench/workerbench/bench/results"
+	"github.com/workerbench/workerbench/cmd/workerbench/internal/githubtest"
 	"github.com/workerbench/workerbench/cmd/workerbench/internal/publish"
 )
 
@@ -17,16 +18,29 @@ import (
 func artifactDir(t *testing.T, pr int, headSHA string) string {
 	t.Helper()
 	dir := t.TempDir()
-	cell := results.Cell{Workers: 3, Threads: 3, Slots: 9, Mode: "closed", ThroughputRPS: 88, Concurrency: 8.9, Efficiency: 0.99,
-		Comparison: results.Comparison{Ratio: 0.8, CILow: 0.78, CIHigh: 0.82, Verdict: results.Regressed, Pairs: 10}}
+	cell := results.Cell{
+		Workers: 3, Threads: 3, Slots: 9, Mode: "closed",
+		ThroughputRPS: 88, Concurrency: 8.9, Efficiency: 0.99,
+		Comparison: results.Comparison{
+			Ratio: 0.8, CILow: 0.78, CIHigh: 0.82, Verdict: results.Regressed, Pairs: 10,
+		},
+	}
 	base := cell
 	base.ThroughputRPS = 110
 	cell.Base = &base
-	res := &results.Run{Schema: results.Schema, Command: "gunicorn --bind {bind} app:app", Cells: []results.Cell{cell}, RunComparison: results.RunComparison{Verdict: results.Regressed}}
+	res := &results.Run{
+		Schema:        results.Schema,
+		Command:       "gunicorn --bind {bind} app:app",
+		Cells:         []results.Cell{cell},
+		RunComparison: results.RunComparison{Verdict: results.Regressed},
+	}
 	if err := results.Write(filepath.Join(dir, "results.json"), res); err != nil {
 		t.Fatal(err)
 	}
-	if err := publish.WritePayload(dir, publish.Payload{PR: pr, HeadSHA: headSHA, Body: "FORGED BODY [click](https://evil.example)"}); err != nil {
+	forged := publish.Payload{
+		PR: pr, HeadSHA: headSHA, Body: "FORGED BODY [click](https://evil.example)",
+	}
+	if err := publish.WritePayload(dir, forged); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -45,16 +59,16 @@ func workflowRunEvent(headSHA string) map[string]any {
 
 func TestPublishModeCommentsFromArtifact(t *testing.T) {
 	head := strings.Repeat("b", 40)
-	api := newFakeAPI(t, "o/r")
-	api.heads[7] = head
+	api := githubtest.New(t, "o/r")
+	api.AddPull(7, githubtest.Pull{HeadSHA: head, HeadRepo: "fork/r"})
 	dir := artifactDir(t, 7, head)
 	e := newActionEnv(t, api, t.TempDir(), "workflow_run", workflowRunEvent(head),
-		map[string]string{"mode": "publish", "github-token": testToken, "results-dir": dir})
+		map[string]string{"mode": "publish", "github-token": githubtest.Token, "results-dir": dir})
 	code, stdout, stderr := e.run(t)
 	if code != exitOK {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
-	comments, creates, _ := api.snapshot(7)
+	comments, creates := api.Comments(7), api.Created()
 	if len(comments) != 1 || creates != 1 {
 		t.Fatalf("%d comments, %d creates; want 1 created", len(comments), creates)
 	}
@@ -62,10 +76,12 @@ func TestPublishModeCommentsFromArtifact(t *testing.T) {
 	if strings.Contains(body, "FORGED") {
 		t.Error("posted the payload's body instead of rendering results.json")
 	}
-	if !strings.Contains(body, "regressed") || !strings.Contains(body, "https://github.example/o/r/actions/runs/99") {
+	runURL := "https://github.example/o/r/actions/runs/99"
+	if !strings.Contains(body, "regressed") || !strings.Contains(body, runURL) {
 		t.Errorf("comment does not state the verdict or link the first stage's run:\n%s", body)
 	}
-	if out := e.outputs(t); out["verdict"] != string(results.Regressed) || out["regressed"] != "true" {
+	out := e.outputs(t)
+	if out["verdict"] != string(results.Regressed) || out["regressed"] != "true" {
 		t.Errorf("outputs %v", out)
 	}
 	e.assertNoToken(t, stdout, stderr)
@@ -81,7 +97,9 @@ func TestPublishRejectsUntrustedArtifacts(t *testing.T) {
 	}{
 		{"head sha mismatch", nil, strings.Repeat("c", 40), "does not match workflow_run.head_sha"},
 		{"pr of someone else", func(t *testing.T, dir string) {
-			p := map[string]any{"schema": publish.PayloadSchema, "pr": 8, "head_sha": head, "body": "x"}
+			p := map[string]any{
+				"schema": publish.PayloadSchema, "pr": 8, "head_sha": head, "body": "x",
+			}
 			data, _ := json.Marshal(p)
 			os.WriteFile(filepath.Join(dir, publish.PayloadFile), data, 0o644)
 		}, head, "get pull request #8"},
@@ -90,24 +108,30 @@ func TestPublishRejectsUntrustedArtifacts(t *testing.T) {
 			os.Symlink("real.json", filepath.Join(dir, "results.json"))
 		}, head, "not a regular file"},
 		{"extra payload field", func(t *testing.T, dir string) {
-			os.WriteFile(filepath.Join(dir, publish.PayloadFile), []byte(`{"schema":"`+publish.PayloadSchema+`","pr":7,"head_sha":"`+head+`","body":"x","token":"y"}`), 0o644)
+			p := `{"schema":"` + publish.PayloadSchema + `","pr":7,"head_sha":"` + head +
+				`","body":"x","token":"y"}`
+			os.WriteFile(filepath.Join(dir, publish.PayloadFile), []byte(p), 0o644)
 		}, head, "unknown field"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			api := newFakeAPI(t, "o/r")
-			api.heads[7] = head
+			// No pull request is registered: each artifact is rejected
+			// before the API is asked about #7 (a stub for #7 went unused
+			// in all four cases), and asking would now fail on a 404.
+			api := githubtest.New(t, "o/r")
 			dir := artifactDir(t, 7, head)
 			if tt.mutate != nil {
 				tt.mutate(t, dir)
 			}
 			e := newActionEnv(t, api, t.TempDir(), "workflow_run", workflowRunEvent(tt.event),
-				map[string]string{"mode": "publish", "github-token": testToken, "results-dir": dir})
+				map[string]string{
+					"mode": "publish", "github-token": githubtest.Token, "results-dir": dir,
+				})
 			code, _, stderr := e.run(t)
 			if code == exitOK || !strings.Contains(stderr, tt.want) {
 				t.Errorf("exit %d; stderr does not contain %q:\n%s", code, tt.want, stderr)
 			}
-			if comments, _, _ := api.snapshot(7); len(comments) != 0 {
+			if comments := api.Comments(7); len(comments) != 0 {
 				t.Error("commented from a rejected artifact")
 			}
 		})
@@ -116,16 +140,18 @@ func TestPublishRejectsUntrustedArtifacts(t *testing.T) {
 
 func TestPublishCommandDirFlag(t *testing.T) {
 	head := strings.Repeat("b", 40)
-	api := newFakeAPI(t, "o/r")
-	api.heads[7] = head
+	api := githubtest.New(t, "o/r")
+	api.AddPull(7, githubtest.Pull{HeadSHA: head, HeadRepo: "fork/r"})
 	dir := artifactDir(t, 7, head)
-	e := newActionEnv(t, api, t.TempDir(), "workflow_run", workflowRunEvent(head), map[string]string{"github-token": testToken})
+	e := newActionEnv(t, api, t.TempDir(), "workflow_run", workflowRunEvent(head),
+		map[string]string{"github-token": githubtest.Token})
 	var out, errb strings.Builder
-	err := run(context.Background(), []string{"publish", "--dir", dir}, func(k string) string { return e.vars[k] }, &out, &errb)
+	getenv := func(k string) string { return e.vars[k] }
+	err := run(context.Background(), []string{"publish", "--dir", dir}, getenv, &out, &errb)
 	if err != nil {
 		t.Fatalf("publish --dir: %v\n%s", err, errb.String())
 	}
-	if comments, _, _ := api.snapshot(7); len(comments) != 1 {
+	if comments := api.Comments(7); len(comments) != 1 {
 		t.Errorf("%d comments, want 1", len(comments))
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/workerbench/workerbench/cmd/workerbench/internal/githubtest"
 )
 
 // sleeps records the waits a Commenter asks for, without waiting.
@@ -32,29 +34,33 @@ func (s *sleeps) got() []time.Duration {
 	return append([]time.Duration(nil), s.waits...)
 }
 
-func newTestCommenter(f *fakeGitHub, s *sleeps, opts ...Option) *Commenter {
+func newTestCommenter(f *githubtest.Server, s *sleeps, opts ...Option) *Commenter {
 	opts = append([]Option{WithRetry(RetryPolicy{Sleep: s.sleep})}, opts...)
-	return NewCommenter(f.client(), "o", "r", opts...)
+	return NewCommenter(f.Client(), "o", "r", opts...)
 }
 
-const listPage1 = "GET /repos/o/r/issues/7/comments?page=1&per_page=100"
+const (
+	listPage1   = "GET /repos/o/r/issues/7/comments?page=1&per_page=100"
+	postComment = "POST /repos/o/r/issues/7/comments"
+)
 
 func TestUpsertCreates(t *testing.T) {
 	t.Parallel()
-	f := newFakeGitHub(t)
-	f.add(7, "alice", "LGTM")
+	f := githubtest.New(t, "o/r")
+	f.AddComment(7, "alice", "LGTM")
 	c := newTestCommenter(f, &sleeps{})
 
 	got, err := c.Upsert(context.Background(), 7, "| cell | rps |\n")
 	if err != nil {
 		t.Fatal(err)
 	}
-	comments := f.snapshot(7)
+	comments := f.Comments(7)
 	if len(comments) != 2 {
 		t.Fatalf("have %d comments, want 2", len(comments))
 	}
 	ours := comments[1]
-	want := Comment{ID: ours.ID, URL: fmt.Sprintf("https://github.com/o/r/pull/7#issuecomment-%d", ours.ID), Created: true}
+	url := fmt.Sprintf("https://github.com/o/r/pull/7#issuecomment-%d", ours.ID)
+	want := Comment{ID: ours.ID, URL: url, Created: true}
 	if got != want {
 		t.Errorf("Upsert = %+v, want %+v", got, want)
 	}
@@ -62,14 +68,14 @@ func TestUpsertCreates(t *testing.T) {
 		t.Errorf("body = %q, want %q", ours.Body, wantBody)
 	}
 	wantLog := []string{listPage1, "POST /repos/o/r/issues/7/comments"}
-	if log := f.log(); !slices.Equal(log, wantLog) {
+	if log := f.Requests(); !slices.Equal(log, wantLog) {
 		t.Errorf("requests = %q, want %q", log, wantLog)
 	}
 }
 
 func TestUpsertUpdatesOnSecondRun(t *testing.T) {
 	t.Parallel()
-	f := newFakeGitHub(t)
+	f := githubtest.New(t, "o/r")
 	c := newTestCommenter(f, &sleeps{})
 	ctx := context.Background()
 
@@ -84,7 +90,7 @@ func TestUpsertUpdatesOnSecondRun(t *testing.T) {
 	if !first.Created || second.Created || second.ID != first.ID || second.URL != first.URL {
 		t.Errorf("first = %+v, second = %+v; want one comment, created then updated", first, second)
 	}
-	comments := f.snapshot(7)
+	comments := f.Comments(7)
 	if len(comments) != 1 || comments[0].Body != Marker+"\nrun 2" {
 		t.Errorf("comments = %+v, want one with run 2", comments)
 	}
@@ -92,21 +98,21 @@ func TestUpsertUpdatesOnSecondRun(t *testing.T) {
 		listPage1, "POST /repos/o/r/issues/7/comments",
 		listPage1, fmt.Sprintf("PATCH /repos/o/r/issues/comments/%d", first.ID),
 	}
-	if log := f.log(); !slices.Equal(log, wantLog) {
+	if log := f.Requests(); !slices.Equal(log, wantLog) {
 		t.Errorf("requests = %q, want %q", log, wantLog)
 	}
 }
 
 func TestUpsertFindsCommentOnPage3(t *testing.T) {
 	t.Parallel()
-	f := newFakeGitHub(t)
+	f := githubtest.New(t, "o/r")
 	var ourID int64
 	for i := range 250 {
 		if i == 222 {
-			ourID = f.add(7, "github-actions[bot]", Marker+"\nold results")
+			ourID = f.AddComment(7, "github-actions[bot]", Marker+"\nold results")
 			continue
 		}
-		f.add(7, fmt.Sprintf("user%d", i), fmt.Sprintf("comment %d", i))
+		f.AddComment(7, fmt.Sprintf("user%d", i), fmt.Sprintf("comment %d", i))
 	}
 	c := newTestCommenter(f, &sleeps{})
 
@@ -117,9 +123,10 @@ func TestUpsertFindsCommentOnPage3(t *testing.T) {
 	if got.ID != ourID || got.Created {
 		t.Errorf("Upsert = %+v, want update of %d", got, ourID)
 	}
-	comments := f.snapshot(7)
+	comments := f.Comments(7)
 	if len(comments) != 250 || comments[222].Body != Marker+"\nnew results" {
-		t.Errorf("have %d comments, #222 = %q; want 250, ours updated", len(comments), comments[222].Body)
+		t.Errorf("have %d comments, #222 = %q; want 250, ours updated",
+			len(comments), comments[222].Body)
 	}
 	wantLog := []string{
 		listPage1,
@@ -127,21 +134,21 @@ func TestUpsertFindsCommentOnPage3(t *testing.T) {
 		"GET /repos/o/r/issues/7/comments?page=3&per_page=100",
 		fmt.Sprintf("PATCH /repos/o/r/issues/comments/%d", ourID),
 	}
-	if log := f.log(); !slices.Equal(log, wantLog) {
+	if log := f.Requests(); !slices.Equal(log, wantLog) {
 		t.Errorf("requests = %q, want %q", log, wantLog)
 	}
 }
 
 func TestUpsertLeavesQuotingCommentsAlone(t *testing.T) {
 	t.Parallel()
-	f := newFakeGitHub(t)
+	f := githubtest.New(t, "o/r")
 	quotes := []string{
 		"Why does the bot write `" + Marker + "`?",
 		"> " + Marker + "\n> | 1x1 | 48 rps |\nThis regressed!",
 		" " + Marker + " leading space is not ours either",
 	}
 	for _, q := range quotes {
-		f.add(7, "alice", q)
+		f.AddComment(7, "alice", q)
 	}
 	c := newTestCommenter(f, &sleeps{})
 
@@ -152,7 +159,7 @@ func TestUpsertLeavesQuotingCommentsAlone(t *testing.T) {
 	if !got.Created {
 		t.Errorf("Upsert = %+v, want a new comment", got)
 	}
-	comments := f.snapshot(7)
+	comments := f.Comments(7)
 	for i, q := range quotes {
 		if comments[i].Body != q {
 			t.Errorf("user comment %d changed to %q", i, comments[i].Body)
@@ -165,9 +172,9 @@ func TestUpsertLeavesQuotingCommentsAlone(t *testing.T) {
 
 func TestUpsertWithAuthorSkipsOthersMarkedComments(t *testing.T) {
 	t.Parallel()
-	f := newFakeGitHub(t)
-	f.add(7, "mallory", Marker+"\nlooks like ours")
-	botID := f.add(7, "github-actions[bot]", Marker+"\nold")
+	f := githubtest.New(t, "o/r")
+	f.AddComment(7, "mallory", Marker+"\nlooks like ours")
+	botID := f.AddComment(7, "github-actions[bot]", Marker+"\nold")
 	c := newTestCommenter(f, &sleeps{}, WithAuthor("GitHub-Actions[bot]"))
 
 	got, err := c.Upsert(context.Background(), 7, "new")
@@ -177,14 +184,14 @@ func TestUpsertWithAuthorSkipsOthersMarkedComments(t *testing.T) {
 	if got.ID != botID || got.Created {
 		t.Errorf("Upsert = %+v, want update of the bot's comment %d", got, botID)
 	}
-	if comments := f.snapshot(7); comments[0].Body != Marker+"\nlooks like ours" {
+	if comments := f.Comments(7); comments[0].Body != Marker+"\nlooks like ours" {
 		t.Errorf("mallory's comment changed to %q", comments[0].Body)
 	}
 }
 
 func TestUpsertKeysKeepSeparateComments(t *testing.T) {
 	t.Parallel()
-	f := newFakeGitHub(t)
+	f := githubtest.New(t, "o/r")
 	ctx := context.Background()
 	plain := newTestCommenter(f, &sleeps{})
 	py312 := newTestCommenter(f, &sleeps{}, WithKey("py3.12"))
@@ -197,7 +204,7 @@ func TestUpsertKeysKeepSeparateComments(t *testing.T) {
 			}
 		}
 	}
-	comments := f.snapshot(7)
+	comments := f.Comments(7)
 	want := []string{
 		Marker + "\nrun 1",
 		"<!-- workerbench:concurrency:py3.12 -->\nrun 1",
@@ -214,28 +221,29 @@ func TestUpsertKeysKeepSeparateComments(t *testing.T) {
 
 func TestUpsertReadOnly(t *testing.T) {
 	t.Parallel()
-	forbidden := fault{status: http.StatusForbidden, body: `{"message":"Resource not accessible by integration"}`}
-	notFound := fault{status: http.StatusNotFound, body: `{"message":"Not Found"}`}
+	forbidden := githubtest.ReadOnly
+	notFound := githubtest.Fault{Status: http.StatusNotFound, Body: `{"message":"Not Found"}`}
 	tests := []struct {
 		name     string
 		existing bool
 		method   string
-		fault    fault
+		fault    githubtest.Fault
 		wantLog  []string
 	}{
-		{"403 on create", false, "POST", forbidden, []string{listPage1, "POST /repos/o/r/issues/7/comments"}},
-		{"404 on create", false, "POST", notFound, []string{listPage1, "POST /repos/o/r/issues/7/comments"}},
-		{"403 on update", true, "PATCH", forbidden, []string{listPage1, "PATCH /repos/o/r/issues/comments/1001"}},
+		{"403 on create", false, "POST", forbidden, []string{listPage1, postComment}},
+		{"404 on create", false, "POST", notFound, []string{listPage1, postComment}},
+		{"403 on update", true, "PATCH", forbidden,
+			[]string{listPage1, "PATCH /repos/o/r/issues/comments/1001"}},
 		{"403 on list", false, "GET", forbidden, []string{listPage1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFakeGitHub(t)
+			f := githubtest.New(t, "o/r")
 			if tt.existing {
-				f.add(7, "github-actions[bot]", Marker+"\nold")
+				f.AddComment(7, "github-actions[bot]", Marker+"\nold")
 			}
-			f.fail(tt.method, tt.fault)
+			f.Fail(tt.method, tt.fault)
 			s := &sleeps{}
 			c := newTestCommenter(f, s)
 
@@ -243,13 +251,13 @@ func TestUpsertReadOnly(t *testing.T) {
 			if !errors.Is(err, ErrReadOnly) {
 				t.Fatalf("Upsert error = %v, want ErrReadOnly", err)
 			}
-			if log := f.log(); !slices.Equal(log, tt.wantLog) {
+			if log := f.Requests(); !slices.Equal(log, tt.wantLog) {
 				t.Errorf("requests = %q, want %q", log, tt.wantLog)
 			}
 			if w := s.got(); len(w) != 0 {
 				t.Errorf("slept %v, want no retry", w)
 			}
-			if strings.Contains(err.Error(), testToken) {
+			if strings.Contains(err.Error(), githubtest.Token) {
 				t.Errorf("error leaks the token: %v", err)
 			}
 		})
@@ -258,36 +266,48 @@ func TestUpsertReadOnly(t *testing.T) {
 
 func TestUpsertRetriesTransientFailures(t *testing.T) {
 	t.Parallel()
-	bad := fault{status: http.StatusBadGateway, body: `{"message":"Server Error"}`}
-	unavailable := fault{status: http.StatusServiceUnavailable, header: map[string]string{"Retry-After": "3"}}
-	tooMany := fault{status: http.StatusTooManyRequests, header: map[string]string{"Retry-After": "7"}, body: `{"message":"slow down"}`}
-	secondary := fault{status: http.StatusForbidden, header: map[string]string{"Retry-After": "0"},
-		body: `{"message":"You have exceeded a secondary rate limit.","documentation_url":"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"}`}
-	secondaryUntyped := fault{status: http.StatusForbidden, body: `{"message":"You have exceeded a secondary rate limit"}`}
+	bad := githubtest.Fault{Status: http.StatusBadGateway, Body: `{"message":"Server Error"}`}
+	unavailable := githubtest.Fault{Status: http.StatusServiceUnavailable,
+		Header: map[string]string{"Retry-After": "3"}}
+	tooMany := githubtest.Fault{Status: http.StatusTooManyRequests,
+		Header: map[string]string{"Retry-After": "7"}, Body: `{"message":"slow down"}`}
+	secondary := githubtest.Fault{Status: http.StatusForbidden,
+		Header: map[string]string{"Retry-After": "0"},
+		Body: `{"message":"You have exceeded a secondary rate limit.",` +
+			`"documentation_url":"https://docs.github.com/rest/overview/` +
+			`rate-limits-for-the-rest-api#about-secondary-rate-limits"}`}
+	secondaryUntyped := githubtest.Fault{Status: http.StatusForbidden,
+		Body: `{"message":"You have exceeded a secondary rate limit"}`}
+	type (
+		faults = []githubtest.Fault
+		waits  = []time.Duration
+	)
+	const sec = time.Second
 	tests := []struct {
 		name      string
 		existing  bool
 		method    string
-		faults    []fault
+		faults    []githubtest.Fault
 		wantWaits []time.Duration
 		wantCalls int // requests with method
 	}{
-		{"5xx twice on list", false, "GET", []fault{bad, bad}, []time.Duration{2 * time.Second, 4 * time.Second}, 3},
-		{"5xx twice on update", true, "PATCH", []fault{bad, bad}, []time.Duration{2 * time.Second, 4 * time.Second}, 3},
-		{"503 with Retry-After", true, "PATCH", []fault{unavailable}, []time.Duration{3 * time.Second}, 2},
-		{"429 with Retry-After", true, "PATCH", []fault{tooMany}, []time.Duration{7 * time.Second}, 2},
-		{"secondary rate limit", true, "PATCH", []fault{secondary}, []time.Duration{0}, 2},
-		{"secondary rate limit without docs URL", true, "PATCH", []fault{secondaryUntyped}, []time.Duration{time.Minute}, 2},
-		{"5xx twice on create", false, "POST", []fault{bad, bad}, []time.Duration{2 * time.Second, 4 * time.Second}, 3},
+		{"5xx twice on list", false, "GET", faults{bad, bad}, waits{2 * sec, 4 * sec}, 3},
+		{"5xx twice on update", true, "PATCH", faults{bad, bad}, waits{2 * sec, 4 * sec}, 3},
+		{"503 with Retry-After", true, "PATCH", faults{unavailable}, waits{3 * sec}, 2},
+		{"429 with Retry-After", true, "PATCH", faults{tooMany}, waits{7 * sec}, 2},
+		{"secondary rate limit", true, "PATCH", faults{secondary}, waits{0}, 2},
+		{"secondary rate limit without docs URL", true, "PATCH", faults{secondaryUntyped},
+			waits{time.Minute}, 2},
+		{"5xx twice on create", false, "POST", faults{bad, bad}, waits{2 * sec, 4 * sec}, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFakeGitHub(t)
+			f := githubtest.New(t, "o/r")
 			if tt.existing {
-				f.add(7, "github-actions[bot]", Marker+"\nold")
+				f.AddComment(7, "github-actions[bot]", Marker+"\nold")
 			}
-			f.fail(tt.method, tt.faults...)
+			f.Fail(tt.method, tt.faults...)
 			s := &sleeps{}
 			c := newTestCommenter(f, s)
 
@@ -301,13 +321,11 @@ func TestUpsertRetriesTransientFailures(t *testing.T) {
 			if w := s.got(); !slices.Equal(w, tt.wantWaits) {
 				t.Errorf("waits = %v, want %v", w, tt.wantWaits)
 			}
-			f.mu.Lock()
-			calls := f.calls[tt.method]
-			f.mu.Unlock()
-			if calls != tt.wantCalls {
+			if calls := f.Calls(tt.method); calls != tt.wantCalls {
 				t.Errorf("%s requests = %d, want %d", tt.method, calls, tt.wantCalls)
 			}
-			if comments := f.snapshot(7); len(comments) != 1 || comments[0].Body != Marker+"\nresults" {
+			comments := f.Comments(7)
+			if len(comments) != 1 || comments[0].Body != Marker+"\nresults" {
 				t.Errorf("comments = %+v, want exactly ours", comments)
 			}
 		})
@@ -316,13 +334,11 @@ func TestUpsertRetriesTransientFailures(t *testing.T) {
 
 func TestUpsertGivesUpAfterAttempts(t *testing.T) {
 	t.Parallel()
-	f := newFakeGitHub(t)
-	f.mu.Lock()
-	f.nextID = 122 // our comment gets ID 123
-	f.mu.Unlock()
-	f.add(7, "github-actions[bot]", Marker+"\nold")
-	bad := fault{status: http.StatusInternalServerError, body: `{"message":"Server Error"}`}
-	f.fail("PATCH", bad, bad, bad, bad, bad, bad)
+	f := githubtest.New(t, "o/r")
+	id := f.AddComment(7, "github-actions[bot]", Marker+"\nold")
+	bad := githubtest.Fault{Status: http.StatusInternalServerError,
+		Body: `{"message":"Server Error"}`}
+	f.Fail("PATCH", bad, bad, bad, bad) // one per attempt: a fifth would succeed
 	s := &sleeps{}
 	c := newTestCommenter(f, s)
 
@@ -331,19 +347,17 @@ func TestUpsertGivesUpAfterAttempts(t *testing.T) {
 		t.Fatal("Upsert succeeded, want an error")
 	}
 	msg := err.Error()
-	if !strings.HasPrefix(msg, "update comment 123: giving up after 4 attempts: ") || !strings.Contains(msg, "500") {
+	prefix := fmt.Sprintf("update comment %d: giving up after 4 attempts: ", id)
+	if !strings.HasPrefix(msg, prefix) || !strings.Contains(msg, "500") {
 		t.Errorf("error = %q, want it to name the operation, the attempts and the status", msg)
 	}
 	if errors.Is(err, ErrReadOnly) {
 		t.Errorf("error %v must not be read-only", err)
 	}
-	if strings.Contains(msg, testToken) {
+	if strings.Contains(msg, githubtest.Token) {
 		t.Errorf("error leaks the token: %v", err)
 	}
-	f.mu.Lock()
-	patches := f.calls["PATCH"]
-	f.mu.Unlock()
-	if patches != 4 {
+	if patches := f.Calls("PATCH"); patches != 4 {
 		t.Errorf("PATCH requests = %d, want 4", patches)
 	}
 	want := []time.Duration{2 * time.Second, 4 * time.Second, 8 * time.Second}
@@ -354,9 +368,10 @@ func TestUpsertGivesUpAfterAttempts(t *testing.T) {
 
 func TestUpsertRefusesLongWaits(t *testing.T) {
 	t.Parallel()
-	f := newFakeGitHub(t)
-	f.add(7, "github-actions[bot]", Marker+"\nold")
-	f.fail("PATCH", fault{status: http.StatusTooManyRequests, header: map[string]string{"Retry-After": "3600"}})
+	f := githubtest.New(t, "o/r")
+	f.AddComment(7, "github-actions[bot]", Marker+"\nold")
+	f.Fail("PATCH", githubtest.Fault{Status: http.StatusTooManyRequests,
+		Header: map[string]string{"Retry-After": "3600"}})
 	s := &sleeps{}
 	c := newTestCommenter(f, s)
 
@@ -371,29 +386,31 @@ func TestUpsertRefusesLongWaits(t *testing.T) {
 
 func TestUpsertCreateFailureAfterCommitIsNotDuplicated(t *testing.T) {
 	t.Parallel()
-	f := newFakeGitHub(t)
-	f.fail("POST", fault{status: http.StatusBadGateway, body: `{"message":"Bad Gateway"}`, commit: true})
+	f := githubtest.New(t, "o/r")
+	f.Fail("POST", githubtest.Fault{Status: http.StatusBadGateway,
+		Body: `{"message":"Bad Gateway"}`, Commit: true})
 	c := newTestCommenter(f, &sleeps{})
 
 	got, err := c.Upsert(context.Background(), 7, "results")
 	if err != nil {
 		t.Fatal(err)
 	}
-	comments := f.snapshot(7)
+	comments := f.Comments(7)
 	if len(comments) != 1 || got.ID != comments[0].ID || !got.Created {
-		t.Errorf("Upsert = %+v, comments = %+v; want the one comment the failed POST made", got, comments)
+		t.Errorf("Upsert = %+v, comments = %+v; want the one comment the failed POST made",
+			got, comments)
 	}
 	wantLog := []string{listPage1, "POST /repos/o/r/issues/7/comments", listPage1}
-	if log := f.log(); !slices.Equal(log, wantLog) {
+	if log := f.Requests(); !slices.Equal(log, wantLog) {
 		t.Errorf("requests = %q, want %q", log, wantLog)
 	}
 }
 
 func TestUpsertRecreatesDeletedComment(t *testing.T) {
 	t.Parallel()
-	f := newFakeGitHub(t)
-	f.add(7, "github-actions[bot]", Marker+"\nold")
-	f.fail("PATCH", fault{status: http.StatusNotFound, body: `{"message":"Not Found"}`})
+	f := githubtest.New(t, "o/r")
+	f.AddComment(7, "github-actions[bot]", Marker+"\nold")
+	f.Fail("PATCH", githubtest.Fault{Status: http.StatusNotFound, Body: `{"message":"Not Found"}`})
 	c := newTestCommenter(f, &sleeps{})
 
 	got, err := c.Upsert(context.Background(), 7, "results")
@@ -407,26 +424,28 @@ func TestUpsertRecreatesDeletedComment(t *testing.T) {
 
 func TestUpsertStopsWhenContextIsCancelled(t *testing.T) {
 	t.Parallel()
-	f := newFakeGitHub(t)
-	f.fail("GET", fault{status: http.StatusBadGateway})
+	f := githubtest.New(t, "o/r")
+	f.Fail("GET", githubtest.Fault{Status: http.StatusBadGateway})
 	ctx, cancel := context.WithCancel(context.Background())
-	c := NewCommenter(f.client(), "o", "r", WithRetry(RetryPolicy{Sleep: func(ctx context.Context, d time.Duration) error {
-		cancel()
-		return ctx.Err()
-	}}))
+	c := NewCommenter(f.Client(), "o", "r", WithRetry(RetryPolicy{
+		Sleep: func(ctx context.Context, d time.Duration) error {
+			cancel()
+			return ctx.Err()
+		},
+	}))
 
 	_, err := c.Upsert(ctx, 7, "results")
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("error = %v, want context.Canceled", err)
 	}
-	if log := f.log(); len(log) != 1 {
+	if log := f.Requests(); len(log) != 1 {
 		t.Errorf("requests = %q, want one", log)
 	}
 }
 
 func TestUpsertCapsOversizeBody(t *testing.T) {
 	t.Parallel()
-	f := newFakeGitHub(t)
+	f := githubtest.New(t, "o/r")
 	c := newTestCommenter(f, &sleeps{})
 	var b strings.Builder
 	b.WriteString("## Results\n\n<details><summary>Raw trials</summary>\n\n```text\n")
@@ -438,7 +457,7 @@ func TestUpsertCapsOversizeBody(t *testing.T) {
 	if _, err := c.Upsert(context.Background(), 7, b.String()); err != nil {
 		t.Fatal(err)
 	}
-	body := f.snapshot(7)[0].Body
+	body := f.Comments(7)[0].Body
 	if n := utf8.RuneCountInString(body); n > MaxCommentChars {
 		t.Fatalf("sent %d characters, more than %d", n, MaxCommentChars)
 	}

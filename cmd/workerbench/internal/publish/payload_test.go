@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/google/go-github/v60/github"
+	"github.com/workerbench/workerbench/cmd/workerbench/internal/githubtest"
 )
 
 const (
@@ -74,31 +74,41 @@ func payloadJSONText(t *testing.T, fields map[string]any) string {
 
 func TestReadPayloadRejectsHostileFiles(t *testing.T) {
 	t.Parallel()
+	with := func(field string, v any) string {
+		return payloadJSONText(t, map[string]any{field: v})
+	}
 	tests := []struct {
 		name    string
 		content string
 		want    string // substring of the error
 	}{
-		{"PR as string", payloadJSONText(t, map[string]any{"pr": "42"}), `field "pr": want int, got string`},
-		{"PR as float", payloadJSONText(t, map[string]any{"pr": 4.5}), `field "pr": want int, got number 4.5`},
-		{"PR overflowing int", `{"schema":"workerbench/payload/v1","pr":99999999999999999999999,"head_sha":"` + sha1 + `","body":"x"}`, `field "pr": want int`},
-		{"PR zero", payloadJSONText(t, map[string]any{"pr": 0}), `field "pr": 0 is outside 1..1000000000`},
-		{"PR negative", payloadJSONText(t, map[string]any{"pr": -3}), `field "pr": -3 is outside`},
-		{"PR too large", payloadJSONText(t, map[string]any{"pr": 1_000_000_001}), `field "pr": 1000000001 is outside`},
-		{"PR missing", payloadJSONText(t, map[string]any{"pr": nil}), `field "pr": missing`},
-		{"PR null", `{"schema":"workerbench/payload/v1","pr":null,"head_sha":"` + sha1 + `","body":"x"}`, `field "pr": missing`},
-		{"body as number", payloadJSONText(t, map[string]any{"body": 7}), `field "body": want string, got number`},
-		{"body empty", payloadJSONText(t, map[string]any{"body": ""}), `field "body": empty`},
-		{"body too long", payloadJSONText(t, map[string]any{"body": strings.Repeat("é", MaxCommentChars+1)}), `field "body": 65537 characters`},
-		{"SHA short", payloadJSONText(t, map[string]any{"head_sha": "abc123"}), `field "head_sha": want 40 lowercase hex digits, got "abc123"`},
-		{"SHA upper case", payloadJSONText(t, map[string]any{"head_sha": strings.ToUpper(sha1)}), `field "head_sha": want 40`},
-		{"SHA with workflow command", payloadJSONText(t, map[string]any{"head_sha": "x\n::set-output name=a::b"}), `got "x\n::set-output`},
-		{"schema wrong", payloadJSONText(t, map[string]any{"schema": "other/v9"}), `field "schema": want "workerbench/payload/v1", got "other/v9"`},
-		{"schema missing", payloadJSONText(t, map[string]any{"schema": nil}), `field "schema": missing`},
-		{"extra field", payloadJSONText(t, map[string]any{"token": "x"}), `unknown field "token"`},
+		{"PR as string", with("pr", "42"), `field "pr": want int, got string`},
+		{"PR as float", with("pr", 4.5), `field "pr": want int, got number 4.5`},
+		{"PR overflowing int", `{"schema":"workerbench/payload/v1","pr":99999999999999999999999,` +
+			`"head_sha":"` + sha1 + `","body":"x"}`, `field "pr": want int`},
+		{"PR zero", with("pr", 0), `field "pr": 0 is outside 1..1000000000`},
+		{"PR negative", with("pr", -3), `field "pr": -3 is outside`},
+		{"PR too large", with("pr", 1_000_000_001), `field "pr": 1000000001 is outside`},
+		{"PR missing", with("pr", nil), `field "pr": missing`},
+		{"PR null", `{"schema":"workerbench/payload/v1","pr":null,` +
+			`"head_sha":"` + sha1 + `","body":"x"}`, `field "pr": missing`},
+		{"body as number", with("body", 7), `field "body": want string, got number`},
+		{"body empty", with("body", ""), `field "body": empty`},
+		{"body too long", with("body", strings.Repeat("é", MaxCommentChars+1)),
+			`field "body": 65537 characters`},
+		{"SHA short", with("head_sha", "abc123"),
+			`field "head_sha": want 40 lowercase hex digits, got "abc123"`},
+		{"SHA upper case", with("head_sha", strings.ToUpper(sha1)), `field "head_sha": want 40`},
+		{"SHA with workflow command", with("head_sha", "x\n::set-output name=a::b"),
+			`got "x\n::set-output`},
+		{"schema wrong", with("schema", "other/v9"),
+			`field "schema": want "workerbench/payload/v1", got "other/v9"`},
+		{"schema missing", with("schema", nil), `field "schema": missing`},
+		{"extra field", with("token", "x"), `unknown field "token"`},
 		{"top-level array", `[1,2]`, `want a JSON object, got array`},
 		{"top-level null", `null`, `field "schema": missing`},
-		{"trailing data", payloadJSONText(t, nil) + `{"pr":1}`, `unexpected data after the JSON object`},
+		{"trailing data", payloadJSONText(t, nil) + `{"pr":1}`,
+			`unexpected data after the JSON object`},
 		{"syntax error", `{"pr":`, `incomplete JSON`},
 		{"not JSON", `pr=1`, `invalid JSON at byte 1`},
 	}
@@ -106,7 +116,8 @@ func TestReadPayloadRejectsHostileFiles(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			if err := os.WriteFile(filepath.Join(dir, PayloadFile), []byte(tt.content), 0o644); err != nil {
+			path := filepath.Join(dir, PayloadFile)
+			if err := os.WriteFile(path, []byte(tt.content), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			_, err := ReadPayload(dir)
@@ -134,14 +145,16 @@ func TestReadPayloadRejectsHugeAndSpecialFiles(t *testing.T) {
 		}
 		f.Close()
 		_, err = ReadPayload(dir)
-		if err == nil || !strings.Contains(err.Error(), "1073741824 bytes, more than the 1048576 allowed") {
+		const want = "1073741824 bytes, more than the 1048576 allowed"
+		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("ReadPayload error = %v, want a size error", err)
 		}
 	})
 	t.Run("custom limit", func(t *testing.T) {
 		t.Parallel()
 		dir := t.TempDir()
-		if err := WritePayload(dir, Payload{PR: 1, HeadSHA: sha1, Body: strings.Repeat("x", 500)}); err != nil {
+		p := Payload{PR: 1, HeadSHA: sha1, Body: strings.Repeat("x", 500)}
+		if err := WritePayload(dir, p); err != nil {
 			t.Fatal(err)
 		}
 		_, err := ReadPayload(dir, WithMaxBytes(100))
@@ -153,10 +166,12 @@ func TestReadPayloadRejectsHugeAndSpecialFiles(t *testing.T) {
 		t.Parallel()
 		dir := t.TempDir()
 		target := filepath.Join(t.TempDir(), "secret.json")
-		if err := WritePayload(filepath.Dir(target), Payload{PR: 1, HeadSHA: sha1, Body: "x"}); err != nil {
+		secret := filepath.Dir(target)
+		if err := WritePayload(secret, Payload{PR: 1, HeadSHA: sha1, Body: "x"}); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.Symlink(filepath.Join(filepath.Dir(target), PayloadFile), filepath.Join(dir, PayloadFile)); err != nil {
+		link := filepath.Join(dir, PayloadFile)
+		if err := os.Symlink(filepath.Join(secret, PayloadFile), link); err != nil {
 			t.Fatal(err)
 		}
 		_, err := ReadPayload(dir)
@@ -185,7 +200,8 @@ func TestReadPayloadRejectsHugeAndSpecialFiles(t *testing.T) {
 }
 
 func FuzzDecodePayload(f *testing.F) {
-	f.Add([]byte(`{"schema":"workerbench/payload/v1","pr":42,"head_sha":"` + sha1 + `","body":"x"}`))
+	f.Add([]byte(`{"schema":"workerbench/payload/v1","pr":42,"head_sha":"` + sha1 +
+		`","body":"x"}`))
 	f.Add([]byte(`{"pr":"1"}`))
 	f.Add([]byte(`[]`))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -230,7 +246,8 @@ func TestParseRunEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ev.Repo != "o/r" || ev.HeadSHA != sha1 || ev.HeadRepo != "o/r" || len(ev.PullRequests) != 1 || ev.PullRequests[0] != 42 {
+	if ev.Repo != "o/r" || ev.HeadSHA != sha1 || ev.HeadRepo != "o/r" ||
+		len(ev.PullRequests) != 1 || ev.PullRequests[0] != 42 {
 		t.Errorf("ParseRunEvent = %+v, want PR 42 only (9 is based on another repository)", ev)
 	}
 	for name, bad := range map[string]string{
@@ -265,50 +282,49 @@ func TestVerifyPayload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pull := func(sha, repo string) *github.PullRequest {
-		return &github.PullRequest{Head: &github.PullRequestBranch{SHA: github.String(sha), Repo: &github.Repository{FullName: github.String(repo)}}}
+	pull := func(sha, repo string) githubtest.Pull {
+		return githubtest.Pull{HeadSHA: sha, HeadRepo: repo}
 	}
+	pay := func(pr int, sha string) Payload { return Payload{PR: pr, HeadSHA: sha, Body: "x"} }
 	tests := []struct {
 		name    string
 		ev      RunEvent
 		p       Payload
-		pulls   map[int]*github.PullRequest
+		pulls   map[int]githubtest.Pull
 		noAPI   bool
 		want    string // error substring; "" for success
 		wantGet int
 	}{
-		{name: "same repo match", ev: same, p: Payload{PR: 42, HeadSHA: sha1, Body: "x"}, noAPI: true},
-		{name: "same repo, PR not listed", ev: same, p: Payload{PR: 9, HeadSHA: sha1, Body: "x"}, noAPI: true,
+		{name: "same repo match", ev: same, p: pay(42, sha1), noAPI: true},
+		{name: "same repo, PR not listed", ev: same, p: pay(9, sha1), noAPI: true,
 			want: "pr #9 is not among workflow_run.pull_requests [42]"},
-		{name: "SHA mismatch", ev: same, p: Payload{PR: 42, HeadSHA: sha2, Body: "x"}, noAPI: true,
+		{name: "SHA mismatch", ev: same, p: pay(42, sha2), noAPI: true,
 			want: "head_sha " + sha2 + " does not match workflow_run.head_sha " + sha1},
-		{name: "fork confirmed by API", ev: fork, p: Payload{PR: 42, HeadSHA: sha1, Body: "x"},
-			pulls: map[int]*github.PullRequest{42: pull(sha1, "forker/r")}, wantGet: 1},
-		{name: "fork PR head moved on", ev: fork, p: Payload{PR: 42, HeadSHA: sha1, Body: "x"},
-			pulls: map[int]*github.PullRequest{42: pull(sha2, "forker/r")}, wantGet: 1,
+		{name: "fork confirmed by API", ev: fork, p: pay(42, sha1),
+			pulls: map[int]githubtest.Pull{42: pull(sha1, "forker/r")}, wantGet: 1},
+		{name: "fork PR head moved on", ev: fork, p: pay(42, sha1),
+			pulls: map[int]githubtest.Pull{42: pull(sha2, "forker/r")}, wantGet: 1,
 			want: "pull request #42 head is " + sha2},
-		{name: "fork payload names another PR", ev: fork, p: Payload{PR: 43, HeadSHA: sha1, Body: "x"},
-			pulls: map[int]*github.PullRequest{43: pull(sha1, "someone/else")}, wantGet: 1,
+		{name: "fork payload names another PR", ev: fork, p: pay(43, sha1),
+			pulls: map[int]githubtest.Pull{43: pull(sha1, "someone/else")}, wantGet: 1,
 			want: `comes from "someone/else", not workflow_run.head_repository "forker/r"`},
-		{name: "fork PR does not exist", ev: fork, p: Payload{PR: 44, HeadSHA: sha1, Body: "x"}, wantGet: 1,
+		{name: "fork PR does not exist", ev: fork, p: pay(44, sha1), wantGet: 1,
 			want: "get pull request #44"},
-		{name: "fork without client", ev: fork, p: Payload{PR: 42, HeadSHA: sha1, Body: "x"}, noAPI: true,
+		{name: "fork without client", ev: fork, p: pay(42, sha1), noAPI: true,
 			want: "workflow_run.pull_requests is empty (fork pull request)"},
-		{name: "invalid payload", ev: same, p: Payload{PR: -1, HeadSHA: sha1, Body: "x"}, noAPI: true,
+		{name: "invalid payload", ev: same, p: pay(-1, sha1), noAPI: true,
 			want: `field "pr"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFakeGitHub(t)
-			f.mu.Lock()
+			f := githubtest.New(t, "o/r")
 			for n, pr := range tt.pulls {
-				f.pulls[n] = pr
+				f.AddPull(n, pr)
 			}
-			f.mu.Unlock()
 			var prs PullRequestGetter
 			if !tt.noAPI {
-				prs = f.client().PullRequests
+				prs = f.Client().PullRequests
 			}
 			err := VerifyPayload(context.Background(), tt.ev, tt.p, prs)
 			switch {
@@ -317,7 +333,7 @@ func TestVerifyPayload(t *testing.T) {
 			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
 				t.Errorf("VerifyPayload = %v, want an error containing %q", err, tt.want)
 			}
-			if got := len(f.log()); got != tt.wantGet {
+			if got := len(f.Requests()); got != tt.wantGet {
 				t.Errorf("API requests = %d, want %d", got, tt.wantGet)
 			}
 		})
