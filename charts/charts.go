@@ -9,12 +9,13 @@ package charts
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/workerbench/workerbench/bench/results"
 	"gonum.org/v1/plot"
@@ -66,7 +67,7 @@ func Charts(r *results.Run) ([]Chart, error) {
 	}
 	for _, c := range r.Cells {
 		for _, b := range c.Bursts {
-			name := unique(used, fmt.Sprintf("timeline-%s-burst%d", slug(c.Name()), b.Size))
+			name := unique(used, fmt.Sprintf("timeline-%s-burst%d", cmp.Or(results.Slug(c.Name(), 60), "cell"), b.Size))
 			p, err := Timeline(c, b)
 			add(name, p, err)
 		}
@@ -119,6 +120,11 @@ func Render(p *plot.Plot, format string) (data []byte, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("render %s: %w", format, err)
 	}
+	return encode(w, format)
+}
+
+// encode writes a drawn canvas out in format.
+func encode(w io.WriterTo, format string) ([]byte, error) {
 	var buf bytes.Buffer
 	if _, err := w.WriteTo(&buf); err != nil {
 		return nil, fmt.Errorf("render %s: %w", format, err)
@@ -126,39 +132,12 @@ func Render(p *plot.Plot, format string) (data []byte, err error) {
 	if format == "svg" {
 		// gonum names only Liberation Sans; a viewer without it would fall
 		// back to a serif. Arial has the same metrics, so text still fits.
-		return bytes.ReplaceAll(
-			buf.Bytes(),
-			[]byte("font-family:Liberation Sans;"),
-			[]byte(svgFonts),
-		), nil
+		return bytes.ReplaceAll(buf.Bytes(), []byte("font-family:Liberation Sans;"), []byte(svgFonts)), nil
 	}
 	return buf.Bytes(), nil
 }
 
 const svgFonts = "font-family:'Liberation Sans',Arial,Helvetica,sans-serif;"
-
-// slug makes a cell name safe and stable in a file name:
-// "3x3 GET /?ms=200" becomes "3x3-get-ms-200".
-func slug(s string) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range strings.ToLower(s) {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
-			if dash && b.Len() > 0 {
-				b.WriteByte('-')
-			}
-			b.WriteRune(r)
-			dash = false
-			continue
-		}
-		dash = true
-	}
-	out := b.String()
-	if out == "" {
-		return "cell"
-	}
-	return out[:min(len(out), 60)] // ASCII only, so bytes are runes
-}
 
 // unique returns name, or name with a numeric suffix if it was used.
 func unique(used map[string]bool, name string) string {

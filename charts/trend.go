@@ -1,7 +1,6 @@
 package charts
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"image/color"
@@ -390,18 +389,7 @@ func RenderStack(ps []*plot.Plot, format string) (data []byte, err error) {
 	for i, p := range ps {
 		p.Draw(canvases[i][0])
 	}
-	var buf bytes.Buffer
-	if _, err := cw.WriteTo(&buf); err != nil {
-		return nil, fmt.Errorf("render %s: %w", format, err)
-	}
-	if format == "svg" {
-		return bytes.ReplaceAll(
-			buf.Bytes(),
-			[]byte("font-family:Liberation Sans;"),
-			[]byte(svgFonts),
-		), nil
-	}
-	return buf.Bytes(), nil
+	return encode(cw, format)
 }
 
 // TrendStem is the file stem of a cell's trend chart:

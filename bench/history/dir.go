@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/workerbench/workerbench/bench/results"
 )
 
 // MaxFileSize bounds how much of a series file is read: far above what a
@@ -206,7 +208,7 @@ func (d Dir) Append(recs ...Record) (warnings []error, err error) {
 				),
 			)
 		}
-		if err := writeFileAtomic(filepath.Join(d.Path, name), encodeFile(es)); err != nil {
+		if err := results.WriteFileAtomic(filepath.Join(d.Path, name), encodeFile(es)); err != nil {
 			return warnings, fmt.Errorf("write %s: %w", name, err)
 		}
 	}
@@ -219,29 +221,4 @@ func short(commit string) string {
 		return commit[:7]
 	}
 	return commit
-}
-
-// writeFileAtomic writes data through a temporary file and a rename, so a
-// reader (or a crash) sees the old file or the new one, never half.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

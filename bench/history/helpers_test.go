@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"time"
+
+	"github.com/workerbench/workerbench/bench/internal/stats"
 )
 
 var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -47,7 +49,7 @@ func synth(seed uint64, n, step int, ratio, cv float64) []Record {
 					round(level*day*(1+0.005*rng.NormFloat64())),
 				)
 			}
-			cell.Concurrency = round(median(cell.Throughput) * 0.1)
+			cell.Concurrency = round(stats.Median(cell.Throughput) * 0.1)
 			r.Cells = append(r.Cells, cell)
 		}
 		recs[i] = r

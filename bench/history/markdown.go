@@ -7,6 +7,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/workerbench/workerbench/bench/internal/stats"
 )
 
 // MarkdownOptions tune the Markdown trend block.
@@ -103,7 +105,7 @@ func writeTrend(b *strings.Builder, t Trend, opt MarkdownOptions) {
 				latest = "failed"
 			} else {
 				latest = num(lp.Throughput)
-				conc = num(lp.Concurrency)
+				conc = fmt.Sprintf("%.2f", lp.Concurrency) // as the reports print concurrency
 				if c.Slots > 0 {
 					conc += fmt.Sprintf(" of %d", c.Slots)
 				}
@@ -153,7 +155,7 @@ func sparkline(points []Point, from, to int) string {
 		return strings.Repeat("·", to-from)
 	}
 	lo, hi := slices.Min(vals), slices.Max(vals)
-	if span := 0.2 * median(vals); hi-lo < span {
+	if span := 0.2 * stats.Median(vals); hi-lo < span {
 		mid := (lo + hi) / 2
 		lo, hi = mid-span/2, mid+span/2
 	}

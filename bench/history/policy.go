@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/workerbench/workerbench/bench/internal/stats"
 )
 
 // Policy bounds the size of a series file. The newest Full pushes stay as
@@ -235,10 +237,10 @@ func Merge(recs []*Record) Record {
 		}
 		c.Error = ""
 		c.Throughput = spread(roundAll(a.values), summaryValues)
-		c.Concurrency = round(median(a.k))
-		c.ServiceTimeS = round(median(a.s0))
-		c.P99S = round(median(a.p99))
-		c.PSSBytes = uint64(median(a.pss))
+		c.Concurrency = round(stats.Median(a.k))
+		c.ServiceTimeS = round(stats.Median(a.s0))
+		c.P99S = round(stats.Median(a.p99))
+		c.PSSBytes = uint64(stats.Median(a.pss))
 		out.Cells = append(out.Cells, c)
 	}
 	return out

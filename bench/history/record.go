@@ -10,6 +10,7 @@
 package history
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -20,6 +21,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/workerbench/workerbench/bench/internal/stats"
 
 	"github.com/workerbench/workerbench/bench/results"
 )
@@ -105,7 +108,7 @@ func (c Cell) Name() string { return fmt.Sprintf("%dx%d", c.Workers, c.Threads) 
 func (c Cell) Failed() bool { return c.Error != "" || len(c.Throughput) == 0 }
 
 // Median is the cell's throughput at this push: the median over trials.
-func (c Cell) Median() float64 { return median(c.Throughput) }
+func (c Cell) Median() float64 { return stats.Median(c.Throughput) }
 
 // PushCount is how many pushes the record stands for.
 func (r *Record) PushCount() int { return max(r.Pushes, 1) }
@@ -317,32 +320,7 @@ func FileName(series, endpoint string) string {
 	}
 	h := fnv.New32a()
 	h.Write([]byte(endpoint))
-	return fmt.Sprintf("%s--%s-%06x.jsonl", series, slug(endpoint), h.Sum32()&0xffffff)
-}
-
-// slug keeps the letters and digits of s, dashes between runs of them.
-func slug(s string) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range strings.ToLower(s) {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
-			if dash && b.Len() > 0 {
-				b.WriteByte('-')
-			}
-			b.WriteRune(r)
-			dash = false
-			continue
-		}
-		dash = true
-	}
-	out := b.String()
-	if len(out) > 40 {
-		out = out[:40]
-	}
-	if out == "" {
-		return "endpoint"
-	}
-	return out
+	return fmt.Sprintf("%s--%s-%06x.jsonl", series, cmp.Or(results.Slug(endpoint, 40), "endpoint"), h.Sum32()&0xffffff)
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
@@ -374,19 +352,6 @@ func truncate(s string, n int) string {
 		n--
 	}
 	return s[:n] + "…"
-}
-
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return math.NaN()
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	m := len(s) / 2
-	if len(s)%2 == 1 {
-		return s[m]
-	}
-	return (s[m-1] + s[m]) / 2
 }
 
 // spread returns at most k of xs: all of them when they fit, else k order

@@ -1,13 +1,17 @@
 package history
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/workerbench/workerbench/bench/internal/stats"
+
 	"github.com/workerbench/workerbench/bench/history/changepoint"
+	"github.com/workerbench/workerbench/bench/report"
 )
 
 // Trend is one series read for its trend: per cell, a point per record and
@@ -228,7 +232,7 @@ func analyzeMetric(points []Point, value func(Point) float64, opt Options) Metri
 	var dev []float64
 	for i := 0; i+1 < len(bounds); i++ {
 		seg := xs[bounds[i]:bounds[i+1]]
-		level := median(seg)
+		level := stats.Median(seg)
 		for _, v := range seg {
 			if level > 0 {
 				dev = append(dev, math.Abs(v/level-1))
@@ -241,7 +245,7 @@ func analyzeMetric(points []Point, value func(Point) float64, opt Options) Metri
 		m.Segments = append(m.Segments, Segment{From: at[bounds[i]], To: to, Level: level})
 	}
 	if len(dev) >= 3 {
-		m.NoiseCV = 1.4826 * median(dev)
+		m.NoiseCV = 1.4826 * stats.Median(dev)
 	}
 	for i := range m.Segments {
 		sg := &m.Segments[i]
@@ -323,16 +327,6 @@ func signedPercent(ratio float64) string {
 	return strings.Replace(fmt.Sprintf("%+.1f%%", 100*(ratio-1)), "-", "−", 1)
 }
 
-// num prints about three significant digits.
-func num(v float64) string {
-	switch a := math.Abs(v); {
-	case !finite(v):
-		return "—"
-	case a >= 100:
-		return fmt.Sprintf("%.0f", v)
-	case a >= 10:
-		return fmt.Sprintf("%.1f", v)
-	default:
-		return fmt.Sprintf("%.2f", v)
-	}
-}
+// num prints about three significant digits, as the reports do, and "—"
+// for a value that is not one.
+func num(v float64) string { return cmp.Or(report.Num(v), "—") }

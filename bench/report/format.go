@@ -18,8 +18,9 @@ import (
 
 func bad(x float64) bool { return math.IsNaN(x) || math.IsInf(x, 0) }
 
-// num formats x with about three significant digits: 0.123, 1.23, 12.3, 123, 1234.
-func num(x float64) string {
+// Num formats a figure with about three significant digits: "1234",
+// "12.3", "1.23", "0.123"; "" for a value that is not a number.
+func Num(x float64) string {
 	if bad(x) {
 		return ""
 	}
@@ -43,11 +44,11 @@ func seconds(s float64) string {
 	case bad(s) || s <= 0:
 		return ""
 	case s >= 0.9995:
-		return num(s) + " s"
+		return Num(s) + " s"
 	case s >= 0.0009995:
-		return num(s*1e3) + " ms"
+		return Num(s*1e3) + " ms"
 	default:
-		return num(s*1e6) + " µs"
+		return Num(s*1e6) + " µs"
 	}
 }
 
@@ -59,11 +60,11 @@ func bytesIEC(b uint64) string {
 	case b == 0:
 		return ""
 	case b >= gib:
-		return num(x/gib) + " GiB"
+		return Num(x/gib) + " GiB"
 	case b >= mib:
-		return num(x/mib) + " MiB"
+		return Num(x/mib) + " MiB"
 	default:
-		return num(x/kib) + " KiB"
+		return Num(x/kib) + " KiB"
 	}
 }
 

@@ -175,7 +175,7 @@ func newMeasures(c results.Cell) measures {
 		return measures{failed: true, err: c.Error}
 	}
 	m := measures{
-		throughput:   num(c.ThroughputRPS),
+		throughput:   Num(c.ThroughputRPS),
 		concurrency:  fixed2(c.Concurrency),
 		concurrency1: strconv.FormatFloat(c.Concurrency, 'f', 1, 64),
 		efficiency:   Percent(c.Efficiency),
@@ -203,7 +203,7 @@ func newMeasures(c results.Cell) measures {
 			m.trials = append(m.trials, "…")
 			break
 		}
-		m.trials = append(m.trials, num(t.ThroughputRPS))
+		m.trials = append(m.trials, Num(t.ThroughputRPS))
 	}
 	return m
 }

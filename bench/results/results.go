@@ -10,6 +10,7 @@ package results
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/workerbench/workerbench/bench/internal/stats"
 )
@@ -293,6 +294,27 @@ type Recommendation struct {
 
 // Config is the recommendation as WORKERSxTHREADS.
 func (r Recommendation) Config() string { return fmt.Sprintf("%dx%d", r.Workers, r.Threads) }
+
+// Slug makes a cell or endpoint name safe and stable in a file name: its
+// letters and digits, lower case, with a dash between runs of them, at most
+// n bytes ("3x3 GET /?ms=200" is "3x3-get-ms-200"); "" when none is left.
+func Slug(s string, n int) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(s) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			b.WriteRune(r)
+			dash = false
+			continue
+		}
+		dash = true
+	}
+	out := b.String()
+	return out[:min(len(out), n)] // ASCII only, so bytes are runes
+}
 
 // Latency holds latency percentiles in seconds.
 type Latency struct {

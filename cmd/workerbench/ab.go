@@ -84,9 +84,6 @@ func abCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var af abFlags
 	f, err := parseRunFlags("ab", bench.DefaultABConfig(), args, stderr, af.register)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
 		return err
 	}
 	a, err := bench.NewAB(

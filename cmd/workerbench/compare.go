@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -34,9 +33,6 @@ func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	files, err := parse(fs, args)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
 		return err
 	}
 	if len(files) != 2 {
@@ -84,9 +80,6 @@ func plotCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	files, err := parse(fs, args)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
 		return err
 	}
 	if len(files) != 1 {

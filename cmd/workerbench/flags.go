@@ -8,8 +8,8 @@ import (
 // parse parses args with fs, flags before, between and after the
 // positional arguments (as gh, kubectl and go itself accept them), and
 // returns the positional ones. Everything after "--" is positional.
-// Errors are usageErrors, but flag.ErrHelp, which the caller treats as
-// success once fs has printed its usage.
+// Errors are usageErrors, but flag.ErrHelp after fs printed its usage,
+// which exitCode treats as success: every command returns it as is.
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {

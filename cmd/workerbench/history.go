@@ -118,9 +118,6 @@ func historyAddCmd(
 	}
 	files, err := parse(fs, args)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
 		return err
 	}
 	if len(files) != 1 {
@@ -271,9 +268,6 @@ func trendCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	rest, err := parse(fs, args)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
 		return err
 	}
 	if len(rest) > 0 {

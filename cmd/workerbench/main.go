@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -53,7 +54,7 @@ func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format
 var errRegression = errors.New("throughput regressed")
 
 func exitCode(err error, stderr io.Writer) int {
-	if err == nil {
+	if err == nil || errors.Is(err, flag.ErrHelp) { // -h printed the usage
 		return exitOK
 	}
 	fmt.Fprintf(stderr, "workerbench: %v\n", err)

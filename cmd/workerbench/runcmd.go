@@ -224,9 +224,6 @@ func parseRunFlags(
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	f, err := parseRunFlags("run", bench.DefaultConfig(), args, stderr, nil)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
 		return err
 	}
 	return measure(ctx, f.cfg, f.out, f.quiet, stdout, stderr)

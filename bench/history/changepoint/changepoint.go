@@ -63,6 +63,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+
+	"github.com/workerbench/workerbench/bench/internal/stats"
 )
 
 // Options tune Detect. The zero value means the defaults.
@@ -188,8 +190,8 @@ func Detect(xs []float64, opt Options) []Change {
 		}
 		at, first, last := locate(xs[lo:hi], found[i].Index-lo, opt.MinSize)
 		found[i].Index, found[i].First, found[i].Last = at+lo, first+lo, last+lo
-		found[i].Before = median(xs[lo:found[i].Index])
-		found[i].After = median(xs[found[i].Index:hi])
+		found[i].Before = stats.Median(xs[lo:found[i].Index])
+		found[i].After = stats.Median(xs[found[i].Index:hi])
 	}
 	return found
 }
@@ -276,7 +278,7 @@ func noiseVar(xs []float64) float64 {
 	for i := range d {
 		d[i] = math.Abs(xs[i+1] - xs[i])
 	}
-	sd := 1.4826 * median(d) // MAD → σ for a normal distribution, of Δ
+	sd := 1.4826 * stats.Median(d) // MAD → σ for a normal distribution, of Δ
 	return sd * sd / 2
 }
 
@@ -337,19 +339,7 @@ type energy struct {
 
 func newEnergy(xs []float64) *energy {
 	n := len(xs)
-	order := make([]int, n)
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		switch {
-		case xs[a] < xs[b]:
-			return -1
-		case xs[a] > xs[b]:
-			return 1
-		}
-		return 0
-	})
+	order := stats.Order(xs)
 	rank := make([]int, n)
 	for r, i := range order {
 		rank[i] = r
@@ -441,17 +431,4 @@ func (e *energy) bestSplit(idx []int, minSize int) (tau int, q float64) {
 		e.add(i, -1)
 	}
 	return tau, q
-}
-
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return math.NaN()
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	m := len(s) / 2
-	if len(s)%2 == 1 {
-		return s[m]
-	}
-	return (s[m-1] + s[m]) / 2
 }

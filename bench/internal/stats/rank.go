@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"cmp"
 	"errors"
 	"math"
 	"slices"
@@ -206,23 +207,22 @@ func normalTwoSided(stat, mean, variance float64) float64 {
 	return min(1, 2*normCDF(-dev/math.Sqrt(variance)))
 }
 
-// doubledRanks returns twice the mid-rank of each value of xs (an integer
-// even with ties) and the tie correction Σ(t³ − t) over groups of t equal
-// values.
-func doubledRanks(xs []float64) (r2 []int, ties float64) {
+// Order returns the indices of xs in ascending order of their values, equal
+// values in their order in xs.
+func Order(xs []float64) []int {
 	idx := make([]int, len(xs))
 	for i := range idx {
 		idx[i] = i
 	}
-	slices.SortStableFunc(idx, func(a, b int) int {
-		switch {
-		case xs[a] < xs[b]:
-			return -1
-		case xs[a] > xs[b]:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(xs[a], xs[b]) })
+	return idx
+}
+
+// doubledRanks returns twice the mid-rank of each value of xs (an integer
+// even with ties) and the tie correction Σ(t³ − t) over groups of t equal
+// values.
+func doubledRanks(xs []float64) (r2 []int, ties float64) {
+	idx := Order(xs)
 	r2 = make([]int, len(xs))
 	for i := 0; i < len(idx); {
 		j := i
