@@ -6,7 +6,6 @@ import (
 
 	"github.com/workerbench/workerbench/bench/results"
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
@@ -93,14 +92,7 @@ func cellBars(cells []results.Cell, spec barSpec) (*plot.Plot, error) {
 			widest = max(widest, valueSty.Width(spec.text(c)))
 		}
 	}
-	for _, sty := range []*text.Style{&valueSty, &failSty} {
-		if widest+2 > slot {
-			sty.Rotation = math.Pi / 2
-			sty.XAlign, sty.YAlign = draw.XLeft, draw.YCenter
-		} else {
-			sty.XAlign, sty.YAlign = draw.XCenter, draw.YBottom
-		}
-	}
+	alignLabels(widest, slot, &valueSty, &failSty)
 
 	leg := newLegend()
 	texts := &labels{}

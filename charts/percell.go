@@ -3,13 +3,11 @@ package charts
 import (
 	"fmt"
 	"image/color"
-	"math"
 	"slices"
 
 	"github.com/workerbench/workerbench/bench/report"
 	"github.com/workerbench/workerbench/bench/results"
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
@@ -118,14 +116,7 @@ func Ratio(cells []results.Cell, overall *results.Overall, threshold float64) (*
 	for _, c := range cells {
 		widest = max(widest, valueSty.Width(signedPercent(c.Ratio)))
 	}
-	for _, sty := range []*text.Style{&valueSty, &noteSty} {
-		if widest+2 > slot {
-			sty.Rotation = math.Pi / 2
-			sty.XAlign, sty.YAlign = draw.XLeft, draw.YCenter
-		} else {
-			sty.XAlign, sty.YAlign = draw.XCenter, draw.YBottom
-		}
-	}
+	alignLabels(widest, slot, &valueSty, &noteSty)
 	radius := min(vg.Length(3.5), slot*0.3)
 	texts := &labels{}
 	// One series (whiskers and points) per verdict, for the legend.

@@ -251,3 +251,16 @@ func numeric(a *plot.Axis, n int) {
 	}
 	a.Tick.Marker = niceTicks{n: n}
 }
+
+// alignLabels sets labels above bars: level when the widest fits the
+// bar's slot, turned upright when it does not.
+func alignLabels(widest, slot vg.Length, styles ...*text.Style) {
+	for _, sty := range styles {
+		if widest+2 > slot {
+			sty.Rotation = math.Pi / 2
+			sty.XAlign, sty.YAlign = draw.XLeft, draw.YCenter
+		} else {
+			sty.XAlign, sty.YAlign = draw.XCenter, draw.YBottom
+		}
+	}
+}
