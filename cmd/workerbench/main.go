@@ -76,6 +76,7 @@ Usage:
   workerbench run     --cmd TEMPLATE --matrix 1x1,1x3,3x1,3x3 [flags]
   workerbench ab      --base-dir DIR --head-dir DIR [run's flags] [--threshold 5%] [--fail-on-regression]
   workerbench compare BASE.json HEAD.json [--threshold 5%] [--fail-on-regression]
+  workerbench merge   DIR… [--out DIR]   put the shards of a matrix back together
   workerbench plot    RESULTS.json --out DIR
   workerbench demo    [--out DIR]   the seed experiment on the bundled Flask example
   workerbench action  the GitHub Action's entry point (INPUT_* and GITHUB_* variables)
@@ -106,6 +107,8 @@ func run(
 		return abCmd(ctx, rest, stdout, stderr)
 	case "compare":
 		return compareCmd(ctx, rest, stdout, stderr)
+	case "merge":
+		return mergeCmd(ctx, rest, stdout, stderr)
 	case "plot":
 		return plotCmd(ctx, rest, stdout, stderr)
 	case "demo":

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/workerbench/workerbench/bench/report"
+	"github.com/workerbench/workerbench/bench/results"
+)
+
+// mergeCmd is "workerbench merge DIR…": the shards of one matrix, each
+// measured by a job of its own (--shard I/N), put back together into one
+// results.json, summary.md and set of charts with one verdict.
+func mergeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("merge", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", "", "write the merged results.json, summary.md and charts to `DIR`")
+	fail := fs.Bool("fail-on-regression", false, "exit 3 when the merged verdict is regressed")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: workerbench merge [flags] DIR|results.json…\n\n"+
+			"Each argument is a shard's results directory (or its results.json).")
+		fs.PrintDefaults()
+	}
+	paths, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(paths) == 0 {
+		return usagef("merge takes the shards' results: DIR… or results.json…")
+	}
+	runs, err := readShards(paths)
+	if err != nil {
+		return err
+	}
+	res, err := results.Merge(runs, paths)
+	if err != nil {
+		return usageError{err}
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(stderr, "warning: %s\n", w)
+	}
+	if err := report.Table(stdout, res); err != nil {
+		return err
+	}
+	if *out != "" {
+		if err := os.MkdirAll(*out, 0o755); err != nil {
+			return fmt.Errorf("--out: %w", err)
+		}
+		if err := writeOutputs(*out, res); err != nil {
+			return err
+		}
+	}
+	if *fail && res.Verdict == results.Regressed {
+		return errRegression
+	}
+	return nil
+}
+
+// readShards reads each shard's results.json: the path itself, or
+// results.json in it when it is a directory. Each is untrusted input (an
+// artifact of another job).
+func readShards(paths []string) ([]*results.Run, error) {
+	runs := make([]*results.Run, len(paths))
+	for i, p := range paths {
+		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+			p = filepath.Join(p, "results.json")
+		}
+		r, err := results.Read(p)
+		if err != nil {
+			return nil, usagef("shard %d: %w", i+1, err)
+		}
+		runs[i] = r
+	}
+	return runs, nil
+}
