@@ -56,8 +56,7 @@ type loops []*evLoop
 // evLoop drives its connections on one goroutine.
 type evLoop struct {
 	req    *request
-	sa     syscall.Sockaddr // the server's address; each loop has its own, since connect writes into it
-	family int
+	sa     sockaddr // the server's address
 	epfd   int
 	wake   [2]int // a pipe: abort writes to wake[1]; wake[0] is in the epoll set
 	events []syscall.EpollEvent
@@ -112,22 +111,15 @@ func newLoops(req *request, conns int) (driver, bool) {
 	if err != nil {
 		return nil, false
 	}
+	sa, ok := newSockaddr(ap)
+	if !ok {
+		return nil, false
+	}
 	n := min(conns, max(1, runtime.GOMAXPROCS(0)/2))
 	ls := make(loops, 0, n)
 	for i := range n {
-		var sa syscall.Sockaddr
-		family := syscall.AF_INET
-		switch ip := ap.Addr(); {
-		case ip.Is4():
-			sa = &syscall.SockaddrInet4{Port: int(ap.Port()), Addr: ip.As4()}
-		case ip.Is6() && ip.Zone() == "":
-			family = syscall.AF_INET6
-			sa = &syscall.SockaddrInet6{Port: int(ap.Port()), Addr: ip.As16()}
-		default:
-			return nil, false
-		}
 		// Connections i, i+n, i+2n, ... are this loop's.
-		l := &evLoop{req: req, sa: sa, family: family, epfd: -1, wake: [2]int{-1, -1},
+		l := &evLoop{req: req, sa: sa, epfd: -1, wake: [2]int{-1, -1},
 			conns: make([]evConn, (conns-i+n-1)/n), hist: newHistogram(req.timeout)}
 		ls = append(ls, l)
 		if err := l.open(); err != nil {
@@ -384,7 +376,7 @@ func (l *evLoop) advance(c *evConn, events uint32) (k kind, ended bool) {
 			if events&(evOut|evErr|evHup) == 0 {
 				return 0, false
 			}
-			n, err := syscall.Write(c.fd, l.req.raw[c.sent:])
+			n, err := sysWrite(c.fd, l.req.raw[c.sent:])
 			switch {
 			case err == syscall.EAGAIN:
 				if err := l.watch(c, evIn|evOut|evRdHup|evET); err != nil {
@@ -394,7 +386,7 @@ func (l *evLoop) advance(c *evConn, events uint32) (k kind, ended bool) {
 				return 0, false
 			case err == syscall.EINTR:
 				continue
-			case err != nil:
+			case err != 0:
 				if c.phase == phConnect && isConnectErrno(err) {
 					l.closeConn(c)
 					return kindConnect, true
@@ -430,13 +422,13 @@ func (l *evLoop) advance(c *evConn, events uint32) (k kind, ended bool) {
 				return 0, false
 			}
 			want := len(c.buf) - c.w
-			n, err := syscall.Read(c.fd, c.buf[c.w:])
+			n, err := sysRead(c.fd, c.buf[c.w:])
 			switch {
 			case err == syscall.EAGAIN:
 				return 0, false
 			case err == syscall.EINTR:
 				continue
-			case err != nil: // reset
+			case err != 0: // reset
 				if l.retry(c) {
 					continue
 				}
@@ -522,7 +514,7 @@ func (l *evLoop) watch(c *evConn, events uint32) error {
 		op = syscall.EPOLL_CTL_ADD
 	}
 	ev := syscall.EpollEvent{Events: events, Fd: c.id, Pad: int32(c.gen)}
-	if err := syscall.EpollCtl(l.epfd, op, c.fd, &ev); err != nil {
+	if err := sysEpollCtl(l.epfd, op, c.fd, &ev); err != 0 {
 		return err
 	}
 	c.watch = events
@@ -532,8 +524,8 @@ func (l *evLoop) watch(c *evConn, events uint32) error {
 // dial opens a non-blocking socket for c and starts connecting; the socket joins the epoll set
 // when the request is written, or cannot be yet (see watch).
 func (l *evLoop) dial(c *evConn) error {
-	fd, err := syscall.Socket(l.family, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
-	if err != nil {
+	fd, err := sysSocket(l.sa.family)
+	if err != 0 {
 		return err
 	}
 	c.fd = fd
@@ -541,7 +533,7 @@ func (l *evLoop) dial(c *evConn) error {
 	c.reused, c.got = false, false
 	c.r, c.w = 0, 0
 	c.watch = 0
-	if err := syscall.Connect(fd, l.sa); err != nil && err != syscall.EINPROGRESS && err != syscall.EINTR {
+	if err := sysConnect(fd, &l.sa); err != 0 && err != syscall.EINPROGRESS && err != syscall.EINTR {
 		return err
 	}
 	return nil
@@ -550,7 +542,7 @@ func (l *evLoop) dial(c *evConn) error {
 // closeConn closes c's socket, if any (which also takes it out of the epoll set).
 func (l *evLoop) closeConn(c *evConn) {
 	if c.fd >= 0 {
-		syscall.Close(c.fd)
+		sysClose(c.fd)
 		c.fd = -1
 	}
 	c.reused = false
@@ -559,7 +551,7 @@ func (l *evLoop) closeConn(c *evConn) {
 
 // isConnectErrno reports whether err, from the first write on a connecting socket, says the
 // connection was never made (rather than made and then broken).
-func isConnectErrno(err error) bool {
+func isConnectErrno(err syscall.Errno) bool {
 	switch err {
 	case syscall.ECONNREFUSED, syscall.ENETUNREACH, syscall.EHOSTUNREACH, syscall.ETIMEDOUT, syscall.ENOTCONN:
 		return true
