@@ -68,6 +68,18 @@ type evLoop struct {
 	// back-off ends before it. Zero: nothing to wait for. Every request has the same timeout, so
 	// a new request's deadline is never before those of the requests in flight.
 	nextScan time.Time
+
+	// lowat is the SO_RCVLOWAT given to new sockets when each request has a connection of its own
+	// (0: none): the size of the smallest response seen, so that epoll reports a socket
+	// readable when a whole response of that size is there, or the server closed, or failed,
+	// and not for every segment of it. gunicorn, for one, sends the header section and the body
+	// in two segments, and waking for each cost a context switch and a read per request. It is
+	// set only while every response has said the server closes the connection after it
+	// (Connection: close, as RFC 9112 requires of a server sent one): should a response smaller
+	// than lowat come, the server's FIN makes the socket readable. A response that would keep
+	// the connection open ends it for the rest of the run (lowatOff).
+	lowat    int
+	lowatOff bool
 }
 
 // evConn is one connection of an event loop and the request it carries.
@@ -86,6 +98,7 @@ type evConn struct {
 	got      bool      // a response byte arrived since the request was written (or was left over)
 	buf      []byte    // received bytes; buf[r:w] are not parsed yet
 	r, w     int
+	resp     int // bytes of the current response parsed so far
 	p        parser
 }
 
@@ -299,6 +312,7 @@ func (l *evLoop) begin(c *evConn, now time.Time) {
 	c.deadline = now.Add(l.req.timeout)
 	l.wakeAt(c.deadline)
 	c.sent = 0
+	c.resp = 0
 	c.p.reset(l.req.head, l.req.maxBody)
 	if c.fd < 0 {
 		c.phase = phDial
@@ -463,6 +477,7 @@ func (l *evLoop) advance(c *evConn, events uint32) (k kind, ended bool) {
 func (l *evLoop) parse(c *evConn, eof bool) (k kind, ended bool) {
 	n, status, err := c.p.feed(c.buf[c.r:c.w], eof)
 	c.r += n
+	c.resp += n
 	if c.r == c.w {
 		c.r, c.w = 0, 0
 	}
@@ -481,6 +496,14 @@ func (l *evLoop) parse(c *evConn, eof bool) (k kind, ended bool) {
 		c.reused = true
 	} else {
 		l.closeConn(c)
+	}
+	if l.req.close && !l.lowatOff {
+		switch {
+		case c.p.persist:
+			l.lowat, l.lowatOff = 0, true
+		case l.lowat == 0 || c.resp < l.lowat:
+			l.lowat = c.resp
+		}
 	}
 	if !l.req.statusOK(status) {
 		return kindStatus, true
@@ -533,6 +556,11 @@ func (l *evLoop) dial(c *evConn) error {
 	c.reused, c.got = false, false
 	c.r, c.w = 0, 0
 	c.watch = 0
+	if l.lowat > 1 {
+		if err := sysSetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVLOWAT, l.lowat); err != 0 {
+			return err
+		}
+	}
 	if err := sysConnect(fd, &l.sa); err != 0 && err != syscall.EINPROGRESS && err != syscall.EINTR {
 		return err
 	}

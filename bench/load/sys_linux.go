@@ -74,3 +74,9 @@ func sysEpollCtl(epfd, op, fd int, ev *syscall.EpollEvent) syscall.Errno {
 	_, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_CTL, uintptr(epfd), uintptr(op), uintptr(fd), uintptr(unsafe.Pointer(ev)), 0, 0)
 	return e
 }
+
+func sysSetsockoptInt(fd, level, opt, v int) syscall.Errno {
+	i := int32(v)
+	_, _, e := syscall.RawSyscall6(syscall.SYS_SETSOCKOPT, uintptr(fd), uintptr(level), uintptr(opt), uintptr(unsafe.Pointer(&i)), 4, 0)
+	return e
+}
