@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -376,12 +377,25 @@ func (ws workers) results() ([]*tally, []*hdrhistogram.Histogram) {
 	return ts, hs
 }
 
-// Closed runs a closed loop: o.Connections goroutines, each owning one connection with one request
-// in flight, for o.Warmup and then a measurement window of o.Duration or until o.Requests requests
+// Closed runs a closed loop: o.Connections connections, each with one request in flight, for o.Warmup and then a measurement window of o.Duration or until o.Requests requests
 // were recorded. Only requests completing inside the window count; those in flight at its end are
 // abandoned (their connections closed) and not counted. Latency includes connecting when a request
 // needs a new connection. If ctx ends first, Closed returns what was measured so far and ctx.Err().
 func Closed(ctx context.Context, t Target, o Options) (Report, error) {
+	return closed(ctx, t, o, newDriver)
+}
+
+// newDriver returns the driver for conns connections: event loops where they can run (Linux,
+// an IP address, and at least two Ps, see newLoops), else a goroutine per connection.
+func newDriver(req *request, conns int) driver {
+	if l, ok := newLoops(req, conns, runtime.GOMAXPROCS(0)); ok {
+		return l
+	}
+	return newWorkers(req, conns)
+}
+
+// closed is Closed with the driver that newDriver makes.
+func closed(ctx context.Context, t Target, o Options, newDriver func(*request, int) driver) (Report, error) {
 	empty := Report{Errors: map[string]int64{}}
 	req, err := compile(t)
 	if err != nil {
@@ -403,10 +417,7 @@ func Closed(ctx context.Context, t Target, o Options) (Report, error) {
 	if o.Duration > 0 {
 		r.end = r.measureStart.Add(o.Duration)
 	}
-	var d driver = newWorkers(req, o.Connections)
-	if l, ok := newLoops(req, o.Connections); ok {
-		d = l
-	}
+	d := newDriver(req, o.Connections)
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)

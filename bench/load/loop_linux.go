@@ -114,12 +114,17 @@ const (
 	phPause                // waiting out connectBackoff after a failed connect
 )
 
-// newLoops returns event loops for conns connections to req's address, or false when the
-// portable driver must be used: the address is a host name (which net.Dialer resolves, trying
-// each address) or a zoned IPv6 address, or epoll could not be set up. There is one loop for
-// every two CPUs the runtime may use: on a 2-core runner a single loop leaves the other core to
-// the server, as wrk -t1 does.
-func newLoops(req *request, conns int) (driver, bool) {
+// newLoops returns event loops for conns connections to req's address, given procs Ps
+// (GOMAXPROCS), or false when the portable driver must be used: the address is a host name
+// (which net.Dialer resolves, trying each address) or a zoned IPv6 address, epoll could not be
+// set up, or there is a single P. A loop blocks in epoll_wait holding its P, which the runtime
+// leaves alone only while another P is idle; with one P, sysmon would take it back within
+// 20 µs of every wait. There is one loop for every two Ps: on a 2-core runner a single loop
+// leaves the other core to the server, as wrk -t1 does.
+func newLoops(req *request, conns, procs int) (driver, bool) {
+	if procs < 2 {
+		return nil, false
+	}
 	ap, err := netip.ParseAddrPort(req.addr)
 	if err != nil {
 		return nil, false
@@ -128,7 +133,7 @@ func newLoops(req *request, conns int) (driver, bool) {
 	if !ok {
 		return nil, false
 	}
-	n := min(conns, max(1, runtime.GOMAXPROCS(0)/2))
+	n := min(conns, procs/2)
 	ls := make(loops, 0, n)
 	for i := range n {
 		// Connections i, i+n, i+2n, ... are this loop's.

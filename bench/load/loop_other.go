@@ -3,4 +3,4 @@
 package load
 
 // newLoops reports false: elsewhere a closed loop runs a goroutine per connection.
-func newLoops(*request, int) (driver, bool) { return nil, false }
+func newLoops(*request, int, int) (driver, bool) { return nil, false }
