@@ -148,6 +148,7 @@ func TestClosedErrors(t *testing.T) {
 		{name: "status", serve: respond("HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n", false), wantKind: KindStatus},
 		{name: "protocol", serve: respond("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789", false),
 			target: Target{MaxBody: 5}, wantKind: KindProtocol},
+		{name: "reset", serve: reset, wantKind: KindProtocol},
 		{name: "connect", wantKind: KindConnect},
 	}
 	forEachDriver(t, func(t *testing.T, runClosed closedFunc) {
