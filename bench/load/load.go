@@ -2,8 +2,9 @@
 // closed loop of C connections for throughput and latency (Closed), back-to-back requests for the
 // service time (Sequential), and n simultaneous requests for the seed's completion waves (Burst).
 //
-// It speaks HTTP/1.1 itself on net.Conn instead of using net/http, to spend as little CPU as it
-// can: the generator runs on the same small machine as the server it measures (see client.go).
+// It speaks HTTP/1.1 itself on raw sockets instead of using net/http, to spend as little CPU as
+// it can: the generator runs on the same small machine as the server it measures (see
+// client.go). On Linux a closed loop runs wrk's way, on an epoll event loop (loop_linux.go).
 package load
 
 import (
