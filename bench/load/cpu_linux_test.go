@@ -63,7 +63,7 @@ func serveHello(in io.Reader, out io.Writer) int {
 	return 0
 }
 
-// generatorEnv, set to "workerbench" or "net-http", makes the test binary a load generator
+// generatorEnv, set to "workerbench", "workerbench-goroutines" or "net-http", makes the test binary a load generator
 // instead of running tests (see runGenerator), so that BenchmarkGeneratorCPU measures each
 // generator as a whole process, as it measures wrk: startup, connection setup, warm-up, garbage
 // collection and teardown included, and the servers excluded.
@@ -296,10 +296,14 @@ func runGenerator(name, args string, out io.Writer) int {
 	}
 	var requests, errs int64
 	switch name {
-	case "workerbench":
+	case "workerbench", "workerbench-goroutines":
+		newDriver := newDriver
+		if name == "workerbench-goroutines" { // the portable driver, for comparison
+			newDriver = func(req *request, conns int) driver { return newWorkers(req, conns) }
+		}
 		addr, path, _ := strings.Cut(strings.TrimPrefix(url, "http://"), "/")
-		rep, err := Closed(context.Background(), Target{Addr: addr, Path: "/" + path, KeepAlive: keepAlive},
-			Options{Connections: conns, Duration: d})
+		rep, err := closed(context.Background(), Target{Addr: addr, Path: "/" + path, KeepAlive: keepAlive},
+			Options{Connections: conns, Duration: d}, newDriver)
 		if err != nil {
 			fmt.Fprintln(out, err)
 			return 1

@@ -4,7 +4,9 @@ package load
 
 import (
 	"context"
+	"errors"
 	"net/netip"
+	"os"
 	"runtime"
 	"syscall"
 	"time"
@@ -42,13 +44,20 @@ const (
 // wakeID is the epoll data of the pipe that abort writes to.
 const wakeID = -1
 
-// yieldEvery is how often the loop's goroutine yields (runtime.Gosched), and so the longest
-// epoll_wait. The runtime's sysmon treats a goroutine that has not been rescheduled for 10 ms
-// as a hog: it preempts it with a signal or takes its P away in the middle of epoll_wait, and
-// each time it does it spends the next millisecond polling every 20 µs. Without the yields that
-// cost the loop about 2,000 extra context switches a second; a yield costs one wake-up of an
-// idle thread.
-const yieldEvery = 7 * time.Millisecond
+// A loop waits in epoll_wait itself for at most directWait; when nothing came by then, it parks
+// its goroutine in the runtime's poller (on the epoll instance, which is readable when an event
+// is ready) until something comes or a deadline passes. Blocking in epoll_wait is the cheap way
+// to wait while responses come every few hundred µs; but a thread that holds its P in a system
+// call, or a goroutine that has not been rescheduled, for 10 ms draws the runtime's sysmon,
+// which takes the P away or preempts the goroutine and then polls every 20 µs for a while. So
+// the loop yields (runtime.Gosched) at least every yieldEvery, and waits longer than directWait
+// parked, as a goroutine on net.Conn would: against a server that answers every 200 ms, capped
+// epoll_waits and yields alone cost about 450 context switches a second and three times the
+// CPU of goroutines per connection.
+const (
+	directWait = 5 * time.Millisecond
+	yieldEvery = 7 * time.Millisecond
+)
 
 // loops is the Linux driver: event loops that share out the connections.
 type loops []*evLoop
@@ -80,6 +89,9 @@ type evLoop struct {
 	// the connection open ends it for the rest of the run (lowatOff).
 	lowat    int
 	lowatOff bool
+
+	harvest   func(fd uintptr) bool // harvestEvents, for park: a method value allocates, so made once
+	harvested int
 }
 
 // evConn is one connection of an event loop and the request it carries.
@@ -154,6 +166,12 @@ func (l *evLoop) open() error {
 	if l.epfd, err = syscall.EpollCreate1(syscall.EPOLL_CLOEXEC); err != nil {
 		return err
 	}
+	// Non-blocking, which epoll_wait ignores, so that a duplicate can join the runtime's poller
+	// (see park).
+	if err := syscall.SetNonblock(l.epfd, true); err != nil {
+		return err
+	}
+	l.harvest = l.harvestEvents
 	if err := syscall.Pipe2(l.wake[:], syscall.O_CLOEXEC|syscall.O_NONBLOCK); err != nil {
 		return err
 	}
@@ -227,22 +245,48 @@ func (l *evLoop) run(r *run) {
 		}
 	}
 	yielded := now
+	idle := false // the last park waited at least directWait
 	for {
-		if now.Sub(yielded) >= yieldEvery {
+		t := time.Now()
+		if t.Sub(yielded) >= yieldEvery {
 			runtime.Gosched()
-			yielded = time.Now()
+			t = time.Now()
+			yielded = t
 		}
-		until := yielded.Add(yieldEvery)
-		if !l.nextScan.IsZero() && l.nextScan.Before(until) {
+		// until: the next deadline, back-off or end of the run, if any.
+		var until time.Time
+		if !l.nextScan.IsZero() {
 			until = l.nextScan
 		}
-		if !r.end.IsZero() && r.end.Before(until) {
+		if !r.end.IsZero() && (until.IsZero() || r.end.Before(until)) {
 			until = r.end
 		}
-		wait := int(max((time.Until(until)+time.Millisecond-1)/time.Millisecond, 0)) // milliseconds
-		n, err := syscall.EpollWait(l.epfd, l.events, wait)
-		if err != nil && err != syscall.EINTR {
-			return // cannot happen with valid arguments; the run would stall, so end it
+		wait, full := directWait, true // full: a wait of directWait, after which the loop parks
+		if d := yielded.Add(yieldEvery).Sub(t); d < wait {
+			wait, full = d, false
+		}
+		if !until.IsZero() {
+			if d := until.Sub(t); d < wait {
+				wait, full = max(d, 0), false
+			}
+		}
+		var n int
+		var err error
+		if !idle || !full {
+			n, err = syscall.EpollWait(l.epfd, l.events, int((wait+time.Millisecond-1)/time.Millisecond))
+			if err != nil && err != syscall.EINTR {
+				return // cannot happen with valid arguments; the run would stall, so end it
+			}
+		}
+		if n == 0 && err == nil && full {
+			parked := time.Now()
+			if n, err = l.park(until); err != nil {
+				return // as above
+			}
+			yielded = time.Now()
+			// A server that keeps the loop waiting longer than directWait is likely to do it
+			// again: park straight away next time, until an event comes sooner.
+			idle = yielded.Sub(parked) >= directWait
 		}
 		now = time.Now()
 		if !r.end.IsZero() && !now.Before(r.end) {
@@ -273,6 +317,42 @@ func (l *evLoop) run(r *run) {
 			return
 		}
 	}
+}
+
+// park waits for an event, or until until (zero: no limit), with the goroutine parked in the
+// runtime's poller, and returns the events that came. The poller watches a duplicate of the
+// epoll descriptor only while the loop is parked: were it registered all the time, every event
+// would also wake the thread blocked in the poller, for nothing. So a park costs a few system
+// calls and allocations (the *os.File), which is why the loop parks only after directWait
+// without any event.
+func (l *evLoop) park(until time.Time) (int, error) {
+	fd, err := dupCloexec(l.epfd)
+	if err != nil {
+		return 0, err
+	}
+	f := os.NewFile(uintptr(fd), "epoll") // the poller's: the epoll descriptor is non-blocking
+	defer f.Close()
+	if !until.IsZero() {
+		if err := f.SetReadDeadline(until); err != nil {
+			return 0, err
+		}
+	}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	l.harvested = 0
+	if err := rc.Read(l.harvest); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+		return 0, err
+	}
+	return l.harvested, nil
+}
+
+// harvestEvents is the poller's callback: it takes the ready events without waiting, and says
+// whether there were any.
+func (l *evLoop) harvestEvents(fd uintptr) bool {
+	l.harvested = sysEpollWait(int(fd), l.events)
+	return l.harvested > 0
 }
 
 // scan fails the requests whose deadline passed, starts those whose back-off ended, and works

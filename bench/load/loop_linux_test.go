@@ -289,22 +289,22 @@ func serverAllocsPerConn(t *testing.T) float64 {
 		t.Fatal(err)
 	}
 	var buf [256]byte
-	sa, _ := newSockaddr(netip.MustParseAddrPort(srv.addr))
+	ap := netip.MustParseAddrPort(srv.addr)
+	sa := &syscall.SockaddrInet4{Addr: ap.Addr().As4(), Port: int(ap.Port())}
+	// A blocking client through the syscall package, not raw calls: a raw call that blocks
+	// would hold its P through a stop-the-world and deadlock with the server's goroutines.
 	one := func() {
-		fd, e := sysSocket(sa.family)
-		if e != 0 {
-			t.Fatal(e)
-		}
-		defer sysClose(fd)
-		if err := syscall.SetNonblock(fd, false); err != nil {
+		fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if e := sysConnect(fd, &sa); e != 0 {
-			t.Fatal(e)
+		defer syscall.Close(fd)
+		if err := syscall.Connect(fd, sa); err != nil {
+			t.Fatal(err)
 		}
-		sysWrite(fd, req.raw)
+		syscall.Write(fd, req.raw)
 		for {
-			if n, e := sysRead(fd, buf[:]); n <= 0 || e != 0 {
+			if n, err := syscall.Read(fd, buf[:]); n <= 0 || err != nil {
 				return
 			}
 		}

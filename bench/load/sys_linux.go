@@ -80,3 +80,21 @@ func sysSetsockoptInt(fd, level, opt, v int) syscall.Errno {
 	_, _, e := syscall.RawSyscall6(syscall.SYS_SETSOCKOPT, uintptr(fd), uintptr(level), uintptr(opt), uintptr(unsafe.Pointer(&i)), 4, 0)
 	return e
 }
+
+// sysEpollWait returns the ready events without waiting, or -1 on error.
+func sysEpollWait(epfd int, events []syscall.EpollEvent) int {
+	n, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(unsafe.SliceData(events))), uintptr(len(events)), 0, 0, 0)
+	if e != 0 {
+		return -1
+	}
+	return int(n)
+}
+
+// dupCloexec duplicates fd, close-on-exec.
+func dupCloexec(fd int) (int, error) {
+	nfd, _, e := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_DUPFD_CLOEXEC, 0)
+	if e != 0 {
+		return -1, e
+	}
+	return int(nfd), nil
+}
