@@ -44,20 +44,18 @@ const (
 // wakeID is the epoll data of the pipe that abort writes to.
 const wakeID = -1
 
-// A loop waits in epoll_wait itself for at most directWait; when nothing came by then, it parks
-// its goroutine in the runtime's poller (on the epoll instance, which is readable when an event
-// is ready) until something comes or a deadline passes. Blocking in epoll_wait is the cheap way
-// to wait while responses come every few hundred µs; but a thread that holds its P in a system
-// call, or a goroutine that has not been rescheduled, for 10 ms draws the runtime's sysmon,
-// which takes the P away or preempts the goroutine and then polls every 20 µs for a while. So
-// the loop yields (runtime.Gosched) at least every yieldEvery, and waits longer than directWait
-// parked, as a goroutine on net.Conn would: against a server that answers every 200 ms, capped
-// epoll_waits and yields alone cost about 450 context switches a second and three times the
-// CPU of goroutines per connection.
-const (
-	directWait = 5 * time.Millisecond
-	yieldEvery = 7 * time.Millisecond
-)
+// A loop takes the events that are ready with a non-blocking epoll_wait and, when there are
+// none, parks its goroutine in the runtime's poller, which watches the epoll instance (readable
+// when an event is ready), until one is or a deadline passes. It never blocks in epoll_wait
+// itself: a thread blocked in a system call keeps its P, and the runtime takes it back only
+// when sysmon next looks, which can be 10 ms later. Meanwhile another goroutine of the process
+// (a server under test in the same process, say) waits for a P; with 2 Ps such a server
+// measured 5% below its true throughput. Parking costs two system calls more per wait than
+// blocking in epoll_wait (the poller's epoll_wait and the harvest), and was measured as cheap.
+// A goroutine that runs 10 ms without being rescheduled draws sysmon too (a preemption
+// signal, then polling every 20 µs for a while), so a loop that never has to park yields
+// (runtime.Gosched) every yieldEvery.
+const yieldEvery = 7 * time.Millisecond
 
 // loops is the Linux driver: event loops that share out the connections.
 type loops []*evLoop
@@ -90,7 +88,11 @@ type evLoop struct {
 	lowat    int
 	lowatOff bool
 
-	harvest   func(fd uintptr) bool // harvestEvents, for park: a method value allocates, so made once
+	// The epoll instance as a file of the runtime's poller, which park waits on.
+	file      *os.File
+	rc        syscall.RawConn
+	parkUntil time.Time             // the file's read deadline
+	harvest   func(fd uintptr) bool // harvestEvents: a method value allocates, so made once
 	harvested int
 }
 
@@ -166,9 +168,12 @@ func (l *evLoop) open() error {
 	if l.epfd, err = syscall.EpollCreate1(syscall.EPOLL_CLOEXEC); err != nil {
 		return err
 	}
-	// Non-blocking, which epoll_wait ignores, so that a duplicate can join the runtime's poller
-	// (see park).
+	// The runtime's poller takes a file only in non-blocking mode, which epoll_wait ignores.
 	if err := syscall.SetNonblock(l.epfd, true); err != nil {
+		return err
+	}
+	l.file = os.NewFile(uintptr(l.epfd), "epoll")
+	if l.rc, err = l.file.SyscallConn(); err != nil {
 		return err
 	}
 	l.harvest = l.harvestEvents
@@ -214,6 +219,10 @@ func (ls loops) close() {
 		for i := range l.conns {
 			l.closeConn(&l.conns[i])
 		}
+		if l.file != nil {
+			l.file.Close() // and with it the epoll instance
+			l.file, l.epfd = nil, -1
+		}
 		for _, fd := range [...]int{l.epfd, l.wake[0], l.wake[1]} {
 			if fd >= 0 {
 				syscall.Close(fd)
@@ -245,48 +254,27 @@ func (l *evLoop) run(r *run) {
 		}
 	}
 	yielded := now
-	idle := false // the last park waited at least directWait
 	for {
-		t := time.Now()
-		if t.Sub(yielded) >= yieldEvery {
+		if time.Since(yielded) >= yieldEvery {
 			runtime.Gosched()
-			t = time.Now()
-			yielded = t
+			yielded = time.Now()
 		}
-		// until: the next deadline, back-off or end of the run, if any.
-		var until time.Time
-		if !l.nextScan.IsZero() {
-			until = l.nextScan
-		}
-		if !r.end.IsZero() && (until.IsZero() || r.end.Before(until)) {
-			until = r.end
-		}
-		wait, full := directWait, true // full: a wait of directWait, after which the loop parks
-		if d := yielded.Add(yieldEvery).Sub(t); d < wait {
-			wait, full = d, false
-		}
-		if !until.IsZero() {
-			if d := until.Sub(t); d < wait {
-				wait, full = max(d, 0), false
+		// Take what is ready; if nothing is, park until something is or the next deadline,
+		// back-off or end of the run.
+		n := sysEpollWait(l.epfd, l.events)
+		if n <= 0 {
+			var until time.Time
+			if !l.nextScan.IsZero() {
+				until = l.nextScan
 			}
-		}
-		var n int
-		var err error
-		if !idle || !full {
-			n, err = syscall.EpollWait(l.epfd, l.events, int((wait+time.Millisecond-1)/time.Millisecond))
-			if err != nil && err != syscall.EINTR {
-				return // cannot happen with valid arguments; the run would stall, so end it
+			if !r.end.IsZero() && (until.IsZero() || r.end.Before(until)) {
+				until = r.end
 			}
-		}
-		if n == 0 && err == nil && full {
-			parked := time.Now()
+			var err error
 			if n, err = l.park(until); err != nil {
-				return // as above
+				return // cannot happen; the run would stall, so end it
 			}
 			yielded = time.Now()
-			// A server that keeps the loop waiting longer than directWait is likely to do it
-			// again: park straight away next time, until an event comes sooner.
-			idle = yielded.Sub(parked) >= directWait
 		}
 		now = time.Now()
 		if !r.end.IsZero() && !now.Before(r.end) {
@@ -320,32 +308,19 @@ func (l *evLoop) run(r *run) {
 }
 
 // park waits for an event, or until until (zero: no limit), with the goroutine parked in the
-// runtime's poller, and returns the events that came. The poller watches a duplicate of the
-// epoll descriptor only while the loop is parked: were it registered all the time, every event
-// would also wake the thread blocked in the poller, for nothing. So a park costs a few system
-// calls and allocations (the *os.File), which is why the loop parks only after directWait
-// without any event.
+// runtime's poller, and returns the events that came.
 func (l *evLoop) park(until time.Time) (int, error) {
-	fd, err := dupCloexec(l.epfd)
-	if err != nil {
-		return 0, err
-	}
-	f := os.NewFile(uintptr(fd), "epoll") // the poller's: the epoll descriptor is non-blocking
-	defer f.Close()
-	if !until.IsZero() {
-		if err := f.SetReadDeadline(until); err != nil {
+	if !until.Equal(l.parkUntil) {
+		if err := l.file.SetReadDeadline(until); err != nil {
 			return 0, err
 		}
-	}
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return 0, err
+		l.parkUntil = until
 	}
 	l.harvested = 0
-	if err := rc.Read(l.harvest); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+	if err := l.rc.Read(l.harvest); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
 		return 0, err
 	}
-	return l.harvested, nil
+	return max(l.harvested, 0), nil
 }
 
 // harvestEvents is the poller's callback: it takes the ready events without waiting, and says

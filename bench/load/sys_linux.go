@@ -89,12 +89,3 @@ func sysEpollWait(epfd int, events []syscall.EpollEvent) int {
 	}
 	return int(n)
 }
-
-// dupCloexec duplicates fd, close-on-exec.
-func dupCloexec(fd int) (int, error) {
-	nfd, _, e := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_DUPFD_CLOEXEC, 0)
-	if e != 0 {
-		return -1, e
-	}
-	return int(nfd), nil
-}
