@@ -15,16 +15,15 @@ import (
 )
 
 // On Linux a closed loop runs its connections the way wrk does: non-blocking sockets on one epoll
-// instance, served by one goroutine that blocks in epoll_wait, instead of a goroutine per
-// connection on Go's netpoller. Measured against gunicorn's sync workers (a new connection per
+// instance, served by one goroutine, instead of a goroutine per connection on Go's netpoller. Measured against gunicorn's sync workers (a new connection per
 // request), the goroutines cost about three context switches and several futex, nanosleep and
 // EAGAIN-read system calls per request on top of the exchange itself, as goroutines were parked,
 // woken and handed between threads; the event loop makes none of them.
 //
 // Per request it makes only the calls the exchange needs. On a kept-alive connection: write, read,
-// and a share of an epoll_wait. On a new connection: socket, epoll_ctl, connect, write, read and
-// close (wrk adds two fcntl, a setsockopt and several epoll_ctl). Sockets are registered once,
-// edge-triggered for both directions, so readiness never has to be re-armed; the request is
+// and a share of an epoll_wait. On a new connection: socket, setsockopt (SO_RCVLOWAT), connect,
+// write, epoll_ctl, read and close (wrk adds two fcntl and several epoll_ctl). Sockets are
+// registered once, edge-triggered, so readiness never has to be re-armed; the request is
 // written as soon as connect returns, since on loopback the handshake completes within the
 // call (if it has not, the write says EAGAIN and the loop waits for the socket to become
 // writable); a short read means the socket is drained, so the loop waits for the next edge
@@ -131,10 +130,9 @@ const (
 // newLoops returns event loops for conns connections to req's address, given procs Ps
 // (GOMAXPROCS), or false when the portable driver must be used: the address is a host name
 // (which net.Dialer resolves, trying each address) or a zoned IPv6 address, epoll could not be
-// set up, or there is a single P. A loop blocks in epoll_wait holding its P, which the runtime
-// leaves alone only while another P is idle; with one P, sysmon would take it back within
-// 20 µs of every wait. There is one loop for every two Ps: on a 2-core runner a single loop
-// leaves the other core to the server, as wrk -t1 does.
+// set up, or there is a single P (the loop was designed and measured with two; an early version
+// that blocked in epoll_wait was ruinous with one). There is one loop for every two Ps: on a
+// 2-core runner a single loop leaves the other core to the server, as wrk -t1 does.
 func newLoops(req *request, conns, procs int) (driver, bool) {
 	if procs < 2 {
 		return nil, false
