@@ -41,8 +41,8 @@ func TestHotLoopDoesNotAllocate(t *testing.T) {
 			if allocs != 0 {
 				t.Errorf("%v allocations per request, want 0", allocs)
 			}
-			if w.n < 1000 || w.errs != [numKinds]int64{} {
-				t.Errorf("recorded %d requests, errors %v", w.n, w.errs)
+			if w.tally.n < 1000 || w.tally.errs != [numKinds]int64{} {
+				t.Errorf("recorded %d requests, errors %v", w.tally.n, w.tally.errs)
 			}
 			if got := srv.accepted.Load(); got != 1 {
 				t.Errorf("accepted %d connections, want 1", got)

@@ -20,7 +20,8 @@ import (
 // connection); only the fields that frame the body are parsed and the body is discarded unread;
 // a request on a kept-alive connection allocates nothing; and on Linux connections are opened
 // with raw socket calls (dial_linux.go) because gunicorn's sync workers make every request a new
-// connection.
+// connection. This client serves Sequential, Burst, and Closed where the event loop cannot run;
+// on Linux a closed loop goes through loop_linux.go, which spends less still.
 
 // readBufSize is the per-connection read buffer, which is also the longest status or header
 // line accepted.

@@ -2,14 +2,16 @@
 // closed loop of C connections for throughput and latency (Closed), back-to-back requests for the
 // service time (Sequential), and n simultaneous requests for the seed's completion waves (Burst).
 //
-// It speaks HTTP/1.1 itself on net.Conn instead of using net/http, to spend as little CPU as it
-// can: the generator runs on the same small machine as the server it measures (see client.go).
+// It speaks HTTP/1.1 itself on raw sockets instead of using net/http, to spend as little CPU as
+// it can: the generator runs on the same small machine as the server it measures (see
+// client.go). On Linux a closed loop runs wrk's way, on an epoll event loop (loop_linux.go).
 package load
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -192,14 +194,94 @@ type run struct {
 	_            [64]byte
 }
 
-// worker is one closed-loop connection and what it recorded.
-type worker struct {
-	c     client
-	hist  *hdrhistogram.Histogram
+// tally is what one closed-loop connection recorded.
+type tally struct {
 	n     int64     // requests recorded
 	first time.Time // first and last recorded completion
 	last  time.Time
 	errs  [numKinds]int64
+}
+
+// nextStep is what a closed-loop connection does after a request.
+type nextStep uint8
+
+const (
+	nextRequest nextStep = iota // send the next request
+	nextPause                   // wait connectBackoff, then send the next request
+	nextStop                    // the run is over for this connection
+)
+
+// settle accounts for a request that started at start and ended at now with outcome k, recording
+// its latency in h and the rest in t, and says what the connection does next. A request counts
+// when it completes inside the window: not before measureStart, not at or after end, and not
+// beyond the request limit. A request cut off by the run's end is not counted at all; nor is a
+// failure once ctx (nil: none) is done, since the run's end aborted it.
+func (r *run) settle(ctx context.Context, t *tally, h *hdrhistogram.Histogram, start, now time.Time, k kind) nextStep {
+	if !r.end.IsZero() && !now.Before(r.end) {
+		return nextStop
+	}
+	if k == kindOK {
+		if now.Before(r.measureStart) {
+			return nextRequest
+		}
+		if r.limit > 0 {
+			n := r.count.Add(1)
+			if n > r.limit {
+				return nextStop
+			}
+			t.record(h, start, now)
+			if n == r.limit {
+				r.lastAt = now
+				close(r.limitHit)
+				return nextStop
+			}
+			return nextRequest
+		}
+		t.record(h, start, now)
+		return nextRequest
+	}
+	if ctx != nil && ctx.Err() != nil {
+		return nextStop // aborted by the end of the run: not the server's failure
+	}
+	if !now.Before(r.measureStart) {
+		t.errs[k]++
+	}
+	if k == kindConnect {
+		return nextPause
+	}
+	return nextRequest
+}
+
+func (t *tally) record(h *hdrhistogram.Histogram, start, now time.Time) {
+	d := now.Sub(start)
+	if t.n == 0 {
+		t.first = now
+	}
+	t.last = now
+	t.n++
+	us := min(d.Microseconds(), h.HighestTrackableValue())
+	_ = h.RecordValue(us) // cannot fail: us is within range
+}
+
+// driver runs the connections of a closed loop: a goroutine per connection (workers), or on
+// Linux event loops (loop_linux.go).
+type driver interface {
+	// run sends requests on every connection until the run is over or abort is called.
+	run(ctx context.Context, r *run)
+	// abort makes run return promptly, abandoning requests in flight. Any goroutine may call it.
+	abort()
+	// close releases the connections, after run returned.
+	close()
+	// results returns what the connections recorded: a tally per connection, and histograms
+	// that together hold every recorded latency.
+	results() ([]*tally, []*hdrhistogram.Histogram)
+}
+
+// worker is one closed-loop connection on its own goroutine, and what it recorded.
+type worker struct {
+	c     client
+	hist  *hdrhistogram.Histogram
+	tally tally
 	timer *time.Timer // connect back-off, made on first use
 	_     [64]byte    // keeps workers' hot fields off each other's cache lines
 }
@@ -219,57 +301,17 @@ func (w *worker) loop(ctx context.Context, r *run) {
 	}
 }
 
-// step sends one request and records its outcome; false means this worker is finished. A request
-// counts when it completes inside the window: not before measureStart, not at or after end, and
-// not beyond the request limit. A request cut off by the run's end is not counted at all.
+// step sends one request and records its outcome; false means this worker is finished.
 func (w *worker) step(ctx context.Context, r *run) bool {
 	start := time.Now()
 	_, k, _ := w.c.roundTrip(ctx, start)
-	now := time.Now()
-	if !r.end.IsZero() && !now.Before(r.end) {
+	switch r.settle(ctx, &w.tally, w.hist, start, time.Now(), k) {
+	case nextStop:
 		return false
-	}
-	if k == kindOK {
-		if now.Before(r.measureStart) {
-			return true
-		}
-		if r.limit > 0 {
-			n := r.count.Add(1)
-			if n > r.limit {
-				return false
-			}
-			w.record(start, now)
-			if n == r.limit {
-				r.lastAt = now
-				close(r.limitHit)
-				return false
-			}
-			return true
-		}
-		w.record(start, now)
-		return true
-	}
-	if ctx.Err() != nil {
-		return false // aborted by the end of the run: not the server's failure
-	}
-	if !now.Before(r.measureStart) {
-		w.errs[k]++
-	}
-	if k == kindConnect {
+	case nextPause:
 		return w.pause(ctx.Done(), connectBackoff)
 	}
 	return true
-}
-
-func (w *worker) record(start, now time.Time) {
-	d := now.Sub(start)
-	if w.n == 0 {
-		w.first = now
-	}
-	w.last = now
-	w.n++
-	us := min(d.Microseconds(), w.hist.HighestTrackableValue())
-	_ = w.hist.RecordValue(us) // cannot fail: us is within range
 }
 
 // pause waits d, or until done; false means done.
@@ -288,12 +330,74 @@ func (w *worker) pause(done <-chan struct{}, d time.Duration) bool {
 	}
 }
 
-// Closed runs a closed loop: o.Connections goroutines, each owning one connection with one request
-// in flight, for o.Warmup and then a measurement window of o.Duration or until o.Requests requests
+// workers is the portable driver: one goroutine and one client per connection.
+type workers []*worker
+
+func newWorkers(req *request, conns int) workers {
+	ws := make(workers, conns)
+	for i := range ws {
+		w := &worker{hist: newHistogram(req.timeout)}
+		w.c.init(req)
+		ws[i] = w
+	}
+	return ws
+}
+
+func (ws workers) run(ctx context.Context, r *run) {
+	var wg sync.WaitGroup
+	for _, w := range ws {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.loop(ctx, r)
+		}()
+	}
+	wg.Wait()
+}
+
+func (ws workers) abort() {
+	for _, w := range ws {
+		w.c.abort()
+	}
+}
+
+func (ws workers) close() {
+	for _, w := range ws {
+		w.c.closeConn()
+		if w.timer != nil {
+			w.timer.Stop()
+		}
+	}
+}
+
+func (ws workers) results() ([]*tally, []*hdrhistogram.Histogram) {
+	ts := make([]*tally, len(ws))
+	hs := make([]*hdrhistogram.Histogram, len(ws))
+	for i, w := range ws {
+		ts[i], hs[i] = &w.tally, w.hist
+	}
+	return ts, hs
+}
+
+// Closed runs a closed loop: o.Connections connections, each with one request in flight, for o.Warmup and then a measurement window of o.Duration or until o.Requests requests
 // were recorded. Only requests completing inside the window count; those in flight at its end are
 // abandoned (their connections closed) and not counted. Latency includes connecting when a request
 // needs a new connection. If ctx ends first, Closed returns what was measured so far and ctx.Err().
 func Closed(ctx context.Context, t Target, o Options) (Report, error) {
+	return closed(ctx, t, o, newDriver)
+}
+
+// newDriver returns the driver for conns connections: event loops where they can run (Linux,
+// an IP address, and at least two Ps, see newLoops), else a goroutine per connection.
+func newDriver(req *request, conns int) driver {
+	if l, ok := newLoops(req, conns, runtime.GOMAXPROCS(0)); ok {
+		return l
+	}
+	return newWorkers(req, conns)
+}
+
+// closed is Closed with the driver that newDriver makes.
+func closed(ctx context.Context, t Target, o Options, newDriver func(*request, int) driver) (Report, error) {
 	empty := Report{Errors: map[string]int64{}}
 	req, err := compile(t)
 	if err != nil {
@@ -315,20 +419,14 @@ func Closed(ctx context.Context, t Target, o Options) (Report, error) {
 	if o.Duration > 0 {
 		r.end = r.measureStart.Add(o.Duration)
 	}
-	workers := make([]*worker, o.Connections)
-	var wg sync.WaitGroup
-	for i := range workers {
-		w := &worker{hist: newHistogram(req.timeout)}
-		w.c.init(req)
-		workers[i] = w
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			w.loop(runCtx, r)
-		}()
-	}
+	d := newDriver(req, o.Connections)
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		d.run(runCtx, r)
+	}()
 
-	// The workers run until stop and abort below; everything between here and there only waits.
+	// The driver runs until stop and abort below; everything between here and there only waits.
 	var cpuStart, cpuEnd time.Duration
 	windowEnd := r.measureStart
 	interrupted := !sleepUntil(ctx, r.measureStart)
@@ -358,33 +456,29 @@ func Closed(ctx context.Context, t Target, o Options) (Report, error) {
 		}
 	}
 	stop()
-	for _, w := range workers {
-		w.c.abort()
-	}
-	wg.Wait()
-	for _, w := range workers {
-		w.c.closeConn()
-		if w.timer != nil {
-			w.timer.Stop()
-		}
-	}
+	d.abort()
+	<-finished
+	d.close()
 
 	rep := empty
 	rep.Window = max(windowEnd.Sub(r.measureStart), 0)
 	rep.GeneratorCPU = cpuEnd - cpuStart
 	var errs [numKinds]int64
 	renewal := true
-	for _, w := range workers {
-		if w.n < minRenewals || !w.last.After(w.first) {
+	tallies, hists := d.results()
+	for _, t := range tallies {
+		if t.n < minRenewals || !t.last.After(t.first) {
 			renewal = false
 		} else {
-			rep.ConnRate += float64(w.n-1) / w.last.Sub(w.first).Seconds()
+			rep.ConnRate += float64(t.n-1) / t.last.Sub(t.first).Seconds()
 		}
-		rep.Requests += w.n
-		rep.Latency.Merge(w.hist)
-		for k, n := range w.errs {
+		rep.Requests += t.n
+		for k, n := range t.errs {
 			errs[k] += n
 		}
+	}
+	for _, h := range hists {
+		rep.Latency.Merge(h)
 	}
 	for k, n := range errs {
 		if n > 0 {

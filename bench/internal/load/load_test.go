@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"slices"
 	"strings"
@@ -26,46 +27,48 @@ func TestClosedMatchesSlots(t *testing.T) {
 		{name: "1 slot", k: 1, sleep: 20 * time.Millisecond, conns: 4},
 		{name: "4 slots", k: 4, sleep: 20 * time.Millisecond, conns: 12},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			srv := startSlots(t, tt.k, tt.sleep)
-			o := Options{Connections: tt.conns, Warmup: 200 * time.Millisecond, Duration: time.Second}
-			rep, err := Closed(context.Background(), Target{Addr: srv.addr, KeepAlive: true}, o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(rep.Errors) != 0 {
-				t.Errorf("errors %v, want none", rep.Errors)
-			}
-			if rep.Window != o.Duration {
-				t.Errorf("window %v, want %v", rep.Window, o.Duration)
-			}
-			if got := rep.Latency.TotalCount(); got != rep.Requests {
-				t.Errorf("histogram holds %d requests, report %d", got, rep.Requests)
-			}
-			// Each slot completes at most one request per sleep, plus one already under way.
-			maxReq := int64(tt.k) * (int64(o.Duration/tt.sleep) + 1)
-			want := float64(tt.k) / tt.sleep.Seconds()
-			if rep.Requests > maxReq || rep.Throughput() < want/2 {
-				t.Errorf("%d requests (%.0f/s), want at most %d and at least %.0f/s", rep.Requests, rep.Throughput(), maxReq, want/2)
-			}
-			if served := srv.served.Load(); served < rep.Requests {
-				t.Errorf("server answered %d requests, report counts %d", served, rep.Requests)
-			}
-			if p := srv.peak.Load(); p != int64(tt.k) {
-				t.Errorf("peak concurrency at the server %d, want every slot busy (%d)", p, tt.k)
-			}
-			if c := srv.conns.Load(); c != int64(tt.conns) {
-				t.Errorf("server accepted %d connections, want one per closed-loop connection (%d)", c, tt.conns)
-			}
-			if p50 := rep.Quantile(0.5); p50 < tt.sleep {
-				t.Errorf("median latency %v below the service time %v", p50, tt.sleep)
-			}
-			if rep.GeneratorCPU <= 0 {
-				t.Errorf("generator CPU %v, want > 0", rep.GeneratorCPU)
-			}
-		})
-	}
+	forEachDriver(t, func(t *testing.T, runClosed closedFunc) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				srv := startSlots(t, tt.k, tt.sleep)
+				o := Options{Connections: tt.conns, Warmup: 200 * time.Millisecond, Duration: time.Second}
+				rep, err := runClosed(context.Background(), Target{Addr: srv.addr, KeepAlive: true}, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(rep.Errors) != 0 {
+					t.Errorf("errors %v, want none", rep.Errors)
+				}
+				if rep.Window != o.Duration {
+					t.Errorf("window %v, want %v", rep.Window, o.Duration)
+				}
+				if got := rep.Latency.TotalCount(); got != rep.Requests {
+					t.Errorf("histogram holds %d requests, report %d", got, rep.Requests)
+				}
+				// Each slot completes at most one request per sleep, plus one already under way.
+				maxReq := int64(tt.k) * (int64(o.Duration/tt.sleep) + 1)
+				want := float64(tt.k) / tt.sleep.Seconds()
+				if rep.Requests > maxReq || rep.Throughput() < want/2 {
+					t.Errorf("%d requests (%.0f/s), want at most %d and at least %.0f/s", rep.Requests, rep.Throughput(), maxReq, want/2)
+				}
+				if served := srv.served.Load(); served < rep.Requests {
+					t.Errorf("server answered %d requests, report counts %d", served, rep.Requests)
+				}
+				if p := srv.peak.Load(); p != int64(tt.k) {
+					t.Errorf("peak concurrency at the server %d, want every slot busy (%d)", p, tt.k)
+				}
+				if c := srv.conns.Load(); c != int64(tt.conns) {
+					t.Errorf("server accepted %d connections, want one per closed-loop connection (%d)", c, tt.conns)
+				}
+				if p50 := rep.Quantile(0.5); p50 < tt.sleep {
+					t.Errorf("median latency %v below the service time %v", p50, tt.sleep)
+				}
+				if rep.GeneratorCPU <= 0 {
+					t.Errorf("generator CPU %v, want > 0", rep.GeneratorCPU)
+				}
+			})
+		}
+	})
 }
 
 func TestClosedRequestLimit(t *testing.T) {
@@ -76,58 +79,62 @@ func TestClosedRequestLimit(t *testing.T) {
 		{name: "keep-alive", keepAlive: true},
 		{name: "connection close", keepAlive: false},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			srv := startRaw(t, respond("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false))
-			const conns, limit = 4, 200
-			rep, err := Closed(context.Background(), Target{Addr: srv.addr, KeepAlive: tt.keepAlive},
-				Options{Connections: conns, Requests: limit})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if rep.Requests != limit || rep.Latency.TotalCount() != limit {
-				t.Errorf("requests %d, histogram %d, want exactly %d", rep.Requests, rep.Latency.TotalCount(), limit)
-			}
-			if len(rep.Errors) != 0 || rep.Window <= 0 {
-				t.Errorf("errors %v, window %v", rep.Errors, rep.Window)
-			}
-			accepted := srv.accepted.Load()
-			if tt.keepAlive && accepted != conns {
-				t.Errorf("accepted %d connections, want %d reused", accepted, conns)
-			}
-			if !tt.keepAlive && accepted < limit {
-				t.Errorf("accepted %d connections, want one per request (>= %d)", accepted, limit)
-			}
-		})
-	}
+	forEachDriver(t, func(t *testing.T, runClosed closedFunc) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				srv := startRaw(t, respond("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false))
+				const conns, limit = 4, 200
+				rep, err := runClosed(context.Background(), Target{Addr: srv.addr, KeepAlive: tt.keepAlive},
+					Options{Connections: conns, Requests: limit})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if rep.Requests != limit || rep.Latency.TotalCount() != limit {
+					t.Errorf("requests %d, histogram %d, want exactly %d", rep.Requests, rep.Latency.TotalCount(), limit)
+				}
+				if len(rep.Errors) != 0 || rep.Window <= 0 {
+					t.Errorf("errors %v, window %v", rep.Errors, rep.Window)
+				}
+				accepted := srv.accepted.Load()
+				if tt.keepAlive && accepted != conns {
+					t.Errorf("accepted %d connections, want %d reused", accepted, conns)
+				}
+				if !tt.keepAlive && accepted < limit {
+					t.Errorf("accepted %d connections, want one per request (>= %d)", accepted, limit)
+				}
+			})
+		}
+	})
 }
 
 func TestClosedAbandonsInFlight(t *testing.T) {
 	// The first request is answered; every later one hangs until the client closes. Closed must
 	// return at the end of the window, not wait out the one-minute timeout, and must not count
 	// the abandoned requests as errors.
-	var answered atomic.Bool
-	srv := startRaw(t, func(c net.Conn, br *bufio.Reader) {
-		for readRequest(br) == nil {
-			if !answered.CompareAndSwap(false, true) {
-				hang(c, br)
-				return
+	forEachDriver(t, func(t *testing.T, runClosed closedFunc) {
+		var answered atomic.Bool
+		srv := startRaw(t, func(c net.Conn, br *bufio.Reader) {
+			for readRequest(br) == nil {
+				if !answered.CompareAndSwap(false, true) {
+					hang(c, br)
+					return
+				}
+				c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))
 			}
-			c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))
+		})
+		start := time.Now()
+		rep, err := runClosed(context.Background(), Target{Addr: srv.addr, KeepAlive: true, Timeout: time.Minute},
+			Options{Connections: 3, Duration: 300 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if elapsed := time.Since(start); elapsed > 30*time.Second {
+			t.Errorf("Closed took %v: it waited for requests in flight", elapsed)
+		}
+		if rep.Requests != 1 || len(rep.Errors) != 0 {
+			t.Errorf("requests %d, errors %v; want 1 and none", rep.Requests, rep.Errors)
 		}
 	})
-	start := time.Now()
-	rep, err := Closed(context.Background(), Target{Addr: srv.addr, KeepAlive: true, Timeout: time.Minute},
-		Options{Connections: 3, Duration: 300 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if elapsed := time.Since(start); elapsed > 30*time.Second {
-		t.Errorf("Closed took %v: it waited for requests in flight", elapsed)
-	}
-	if rep.Requests != 1 || len(rep.Errors) != 0 {
-		t.Errorf("requests %d, errors %v; want 1 and none", rep.Requests, rep.Errors)
-	}
 }
 
 func TestClosedErrors(t *testing.T) {
@@ -141,34 +148,47 @@ func TestClosedErrors(t *testing.T) {
 		{name: "status", serve: respond("HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n", false), wantKind: KindStatus},
 		{name: "protocol", serve: respond("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789", false),
 			target: Target{MaxBody: 5}, wantKind: KindProtocol},
+		{name: "reset", serve: reset, wantKind: KindProtocol},
 		{name: "connect", wantKind: KindConnect},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			tg := tt.target
-			tg.KeepAlive = true
-			if tt.serve != nil {
-				tg.Addr = startRaw(t, tt.serve).addr
-			} else {
-				tg.Addr = deadAddr(t)
+	forEachDriver(t, func(t *testing.T, runClosed closedFunc) {
+		for _, tt := range tests {
+			for _, keepAlive := range []bool{true, false} {
+				t.Run(fmt.Sprintf("%s keep-alive %t", tt.name, keepAlive), func(t *testing.T) {
+					tg := tt.target
+					tg.KeepAlive = keepAlive
+					if tt.serve != nil {
+						tg.Addr = startRaw(t, tt.serve).addr
+					} else {
+						tg.Addr = deadAddr(t)
+					}
+					o := Options{Connections: 4, Duration: 300 * time.Millisecond}
+					rep, err := runClosed(context.Background(), tg, o)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if rep.Requests != 0 || rep.Errors[tt.wantKind] == 0 || len(rep.Errors) != 1 {
+						t.Errorf("requests %d, errors %v; want only %q errors", rep.Requests, rep.Errors, tt.wantKind)
+					}
+					// Timeouts never fire early, nor does the back-off after a failed connect end
+					// early: both bound the count.
+					var each time.Duration
+					switch tt.wantKind {
+					case KindConnect:
+						each = connectBackoff
+					case KindTimeout:
+						each = tg.Timeout
+					}
+					if each > 0 {
+						perConn := int64(o.Duration/each) + 1
+						if n := rep.Errors[tt.wantKind]; n > int64(o.Connections)*perConn {
+							t.Errorf("%d %s errors in %v: at most %d possible", n, tt.wantKind, o.Duration, int64(o.Connections)*perConn)
+						}
+					}
+				})
 			}
-			o := Options{Connections: 4, Duration: 300 * time.Millisecond}
-			rep, err := Closed(context.Background(), tg, o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if rep.Requests != 0 || rep.Errors[tt.wantKind] == 0 || len(rep.Errors) != 1 {
-				t.Errorf("requests %d, errors %v; want only %q errors", rep.Requests, rep.Errors, tt.wantKind)
-			}
-			if tt.wantKind == KindConnect {
-				// The back-off after each failed connect bounds the retries: timers never fire early.
-				perConn := int64(o.Duration/connectBackoff) + 1
-				if n := rep.Errors[KindConnect]; n > int64(o.Connections)*perConn {
-					t.Errorf("%d connect errors in %v: the generator is spinning (back-off allows %d)", n, o.Duration, int64(o.Connections)*perConn)
-				}
-			}
-		})
-	}
+		}
+	})
 }
 
 func TestIdleCloseIsRetried(t *testing.T) {
@@ -198,36 +218,38 @@ func TestIdleCloseIsRetried(t *testing.T) {
 			gap: 50 * time.Millisecond,
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			srv := startRaw(t, tt.serve)
-			req, err := compile(Target{Addr: srv.addr, KeepAlive: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			c := newClient(req)
-			defer c.closeConn()
-			const n = 5
-			for i := range n {
-				if _, k, err := c.roundTrip(context.Background(), time.Now()); k != kindOK {
-					t.Fatalf("request %d: %v %v", i+1, k, err)
+	forEachDriver(t, func(t *testing.T, runClosed closedFunc) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				srv := startRaw(t, tt.serve)
+				req, err := compile(Target{Addr: srv.addr, KeepAlive: true})
+				if err != nil {
+					t.Fatal(err)
 				}
-				time.Sleep(tt.gap)
-			}
-			if got := srv.accepted.Load(); got != n {
-				t.Errorf("accepted %d connections, want %d", got, n)
-			}
+				c := newClient(req)
+				defer c.closeConn()
+				const n = 5
+				for i := range n {
+					if _, k, err := c.roundTrip(context.Background(), time.Now()); k != kindOK {
+						t.Fatalf("request %d: %v %v", i+1, k, err)
+					}
+					time.Sleep(tt.gap)
+				}
+				if got := srv.accepted.Load(); got != n {
+					t.Errorf("accepted %d connections, want %d", got, n)
+				}
 
-			rep, err := Closed(context.Background(), Target{Addr: srv.addr, KeepAlive: true},
-				Options{Connections: 2, Duration: 200 * time.Millisecond})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if rep.Requests == 0 || len(rep.Errors) != 0 {
-				t.Errorf("closed loop: requests %d, errors %v; want some and none", rep.Requests, rep.Errors)
-			}
-		})
-	}
+				rep, err := runClosed(context.Background(), Target{Addr: srv.addr, KeepAlive: true},
+					Options{Connections: 2, Duration: 200 * time.Millisecond})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if rep.Requests == 0 || len(rep.Errors) != 0 {
+					t.Errorf("closed loop: requests %d, errors %v; want some and none", rep.Requests, rep.Errors)
+				}
+			})
+		}
+	})
 }
 
 func TestSequential(t *testing.T) {

@@ -140,41 +140,50 @@ func readHeader(br *bufio.Reader, h *header) error {
 		if err != nil {
 			return err
 		}
-		if total += len(line) + 2; total > maxHeaderBytes {
-			return errHeaderTooLarge
-		}
-		if len(line) == 0 {
-			return nil
-		}
-		if line[0] == ' ' || line[0] == '\t' {
-			return errHeaderFold
-		}
-		i := bytes.IndexByte(line, ':')
-		if i <= 0 || line[i-1] == ' ' || line[i-1] == '\t' {
-			return errHeaderLine // whitespace before the colon is a request-smuggling vector
-		}
-		name, value := line[:i], trimOWS(line[i+1:])
-		switch len(name) {
-		case len("content-length"):
-			if equalFold(name, "content-length") {
-				n, ok := parseDecimal(value)
-				if !ok || (h.contentLength >= 0 && h.contentLength != n) {
-					return errContentLength
-				}
-				h.contentLength = n
-			}
-		case len("transfer-encoding"):
-			if equalFold(name, "transfer-encoding") {
-				h.te = true
-				h.chunked = equalFold(lastToken(value), "chunked")
-			}
-		case len("connection"):
-			if equalFold(name, "connection") {
-				h.close = h.close || hasToken(value, "close")
-				h.keepAlive = h.keepAlive || hasToken(value, "keep-alive")
-			}
+		if end, err := h.line(line, &total); end || err != nil {
+			return err
 		}
 	}
+}
+
+// line takes one header line (without its line ending): the empty line ends the section (end),
+// any other is a field, recorded in h if it frames the body. total counts the section's bytes.
+func (h *header) line(line []byte, total *int) (end bool, err error) {
+	if *total += len(line) + 2; *total > maxHeaderBytes {
+		return false, errHeaderTooLarge
+	}
+	if len(line) == 0 {
+		return true, nil
+	}
+	if line[0] == ' ' || line[0] == '\t' {
+		return false, errHeaderFold
+	}
+	i := bytes.IndexByte(line, ':')
+	if i <= 0 || line[i-1] == ' ' || line[i-1] == '\t' {
+		return false, errHeaderLine // whitespace before the colon is a request-smuggling vector
+	}
+	name, value := line[:i], trimOWS(line[i+1:])
+	switch len(name) {
+	case len("content-length"):
+		if equalFold(name, "content-length") {
+			n, ok := parseDecimal(value)
+			if !ok || (h.contentLength >= 0 && h.contentLength != n) {
+				return false, errContentLength
+			}
+			h.contentLength = n
+		}
+	case len("transfer-encoding"):
+		if equalFold(name, "transfer-encoding") {
+			h.te = true
+			h.chunked = equalFold(lastToken(value), "chunked")
+		}
+	case len("connection"):
+		if equalFold(name, "connection") {
+			h.close = h.close || hasToken(value, "close")
+			h.keepAlive = h.keepAlive || hasToken(value, "keep-alive")
+		}
+	}
+	return false, nil
 }
 
 // discardN discards an n-byte body.

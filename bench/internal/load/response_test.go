@@ -11,17 +11,22 @@ import (
 // next follows each response in TestReadResponse, to check that the parser stops at its end.
 const next = "NEXT"
 
-func TestReadResponse(t *testing.T) {
-	tests := []struct {
-		name        string
-		in          string
-		head        bool
-		maxBody     int64 // 0: 1 MiB
-		wantStatus  int
-		wantPersist bool
-		wantErr     error // nil, a constError, or io.ErrUnexpectedEOF
-		wantRest    string
-	}{
+// responseCase is a response, how it was asked for, and how it must be parsed.
+type responseCase struct {
+	name        string
+	in          string
+	head        bool
+	maxBody     int64 // 0: 1 MiB
+	wantStatus  int
+	wantPersist bool
+	wantErr     error // nil, a constError, or io.ErrUnexpectedEOF
+	wantRest    string
+}
+
+// responseCases are the responses both parsers are tested on: readResponse (TestReadResponse)
+// and the event loop's parser (TestParser).
+func responseCases() []responseCase {
+	return []responseCase{
 		{name: "content-length", in: "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello" + next,
 			wantStatus: 200, wantPersist: true, wantRest: next},
 		{name: "bare LF and no reason", in: "HTTP/1.1 201\nContent-Length: 2\n\nok" + next,
@@ -108,7 +113,10 @@ func TestReadResponse(t *testing.T) {
 		{name: "header section too large", in: "HTTP/1.1 200 OK\r\n" + strings.Repeat("X: "+strings.Repeat("a", 1000)+"\r\n", 70) + "\r\n",
 			wantStatus: 200, wantErr: errHeaderTooLarge},
 	}
-	for _, tt := range tests {
+}
+
+func TestReadResponse(t *testing.T) {
+	for _, tt := range responseCases() {
 		t.Run(tt.name, func(t *testing.T) {
 			maxBody := tt.maxBody
 			if maxBody == 0 {

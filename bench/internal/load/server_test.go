@@ -122,6 +122,15 @@ func hang(c net.Conn, br *bufio.Reader) {
 	}
 }
 
+// reset reads one request and resets the connection (SO_LINGER 0) instead of answering.
+func reset(c net.Conn, br *bufio.Reader) {
+	if readRequest(br) == nil {
+		if tc, ok := c.(*net.TCPConn); ok {
+			tc.SetLinger(0)
+		}
+	}
+}
+
 // slotServer is the ground truth of DESIGN.md: a server with exactly k slots, each request holding
 // one for a fixed sleep, so throughput is k/sleep. It records connections and peak concurrency.
 type slotServer struct {
