@@ -27,7 +27,11 @@ func (c *client) dialFast(deadline time.Time) (bool, error) {
 	default:
 		return false, nil
 	}
-	fd, err := syscall.Socket(family, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+	fd, err := syscall.Socket(
+		family,
+		syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC,
+		0,
+	)
 	if err != nil {
 		return true, os.NewSyscallError("socket", err)
 	}

@@ -216,7 +216,13 @@ const (
 // when it completes inside the window: not before measureStart, not at or after end, and not
 // beyond the request limit. A request cut off by the run's end is not counted at all; nor is a
 // failure once ctx (nil: none) is done, since the run's end aborted it.
-func (r *run) settle(ctx context.Context, t *tally, h *hdrhistogram.Histogram, start, now time.Time, k kind) nextStep {
+func (r *run) settle(
+	ctx context.Context,
+	t *tally,
+	h *hdrhistogram.Histogram,
+	start, now time.Time,
+	k kind,
+) nextStep {
 	if !r.end.IsZero() && !now.Before(r.end) {
 		return nextStop
 	}
@@ -397,7 +403,12 @@ func newDriver(req *request, conns int) driver {
 }
 
 // closed is Closed with the driver that newDriver makes.
-func closed(ctx context.Context, t Target, o Options, newDriver func(*request, int) driver) (Report, error) {
+func closed(
+	ctx context.Context,
+	t Target,
+	o Options,
+	newDriver func(*request, int) driver,
+) (Report, error) {
 	empty := Report{Errors: map[string]int64{}}
 	req, err := compile(t)
 	if err != nil {

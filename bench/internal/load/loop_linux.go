@@ -619,7 +619,8 @@ func (l *evLoop) dial(c *evConn) error {
 			return err
 		}
 	}
-	if err := sysConnect(fd, &l.sa); err != 0 && err != syscall.EINPROGRESS && err != syscall.EINTR {
+	if err := sysConnect(fd, &l.sa); err != 0 && err != syscall.EINPROGRESS &&
+		err != syscall.EINTR {
 		return err
 	}
 	return nil
@@ -639,7 +640,11 @@ func (l *evLoop) closeConn(c *evConn) {
 // connection was never made (rather than made and then broken).
 func isConnectErrno(err syscall.Errno) bool {
 	switch err {
-	case syscall.ECONNREFUSED, syscall.ENETUNREACH, syscall.EHOSTUNREACH, syscall.ETIMEDOUT, syscall.ENOTCONN:
+	case syscall.ECONNREFUSED,
+		syscall.ENETUNREACH,
+		syscall.EHOSTUNREACH,
+		syscall.ETIMEDOUT,
+		syscall.ENOTCONN:
 		return true
 	}
 	return false

@@ -56,7 +56,10 @@ func compile(t Target) (*request, error) {
 		return nil, fmt.Errorf("target address %q: want host:port", t.Addr)
 	}
 	if !t.AllowRemote && !IsLoopback(host) {
-		return nil, fmt.Errorf("target address %q is not loopback (127.0.0.0/8, ::1 or localhost); set AllowRemote to load another host", t.Addr)
+		return nil, fmt.Errorf(
+			"target address %q is not loopback (127.0.0.0/8, ::1 or localhost); set AllowRemote to load another host",
+			t.Addr,
+		)
 	}
 	method := t.Method
 	if method == "" {
@@ -70,7 +73,10 @@ func compile(t Target) (*request, error) {
 		path = "/"
 	}
 	if !isRequestTarget(path) {
-		return nil, fmt.Errorf("target path %q: empty, or contains a space or control character", path)
+		return nil, fmt.Errorf(
+			"target path %q: empty, or contains a space or control character",
+			path,
+		)
 	}
 	hostHeader := t.Host
 	if hostHeader == "" {
@@ -80,7 +86,10 @@ func compile(t Target) (*request, error) {
 		return nil, fmt.Errorf("target host %q contains a control character", hostHeader)
 	}
 	if t.Status != 0 && (t.Status < 100 || t.Status > 999) {
-		return nil, fmt.Errorf("target status %d: want 0 (any 2xx) or a three-digit status", t.Status)
+		return nil, fmt.Errorf(
+			"target status %d: want 0 (any 2xx) or a three-digit status",
+			t.Status,
+		)
 	}
 	timeout := t.Timeout
 	if timeout == 0 {
@@ -114,11 +123,18 @@ func compile(t Target) (*request, error) {
 			return nil, fmt.Errorf("target header name %q is not an HTTP token", name)
 		}
 		if !isFieldValue(value) {
-			return nil, fmt.Errorf("target header %s: value %q contains a control character", name, value)
+			return nil, fmt.Errorf(
+				"target header %s: value %q contains a control character",
+				name,
+				value,
+			)
 		}
 		for _, owned := range [...]string{"Host", "Connection", "Content-Length", "Transfer-Encoding"} {
 			if strings.EqualFold(name, owned) {
-				return nil, fmt.Errorf("target header %s is set by the load generator (see Target.Host, Target.KeepAlive, Target.Body)", name)
+				return nil, fmt.Errorf(
+					"target header %s is set by the load generator (see Target.Host, Target.KeepAlive, Target.Body)",
+					name,
+				)
 			}
 		}
 		b = append(b, name...)

@@ -48,7 +48,11 @@ type header struct {
 // bytes (a longer body is errBodyTooLarge). It returns the status and whether the connection can
 // carry another request. head says the request was HEAD. Interim 1xx responses are skipped.
 // It does not allocate.
-func readResponse(br *bufio.Reader, head bool, maxBody int64) (status int, persist bool, err error) {
+func readResponse(
+	br *bufio.Reader,
+	head bool,
+	maxBody int64,
+) (status int, persist bool, err error) {
 	for interim := 0; ; interim++ {
 		if interim > maxInterim {
 			return 0, false, errTooManyInterim

@@ -52,17 +52,32 @@ func sysSocket(family int) (int, syscall.Errno) {
 }
 
 func sysConnect(fd int, sa *sockaddr) syscall.Errno {
-	_, _, e := syscall.RawSyscall(syscall.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(&sa.raw)), sa.len)
+	_, _, e := syscall.RawSyscall(
+		syscall.SYS_CONNECT,
+		uintptr(fd),
+		uintptr(unsafe.Pointer(&sa.raw)),
+		sa.len,
+	)
 	return e
 }
 
 func sysWrite(fd int, p []byte) (int, syscall.Errno) {
-	n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
+	n, _, e := syscall.RawSyscall(
+		syscall.SYS_WRITE,
+		uintptr(fd),
+		uintptr(unsafe.Pointer(unsafe.SliceData(p))),
+		uintptr(len(p)),
+	)
 	return int(n), e
 }
 
 func sysRead(fd int, p []byte) (int, syscall.Errno) {
-	n, _, e := syscall.RawSyscall(syscall.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
+	n, _, e := syscall.RawSyscall(
+		syscall.SYS_READ,
+		uintptr(fd),
+		uintptr(unsafe.Pointer(unsafe.SliceData(p))),
+		uintptr(len(p)),
+	)
 	return int(n), e
 }
 
@@ -71,19 +86,43 @@ func sysClose(fd int) {
 }
 
 func sysEpollCtl(epfd, op, fd int, ev *syscall.EpollEvent) syscall.Errno {
-	_, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_CTL, uintptr(epfd), uintptr(op), uintptr(fd), uintptr(unsafe.Pointer(ev)), 0, 0)
+	_, _, e := syscall.RawSyscall6(
+		syscall.SYS_EPOLL_CTL,
+		uintptr(epfd),
+		uintptr(op),
+		uintptr(fd),
+		uintptr(unsafe.Pointer(ev)),
+		0,
+		0,
+	)
 	return e
 }
 
 func sysSetsockoptInt(fd, level, opt, v int) syscall.Errno {
 	i := int32(v)
-	_, _, e := syscall.RawSyscall6(syscall.SYS_SETSOCKOPT, uintptr(fd), uintptr(level), uintptr(opt), uintptr(unsafe.Pointer(&i)), 4, 0)
+	_, _, e := syscall.RawSyscall6(
+		syscall.SYS_SETSOCKOPT,
+		uintptr(fd),
+		uintptr(level),
+		uintptr(opt),
+		uintptr(unsafe.Pointer(&i)),
+		4,
+		0,
+	)
 	return e
 }
 
 // sysEpollWait returns the ready events without waiting, or -1 on error.
 func sysEpollWait(epfd int, events []syscall.EpollEvent) int {
-	n, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(unsafe.SliceData(events))), uintptr(len(events)), 0, 0, 0)
+	n, _, e := syscall.RawSyscall6(
+		syscall.SYS_EPOLL_PWAIT,
+		uintptr(epfd),
+		uintptr(unsafe.Pointer(unsafe.SliceData(events))),
+		uintptr(len(events)),
+		0,
+		0,
+		0,
+	)
 	if e != 0 {
 		return -1
 	}
