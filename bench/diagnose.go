@@ -30,12 +30,27 @@ func diagnose(c *results.Cell, cpus int) {
 			100*c.CPUBoundness,
 			cpus,
 		)
-	} else if c.Efficiency < 0.9 && c.Connections >= c.Slots {
+	} else if c.Efficiency > 0 && c.Efficiency < 0.9 && c.Connections >= c.Slots {
+		// Efficiency is 0 (left out) where no slots bound the server.
 		hint := ""
 		if c.Workers > 1 && c.Threads > 1 {
 			hint = ": " + greedyAccept
 		}
 		add("achieved %.1f of %d configured slots (%.0f%%)%s", c.Concurrency, c.Slots, 100*c.Efficiency, hint)
+	}
+	if s := c.Sweep; s != nil {
+		add("achieved concurrency %.2f reached the %d connections of the closed loop: the load "+
+			"generator, not the server, was the limit (no slots bound it, as in an event loop), "+
+			"so the connections were swept from %d to %d: peak useful concurrency %.1f at %.1f "+
+			"req/s with %d connections (%s)", c.Concurrency, c.Connections, c.Connections,
+			s.Points[len(s.Points)-1].Connections, s.PeakConcurrency, s.PeakThroughputRPS,
+			s.PeakConnections,
+			s.Why())
+	} else if c.LimitedByConnections() {
+		add("achieved concurrency %.2f reached the %d connections of the closed loop: the load "+
+			"generator, not the server, was the limit (no slots bound it, as in an event loop); "+
+			"throughput was measured at this connection count, and run sweeps it upward to find "+
+			"the peak", c.Concurrency, c.Connections)
 	}
 	if c.Errors > 0 {
 		add("%d errors (%s)", c.Errors, describeErrors(c.ErrorKinds))
