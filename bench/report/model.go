@@ -230,8 +230,8 @@ func newMeasures(c results.Cell, slotted bool) measures {
 		// the trials at the cell's own connection count.
 		m.swept = true
 		m.throughput = num(s.PeakThroughputRPS)
-		m.concurrency = num(s.PeakConcurrency)
-		m.concurrency1 = num(s.PeakConcurrency)
+		m.concurrency = atLeast(*s) + num(s.PeakConcurrency)
+		m.concurrency1 = m.concurrency
 		if k, ok := s.Knee(); ok {
 			m.p50, m.p99 = seconds(k.P50S), seconds(k.P99S)
 		}
@@ -257,7 +257,7 @@ func newSweepRow(c results.Cell) sweepRow {
 	r := sweepRow{
 		name:      c.Name(),
 		points:    len(s.Points),
-		peak:      num(s.PeakConcurrency),
+		peak:      atLeast(*s) + num(s.PeakConcurrency),
 		peakX:     num(s.PeakThroughputRPS),
 		peakConns: itoa(s.PeakConnections),
 		why:       s.Why(),
@@ -281,6 +281,14 @@ func newSweepRow(c results.Cell) sweepRow {
 			", peak at " + peak + ", R² " + strconv.FormatFloat(u.R2, 'f', 3, 64)
 	}
 	return r
+}
+
+// atLeast is "≥ " for a sweep whose peak may be higher than it found.
+func atLeast(s results.Sweep) string {
+	if s.Unfinished() {
+		return "≥ "
+	}
+	return ""
 }
 
 func (m *model) addBursts(c results.Cell) {

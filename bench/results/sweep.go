@@ -115,6 +115,13 @@ const (
 	LimitedErrors      = "errors"
 )
 
+// Unfinished reports whether the sweep stopped before more connections
+// stopped paying (at its connection or time limit), so that the peak may
+// be higher than the one it found.
+func (s Sweep) Unfinished() bool {
+	return s.Limited == LimitedConnections || s.Limited == LimitedTime
+}
+
 // Why says in words why the sweep stopped, and whether the peak may lie
 // beyond the points measured.
 func (s Sweep) Why() string {
