@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/workerbench/workerbench/bench/internal/load"
+	"github.com/workerbench/workerbench/bench/internal/proctree"
 	"github.com/workerbench/workerbench/bench/internal/stats"
 	"github.com/workerbench/workerbench/bench/results"
 )
@@ -33,7 +34,7 @@ func (m *meter) sweepConnections(ctx context.Context) error {
 		c.Name(), c.Concurrency, c.Connections, cfg.SweepMaxConnections, cfg.SweepTime)
 	s := &results.Sweep{Points: []results.SweepPoint{{
 		Connections: c.Connections, ThroughputRPS: c.ThroughputRPS,
-		P50S: c.Latency.P50, P99S: c.Latency.P99,
+		P50S: c.Latency.P50, P99S: c.Latency.P99, BusyCores: c.BusyCores,
 	}}}
 	start, peak := time.Now(), 0
 	for n := 2 * c.Connections; ; n *= 2 {
@@ -48,8 +49,11 @@ func (m *meter) sweepConnections(ctx context.Context) error {
 			s.Limited = results.LimitedTime
 			break
 		}
+		var cpu0, cpu1 proctree.Usage
 		rep, err := load.Closed(ctx, m.target, load.Options{
 			Connections: n, Warmup: cfg.Warmup, Duration: w,
+			OnWindowStart: func() { cpu0, _ = proctree.Measure(m.pgid) },
+			OnWindowEnd:   func() { cpu1, _ = proctree.Measure(m.pgid) },
 		})
 		if err != nil {
 			return fmt.Errorf("%d connections: %w", n, err)
@@ -60,10 +64,14 @@ func (m *meter) sweepConnections(ctx context.Context) error {
 			P50S: rep.Quantile(0.5).Seconds(), P99S: rep.Quantile(0.99).Seconds(),
 			Errors: rep.ErrorCount(),
 		}
+		if rep.Window > 0 {
+			p.BusyCores = (cpu1.CPU - cpu0.CPU).Seconds() / rep.Window.Seconds()
+		}
 		s.Points = append(s.Points, p)
-		m.progress("      %s: sweep: %d connections: %.1f req/s (%+.0f%%), p50 %s, p99 %s%s",
-			c.Name(), n, p.ThroughputRPS, 100*(p.ThroughputRPS/last.ThroughputRPS-1),
-			fmtSeconds(p.P50S), fmtSeconds(p.P99S), errorNote(rep))
+		m.progress("      %s: sweep: %d connections: %.1f req/s (%+.0f%%), p50 %s, p99 %s, "+
+			"%.2f busy cores%s", c.Name(), n, p.ThroughputRPS,
+			100*(p.ThroughputRPS/last.ThroughputRPS-1), fmtSeconds(p.P50S), fmtSeconds(p.P99S),
+			p.BusyCores, errorNote(rep))
 		if p.Errors > 0 {
 			s.Limited = results.LimitedErrors
 			break

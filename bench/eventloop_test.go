@@ -1,0 +1,130 @@
+package bench
+
+import (
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/workerbench/workerbench/bench/results"
+)
+
+// eventLoopServers are real event-loop servers on the apps in
+// testdata/eventloop: / sleeps ?ms=, /cpu computes.
+var eventLoopServers = []struct {
+	name, cmd string
+	env       []string
+	cpuPath   string
+	// cpuKeepAlive: measure the CPU-bound endpoint on kept-alive
+	// connections. uvicorn with 2 workers answers each request on a
+	// kept-alive connection ~44 ms late and lets connections pile onto one
+	// worker, so that 2 workers kept one core busy; that is a diagnostic's
+	// business, not what this test checks.
+	cpuKeepAlive bool
+	need         []string // a command that must succeed for the server to be here
+}{
+	{
+		name:    "uvicorn",
+		cmd:     "/usr/bin/python3 -m uvicorn --host {host} --port {port} --workers {workers} app:app",
+		cpuPath: "/cpu?n=60000",
+		need:    []string{"/usr/bin/python3", "-c", "import uvicorn, starlette"},
+	},
+	{
+		name:         "node",
+		cmd:          "node server.js",
+		env:          []string{"PORT={port}", "WEB_CONCURRENCY={workers}"},
+		cpuPath:      "/cpu?n=3000000",
+		cpuKeepAlive: true,
+		need:         []string{"node", "--version"},
+	},
+}
+
+// TestEventLoopServers runs uvicorn (Starlette) and a Node cluster with 1
+// and 2 workers on a handler that sleeps 100 ms and on one that computes.
+// Sleeping, no slot bounds them: the run sweeps the connections and finds
+// a peak useful concurrency far above the 8 connections it starts with,
+// and shows no efficiency. Computing, they reach about one core per worker,
+// never more than the cores.
+func TestEventLoopServers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs real servers for about 30 s each")
+	}
+	dir, err := filepath.Abs("testdata/eventloop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, srv := range eventLoopServers {
+		t.Run(srv.name, func(t *testing.T) {
+			if out, err := exec.Command(srv.need[0], srv.need[1:]...).CombinedOutput(); err != nil {
+				t.Skipf("%s is not installed (%v: %s)", srv.name, err, out)
+			}
+			for _, path := range []string{"/?ms=100", srv.cpuPath} {
+				cfg := DefaultConfig()
+				cfg.Command, cfg.Env, cfg.Dir = srv.cmd, srv.env, dir
+				cfg.Matrix = []Shape{{1, 1}, {2, 1}}
+				cfg.Endpoints = []Endpoint{{Path: path}}
+				cfg.Health = "/health"
+				cfg.Duration = 500 * time.Millisecond
+				cfg.Warmup = 200 * time.Millisecond
+				cfg.SweepMaxConnections = 1024
+				cfg.SweepTime = 30 * time.Second
+				cfg.KeepAlive = path != srv.cpuPath || srv.cpuKeepAlive
+				start := time.Now()
+				res, err := runMatrix(t, cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Logf("%s %s: %s", srv.name, path, time.Since(start).Round(time.Second))
+				if res.Model != results.ModelEventLoop {
+					t.Errorf("model %q, want %q", res.Model, results.ModelEventLoop)
+				}
+				for _, c := range res.Cells {
+					checkEventLoopCell(t, c, path == srv.cpuPath)
+				}
+			}
+		})
+	}
+}
+
+// checkEventLoopCell checks a cell of an event-loop server on the endpoint
+// that sleeps, or on the one that computes (cpu).
+func checkEventLoopCell(t *testing.T, c results.Cell, cpu bool) {
+	t.Helper()
+	if c.Efficiency != 0 {
+		t.Errorf("%s: efficiency %.0f%% of an event-loop server, want none",
+			c.Name(), 100*c.Efficiency)
+	}
+	if !cpu {
+		if c.Sweep == nil {
+			t.Errorf("%s: no sweep: concurrency %.2f with %d connections",
+				c.Name(), c.Concurrency, c.Connections)
+			return
+		}
+		logSweep(t, c)
+		if c.Sweep.PeakConcurrency < 4*float64(c.Connections) {
+			t.Errorf("%s: peak useful concurrency %.1f, want far above the %d connections",
+				c.Name(), c.Sweep.PeakConcurrency, c.Connections)
+		}
+		return
+	}
+	// Computing, a worker keeps at most one core busy: busy cores count
+	// that directly (a swept cell's at its knee), where X × S0 depends on
+	// an S0 that includes connecting or, kept alive, uvicorn's delay.
+	cpus := float64(runtime.NumCPU())
+	want := min(float64(c.Workers), cpus)
+	busy := c.BusyCores
+	if c.Sweep != nil {
+		logSweep(t, c)
+		if k, ok := c.Sweep.Knee(); ok {
+			busy = k.BusyCores
+		}
+	}
+	t.Logf("%s: S0 %.2f ms, %.0f req/s, concurrency %.2f, busy cores %.2f (want ≈ %.0f)",
+		c.Name(), 1e3*c.ServiceTimeS, c.PeakThroughput(), c.PeakConcurrency(), busy, want)
+	// The lower bound is loose: other load on a 2-core machine takes cores.
+	if busy > 1.15*cpus || busy < 0.5*want {
+		t.Errorf("%s: %.2f busy cores, want about %.0f (at most %.0f cores × 1.15)",
+			c.Name(), busy, want, cpus)
+	}
+}
