@@ -39,18 +39,22 @@ func diagnose(c *results.Cell, cpus int) {
 		add("achieved %.1f of %d configured slots (%.0f%%)%s", c.Concurrency, c.Slots, 100*c.Efficiency, hint)
 	}
 	if s := c.Sweep; s != nil {
-		add("achieved concurrency %.2f reached the %d connections of the closed loop: the load "+
-			"generator, not the server, was the limit (no slots bound it, as in an event loop), "+
-			"so the connections were swept from %d to %d: peak useful concurrency %.1f at %.1f "+
-			"req/s with %d connections (%s)", c.Concurrency, c.Connections, c.Connections,
-			s.Points[len(s.Points)-1].Connections, s.PeakConcurrency, s.PeakThroughputRPS,
-			s.PeakConnections,
-			s.Why())
+		add("concurrency %.2f reached the %d connections of the closed loop: the load generator, "+
+			"not the server, was the limit (no slots bound it, as in an event loop); swept %d → %d "+
+			"connections: peak useful concurrency %.1f at %.1f req/s (%s)", c.Concurrency,
+			c.Connections, c.Connections, s.Points[len(s.Points)-1].Connections,
+			s.PeakConcurrency, s.PeakThroughputRPS, s.Why())
+		if k, ok := s.Knee(); ok && k.GeneratorCores > k.BusyCores &&
+			k.GeneratorCores+k.BusyCores > 0.75*float64(cpus) {
+			add("at the peak the load generator kept %.2f cores busy and the server %.2f, of %d: "+
+				"the machine's cores, not the server, may have set the peak", k.GeneratorCores,
+				k.BusyCores, cpus)
+		}
 	} else if c.LimitedByConnections() {
-		add("achieved concurrency %.2f reached the %d connections of the closed loop: the load "+
-			"generator, not the server, was the limit (no slots bound it, as in an event loop); "+
-			"throughput was measured at this connection count, and run sweeps it upward to find "+
-			"the peak", c.Concurrency, c.Connections)
+		add("concurrency %.2f reached the %d connections of the closed loop: the load generator, "+
+			"not the server, was the limit (no slots bound it, as in an event loop); throughput "+
+			"was measured at this connection count (run sweeps it upward to find the peak)",
+			c.Concurrency, c.Connections)
 	}
 	if c.Errors > 0 {
 		add("%d errors (%s)", c.Errors, describeErrors(c.ErrorKinds))

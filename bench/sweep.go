@@ -35,6 +35,7 @@ func (m *meter) sweepConnections(ctx context.Context) error {
 	s := &results.Sweep{Points: []results.SweepPoint{{
 		Connections: c.Connections, ThroughputRPS: c.ThroughputRPS,
 		P50S: c.Latency.P50, P99S: c.Latency.P99, BusyCores: c.BusyCores,
+		GeneratorCores: c.GeneratorCPUPerRequestS * c.ThroughputRPS,
 	}}}
 	start, peak := time.Now(), 0
 	for n := 2 * c.Connections; ; n *= 2 {
@@ -66,6 +67,7 @@ func (m *meter) sweepConnections(ctx context.Context) error {
 		}
 		if rep.Window > 0 {
 			p.BusyCores = (cpu1.CPU - cpu0.CPU).Seconds() / rep.Window.Seconds()
+			p.GeneratorCores = rep.GeneratorCPU.Seconds() / rep.Window.Seconds()
 		}
 		s.Points = append(s.Points, p)
 		m.progress("      %s: sweep: %d connections: %.1f req/s (%+.0f%%), p50 %s, p99 %s, "+

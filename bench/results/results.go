@@ -235,8 +235,10 @@ type SweepPoint struct {
 	P50S          float64 `json:"p50_s"`
 	P99S          float64 `json:"p99_s"`
 	Errors        int64   `json:"errors,omitempty"`
-	// BusyCores is the server's CPU seconds per second of the window.
-	BusyCores float64 `json:"busy_cores,omitempty"`
+	// BusyCores is the server's CPU seconds per second of the window, and
+	// GeneratorCores the load generator's.
+	BusyCores      float64 `json:"busy_cores,omitempty"`
+	GeneratorCores float64 `json:"generator_cores,omitempty"`
 }
 
 // USL is X(N) = λN / (1 + σ(N−1) + κN(N−1)), the Universal Scalability
