@@ -52,6 +52,38 @@ func TestDiagnose(t *testing.T) {
 			func(c *results.Cell) { c.Bursts = []results.Burst{{Size: 20, Waves: []int{6, 8, 6}}} },
 			[]string{"burst 20: first wave served 6 requests at once, not 9: threaded workers"},
 		},
+		{"an event loop at its connections", func(c *results.Cell) {
+			c.Workers, c.Threads, c.Slots, c.Connections = 1, 1, 1, 8
+			c.Concurrency, c.Efficiency = 7.9, 0
+		}, []string{"concurrency 7.90 reached the 8 connections of the closed loop: the load " +
+			"generator, not the server, was the limit"}},
+		{"an event loop swept", func(c *results.Cell) {
+			c.Workers, c.Threads, c.Slots, c.Connections = 1, 1, 1, 8
+			c.Concurrency, c.Efficiency = 7.9, 0
+			c.Sweep = &results.Sweep{
+				Points: []results.SweepPoint{
+					{Connections: 8, ThroughputRPS: 79},
+					{Connections: 16, ThroughputRPS: 158, BusyCores: 0.3, GeneratorCores: 0.1},
+					{Connections: 32, ThroughputRPS: 160},
+				},
+				PeakConcurrency: 15.8, PeakThroughputRPS: 158, PeakConnections: 16,
+				Limited: results.LimitedThroughput,
+			}
+		}, []string{"swept 8 → 32 connections: peak useful concurrency 15.8 at 158.0 req/s " +
+			"(more connections added less than 5% throughput)"}},
+		{"a sweep the machine limited", func(c *results.Cell) {
+			c.Workers, c.Threads, c.Slots, c.Connections = 1, 1, 1, 8
+			c.Concurrency, c.Efficiency = 7.9, 0
+			c.Sweep = &results.Sweep{
+				Points: []results.SweepPoint{
+					{Connections: 8, ThroughputRPS: 79},
+					{Connections: 16, ThroughputRPS: 158, BusyCores: 0.6, GeneratorCores: 1.2},
+				},
+				PeakConcurrency: 15.8, PeakThroughputRPS: 158, PeakConnections: 16,
+				Limited: results.LimitedConnections,
+			}
+		}, []string{"swept 8 → 16 connections", "at the peak the load generator kept 1.20 cores " +
+			"busy and the server 0.60, of 2"}},
 		{"generator busier than the server", func(c *results.Cell) {
 			c.ThroughputRPS, c.GeneratorCPUPerRequestS, c.ServerCPUPerRequestS = 2000, 0.0002, 0.0001
 		}, []string{"the load generator used more CPU per request (200µs, 40% of a core) than the server (100µs)"}},

@@ -1,6 +1,10 @@
 package bench
 
 import (
+	"context"
+	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -149,4 +153,48 @@ func equalInts(a, b []int) bool {
 		}
 	}
 	return true
+}
+
+// TestABDoesNotSweep: ab compares an event-loop server at the default
+// connection count, without a sweep and without efficiency on either side,
+// and says that the connections were the limit.
+func TestABDoesNotSweep(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs real servers")
+	}
+	cmd, env := eventLoopCommand(t, 20*time.Millisecond, 0)
+	cfg := DefaultABConfig()
+	cfg.Command, cfg.Env = cmd, env
+	cfg.Matrix = []Shape{{1, 1}}
+	cfg.Health = "/health"
+	cfg.Duration, cfg.Warmup = 200*time.Millisecond, 100*time.Millisecond
+	cfg.Trials = 2
+	cfg.Dir = t.TempDir()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	o := DefaultABOptions()
+	o.BaseDir, o.HeadDir, o.Seed, o.MaxPairs, o.ConfirmPairs = cfg.Dir, cfg.Dir, 1, 2, 0
+	a := newAB(t, Runner{Config: &cfg, Progress: testWriter{t},
+		LogDir: filepath.Join(t.TempDir(), "logs")}, o)
+	res, err := a.Run(context.Background())
+	assertNoProcesses(t, cfg.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := res.Cells[0]
+	for _, side := range []*results.Cell{&c, c.Base} {
+		if side == nil {
+			t.Fatal("no base side")
+		}
+		if side.Sweep != nil || side.Efficiency != 0 {
+			t.Errorf("sweep %v, efficiency %.2f: ab must neither sweep nor give an efficiency",
+				side.Sweep != nil, side.Efficiency)
+		}
+		if !slices.ContainsFunc(side.Diagnostics, func(d string) bool {
+			return strings.Contains(d, "run sweeps it upward")
+		}) {
+			t.Errorf("no diagnostic says the connections were the limit: %q", side.Diagnostics)
+		}
+	}
 }
