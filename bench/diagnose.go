@@ -40,8 +40,9 @@ func diagnose(c *results.Cell, cpus int) {
 	}
 	if s := c.Sweep; s != nil {
 		add("concurrency %.2f reached the %d connections of the closed loop: the load generator, "+
-			"not the server, was the limit (no slots bound it, as in an event loop); swept %d → %d "+
-			"connections: peak useful concurrency %.1f at %.1f req/s (%s)", c.Concurrency,
+			"not the server, was the limit (no slots bound it, as in an event loop); "+
+			"swept %d → %d connections: peak useful concurrency %.1f at %.1f req/s (%s)",
+			c.Concurrency,
 			c.Connections, c.Connections, s.Points[len(s.Points)-1].Connections,
 			s.PeakConcurrency, s.PeakThroughputRPS, s.Why())
 		if k, ok := s.Knee(); ok && k.GeneratorCores > k.BusyCores &&

@@ -25,8 +25,9 @@ var eventLoopServers = []struct {
 	need         []string // a command that must succeed for the server to be here
 }{
 	{
-		name:    "uvicorn",
-		cmd:     "/usr/bin/python3 -m uvicorn --host {host} --port {port} --workers {workers} app:app",
+		name: "uvicorn",
+		cmd: "/usr/bin/python3 -m uvicorn --host {host} --port {port} " +
+			"--workers {workers} app:app",
 		cpuPath: "/cpu?n=60000",
 		need:    []string{"/usr/bin/python3", "-c", "import uvicorn, starlette"},
 	},

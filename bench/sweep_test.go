@@ -139,7 +139,8 @@ func logSweep(t *testing.T, c results.Cell) {
 		c.Sweep.PeakConcurrency, c.Sweep.PeakThroughputRPS, c.Sweep.PeakConnections,
 		c.Sweep.Limited)
 	if u := c.Sweep.USL; u != nil {
-		t.Logf("  USL λ %.4g σ %.4g κ %.4g N* %.0f R² %.4f", u.Lambda, u.Sigma, u.Kappa, u.PeakN, u.R2)
+		t.Logf("  USL λ %.4g σ %.4g κ %.4g N* %.0f R² %.4f",
+			u.Lambda, u.Sigma, u.Kappa, u.PeakN, u.R2)
 	}
 }
 

@@ -88,7 +88,9 @@ func TestWrite(t *testing.T) {
 		{"grid64-compare", []string{"concurrency", "throughput", "ratio", "latency", "memory", "heatmap"}},
 		// An event-loop server, every cell swept: a sweep chart per cell.
 		{"eventloop", []string{
-			"concurrency", "throughput", "latency", "memory", "sweep-1x1", "sweep-2x1", "sweep-3x1"}},
+			"concurrency", "throughput", "latency", "memory",
+			"sweep-1x1", "sweep-2x1", "sweep-3x1",
+		}},
 		// Two endpoints per configuration are no grid.
 		{"endpoints", slices.Concat(
 			[]string{"concurrency", "throughput", "latency", "memory", "timeline-burst5"},

@@ -54,7 +54,8 @@ func FitUSL(ns, xs []float64) (USL, float64, error) {
 	nMax, lambda0 := 0.0, 0.0
 	for i := range ns {
 		if !(ns[i] >= 1) || !(xs[i] > 0) || math.IsInf(ns[i], 0) || math.IsInf(xs[i], 0) {
-			return USL{}, 0, fmt.Errorf("fit USL: point %d (%g, %g) is not positive", i, ns[i], xs[i])
+			return USL{}, 0, fmt.Errorf("fit USL: point %d (%g, %g) is not positive",
+				i, ns[i], xs[i])
 		}
 		nMax = max(nMax, ns[i])
 		lambda0 = max(lambda0, xs[i]/ns[i])
