@@ -200,8 +200,8 @@ func (d *mdDoc) sweeps() {
 	d.line("**Connection sweeps**: each cell's concurrency reached the closed loop's " +
 		"connection count, so the load generator, not the server, was the limit. The " +
 		"connections were doubled until more stopped adding throughput; the *peak useful " +
-		"concurrency* is throughput × service time there. The curve is the Universal " +
-		"Scalability Law X(N) = λN / (1 + σ(N−1) + κN(N−1)) fitted to the points.")
+		"concurrency* is throughput × service time there. The fit is the Universal " +
+		"Scalability Law X(N) = λN / (1 + σ(N−1) + κN(N−1)); the sweep charts draw it.")
 	d.line("")
 	d.table(lcol("cell"), rcol("peak useful concurrency"), rcol("req/s there"),
 		rcol("connections there"), rcol("p50 / p99 there"), lcol("stopped because"),
