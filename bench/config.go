@@ -43,6 +43,13 @@ type Config struct {
 	AllowRemote    bool          // allow a non-loopback Host
 	Out            string        // output directory; "" writes nothing
 	Seed           int64
+	// Sweep, when the connections rather than the server limited a cell's
+	// achieved concurrency (an event-loop server), measures the cell again
+	// at doubling connection counts, up to SweepMaxConnections and for at
+	// most SweepTime, to find its peak useful concurrency (run only).
+	Sweep               bool
+	SweepMaxConnections int
+	SweepTime           time.Duration
 
 	template Template // parsed Command, set by Validate
 }
@@ -77,6 +84,10 @@ func DefaultConfig() Config {
 		Timeout:        30 * time.Second,
 		StartupTimeout: 60 * time.Second,
 		Grace:          10 * time.Second,
+
+		Sweep:               true,
+		SweepMaxConnections: 4096,
+		SweepTime:           time.Minute,
 	}
 }
 
@@ -183,6 +194,13 @@ func (c *Config) Validate() error {
 	if c.Connections < 0 || c.Connections > 10000 {
 		bad("connections %d: must be between 1 and 10000 (or 0 for 3 × slots)", c.Connections)
 	}
+	if c.Sweep && (c.SweepMaxConnections < 1 || c.SweepMaxConnections > 10000) {
+		bad("sweep-max-connections %d: must be between 1 and 10000", c.SweepMaxConnections)
+	}
+	if c.Sweep && c.SweepTime <= 0 {
+		bad("sweep-time %s: must be positive, e.g. 1m (or turn the sweep off: --sweep=false)",
+			c.SweepTime)
+	}
 	for _, b := range c.Bursts {
 		if b < 1 || b > 10000 {
 			bad("burst %d: must be between 1 and 10000", b)
@@ -247,6 +265,9 @@ type fileConfig struct {
 	Timeout        *string           `yaml:"timeout"`
 	StartupTimeout *string           `yaml:"startup_timeout"`
 	Grace          *string           `yaml:"grace"`
+	Sweep          *bool             `yaml:"sweep"`
+	SweepMaxConns  *int              `yaml:"sweep_max_connections"`
+	SweepTime      *string           `yaml:"sweep_time"`
 }
 
 // stringOrList accepts "1x1,3x3" as well as [1x1, 3x3].
@@ -346,6 +367,9 @@ func (c *Config) LoadConfig(r io.Reader, cpus int) error {
 	dur("timeout", fc.Timeout, &c.Timeout)
 	dur("startup_timeout", fc.StartupTimeout, &c.StartupTimeout)
 	dur("grace", fc.Grace, &c.Grace)
+	set(&c.Sweep, fc.Sweep)
+	set(&c.SweepMaxConnections, fc.SweepMaxConns)
+	dur("sweep_time", fc.SweepTime, &c.SweepTime)
 	return errors.Join(errs...)
 }
 

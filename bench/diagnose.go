@@ -23,8 +23,8 @@ type facts struct {
 
 // facts returns the facts of this machine and command.
 func (c *Config) facts() facts {
-	model, rt := profile.Classify(c.template.argv)
-	return facts{cpus: runtime.NumCPU(), runtime: rt, model: model}
+	_, rt := profile.Classify(c.template.argv)
+	return facts{cpus: runtime.NumCPU(), runtime: rt, model: profile.Model(c.model())}
 }
 
 // diagnose adds plain-language notes on what the figures of a measured
@@ -52,24 +52,32 @@ func diagnose(c *results.Cell, f facts) {
 				"so the unloaded service time (%s) is not the handler's cost under load; "+
 				"busy cores (%.2f) are reported instead", k, f.cpus, fmtSeconds(c.ServiceTimeS), c.BusyCores)
 		}
-	case c.Sweep != nil:
-		// The sweep measured how far the connections go.
-	case !slots && c.Concurrency >= 0.9*float64(c.Connections):
-		add("achieved concurrency %.1f is the %d connections: the load generator, not the server, "+
-			"was the limit; an event-loop server holds no slot while a request waits, so only a "+
-			"sweep of the connection count shows how far it goes", c.Concurrency, c.Connections)
-	case !slots:
-	case c.Connections >= c.Slots && c.Concurrency >= 0.9*float64(c.Connections) && c.Efficiency > 1.1:
-		add("achieved concurrency %.1f is the %d connections, above the %d slots: the load "+
-			"generator, not the server, was the limit; this server does not hold a slot while a "+
-			"request waits (an event loop?): raise --connections or see the sweep",
-			c.Concurrency, c.Connections, c.Slots)
-	case c.Efficiency < 0.9 && c.Connections >= c.Slots:
+	case c.Efficiency > 0 && c.Efficiency < 0.9 && c.Connections >= c.Slots:
+		// Efficiency is 0 (left out) where no slots bound the server.
 		hint := ""
 		if c.Workers > 1 && c.Threads > 1 {
 			hint = ": " + greedyAccept
 		}
 		add("achieved %.1f of %d configured slots (%.0f%%)%s", c.Concurrency, c.Slots, 100*c.Efficiency, hint)
+	}
+	if s := c.Sweep; s != nil && len(s.Points) > 0 {
+		add("concurrency %.2f reached the %d connections of the closed loop: the load generator, "+
+			"not the server, was the limit (no slots bound it, as in an event loop); "+
+			"swept %d → %d connections: peak useful concurrency %.1f at %.1f req/s (%s)",
+			c.Concurrency,
+			c.Connections, c.Connections, s.Points[len(s.Points)-1].Connections,
+			s.PeakConcurrency, s.PeakThroughputRPS, s.Why())
+		if k, ok := s.Knee(); ok && k.GeneratorCores > k.BusyCores &&
+			k.GeneratorCores+k.BusyCores > 0.75*float64(f.cpus) {
+			add("at the peak the load generator kept %.2f cores busy and the server %.2f, of %d: "+
+				"the machine's cores, not the server, may have set the peak", k.GeneratorCores,
+				k.BusyCores, f.cpus)
+		}
+	} else if c.LimitedByConnections() && !delayed {
+		add("concurrency %.2f reached the %d connections of the closed loop: the load generator, "+
+			"not the server, was the limit (no slots bound it, as in an event loop); throughput "+
+			"was measured at this connection count (run sweeps it upward to find the peak)",
+			c.Concurrency, c.Connections)
 	}
 	if delayed {
 		off := ""

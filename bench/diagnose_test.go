@@ -50,18 +50,40 @@ func TestDiagnose(t *testing.T) {
 		}, want: []string{"achieved 2.1 of 3 configured slots (70%)"}},
 		{name: "the generator was the limit", change: func(c *results.Cell) {
 			c.Workers, c.Threads, c.Slots, c.Connections, c.Concurrency, c.Efficiency = 1, 1, 1, 8, 7.9, 7.9
-		}, want: []string{"achieved concurrency 7.9 is the 8 connections, above the 1 slots: the load " +
+		}, want: []string{"concurrency 7.90 reached the 8 connections of the closed loop: the load " +
 			"generator, not the server, was the limit"}},
 		{name: "event loop: the generator was the limit, no slot notes", facts: facts{cpus: 2, model: profile.EventLoop},
 			change: func(c *results.Cell) {
 				c.Workers, c.Threads, c.Slots, c.Connections, c.Concurrency, c.Efficiency = 1, 1, 1, 8, 7.9, 7.9
 				c.Bursts[0].Waves = []int{1, 1}
-			}, want: []string{"achieved concurrency 7.9 is the 8 connections: the load generator, not the server, was the limit; an event-loop server"}},
-		{name: "event loop swept: nothing to add", facts: facts{cpus: 2, model: profile.EventLoop},
-			change: func(c *results.Cell) {
-				c.Workers, c.Threads, c.Slots, c.Connections, c.Concurrency = 1, 1, 1, 8, 7.9
-				c.Sweep = &results.Sweep{PeakConcurrency: 180}
-			}},
+			}, want: []string{"concurrency 7.90 reached the 8 connections of the closed loop: the load generator, not the server, was the limit"}},
+		{name: "an event loop swept", change: func(c *results.Cell) {
+			c.Workers, c.Threads, c.Slots, c.Connections = 1, 1, 1, 8
+			c.Concurrency, c.Efficiency = 7.9, 0
+			c.Sweep = &results.Sweep{
+				Points: []results.SweepPoint{
+					{Connections: 8, ThroughputRPS: 79},
+					{Connections: 16, ThroughputRPS: 158, BusyCores: 0.3, GeneratorCores: 0.1},
+					{Connections: 32, ThroughputRPS: 160},
+				},
+				PeakConcurrency: 15.8, PeakThroughputRPS: 158, PeakConnections: 16,
+				Limited: results.LimitedThroughput,
+			}
+		}, want: []string{"swept 8 → 32 connections: peak useful concurrency 15.8 at 158.0 req/s " +
+			"(more connections added less than 5% throughput)"}},
+		{name: "a sweep the machine limited", change: func(c *results.Cell) {
+			c.Workers, c.Threads, c.Slots, c.Connections = 1, 1, 1, 8
+			c.Concurrency, c.Efficiency = 7.9, 0
+			c.Sweep = &results.Sweep{
+				Points: []results.SweepPoint{
+					{Connections: 8, ThroughputRPS: 79},
+					{Connections: 16, ThroughputRPS: 158, BusyCores: 0.6, GeneratorCores: 1.2},
+				},
+				PeakConcurrency: 15.8, PeakThroughputRPS: 158, PeakConnections: 16,
+				Limited: results.LimitedConnections,
+			}
+		}, want: []string{"swept 8 → 16 connections", "at the peak the load generator kept 1.20 cores " +
+			"busy and the server 0.60, of 2"}},
 		{name: "kept-alive requests delayed", change: func(c *results.Cell) {
 			c.ServiceTimeS, c.ServiceTimeNewConnS, c.Bound, c.CPUBoundness = 0.046, 0.0021, "io", 0.05
 			c.ThroughputRPS = 181

@@ -38,11 +38,14 @@ func slotServerMain(args []string) int {
 	sleep := fs.Duration("sleep", 50*time.Millisecond, "")
 	worker := fs.Bool("worker", false, "")
 	precise := fs.Bool("precise", false, "")
+	eventLoop := fs.Bool("event-loop", false, "")
+	cpu := fs.Duration("cpu", 0, "")
 	fs.Parse(args)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	slowdown, _ := strconv.ParseFloat(os.Getenv("WORKERBENCH_SLOWDOWN"), 64)
-	srv := slotserver.Server{Slots: *threads, Sleep: *sleep, Slowdown: slowdown, Precise: *precise}
+	srv := slotserver.Server{Slots: *threads, Sleep: *sleep, Slowdown: slowdown, Precise: *precise,
+		EventLoop: *eventLoop, CPU: *cpu}
 	var err error
 	if *worker {
 		ln, lerr := slotserver.ListenerFromFD()
@@ -54,7 +57,9 @@ func slotServerMain(args []string) int {
 	} else {
 		exe, _ := os.Executable()
 		p := slotserver.Prefork{Addr: *bind, Workers: *workers, Exe: exe, Env: os.Environ(), Stderr: os.Stderr,
-			Args: []string{"-worker", "-threads", strconv.Itoa(*threads), "-sleep", sleep.String(), "-precise=" + strconv.FormatBool(*precise)}}
+			Args: []string{"-worker", "-threads", strconv.Itoa(*threads), "-sleep", sleep.String(),
+				"-precise=" + strconv.FormatBool(*precise),
+				"-event-loop=" + strconv.FormatBool(*eventLoop), "-cpu", cpu.String()}}
 		err = p.Run(ctx)
 	}
 	if err != nil {

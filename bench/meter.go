@@ -21,6 +21,10 @@ type meter struct {
 	target   load.Target
 	cell     *results.Cell
 	progress func(format string, a ...any)
+	// model is the server's concurrency model (results.Run.Model); sweep
+	// says whether finish sweeps a cell that the connections limited.
+	model string
+	sweep bool
 
 	// Accumulated over trials; reports are folded in as they arrive so
 	// that a long run holds one histogram, not one per trial.
@@ -30,7 +34,8 @@ type meter struct {
 	errors       map[string]int64
 	serverCPU    time.Duration
 	generatorCPU time.Duration
-	windows      time.Duration // the trials' measurement windows, summed
+	windows      time.Duration // measured, summed over trials
+	queued       int           // most connections a closed loop has used
 }
 
 // add folds one trial's report into the meter.
@@ -205,13 +210,7 @@ func (m *meter) window() time.Duration {
 	if m.lastX > 0 {
 		x = m.lastX
 	}
-	if x <= 0 {
-		return d
-	}
-	perConn := time.Duration(minCycles * float64(c.Connections) / x * float64(time.Second))
-	count := time.Duration(c.ServiceTimeS / countPrecision * float64(time.Second))
-	need := min(perConn, count)
-	w := min(max(d, need), maxStretch*d)
+	w, need, perConn := windowFor(d, c.Connections, x, c.ServiceTimeS)
 	if w <= d || len(c.Trials) > 0 {
 		return w
 	}
@@ -236,13 +235,32 @@ func (m *meter) window() time.Duration {
 	return w
 }
 
+// windowFor is the window that measures a throughput of about x with
+// conns connections well (see window): d lengthened, up to maxStretch × d,
+// to need, the shorter of perConn (each connection completes minCycles
+// requests) and the time the plain count needs to reach countPrecision.
+func windowFor(d time.Duration, conns int, x, s0 float64) (w, need, perConn time.Duration) {
+	if !(x > 0) || !(s0 > 0) {
+		return d, 0, 0
+	}
+	perConn = time.Duration(minCycles * float64(conns) / x * float64(time.Second))
+	count := time.Duration(s0 / countPrecision * float64(time.Second))
+	need = min(perConn, count)
+	return min(max(d, need), maxStretch*d), need, perConn
+}
+
 // finish derives the cell's figures from its trials, fires the bursts and
 // adds diagnostics.
 func (m *meter) finish(ctx context.Context) error {
 	c, cfg := m.cell, m.cfg
 	m.summarize()
+	if m.sweep && c.LimitedByConnections() && !keepAliveDelayed(c.ServiceTimeS, c.ServiceTimeNewConnS) {
+		if err := m.sweepConnections(ctx); err != nil {
+			return fmt.Errorf("connection sweep: %w", err)
+		}
+	}
 	if len(cfg.Bursts) > 0 {
-		if err := drain(ctx, m.target, c.ServiceTimeS, c.Connections); err != nil {
+		if err := drain(ctx, m.target, c.ServiceTimeS, max(c.Connections, m.queued)); err != nil {
 			return err
 		}
 	}
@@ -273,7 +291,10 @@ func (m *meter) summarize() {
 		c.ThroughputRPS = stats.Median(xs)
 	}
 	c.Concurrency = c.ThroughputRPS * c.ServiceTimeS
-	c.Efficiency = c.Concurrency / float64(c.Slots)
+	c.Efficiency = 0
+	if results.SlotsApply(m.model, *c) {
+		c.Efficiency = c.Concurrency / float64(c.Slots)
+	}
 	c.Requests = m.requests
 	c.ErrorKinds = m.errors
 	c.Errors = 0
@@ -307,7 +328,9 @@ func (m *meter) summarize() {
 		c.Bound = "cpu"
 		if c.BusyCores > 0 {
 			c.Concurrency = c.BusyCores
-			c.Efficiency = c.Concurrency / float64(c.Slots)
+			if c.Efficiency > 0 {
+				c.Efficiency = c.Concurrency / float64(c.Slots)
+			}
 		}
 	}
 }

@@ -78,6 +78,10 @@ func TestEstimatorGroundTruth(t *testing.T) {
 		if c.Errors != 0 {
 			t.Errorf("%s: %d errors %v", c.Name(), c.Errors, c.ErrorKinds)
 		}
+		if c.Sweep != nil || c.Efficiency == 0 {
+			t.Errorf("%s: swept (%v) or without efficiency: slots bound this server",
+				c.Name(), c.Sweep != nil)
+		}
 	}
 }
 

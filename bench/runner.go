@@ -76,6 +76,12 @@ func (r *Runner) Run(ctx context.Context) (*results.Run, error) {
 			return r.measureShape(ctx, shape, logs)
 		},
 		measured: func(step string, c results.Cell) {
+			if s := c.Sweep; s != nil {
+				r.progress("%s %s: peak useful concurrency %.1f at %.1f req/s (%d connections; "+
+					"no slots: the connections were swept)", step, c.Name(),
+					s.PeakConcurrency, s.PeakThroughputRPS, s.PeakConnections)
+				return
+			}
 			r.progress(
 				"%s %s: %.1f req/s, concurrency %.2f of %d slots",
 				step,
@@ -97,6 +103,7 @@ func (r *Runner) newRun(dir string) *results.Run {
 		Version:  r.Version,
 		Host:     ThisHost(),
 		Command:  cfg.Command,
+		Model:    cfg.model(),
 		Dir:      dir,
 		Started:  time.Now().UTC().Format(time.RFC3339),
 		Settings: cfg.settings(),
@@ -250,6 +257,7 @@ func (r *Runner) measureShape(ctx context.Context, shape Shape, logs *logs) (cel
 	for _, e := range cfg.Endpoints {
 		c := cfg.blankCell(shape, e)
 		m := s.meter(e, &c, r.progress)
+		m.sweep = cfg.Sweep
 		err := m.serviceTime(s.ctx)
 		for i := 0; err == nil && i < cfg.Trials; i++ {
 			var x float64

@@ -20,7 +20,8 @@ type barSpec struct {
 	trial func(results.Trial) float64
 	// text labels the bar; empty for none.
 	text func(c results.Cell) string
-	// ideal, when set, draws a dashed level across each cell.
+	// ideal, when set, draws a dashed level across each cell where it is
+	// finite.
 	ideal     func(results.Cell) float64
 	idealName string
 }
@@ -115,13 +116,14 @@ func cellBars(cells []results.Cell, spec barSpec) (*plot.Plot, error) {
 			}
 			bars.bs = append(bars.bs, box{x - width/2, x + width/2, 0, v})
 			top := v
-			if spec.trial != nil {
+			// A swept cell's bar is its sweep's peak, not the trials' median.
+			if spec.trial != nil && s.c.Sweep == nil {
 				if lo, hi, ok := trialRange(s.c.Trials, spec.trial); ok {
 					whisk.is = append(whisk.is, interval{x, lo, hi})
 					top = max(top, hi)
 				}
 			}
-			if spec.ideal != nil {
+			if spec.ideal != nil && finite(spec.ideal(*s.c)) {
 				top = max(top, spec.ideal(*s.c)) // keep the label off the ideal
 			}
 			if label {
@@ -134,7 +136,7 @@ func cellBars(cells []results.Cell, spec barSpec) (*plot.Plot, error) {
 		leg.add("base, median of trials", baseBars)
 		leg.add("head, median of trials", headBars)
 	} else {
-		leg.add("median of trials", headBars)
+		leg.add(barLegend(cells), headBars)
 	}
 	if len(whisk.is) > 0 {
 		p.Add(whisk)
@@ -146,18 +148,37 @@ func cellBars(cells []results.Cell, spec barSpec) (*plot.Plot, error) {
 			ideal.line.Dashes = []vg.Length{4, 2} // too short to read as dashed otherwise
 		}
 		for i, c := range cells {
-			ideal.ss = append(
-				ideal.ss,
-				segment{float64(i) - 0.47, spec.ideal(c), float64(i) + 0.47, spec.ideal(c)},
-			)
+			if y := spec.ideal(c); finite(y) { // no ideal where there are no slots
+				ideal.ss = append(ideal.ss, segment{float64(i) - 0.47, y, float64(i) + 0.47, y})
+			}
 		}
-		p.Add(ideal)
-		leg.add(spec.idealName, ideal)
+		if len(ideal.ss) > 0 {
+			p.Add(ideal)
+			leg.add(spec.idealName, ideal)
+		}
 	}
 	p.Add(texts)
 	numeric(&p.Y, 5)
 	finish(p, leg, texts)
 	return p, nil
+}
+
+// barLegend says what a run's bars are: the median of the trials, or for
+// a swept cell the peak of its sweep.
+func barLegend(cells []results.Cell) string {
+	swept := 0
+	for _, c := range cells {
+		if c.Sweep != nil && !c.Failed() {
+			swept++
+		}
+	}
+	switch swept {
+	case 0:
+		return "median of trials"
+	case len(cells):
+		return "peak of a connection sweep"
+	}
+	return "median of trials (swept cells: peak of the sweep)"
 }
 
 // fontFor is the label font size for a line of text across slot points: 8,

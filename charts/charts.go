@@ -32,12 +32,14 @@ type Chart struct {
 }
 
 // Charts builds every chart that applies to r, in a stable order:
-// concurrency, throughput, ratio, latency, memory, heatmap, a timeline of
-// all cells per burst size, then a timeline per cell and burst. Charts that
+// concurrency, throughput, ratio, latency, memory, heatmap, a sweep per
+// swept cell, a timeline of all cells per burst size, then a timeline per
+// cell and burst. Charts that
 // do not apply are left out; the error joins the failures of the others.
 func Charts(r *results.Run) ([]Chart, error) {
 	var out []Chart
 	var errs []error
+	used := map[string]bool{}
 	add := func(name string, p *plot.Plot, err error) {
 		switch {
 		case err == nil:
@@ -46,7 +48,7 @@ func Charts(r *results.Run) ([]Chart, error) {
 			errs = append(errs, fmt.Errorf("chart %s: %w", name, err))
 		}
 	}
-	p, err := Concurrency(r.Cells)
+	p, err := concurrency(r.Cells, r.Model)
 	add("concurrency", p, err)
 	p, err = Throughput(r.Cells)
 	add("throughput", p, err)
@@ -56,10 +58,15 @@ func Charts(r *results.Run) ([]Chart, error) {
 	add("latency", p, err)
 	p, err = Memory(r.Cells)
 	add("memory", p, err)
-	p, err = Heatmap(r.Cells)
+	p, err = heatmap(r.Cells, r.Model)
 	add("heatmap", p, err)
+	for _, c := range r.Cells {
+		if c.Sweep != nil && !c.Failed() {
+			p, err := Sweep(c)
+			add(unique(used, "sweep-"+cmp.Or(results.Slug(c.Name(), 60), "cell")), p, err)
+		}
+	}
 
-	used := map[string]bool{}
 	for _, size := range burstSizes(r.Cells) {
 		name := unique(used, fmt.Sprintf("timeline-burst%d", size))
 		p, err := Timelines(r.Cells, size)

@@ -87,6 +87,11 @@ func TestWrite(t *testing.T) {
 			[]string{"concurrency", "throughput", "latency", "memory", "heatmap"},
 			grid64Timelines)},
 		{"grid64-compare", []string{"concurrency", "throughput", "ratio", "latency", "memory", "heatmap"}},
+		// An event-loop server, every cell swept: a sweep chart per cell.
+		{"eventloop", []string{
+			"concurrency", "throughput", "latency", "memory",
+			"sweep-1x1", "sweep-2x1", "sweep-3x1",
+		}},
 		// Two endpoints per configuration are no grid.
 		{"endpoints", slices.Concat(
 			[]string{"concurrency", "throughput", "latency", "memory", "timeline-burst5"},
@@ -262,6 +267,21 @@ func TestSVGText(t *testing.T) {
 		{"grid64-compare", "ratio", []string{"±3% threshold", "overall"}},
 		{"endpoints", "memory", []string{"1 thread, GET /cpu", "3 threads, GET /?ms=200"}},
 		{"endpoints", "concurrency", []string{"3x3 GET /cpu"}},
+		{"eventloop", "concurrency", []string{
+			"Achieved concurrency per cell (no slots: peak of a connection sweep)",
+			"peak of a connection sweep", "peak 141", "peak 435",
+		}},
+		{"eventloop", "throughput", []string{"peak of a connection sweep", "1384", "4268"}},
+		{"eventloop", "sweep-1x1", []string{
+			"Connection sweep of 1x1: peak useful concurrency 141 at 1384 req/s",
+			"connections of the closed loop (log scale)", "throughput (req/s)",
+			"no waiting: connections ÷ S0", "USL fit (σ 0.0004, κ 1.1e-05, R² 0.999)",
+			"peak: 256 connections", "measured", "141 at once, 1384 req/s", "8", "512",
+		}},
+		{"eventloop", "sweep-3x1", []string{
+			"Connection sweep of 3x1: peak useful concurrency ≥ 435 at 4268 req/s",
+			"most connections tried: 1024 connections",
+		}},
 	}
 	fixtures := map[string]*results.Run{}
 	for _, tt := range tests {
@@ -278,6 +298,18 @@ func TestSVGText(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestNoIdealWithoutSlots: an event-loop server has no slots, so its
+// concurrency chart draws no workers × threads ideal and no efficiency.
+func TestNoIdealWithoutSlots(t *testing.T) {
+	r := load(t, "eventloop")
+	r.Cells[0].Efficiency = 7.83 // as an older file might say
+	for _, got := range texts(t, chart(t, r, "concurrency")) {
+		if strings.Contains(got, "ideal") || strings.HasSuffix(got, "%") {
+			t.Errorf("the chart of an event-loop server says %q", got)
+		}
 	}
 }
 

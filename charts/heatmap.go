@@ -19,7 +19,12 @@ import (
 // efficiency, or the head ÷ base ratio with a comparison. It needs a full
 // grid (every workers value with every threads value, at least 2 × 2) of
 // one endpoint.
-func Heatmap(cells []results.Cell) (*plot.Plot, error) {
+func Heatmap(cells []results.Cell) (*plot.Plot, error) { return heatmap(cells, "") }
+
+// heatmap is Heatmap for the cells of a server of model
+// (results.Run.Model): a swept cell shows the throughput at its peak, and
+// a cell without slots no efficiency.
+func heatmap(cells []results.Cell, model string) (*plot.Plot, error) {
 	ws, ts, err := grid(cells)
 	if err != nil {
 		return nil, err
@@ -30,19 +35,23 @@ func Heatmap(cells []results.Cell) (*plot.Plot, error) {
 	cmpd := results.Compared(cells)
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, c := range cells {
-		if v := c.ThroughputRPS; !c.Failed() && v > 0 && finite(v) {
+		if v := c.PeakThroughput(); !c.Failed() && v > 0 && finite(v) {
 			lo, hi = min(lo, v), max(hi, v)
 		}
 	}
 	if lo > hi {
 		return nil, fmt.Errorf("%w: no throughput measured", ErrNotApplicable)
 	}
-	second := "efficiency"
-	if cmpd {
-		second = "head ÷ base"
+	title := "Throughput (req/s) by workers × threads; second line: efficiency"
+	switch {
+	case cmpd:
+		title = "Throughput (req/s) by workers × threads; second line: head ÷ base"
+	case !slices.ContainsFunc(cells, func(c results.Cell) bool {
+		return results.SlotsApply(model, c)
+	}):
+		title = "Throughput (req/s) by workers × threads"
 	}
-	p := newPlot(fmt.Sprintf("Throughput (req/s) by workers × threads; second line: %s", second),
-		"threads per worker", "workers (processes)")
+	p := newPlot(title, "threads per worker", "workers (processes)")
 	p.X.Min, p.X.Max = -0.5, float64(len(ts))-0.5
 	p.Y.Min, p.Y.Max = -0.5, float64(len(ws))-0.5
 	p.X.Padding, p.Y.Padding = 0, 0
@@ -66,7 +75,7 @@ func Heatmap(cells []results.Cell) (*plot.Plot, error) {
 		}
 		s := sty
 		var txt string
-		v := c.ThroughputRPS
+		v := c.PeakThroughput()
 		switch {
 		case c.Failed():
 			tile.fill = lightGrey
@@ -87,7 +96,8 @@ func Heatmap(cells []results.Cell) (*plot.Plot, error) {
 			switch {
 			case cmpd && c.Ratio > 0 && finite(c.Ratio):
 				txt += "\n" + fmt.Sprintf("×%.2f", c.Ratio)
-			case !cmpd && c.Efficiency > 0 && finite(c.Efficiency):
+			case !cmpd && results.SlotsApply(model, c) && c.Efficiency > 0 &&
+				finite(c.Efficiency):
 				txt += "\n" + report.Percent(c.Efficiency)
 			}
 		}

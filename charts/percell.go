@@ -3,6 +3,7 @@ package charts
 import (
 	"fmt"
 	"image/color"
+	"math"
 	"slices"
 
 	"github.com/workerbench/workerbench/bench/report"
@@ -15,20 +16,42 @@ import (
 // Concurrency charts achieved concurrency per cell against the configured
 // slots: a bar at the median over trials with a whisker over the trials, a
 // dashed ideal at workers × threads, and the efficiency written above. With
-// a comparison each cell has a base and a head bar.
-func Concurrency(cells []results.Cell) (*plot.Plot, error) {
+// a comparison each cell has a base and a head bar. A swept cell's bar is
+// its peak useful concurrency, labelled "peak N", and a cell without slots
+// (see results.SlotsApply) has no ideal and no efficiency.
+func Concurrency(cells []results.Cell) (*plot.Plot, error) { return concurrency(cells, "") }
+
+// concurrency is Concurrency for the cells of a server of model
+// (results.Run.Model).
+func concurrency(cells []results.Cell, model string) (*plot.Plot, error) {
+	slotted := func(c results.Cell) bool { return results.SlotsApply(model, c) }
+	title := "Achieved concurrency vs configured slots (labels: efficiency)"
+	switch {
+	case !slices.ContainsFunc(cells, slotted):
+		title = "Achieved concurrency per cell (no slots: peak of a connection sweep)"
+	case slices.ContainsFunc(cells, func(c results.Cell) bool { return !slotted(c) }):
+		title = "Achieved concurrency vs slots where they apply (labels: efficiency, or peak)"
+	}
 	return cellBars(cells, barSpec{
-		title:  "Achieved concurrency vs configured slots (labels: efficiency)",
+		title:  title,
 		yLabel: "requests served at once",
-		value:  func(c results.Cell) float64 { return c.Concurrency },
+		value:  results.Cell.PeakConcurrency,
 		trial:  func(t results.Trial) float64 { return t.Concurrency },
 		text: func(c results.Cell) string {
-			if c.Efficiency <= 0 || !finite(c.Efficiency) {
+			switch {
+			case c.Sweep != nil:
+				return "peak " + formatNum(c.PeakConcurrency())
+			case !slotted(c) || c.Efficiency <= 0 || !finite(c.Efficiency):
 				return ""
 			}
 			return report.Percent(c.Efficiency)
 		},
-		ideal:     slots,
+		ideal: func(c results.Cell) float64 {
+			if !slotted(c) {
+				return math.NaN()
+			}
+			return slots(c)
+		},
 		idealName: "ideal = workers × threads",
 	})
 }
@@ -42,15 +65,16 @@ func slots(c results.Cell) float64 {
 }
 
 // Throughput charts plateau throughput per cell: a bar at the median over
-// trials with a whisker over the trials; base and head side by side with a
+// trials with a whisker over the trials (a swept cell's bar is the
+// throughput at its peak, without); base and head side by side with a
 // comparison.
 func Throughput(cells []results.Cell) (*plot.Plot, error) {
 	return cellBars(cells, barSpec{
 		title:  "Throughput per cell",
 		yLabel: "throughput (req/s)",
-		value:  func(c results.Cell) float64 { return c.ThroughputRPS },
+		value:  results.Cell.PeakThroughput,
 		trial:  func(t results.Trial) float64 { return t.ThroughputRPS },
-		text:   func(c results.Cell) string { return formatNum(c.ThroughputRPS) },
+		text:   func(c results.Cell) string { return formatNum(c.PeakThroughput()) },
 	})
 }
 

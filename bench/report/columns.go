@@ -50,3 +50,12 @@ type column struct {
 
 func lcol(head string) column { return column{head: head} }
 func rcol(head string) column { return column{head: head, right: true} }
+
+// rcols are right-aligned columns headed by heads.
+func rcols(heads []string) []column {
+	cols := make([]column, len(heads))
+	for i, h := range heads {
+		cols[i] = rcol(h)
+	}
+	return cols
+}

@@ -276,3 +276,93 @@ func manyCells() *results.Run {
 	}
 	return r
 }
+
+// eventLoopCell is a cell of an event-loop server (uvicorn) on an endpoint
+// that sleeps 100 ms: its concurrency reached the 8 connections of the
+// closed loop, so the connections were swept (xs at 8, 16, 32, …).
+func eventLoopCell(workers int, pssMiB float64, xs []float64, usl results.USL,
+	limited string) results.Cell {
+	const s0 = 0.1013
+	x0 := xs[0]
+	c := results.Cell{
+		Workers: workers, Threads: 1, Slots: workers, Mode: "closed",
+		Connections: 8, Requests: int64(x0 * 15), ServiceTimeS: s0,
+		ThroughputRPS: x0, Concurrency: x0 * s0,
+		Latency: results.Latency{P50: 0.1018, P90: 0.1024, P99: 0.1051, Max: 0.112},
+		Memory: results.Memory{
+			PSSBytes:     uint64(pssMiB * mib * 0.98),
+			RSSBytes:     uint64((30*float64(workers) + 20) * mib),
+			PeakPSSBytes: uint64(pssMiB * mib), Processes: workers + 1,
+		},
+		ServerCPUPerRequestS: 0.00062, GeneratorCPUPerRequestS: 0.00004,
+		CPUBoundness: 0.0061, Bound: "io", BusyCores: 0.05,
+		Trials: []results.Trial{{ThroughputRPS: x0, Concurrency: x0 * s0}},
+	}
+	s := &results.Sweep{Limited: limited, USL: &usl}
+	peak := 0
+	for i, x := range xs {
+		n := 8 << i
+		p50 := max(s0*1.005, float64(n)/x)
+		s.Points = append(s.Points, results.SweepPoint{
+			Connections: n, ThroughputRPS: x, P50S: p50, P99S: p50 * 1.4,
+		})
+		if x >= 1.05*xs[peak] {
+			peak = i
+		}
+	}
+	k := s.Points[peak]
+	s.PeakConnections, s.PeakThroughputRPS = k.Connections, k.ThroughputRPS
+	s.PeakConcurrency = k.ThroughputRPS * s0
+	c.Sweep = s
+	c.Diagnostics = []string{"achieved concurrency 7.96 reached the 8 connections of the " +
+		"closed loop: the load generator, not the server, was the limit"}
+	return c
+}
+
+// eventLoopRun is uvicorn with 1 and 2 workers on a 100 ms sleep: both
+// cells swept, no efficiency.
+func eventLoopRun() *results.Run {
+	return &results.Run{
+		Schema:  results.Schema,
+		Version: "v0.1.0",
+		Host:    seedHost,
+		Command: "python3 -m uvicorn --host {host} --port {port} --workers {workers} app:app",
+		Model:   results.ModelEventLoop, Runtime: "cpython",
+		Dir:      "testdata/apps/asgi",
+		Settings: results.Settings{DurationS: 2, WarmupS: 0.5, Trials: 1, KeepAlive: true},
+		Started:  "2026-11-29T18:00:00Z",
+		Cells: []results.Cell{
+			eventLoopCell(1, 24, []float64{78.6, 157, 313, 620, 1180, 1490, 1530},
+				results.USL{Lambda: 9.946, Kappa: 9.193e-06, R2: 0.9929, PeakN: 329.8},
+				results.LimitedThroughput),
+			eventLoopCell(2, 41, []float64{78.9, 158, 315, 627, 1230, 2290, 2650, 2710},
+				results.USL{Lambda: 10.01, Sigma: 0.00014, Kappa: 2.647e-06, R2: 0.9886,
+					PeakN: 614.6},
+				results.LimitedThroughput),
+		},
+	}
+}
+
+// compareEventLoop is ab on the same server: no sweep (ab compares at the
+// default connection count), so no efficiency and the concurrency is that
+// of 8 connections.
+func compareEventLoop() *results.Run {
+	r := eventLoopRun()
+	r.Settings.Trials, r.Settings.Threshold = 10, 0.05
+	r.Dir = "head"
+	r.RunComparison = results.RunComparison{
+		BaseDir: "base", BaseCommand: r.Command, Verdict: results.Unchanged,
+		Overall: &results.Overall{Ratio: 0.999, CILow: 0.993, CIHigh: 1.004, Threshold: 0.05,
+			Method: "verdict: Holm over 2 cells' p-values at alpha 0.05"},
+	}
+	for i := range r.Cells {
+		h := &r.Cells[i]
+		h.Sweep, h.Diagnostics = nil, nil
+		b := *h
+		b.ThroughputRPS *= 1.001
+		h.Base = &b
+		h.Ratio, h.CILow, h.CIHigh, h.PValue = 0.999, 0.992, 1.005, 0.71
+		h.Verdict, h.Pairs, h.Method = results.Unchanged, 10, cellMethod+", 10 pairs"
+	}
+	return r
+}

@@ -154,6 +154,24 @@ func spaced(change, interval string) string { return strings.TrimSpace(change + 
 
 func itoa(i int) string { return strconv.Itoa(i) }
 
+// atoi is the whole number s, 0 when it is none.
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}
+
+// sig formats a fitted parameter with two significant digits: "0", "0.012",
+// "3.5e-06".
+func sig(x float64) string {
+	if bad(x) {
+		return ""
+	}
+	if x == 0 {
+		return "0"
+	}
+	return strconv.FormatFloat(x, 'g', 2, 64)
+}
+
 // fixed2 formats an achieved concurrency: "8.98".
 func fixed2(x float64) string {
 	if bad(x) {

@@ -48,9 +48,16 @@ func (d *mdDoc) runOutcome() (emoji, text string) {
 		emoji = "❌"
 	default:
 		c := o.best
-		what := fmt.Sprintf("%s = %s req/s, %s concurrent requests (%s of %s)",
+		of := fmt.Sprintf("%s of %s", or(c.head.efficiency, "?"), Plural(c.slots, "slot"))
+		switch {
+		case c.head.swept:
+			of = "peak useful concurrency of a connection sweep; no slots"
+		case !c.slotted:
+			of = "no slots bound the server"
+		}
+		what := fmt.Sprintf("%s = %s req/s, %s concurrent requests (%s)",
 			Escape(Clip(c.name, mdNameRunes)), or(c.head.throughput, "?"), c.head.concurrency1,
-			or(c.head.efficiency, "?"), Plural(c.slots, "slot"))
+			of)
 		if o.measured > 1 {
 			what = "best " + what
 		}
@@ -175,9 +182,19 @@ func lowerFirst(s string) string {
 
 func (d *mdDoc) intro() {
 	if !d.comparison {
-		d.line("*Achieved concurrency* = throughput × unloaded service time: how many " +
+		s := "*Achieved concurrency* = throughput × unloaded service time: how many " +
 			"requests the server really serves at once. " +
-			"*Efficiency* = achieved ÷ slots (workers × threads).")
+			"*Efficiency* = achieved ÷ slots (workers × threads)."
+		if d.unslotted() {
+			s += " Where no slots bound the server (an event loop), efficiency does not apply" +
+				" (—)"
+			if len(d.m.sweeps) > 0 {
+				s += "; a swept cell shows its *peak useful concurrency* (see the connection" +
+					" sweeps below)"
+			}
+			s += "."
+		}
+		d.line(s)
 		d.line("")
 		return
 	}
@@ -198,8 +215,23 @@ func (d *mdDoc) intro() {
 	if o.geomean != "" {
 		s += " Overall (geometric mean): " + minus(o.geomean) + "."
 	}
+	if d.unslotted() {
+		s += " Cells without slots (an event loop) are compared at the closed loop's " +
+			"connection count, not swept: `workerbench run` finds their peak useful concurrency."
+	}
 	d.line(s)
 	d.line("")
+}
+
+// unslotted reports whether some measured cell has no slots to measure
+// its efficiency against.
+func (d *mdDoc) unslotted() bool {
+	for _, c := range d.m.rows {
+		if !c.slotted && !c.failed() {
+			return true
+		}
+	}
+	return false
 }
 
 func (d *mdDoc) warnings() {

@@ -100,8 +100,13 @@ func (d *mdDoc) comparisonTable(shown []int) {
 			delta = "**" + delta + "**"
 		}
 		delta = or(spaced(delta, minus(c.interval)), st.none)
+		of := " of " + itoa(c.slots)
+		if !c.slotted {
+			// No slots: the concurrency is bounded by the connections.
+			of = " (" + Plural(atoi(c.head.connections), "connection") + ")"
+		}
 		d.line(mdRow(name, base, head, delta, verdictCell(c),
-			arrow(c.base.concurrency, c.head.concurrency)+" of "+itoa(c.slots),
+			arrow(c.base.concurrency, c.head.concurrency)+of,
 			arrow(c.base.p99, c.head.p99),
 			arrow(c.base.pss, c.head.pss),
 		))
@@ -184,6 +189,34 @@ func (d *mdDoc) rowsNote(shown []int) {
 	d.line("")
 	d.p("*%s not shown (%s) to fit the size limit; all are in results.json.*\n",
 		Plural(hidden, "more cell"), strings.Join(parts, ", "))
+}
+
+// sweeps is a table of the connection sweeps: per swept cell the
+// connections tried, the peak and why the sweep stopped, and the fit.
+func (d *mdDoc) sweeps() {
+	if len(d.m.sweeps) == 0 {
+		return
+	}
+	d.line("**Connection sweeps**: each cell's concurrency reached the closed loop's " +
+		"connection count, so the load generator, not the server, was the limit. The " +
+		"connections were doubled until more stopped adding throughput; the *peak useful " +
+		"concurrency* is throughput × service time there. The fit is the Universal " +
+		"Scalability Law X(N) = λN / (1 + σ(N−1) + κN(N−1)); the sweep charts draw it.")
+	d.line("")
+	d.table(lcol("cell"), rcol("peak useful concurrency"), rcol("req/s there"),
+		rcol("connections there"), rcol("p50 / p99 there"), lcol("stopped because"),
+		lcol("connections swept (req/s)"), lcol("USL fit"))
+	st := mdStyle()
+	for _, s := range d.m.sweeps {
+		pts := make([]string, len(s.connections))
+		for i := range s.connections {
+			pts[i] = s.connections[i] + " (" + s.throughput[i] + ")"
+		}
+		d.line(mdRow(Escape(Clip(s.name, mdCellRunes)), s.peak, s.peakX, s.peakConns,
+			or(s.p50, st.none)+" / "+or(s.p99, st.none), Escape(s.why),
+			strings.Join(pts, " · "), or(minus(s.usl), st.none)))
+	}
+	d.line("")
 }
 
 func (d *mdDoc) bursts() {

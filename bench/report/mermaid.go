@@ -2,6 +2,7 @@ package report
 
 import (
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/workerbench/workerbench/bench/results"
@@ -9,8 +10,9 @@ import (
 
 // Mermaid returns a fenced ```mermaid block with an xychart-beta chart, which
 // GitHub renders in comments and job summaries. For a run, bars are the
-// achieved concurrency per cell and the line is the configured slots (the
-// ideal); for a comparison, bars are head/base throughput per cell and the
+// achieved concurrency per cell (a swept cell's peak useful concurrency)
+// and the line is the configured slots (the ideal), left out when some cell
+// has no slots to measure against; for a comparison, bars are head/base throughput per cell and the
 // line is 1.0 (the base). Failed cells are left out; with nothing to plot
 // Mermaid returns "".
 //
@@ -23,6 +25,7 @@ func Mermaid(r *results.Run) string {
 	var labels []string
 	var bars, line []float64
 	comparison := r.IsComparison()
+	slotted := true
 	for _, c := range r.Cells {
 		switch {
 		case cellFailed(c):
@@ -34,11 +37,12 @@ func Mermaid(r *results.Run) string {
 			bars = append(bars, c.Ratio)
 			line = append(line, 1)
 		default:
-			if bad(c.Concurrency) {
+			if bad(c.PeakConcurrency()) {
 				continue
 			}
-			bars = append(bars, c.Concurrency)
+			bars = append(bars, c.PeakConcurrency())
 			line = append(line, float64(c.Slots))
+			slotted = slotted && r.Slotted(c)
 		}
 		labels = append(labels, `"`+mermaidLabel(c.Name())+`"`)
 	}
@@ -59,8 +63,11 @@ func Mermaid(r *results.Run) string {
 		hi = math.Ceil(math.Max(hi, 1.05)*20+1) / 20
 	} else {
 		title, axis = "Achieved concurrency (bars) vs slots (line)", "concurrent requests"
-		for i := range bars {
-			hi = max(hi, bars[i], line[i])
+		if !slotted {
+			title, line = "Achieved concurrency (peak useful concurrency where swept)", nil
+		}
+		for _, x := range append(slices.Clone(bars), line...) {
+			hi = max(hi, x)
 		}
 		hi = niceCeil(hi * 1.1)
 	}
@@ -70,7 +77,9 @@ func Mermaid(r *results.Run) string {
 	b.WriteString("  x-axis [" + strings.Join(labels, ", ") + "]\n")
 	b.WriteString(`  y-axis "` + axis + `" ` + chartNum(lo) + " --> " + chartNum(hi) + "\n")
 	b.WriteString("  bar [" + chartNums(bars) + "]\n")
-	b.WriteString("  line [" + chartNums(line) + "]\n")
+	if len(line) > 0 {
+		b.WriteString("  line [" + chartNums(line) + "]\n")
+	}
 	b.WriteString("```\n")
 	return b.String()
 }

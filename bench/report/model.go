@@ -19,6 +19,7 @@ type model struct {
 	comparison  bool
 	endpoints   bool  // some cell names an endpoint
 	rows        []row // one per cell, in the run's order
+	sweeps      []sweepRow
 	bursts      []burstRow
 	diagnostics []diagnostic // head's before base's within a cell
 	failures    []failure    // failed sides, head before base within a cell
@@ -31,6 +32,9 @@ type row struct {
 	name                    string // "3x3", "3x3 GET /": untrusted (the endpoint)
 	endpoint                string // untrusted
 	workers, threads, slots int
+	// slotted: efficiency against the slots applies (results.SlotsApply);
+	// otherwise head's and base's efficiency are "".
+	slotted bool
 
 	head measures  // the cell's figures; head's in a comparison
 	base *measures // base's figures; nil outside a comparison or without a base
@@ -55,8 +59,11 @@ type measures struct {
 	failed bool
 	err    string // why it failed: untrusted
 
+	// A swept cell's throughput, concurrency, p50 and p99 are those of its
+	// sweep's peak (swept is true); efficiency is "" where no slots apply.
 	throughput, concurrency, efficiency string // "44.7", "8.98", "99%"
 	concurrency1                        string // to one decimal, for a sentence: "9.0"
+	swept                               bool
 	p50, p90, p99, max                  string // latency: "604 ms"
 	pss, rss                            string // memory: "78.0 MiB"
 	serverCPU, generatorCPU             string // CPU per request: "1.10 ms"
@@ -68,6 +75,21 @@ type measures struct {
 	processes   string   // "4"
 	bound       string   // "io", "cpu": untrusted
 	trials      []string // throughput per trial, the first dozen, then "…"
+}
+
+// sweepRow is the connection sweep of a cell (results.Sweep).
+type sweepRow struct {
+	name        string // the cell's: untrusted
+	from, to    string // the fewest and most connections: "8", "1024"
+	points      int
+	connections []string // per point: "8"
+	throughput  []string // per point: "153"
+	peak        string   // peak useful concurrency: "412"
+	peakX       string   // throughput there: "2060"
+	peakConns   string   // connections there: "512"
+	p50, p99    string   // latency there: "101 ms"
+	why         string   // why the sweep stopped (results.Sweep.Why)
+	usl         string   // the fit: "λ 9.9 req/s, σ 0.0012, κ 0, R² 0.998"; "" without one
 }
 
 // burstRow is one burst of a cell, with base's burst of the same size.
@@ -121,8 +143,11 @@ func newFailure(row int, name, side string, c results.Cell) failure {
 func newModel(r *results.Run) *model {
 	m := &model{comparison: r.IsComparison(), rows: make([]row, len(r.Cells))}
 	for i, c := range r.Cells {
-		m.rows[i] = newRow(c, r.Threshold())
+		m.rows[i] = newRow(r, c)
 		m.endpoints = m.endpoints || c.Endpoint != ""
+		if c.Sweep != nil && !c.Failed() {
+			m.sweeps = append(m.sweeps, newSweepRow(c))
+		}
 		m.addBursts(c)
 		m.addDiagnostics(c)
 		if c.Failed() {
@@ -140,15 +165,18 @@ func newModel(r *results.Run) *model {
 	return m
 }
 
-// newRow formats cell c; th is the run's threshold.
-func newRow(c results.Cell, th float64) row {
+// newRow formats cell c of run.
+func newRow(run *results.Run, c results.Cell) row {
+	th := run.Threshold()
+	slotted := run.Slotted(c) && (c.Base == nil || run.Slotted(*c.Base))
 	r := row{
 		name:        c.Name(),
 		endpoint:    c.Endpoint,
 		workers:     c.Workers,
 		threads:     c.Threads,
 		slots:       c.Slots,
-		head:        newMeasures(c),
+		slotted:     slotted,
+		head:        newMeasures(c, slotted),
 		verdict:     c.Verdict,
 		significant: c.Significant(),
 		ratio:       c.Ratio,
@@ -158,7 +186,7 @@ func newRow(c results.Cell, th float64) row {
 		p:           pvalue(c.PValue),
 	}
 	if c.Base != nil {
-		b := newMeasures(*c.Base)
+		b := newMeasures(*c.Base, slotted)
 		r.base = &b
 	}
 	switch {
@@ -170,7 +198,9 @@ func newRow(c results.Cell, th float64) row {
 	return r
 }
 
-func newMeasures(c results.Cell) measures {
+// newMeasures formats the figures of c; slotted says whether efficiency
+// applies.
+func newMeasures(c results.Cell, slotted bool) measures {
 	if c.Failed() {
 		return measures{failed: true, err: c.Error}
 	}
@@ -192,6 +222,20 @@ func newMeasures(c results.Cell) measures {
 		requests:     strconv.FormatInt(c.Requests, 10),
 		bound:        c.Bound,
 	}
+	if !slotted {
+		m.efficiency = ""
+	}
+	if s := c.Sweep; s != nil {
+		// The server's figures are its sweep's peak; Measurements keeps
+		// the trials at the cell's own connection count.
+		m.swept = true
+		m.throughput = Num(s.PeakThroughputRPS)
+		m.concurrency = atLeast(*s) + Num(s.PeakConcurrency)
+		m.concurrency1 = m.concurrency
+		if k, ok := s.Knee(); ok {
+			m.p50, m.p99 = seconds(k.P50S), seconds(k.P99S)
+		}
+	}
 	if c.Connections > 0 {
 		m.connections = itoa(c.Connections)
 	}
@@ -206,6 +250,45 @@ func newMeasures(c results.Cell) measures {
 		m.trials = append(m.trials, Num(t.ThroughputRPS))
 	}
 	return m
+}
+
+func newSweepRow(c results.Cell) sweepRow {
+	s := c.Sweep
+	r := sweepRow{
+		name:      c.Name(),
+		points:    len(s.Points),
+		peak:      atLeast(*s) + Num(s.PeakConcurrency),
+		peakX:     Num(s.PeakThroughputRPS),
+		peakConns: itoa(s.PeakConnections),
+		why:       s.Why(),
+	}
+	for _, p := range s.Points {
+		r.connections = append(r.connections, itoa(p.Connections))
+		r.throughput = append(r.throughput, Num(p.ThroughputRPS))
+	}
+	if n := len(s.Points); n > 0 {
+		r.from, r.to = itoa(s.Points[0].Connections), itoa(s.Points[n-1].Connections)
+	}
+	if k, ok := s.Knee(); ok {
+		r.p50, r.p99 = seconds(k.P50S), seconds(k.P99S)
+	}
+	if u := s.USL; u != nil && u.Usable() {
+		peak := "none (κ = 0)"
+		if u.PeakN > 0 {
+			peak = Num(u.PeakN) + " connections"
+		}
+		r.usl = "λ " + Num(u.Lambda) + " req/s, σ " + sig(u.Sigma) + ", κ " + sig(u.Kappa) +
+			", peak at " + peak + ", R² " + strconv.FormatFloat(u.R2, 'f', 3, 64)
+	}
+	return r
+}
+
+// atLeast is "≥ " for a sweep whose peak may be higher than it found.
+func atLeast(s results.Sweep) string {
+	if s.Unfinished() {
+		return "≥ "
+	}
+	return ""
 }
 
 func (m *model) addBursts(c results.Cell) {

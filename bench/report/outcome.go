@@ -37,7 +37,7 @@ func newOutcome(r *results.Run, rows []row) outcome {
 		threshold:   percentFine(r.Threshold()),
 	}
 	if c, ok := r.Best(); ok {
-		b := newRow(c, r.Threshold())
+		b := newRow(r, c)
 		o.best = &b
 	}
 	for _, c := range rows {

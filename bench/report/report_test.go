@@ -67,6 +67,8 @@ var fixtures = []struct {
 		ArtifactURL: "javascript:alert(1)",
 	}},
 	{"interrupted", interrupted, MarkdownOptions{}},
+	{"event_loop_run", eventLoopRun, MarkdownOptions{Title: "Starlette on uvicorn"}},
+	{"compare_event_loop", compareEventLoop, MarkdownOptions{}},
 }
 
 func TestGolden(t *testing.T) {
@@ -497,6 +499,31 @@ func checkMermaid(t *testing.T, m string) {
 	for _, l := range strings.Split(strings.TrimSuffix(m, "\n"), "\n") {
 		if !mermaidAxis.MatchString(l) && !mermaidOther.MatchString(l) {
 			t.Errorf("unexpected chart line %q in\n%s", l, m)
+		}
+	}
+}
+
+// TestNoEfficiencyWithoutSlots: an event-loop server's efficiency is never
+// shown, even from a file that recorded one (783% was the old figure).
+func TestNoEfficiencyWithoutSlots(t *testing.T) {
+	r := seedRun()
+	r.Model = results.ModelEventLoop
+	r.Cells[0].Efficiency = 7.83
+	var tb, md bytes.Buffer
+	if err := Table(&tb, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := Markdown(&md, r, MarkdownOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{tb.String(), md.String()} {
+		for _, pct := range []string{"783%", "100%"} {
+			if strings.Contains(out, pct) {
+				t.Errorf("efficiency %s shown for an event-loop server:\n%s", pct, out)
+			}
+		}
+		if strings.Contains(out, "line [") {
+			t.Errorf("the chart draws the slots of an event-loop server:\n%s", out)
 		}
 	}
 }

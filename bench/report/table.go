@@ -67,6 +67,7 @@ func runTable(b *strings.Builder, r *results.Run, m *model) {
 		t.add("", append(cells, c.head.figures(st)...)...)
 	}
 	t.write(b)
+	writeSweeps(b, m)
 
 	if len(m.bursts) > 0 {
 		b.WriteString("\n")
@@ -169,6 +170,35 @@ func overallLines(m *model) (verdict, how string) {
 		parts = append(parts, "geomean "+o.geomean)
 	}
 	return Clip(s, 600), strings.Join(parts, "; ")
+}
+
+// writeSweeps explains the swept rows: what their figures are, and each
+// sweep's points, peak and fit.
+func writeSweeps(b *strings.Builder, m *model) {
+	if len(m.sweeps) == 0 {
+		return
+	}
+	b.WriteString("\nconnection sweeps: concurrency reached the connection count, so no slots " +
+		"bound the server;\nthe connections were doubled until more stopped adding throughput," +
+		" and the table shows\neach swept cell at its peak useful concurrency:\n")
+	for _, s := range m.sweeps {
+		name := Clip(plain(s.name), termNameRunes)
+		fmt.Fprintf(b, "  %s: peak useful concurrency %s at %s req/s with %s connections "+
+			"(p50 %s, p99 %s)\n", name, s.peak, s.peakX, s.peakConns,
+			or(s.p50, "-"), or(s.p99, "-"))
+		pad := strings.Repeat(" ", width(name)+4)
+		fmt.Fprintf(b, "%sstopped: %s\n", pad, s.why)
+		t := newTextTable(append([]column{lcol("connections")}, rcols(s.connections)...)...)
+		t.add("", append([]string{"req/s"}, s.throughput...)...)
+		var rows strings.Builder
+		t.write(&rows)
+		for _, l := range strings.Split(strings.TrimSuffix(rows.String(), "\n"), "\n") {
+			b.WriteString(pad + l + "\n")
+		}
+		if s.usl != "" {
+			fmt.Fprintf(b, "%sUSL fit: %s\n", pad, s.usl)
+		}
+	}
 }
 
 func writeWarnings(b *strings.Builder, ws []string) {

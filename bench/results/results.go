@@ -195,10 +195,11 @@ func (c Comparison) Significant() bool {
 // Failed reports whether the cell could not be measured.
 func (c Cell) Failed() bool { return c.Error != "" }
 
-// Best returns the measured cell with the highest throughput: the
-// configuration to pick from this matrix. Throughputs of different
-// endpoints do not compare, so only cells of the first measured cell's
-// endpoint are candidates; between equal throughputs the one with fewer
+// Best returns the measured cell with the highest throughput (the
+// sweep's peak for a swept cell, see PeakThroughput): the configuration to
+// pick from this matrix. Throughputs of different endpoints do not
+// compare, so only cells of the first measured cell's endpoint are
+// candidates; between equal throughputs the one with fewer
 // slots, then fewer workers (less memory), wins. In a comparison these
 // are head's figures. ok is false when no cell was measured. The summary's
 // heading and the action's best-config output both use it.
@@ -207,8 +208,8 @@ func (r *Run) Best() (best Cell, ok bool) {
 		if c.Failed() || ok && c.Endpoint != best.Endpoint {
 			continue
 		}
-		if !ok || c.ThroughputRPS > best.ThroughputRPS ||
-			c.ThroughputRPS == best.ThroughputRPS &&
+		if !ok || c.PeakThroughput() > best.PeakThroughput() ||
+			c.PeakThroughput() == best.PeakThroughput() &&
 				(c.Slots < best.Slots || c.Slots == best.Slots && c.Workers < best.Workers) {
 			best, ok = c, true
 		}
@@ -246,8 +247,10 @@ type Sweep struct {
 	// inflates, and PeakThroughputRPS the throughput there.
 	PeakConcurrency   float64 `json:"peak_concurrency"`
 	PeakThroughputRPS float64 `json:"peak_throughput_rps"`
+	// PeakConnections is the connection count of the point at the peak.
+	PeakConnections int `json:"peak_connections,omitempty"`
 	// Limited says why the sweep stopped: "throughput", "latency",
-	// "connections" (the largest count tried) or "time".
+	// "connections" (the largest count tried), "time" or "errors".
 	Limited string `json:"limited,omitempty"`
 	// USL is the Universal Scalability Law fitted to the points, nil when
 	// the fit failed.
@@ -260,6 +263,11 @@ type SweepPoint struct {
 	ThroughputRPS float64 `json:"throughput_rps"`
 	P50S          float64 `json:"p50_s"`
 	P99S          float64 `json:"p99_s"`
+	Errors        int64   `json:"errors,omitempty"`
+	// BusyCores is the server's CPU seconds per second of the window, and
+	// GeneratorCores the load generator's.
+	BusyCores      float64 `json:"busy_cores,omitempty"`
+	GeneratorCores float64 `json:"generator_cores,omitempty"`
 }
 
 // USL is X(N) = λN / (1 + σ(N−1) + κN(N−1)), the Universal Scalability

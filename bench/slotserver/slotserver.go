@@ -7,6 +7,9 @@
 // response, the way gunicorn's sync workers behave. A request sleeps for
 // ?ms= milliseconds (default the server's Sleep), lengthened by Slowdown, so
 // tests can inject a regression of known size.
+//
+// In event-loop mode (Server.EventLoop) it is instead the ground truth of
+// a server without slots, like a uvicorn or Node worker: see serveLoop.
 package slotserver
 
 import (
@@ -33,6 +36,12 @@ type Server struct {
 	// throughput and a 10% one as 13%. It costs CPU, so only calibration
 	// uses it.
 	Precise bool
+	// EventLoop serves like one process of an event-loop server: no slot
+	// limit (Slots is ignored), keep-alive connections, and every request
+	// first computes for CPU (?cpu= milliseconds overrides it) on the
+	// worker's one loop, then waits its sleep without holding anything.
+	EventLoop bool
+	CPU       time.Duration
 }
 
 // Serve accepts connections from ln with exactly s.Slots goroutines, each
@@ -42,6 +51,9 @@ type Server struct {
 // DESIGN.md). Serve closes ln when ctx is done and returns after every slot
 // has finished its current request.
 func (s Server) Serve(ctx context.Context, ln net.Listener) error {
+	if s.EventLoop {
+		return s.serveLoop(ctx, ln)
+	}
 	if s.Slots < 1 {
 		return fmt.Errorf("slots %d: must be at least 1", s.Slots)
 	}
@@ -94,13 +106,9 @@ func (s Server) respond(req *http.Request) (int, string) {
 	case "/health":
 		return http.StatusOK, "ok"
 	case "/":
-		d := s.Sleep
-		if ms := req.URL.Query().Get("ms"); ms != "" {
-			v, err := strconv.ParseFloat(ms, 64)
-			if err != nil || v < 0 || v > 600000 {
-				return http.StatusBadRequest, "ms must be a number of milliseconds\n"
-			}
-			d = time.Duration(v * float64(time.Millisecond))
+		d, ok := millis(req, "ms", s.Sleep)
+		if !ok {
+			return http.StatusBadRequest, "ms must be a number of milliseconds\n"
 		}
 		d = time.Duration(float64(d) * (1 + s.Slowdown))
 		if s.Precise {
@@ -112,6 +120,20 @@ func (s Server) respond(req *http.Request) (int, string) {
 	default:
 		return http.StatusNotFound, "not found\n"
 	}
+}
+
+// millis is the query parameter key of req in milliseconds, def when it is
+// absent; ok is false when it is not a number of milliseconds up to 10 min.
+func millis(req *http.Request, key string, def time.Duration) (d time.Duration, ok bool) {
+	v := req.URL.Query().Get(key)
+	if v == "" {
+		return def, true
+	}
+	ms, err := strconv.ParseFloat(v, 64)
+	if err != nil || ms < 0 || ms > 600000 {
+		return 0, false
+	}
+	return time.Duration(ms * float64(time.Millisecond)), true
 }
 
 // sleepPrecise sleeps d: with the timer until a millisecond before the

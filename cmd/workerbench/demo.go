@@ -138,7 +138,8 @@ func quoteArg(s string) string {
 }
 
 // demoServerCmd runs the built-in prefork server: a master that forks
-// --workers processes of itself, each serving --threads requests at a time.
+// --workers processes of itself, each serving --threads requests at a time,
+// or with --event-loop any number (see slotserver.Server.EventLoop).
 func demoServerCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo-server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -150,6 +151,11 @@ func demoServerCmd(ctx context.Context, args []string, stderr io.Writer) error {
 		2*time.Second,
 		"service time of / (override per request with ?ms=)",
 	)
+	eventLoop := fs.Bool("event-loop", false,
+		"serve like an event-loop server (uvicorn, Node): no slot limit, --threads ignored")
+	cpu := fs.Duration("cpu", 0,
+		"with --event-loop, CPU each request computes on its worker's one loop "+
+			"(override per request with ?cpu= milliseconds)")
 	worker := fs.Bool("worker", false, "internal: run as a worker on file descriptor 3")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
@@ -162,7 +168,9 @@ func demoServerCmd(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		slowdown = f
 	}
-	srv := slotserver.Server{Slots: *threads, Sleep: *sleep, Slowdown: slowdown}
+	srv := slotserver.Server{
+		Slots: *threads, Sleep: *sleep, Slowdown: slowdown, EventLoop: *eventLoop, CPU: *cpu,
+	}
 	if *worker {
 		ln, err := slotserver.ListenerFromFD()
 		if err != nil {
@@ -186,6 +194,9 @@ func demoServerCmd(ctx context.Context, args []string, stderr io.Writer) error {
 			strconv.Itoa(*threads),
 			"-sleep",
 			sleep.String(),
+			"-event-loop=" + strconv.FormatBool(*eventLoop),
+			"-cpu",
+			cpu.String(),
 		},
 	}
 	return p.Run(ctx)

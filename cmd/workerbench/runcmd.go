@@ -119,6 +119,12 @@ func newRunFlags(name string, cfg bench.Config, stderr io.Writer) *runFlags {
 		cfg.Grace,
 		"time between SIGTERM and SIGKILL when stopping a server",
 	)
+	fs.BoolVar(&cfg.Sweep, "sweep", cfg.Sweep,
+		"when a cell's concurrency reaches the connection count (an event-loop server), "+
+			"sweep the connections upward to find its peak (run only)")
+	fs.IntVar(&cfg.SweepMaxConnections, "sweep-max-connections", cfg.SweepMaxConnections,
+		"most connections a sweep tries")
+	fs.DurationVar(&cfg.SweepTime, "sweep-time", cfg.SweepTime, "longest a sweep of one cell runs")
 	fs.StringVar(&cfg.Host, "host", cfg.Host, "address the server binds and load goes to")
 	fs.BoolVar(
 		&cfg.AllowRemote,

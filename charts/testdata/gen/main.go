@@ -48,6 +48,7 @@ func run(dir string) error {
 		"grid64.json":         grid64(false),
 		"grid64-compare.json": grid64(true),
 		"endpoints.json":      endpoints(),
+		"eventloop.json":      eventLoop(),
 	}
 	names := make([]string, 0, len(files))
 	for n := range files {
@@ -406,4 +407,85 @@ func endpoints() *results.Run {
 		r.Cells = append(r.Cells, cpu)
 	}
 	return r
+}
+
+// eventLoop is uvicorn with 1, 2 and 3 workers on a handler that sleeps
+// 100 ms: the 8 connections of the closed loop limited every cell, so each
+// was swept. The sweep's throughputs follow a Universal Scalability Law per
+// cell (the fit recorded is that law, with the R² of the noisy points), and
+// the 3x1 sweep ran into its connection limit.
+func eventLoop() *results.Run {
+	const loopS0 = 0.1019
+	rng := rand.New(rand.NewPCG(3, 3))
+	r := header()
+	r.Command = "python3 -m uvicorn --host {host} --port {port} --workers {workers} app:app"
+	r.Model, r.Runtime = results.ModelEventLoop, "cpython"
+	r.Dir = "testdata/eventloop"
+	r.Settings.KeepAlive = true
+	laws := []results.USL{
+		{Lambda: 9.6, Sigma: 0.0004, Kappa: 1.1e-5},
+		{Lambda: 9.7, Sigma: 0.0002, Kappa: 3.2e-6},
+		{Lambda: 9.7, Sigma: 0.0001, Kappa: 1.2e-6},
+	}
+	maxConns := []int{1024, 2048, 1024}
+	for i, law := range laws {
+		workers := i + 1
+		pss := (26 + 17*float64(i)) * mib
+		c := results.Cell{
+			Workers: workers, Threads: 1, Slots: workers, Mode: "closed",
+			Connections: 8, ServiceTimeS: loopS0,
+			Latency: results.Latency{P50: 0.1031, P90: 0.1042, P99: 0.1088, Max: 0.1203},
+			Memory: results.Memory{PSSBytes: uint64(pss), PeakPSSBytes: uint64(pss * 1.02),
+				RSSBytes: uint64(pss * 1.6), Processes: workers + 1},
+			ServerCPUPerRequestS: 0.0006, GeneratorCPUPerRequestS: 0.00005,
+			CPUBoundness: 0.006, Bound: "io", BusyCores: 0.05,
+		}
+		s := &results.Sweep{Limited: results.LimitedThroughput}
+		peak := 0
+		var ys, fs []float64
+		for n := 8; n <= maxConns[i]; n *= 2 {
+			x := round(law.At(float64(n))*(1+0.02*rng.NormFloat64()), 1)
+			p50 := max(loopS0*1.01, float64(n)/x)
+			s.Points = append(s.Points, results.SweepPoint{
+				Connections: n, ThroughputRPS: x, P50S: round(p50, 4), P99S: round(p50*1.5, 4),
+			})
+			ys, fs = append(ys, x), append(fs, law.At(float64(n)))
+			if len(s.Points) == 1 || x >= 1.05*s.Points[peak].ThroughputRPS {
+				peak = len(s.Points) - 1
+			} else {
+				break
+			}
+		}
+		if s.Points[len(s.Points)-1].Connections == maxConns[i] && peak == len(s.Points)-1 {
+			s.Limited = results.LimitedConnections
+		}
+		k := s.Points[peak]
+		c.ThroughputRPS = s.Points[0].ThroughputRPS
+		c.Concurrency = round(c.ThroughputRPS*loopS0, 3)
+		c.Requests = int64(c.ThroughputRPS * duration)
+		c.Trials = []results.Trial{{ThroughputRPS: c.ThroughputRPS, Concurrency: c.Concurrency,
+			Requests: c.Requests}}
+		s.PeakConnections, s.PeakThroughputRPS = k.Connections, k.ThroughputRPS
+		s.PeakConcurrency = round(k.ThroughputRPS*loopS0, 2)
+		law.R2 = round(r2(ys, fs), 4)
+		law.PeakN = round(math.Sqrt((1-law.Sigma)/law.Kappa), 1)
+		s.USL = &law
+		c.Sweep = s
+		r.Cells = append(r.Cells, c)
+	}
+	return r
+}
+
+// r2 is 1 − SSres/SStot of fitted values fs against ys.
+func r2(ys, fs []float64) float64 {
+	mean := 0.0
+	for _, y := range ys {
+		mean += y / float64(len(ys))
+	}
+	var res, tot float64
+	for i := range ys {
+		res += (ys[i] - fs[i]) * (ys[i] - fs[i])
+		tot += (ys[i] - mean) * (ys[i] - mean)
+	}
+	return 1 - res/tot
 }
