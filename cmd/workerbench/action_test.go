@@ -398,6 +398,7 @@ func TestActionBadInputs(t *testing.T) {
 		{"bad bool", "push", map[string]any{}, map[string]string{"command": "x {bind}", "fail-on-regression": "yes please"}, exitUsage, `input fail-on-regression "yes please": want true or false`},
 		{"bad matrix", "push", map[string]any{}, map[string]string{"command": "x {bind}", "matrix": "3"}, exitUsage, "--matrix"},
 		{"no command", "push", map[string]any{}, map[string]string{}, exitUsage, "command is empty"},
+		{"server and command", "push", map[string]any{}, map[string]string{"command": "x {bind}", "server": "gunicorn", "app": "app:app"}, exitUsage, `--server gunicorn and --cmd "x {bind}" are both given`},
 		{"bad base sha", "pull_request", prEventJSON("main", sha), map[string]string{"command": "x {bind}"}, exitError, `pull_request.base.sha "main" is not a 40-hex-digit commit SHA`},
 		{"publish outside workflow_run", "pull_request", prEventJSON(sha, sha), map[string]string{"mode": "publish"}, exitUsage, "mode publish runs in a workflow_run workflow"},
 	}
