@@ -123,7 +123,8 @@ func TestValidateServer(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := DefaultConfig()
-			c.Command, c.Server, c.App, c.Env = tt.cfg.Command, tt.cfg.Server, tt.cfg.App, tt.cfg.Env
+			c.Command, c.Server, c.App = tt.cfg.Command, tt.cfg.Server, tt.cfg.App
+			c.Env = tt.cfg.Env
 			m, err := ParseMatrix(tt.matrix, 2)
 			if err != nil {
 				t.Fatal(err)
