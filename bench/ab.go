@@ -127,7 +127,7 @@ func NewAB(r Runner, o ABOptions) (*AB, error) {
 // Runner.Run.
 func (a *AB) Run(ctx context.Context) (*results.Run, error) {
 	res := a.newRun(a.HeadDir)
-	res.RunComparison = results.RunComparison{BaseCommand: a.Config.Command, BaseDir: a.BaseDir}
+	res.RunComparison = results.RunComparison{BaseCommand: a.Config.template.String(), BaseDir: a.BaseDir}
 	res.Settings.Threshold = a.Threshold
 	res.Settings.Seed = int64(a.Seed)
 	err := a.eachShape(ctx, res, shapeLoop{

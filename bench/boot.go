@@ -50,7 +50,7 @@ func (r *Runner) boot(
 	if err != nil {
 		return nil, "", &bootError{err: err}
 	}
-	environ := append(ServerEnviron(os.Environ()), cfg.expandEnv(cfg.Env, port, shape)...)
+	environ := append(ServerEnviron(os.Environ()), cfg.expandEnv(cfg.environ(), port, shape)...)
 	environ = append(environ, cfg.expandEnv(env, port, shape)...)
 	argv := cfg.template.Expand(cfg.Host, port, shape)
 	p, err := server.Start(server.Spec{Argv: argv, Dir: dir, Env: environ, LogPath: logPath})

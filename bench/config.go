@@ -14,13 +14,16 @@ import (
 	"time"
 
 	"github.com/workerbench/workerbench/bench/internal/load"
+	"github.com/workerbench/workerbench/bench/profile"
 	"go.yaml.in/yaml/v3"
 )
 
 // Config is everything one benchmark run needs. Build it from defaults, a
 // config file and flags, then call Validate once; the engine trusts it after.
 type Config struct {
-	Command   string        // template, see ParseTemplate
+	Command   string        // template, see ParseTemplate; "" with Server
+	Server    string        // a server profile (package profile) building the command
+	App       string        // what Server starts; "" for the profile's default
 	Dir       string        // working directory of the server
 	Env       []string      // extra environment, KEY=VALUE
 	Matrix    []Shape       // cells to run, in order
@@ -51,7 +54,11 @@ type Config struct {
 	SweepMaxConnections int
 	SweepTime           time.Duration
 
-	template Template // parsed Command, set by Validate
+	template  Template        // parsed Command or Server's command, set by Validate
+	serverEnv []string        // Server's environment entries, set by Validate
+	model     profile.Model   // set by Validate
+	runtime   profile.Runtime // set by Validate
+	find      profile.Finder  // how Validate finds Server's program; zero: here
 }
 
 // Endpoint is one request the load generator sends.
@@ -108,15 +115,15 @@ func (c *Config) Validate() error {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 
-	t, err := ParseTemplate(c.Command)
+	t, err := c.command()
 	if err != nil {
 		errs = append(errs, err)
 	}
 	c.template = t
-	if err == nil && !givesPort(c.Command) && !slices.ContainsFunc(c.Env, givesPort) {
+	if err == nil && !givesPort(t.String()) && !slices.ContainsFunc(c.environ(), givesPort) {
 		bad(
 			"command %q has neither {bind} nor {port}: workerbench gives each cell a free port, so the command must say where it goes (e.g. --bind {bind}), or the environment must (e.g. --env PORT={port})",
-			c.Command,
+			t.String(),
 		)
 	}
 	if c.Dir != "" {
@@ -133,6 +140,8 @@ func (c *Config) Validate() error {
 	}
 	if len(c.Matrix) == 0 {
 		bad("matrix is empty: give cells like --matrix 1x1,1x3,3x1,3x3")
+	} else {
+		errs = append(errs, c.checkAxes())
 	}
 	if len(c.Endpoints) == 0 {
 		c.Endpoints = []Endpoint{{Path: "/"}}
@@ -247,6 +256,8 @@ func IsLoopback(host string) bool { return load.IsLoopback(host) }
 // so a file only overrides what it sets.
 type fileConfig struct {
 	Command        *string           `yaml:"command"`
+	Server         *string           `yaml:"server"`
+	App            *string           `yaml:"app"`
 	Dir            *string           `yaml:"dir"`
 	Env            map[string]string `yaml:"env"`
 	Matrix         *stringOrList     `yaml:"matrix"`
@@ -335,6 +346,8 @@ func (c *Config) LoadConfig(r io.Reader, cpus int) error {
 		*dst = d
 	}
 	set(&c.Command, fc.Command)
+	set(&c.Server, fc.Server)
+	set(&c.App, fc.App)
 	set(&c.Dir, fc.Dir)
 	for k, v := range fc.Env {
 		c.Env = append(c.Env, k+"="+v)

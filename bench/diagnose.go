@@ -23,8 +23,7 @@ type facts struct {
 
 // facts returns the facts of this machine and command.
 func (c *Config) facts() facts {
-	_, rt := profile.Classify(c.template.argv)
-	return facts{cpus: runtime.NumCPU(), runtime: rt, model: profile.Model(c.model())}
+	return facts{cpus: runtime.NumCPU(), runtime: c.runtime, model: c.model}
 }
 
 // diagnose adds plain-language notes on what the figures of a measured

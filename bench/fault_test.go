@@ -106,7 +106,7 @@ func TestFaultBadCommand(t *testing.T) {
 		t.Skip("runs real servers")
 	}
 	dir := t.TempDir()
-	cfg := faultConfig(dir, "/no/such/server --bind {bind}")
+	cfg := faultConfig(dir, "/no/such/server --bind {bind} --workers {workers}")
 	res, err := runMatrix(t, cfg)
 	if !errors.Is(err, ErrCellsFailed) || len(res.Cells) != 2 {
 		t.Fatalf(

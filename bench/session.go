@@ -62,7 +62,7 @@ func (s *session) meter(e Endpoint, cell *results.Cell, progress func(string, ..
 		target:   cfg.target(s.addr, e),
 		cell:     cell,
 		progress: progress,
-		model:    cfg.model(),
+		model:    string(cfg.model),
 	}
 }
 

@@ -12,6 +12,9 @@ import (
 type Template struct {
 	raw  string
 	argv []string
+	// one is argv for a cell of one worker, for a server that starts
+	// differently then (puma's single mode, -w 0); nil when it does not.
+	one []string
 }
 
 // Placeholders lists the placeholders a template may use.
@@ -24,7 +27,7 @@ const Placeholders = "{host} {port} {bind} {workers} {threads}"
 func ParseTemplate(s string) (Template, error) {
 	if strings.TrimSpace(s) == "" {
 		return Template{}, fmt.Errorf(
-			"command is empty: give the server command, e.g. --cmd \"gunicorn --bind {bind} --workers {workers} --threads {threads} app:app\"",
+			"command is empty: give the server command, e.g. --cmd \"gunicorn --bind {bind} --workers {workers} --threads {threads} app:app\", or a server workerbench knows, e.g. --server gunicorn --app app:app",
 		)
 	}
 	argv, err := splitWords(s)
@@ -48,8 +51,23 @@ func (t Template) Uses(p string) bool { return strings.Contains(t.raw, p) }
 // String returns the template as written.
 func (t Template) String() string { return t.raw }
 
-// Expand fills the placeholders for one cell and returns argv.
+// WithOneWorker returns t whose cells of one worker run the command one
+// instead: a server profile's single mode (see profile.Command.OneWorker).
+func (t Template) WithOneWorker(one string) (Template, error) {
+	o, err := ParseTemplate(one)
+	if err != nil {
+		return Template{}, err
+	}
+	t.one = o.argv
+	return t, nil
+}
+
+// Expand fills the placeholders for one cell and returns argv: the
+// one-worker variant's for a cell of one worker, when t has one.
 func (t Template) Expand(host string, port int, s Shape) []string {
+	if s.Workers == 1 && t.one != nil {
+		return expand(t.one, host, port, s)
+	}
 	return expand(t.argv, host, port, s)
 }
 

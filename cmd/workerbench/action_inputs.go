@@ -18,6 +18,8 @@ import (
 // and action.yml in step.
 type actionInputs struct {
 	Command          string // command
+	Server           string // server
+	App              string // app
 	WorkingDirectory string // working-directory
 	Matrix           string // matrix
 	Path             string // path
@@ -41,6 +43,8 @@ type actionInputs struct {
 func readActionInputs(gha *publish.Actions) actionInputs {
 	return actionInputs{
 		Command:          gha.Input("command"),
+		Server:           gha.Input("server"),
+		App:              gha.Input("app"),
 		WorkingDirectory: gha.Input("working-directory"),
 		Matrix:           gha.Input("matrix"),
 		Path:             gha.Input("path"),
@@ -157,7 +161,8 @@ func parseBenchInputs(
 
 	args := []string{"--dir", s.headDir, "--out", s.outDir}
 	for _, f := range []struct{ flag, value string }{
-		{"--cmd", in.Command}, {"--matrix", in.Matrix}, {"--path", in.Path},
+		{"--cmd", in.Command}, {"--server", in.Server}, {"--app", in.App},
+		{"--matrix", in.Matrix}, {"--path", in.Path},
 		{"--duration", in.Duration}, {"--trials", in.Trials}, {"--threshold", in.Threshold},
 	} {
 		if f.value != "" {

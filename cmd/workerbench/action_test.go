@@ -436,6 +436,8 @@ func TestActionBadInputs(t *testing.T) {
 			`input fail-on-regression "yes please": want true or false`},
 		{"bad matrix", "push", push, withCommand("matrix", "3"), exitUsage, "--matrix"},
 		{"no command", "push", push, in{}, exitUsage, "command is empty"},
+		{"server and command", "push", push, in{"command": "x {bind}", "server": "gunicorn", "app": "app:app"},
+			exitUsage, `--server gunicorn and --cmd "x {bind}" are both given`},
 		{"bad base sha", "pull_request", prEventJSON("main", sha), in{"command": "x {bind}"},
 			exitError, `pull_request.base.sha "main" is not a 40-hex-digit commit SHA`},
 		{"publish outside workflow_run", "pull_request", prEventJSON(sha, sha),

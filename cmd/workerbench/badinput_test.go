@@ -38,6 +38,16 @@ func badInputCases() []badInputCase {
 		{row: "--matrix", args: []string{"run", "--cmd", badTmpl, "--matrix", "0x1"}, want: "workers must be between 1 and 256", code: exitUsage},
 		{row: "--matrix", args: []string{"run", "--cmd", badTmpl, "--matrix", "axb"}, want: `workers "a" is not a whole number`, code: exitUsage},
 		{row: "--matrix", args: []string{"run", "--cmd", badTmpl, "--matrix", "1x1,1x1"}, want: "matrix cell 1x1 appears twice", code: exitUsage},
+		{row: "--matrix", args: []string{"run", "--cmd", "uvicorn --port {port} --workers {workers} app:app", "--matrix", "1x1,1x3"}, want: "matrix varies threads (1, 3) but the command has no {threads}: cells 1x1 and 1x3 would run the same server; put {threads} in the command (e.g. --threads {threads}) or in an --env value, or give every cell the same threads", code: exitUsage},
+		// Servers
+		{row: "--server, --app", args: []string{"run", "--server", "unicorn"}, want: `server "unicorn" is not one workerbench knows: use one of gunicorn, gunicorn-gevent, uvicorn, hypercorn, uwsgi, puma, waitress, paas, or --cmd for any other command`, code: exitUsage},
+		{row: "--server, --app", args: []string{"run", "--server", "gunicorn", "--cmd", badTmpl}, want: `--server gunicorn and --cmd "` + badTmpl + `" are both given: --server builds the command, --cmd is for any other server; give one of them`, code: exitUsage},
+		{row: "--server, --app", args: []string{"run", "--config", "CONFIG"}, yml: "server: gunicorn\ncommand: x {bind}\n", want: `--server gunicorn and --cmd "x {bind}" are both given`, code: exitUsage},
+		{row: "--server, --app", args: []string{"run", "--cmd", badTmpl, "--app", "app:app"}, want: `app "app:app" is given without a server: --app says what --server starts; with --cmd the app is a word of the command`, code: exitUsage},
+		{row: "--server, --app", args: []string{"run", "--server", "paas"}, want: `server paas needs --app: the command to run, e.g. "node server.js"`, code: exitUsage},
+		{row: "--server, --app", args: []string{"run", "--server", "puma", "--env", "PATH=/nonexistent"}, want: "server puma: puma is not installed here (apt-get install puma, or gem install puma)", code: exitUsage},
+		{row: "--server, --app", args: []string{"run", "--server", "waitress", "--matrix", "1x4,2x4"}, want: "server waitress has no workers to set (waitress: one process, a pool of threads (WSGI)), but the matrix asks for workers 2 (cell 2x4): give cells 1xT, like its default matrix 1x1,1x4,1x8", code: exitUsage},
+		{row: "--server, --app", args: []string{"run", "--server", "uvicorn", "--matrix", "1x1,1x3"}, want: "server uvicorn has no threads to set (uvicorn: an asyncio event loop per worker (ASGI: Starlette, FastAPI)), but the matrix asks for threads 3 (cell 1x3): give cells Wx1, like its default matrix 1x1,2x1,4x1", code: exitUsage},
 		// Endpoints
 		{row: "--path, --health", args: []string{"run", "--cmd", badTmpl, "--path", "api"}, want: `endpoints[0].path "api": want an absolute path like /api?x=1`, code: exitUsage},
 		{row: "--path, --health", args: []string{"run", "--cmd", badTmpl, "--health", "health"}, want: `health "health": want an absolute path like /health`, code: exitUsage},
@@ -65,7 +75,7 @@ func badInputCases() []badInputCase {
 		{row: "--host", args: []string{"run", "--cmd", badTmpl, "--host", "192.0.2.1"}, want: "not a loopback address: workerbench sends load only to 127.0.0.1/::1 unless --allow-remote", code: exitUsage},
 		// Config file
 		{row: "--config", args: []string{"run", "--config", "/no/such.yml"}, want: "config: open /no/such.yml: no such file or directory", code: exitUsage},
-		{row: "--config", args: []string{"run", "--config", "CONFIG"}, yml: "command: x {bind}\nmatirx: 1x1\n", want: `line 2: unknown key "matirx": valid keys are command, dir, env, matrix,`, code: exitUsage},
+		{row: "--config", args: []string{"run", "--config", "CONFIG"}, yml: "command: x {bind}\nmatirx: 1x1\n", want: `line 2: unknown key "matirx": valid keys are command, server, app, dir, env, matrix,`, code: exitUsage},
 		{row: "endpoints (config)", args: []string{"run", "--config", "CONFIG"}, yml: "command: x {bind}\nendpoints:\n  - pth: /\n", want: `line 3: unknown key "pth" of an endpoint: valid keys are name, method, path, headers, body, status`, code: exitUsage},
 		{row: "--config", args: []string{"run", "--config", "CONFIG"}, yml: "command: [unclosed\n", want: "yaml:", code: exitUsage},
 		{row: "--config", args: []string{"run", "--config", "CONFIG"}, yml: "command: x {bind}\nduration: 5\n", want: `duration "5": want a duration like 5s or 500ms`, code: exitUsage},

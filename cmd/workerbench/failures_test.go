@@ -184,7 +184,9 @@ func TestFailuresSayWhy(t *testing.T) {
 			code: exitError, within: 15 * time.Second},
 		// 6. A server that ignores SIGTERM is killed after --grace, said once.
 		{name: "ignores SIGTERM", files: misbehave,
-			args:     []string{"--cmd", "python3 misbehave.py --ignore-term --port {port}", "--matrix", "1x1,2x1", "--connections", "2"},
+			// Two cells of one server: WORKERS in its environment is the axis.
+			args: []string{"--cmd", "python3 misbehave.py --ignore-term --port {port}",
+				"--env", "WORKERS={workers}", "--matrix", "1x1,2x1", "--connections", "2"},
 			wantOnce: []string{"note: the server did not stop within 3s of SIGTERM, so it was killed"},
 			code:     exitOK, within: 45 * time.Second},
 		{name: "uWSGI without --die-on-term", needs: []string{"uwsgi", "python3:flask"}, files: flask,

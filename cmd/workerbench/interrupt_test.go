@@ -277,8 +277,9 @@ func TestSecondInterruptKillsAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := t.TempDir()
+	// Two cells of one server: WORKERS in its environment is the axis.
 	r := startCLI(t, bin, "run", "--cmd", "python3 misbehave.py --ignore-term --port {port}", "--dir", dir,
-		"--matrix", "1x1,2x1", "--duration", "30s", "--sequential", "5", "--grace", "60s", "--out", out)
+		"--env", "WORKERS={workers}", "--matrix", "1x1,2x1", "--duration", "30s", "--sequential", "5", "--grace", "60s", "--out", out)
 	r.waitLine(t, "1x1: service time", time.Minute)
 	if err := r.cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)

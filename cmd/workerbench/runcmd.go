@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/workerbench/workerbench/bench"
+	"github.com/workerbench/workerbench/bench/profile"
 	"github.com/workerbench/workerbench/bench/report"
 	"github.com/workerbench/workerbench/bench/results"
 	"github.com/workerbench/workerbench/charts"
@@ -55,10 +56,23 @@ func newRunFlags(name string, cfg bench.Config, stderr io.Writer) *runFlags {
 		"server command `TEMPLATE` with {bind} or {port}, and {workers} {threads} {host}",
 	)
 	fs.StringVar(
+		&cfg.Server,
+		"server",
+		cfg.Server,
+		"a server workerbench knows, `NAME`: "+strings.Join(profile.Names(), ", ")+
+			" (instead of --cmd)",
+	)
+	fs.StringVar(
+		&cfg.App,
+		"app",
+		cfg.App,
+		"what --server starts, `SPEC`: module:callable, a rackup file, or for paas the command",
+	)
+	fs.StringVar(
 		&f.matrix,
 		"matrix",
 		"",
-		"cells to run, `WxT,...`, or auto (default "+defaultMatrix+")",
+		"cells to run, `WxT,...`, or auto (default "+defaultMatrix+"; with --server, the server's)",
 	)
 	fs.StringVar(
 		&f.path,
@@ -195,6 +209,9 @@ func parseRunFlags(
 		m := f.matrix
 		if m == "" {
 			m = defaultMatrix
+			if p, err := profile.Lookup(cfg.Server); err == nil {
+				m = p.Matrix
+			}
 		}
 		matrix, err := bench.ParseMatrix(m, runtime.NumCPU())
 		if err != nil {

@@ -68,7 +68,7 @@ func Start(spec Spec) (*Process, error) {
 		return nil, errors.New("start server: empty command")
 	}
 	name := spec.Argv[0]
-	path, err := lookPath(name, spec.Env)
+	path, err := LookPath(name, spec.Env)
 	if err != nil {
 		return nil, fmt.Errorf("start server %q: %w", name, err)
 	}
@@ -133,12 +133,12 @@ func Start(spec Spec) (*Process, error) {
 	return p, nil
 }
 
-// lookPath resolves a command name without a slash through the PATH of env
+// LookPath resolves a command name without a slash through the PATH of env
 // (the server's environment, which may point at a virtualenv) or, when env is
 // nil, through ours; exec.LookPath only knows ours. Relative PATH entries are
 // skipped (os/exec refuses them too, with exec.ErrDot). A name with a slash
 // is used as given, and a relative one is relative to Spec.Dir.
-func lookPath(name string, env []string) (string, error) {
+func LookPath(name string, env []string) (string, error) {
 	if strings.Contains(name, "/") {
 		return name, nil
 	}

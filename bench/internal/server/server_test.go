@@ -531,12 +531,12 @@ func TestLookPath(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := lookPath(tt.file, tt.env)
+			got, err := LookPath(tt.file, tt.env)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) ||
 					!errors.Is(err, exec.ErrNotFound) {
 					t.Fatalf(
-						"lookPath(%q) = %q, %v; want error %q wrapping exec.ErrNotFound",
+						"LookPath(%q) = %q, %v; want error %q wrapping exec.ErrNotFound",
 						tt.file,
 						got,
 						err,
@@ -546,7 +546,7 @@ func TestLookPath(t *testing.T) {
 				return
 			}
 			if err != nil || got != tt.want {
-				t.Errorf("lookPath(%q) = %q, %v; want %q", tt.file, got, err, tt.want)
+				t.Errorf("LookPath(%q) = %q, %v; want %q", tt.file, got, err, tt.want)
 			}
 		})
 	}
