@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -106,15 +107,27 @@ const minRenewals = 4
 // requests it returns ConnRate instead: each connection's completions are
 // a renewal sequence whose rate is measured from its first to its last
 // completion, free of the window's phase.
+//
+// A server that serves its connections unfairly (puma serves some kept-alive
+// connections back to back while others wait) breaks the renewal premise:
+// a connection served in a burst looks fast, one starved looks absent, and
+// the sum overstates (puma 1x2 read 6 of 2 slots). The phase error of the
+// count is at most about 1/15 for the windows meter asks for, so when the
+// two disagree by more than maxPhaseError the count is the one to trust.
 func (r Report) Throughput() float64 {
-	if r.ConnRate > 0 {
+	if r.Window <= 0 {
 		return r.ConnRate
 	}
-	if r.Window <= 0 {
-		return 0
+	count := float64(r.Requests) / r.Window.Seconds()
+	if r.ConnRate > 0 && math.Abs(r.ConnRate/count-1) <= maxPhaseError {
+		return r.ConnRate
 	}
-	return float64(r.Requests) / r.Window.Seconds()
+	return count
 }
+
+// maxPhaseError bounds how far ConnRate may stray from the plain count
+// before it is not believed.
+const maxPhaseError = 0.15
 
 // Quantile returns the latency at quantile q in [0, 1] (0.5 is the median), or 0 if nothing was
 // recorded.

@@ -512,3 +512,23 @@ func TestReport(t *testing.T) {
 		})
 	}
 }
+
+// TestThroughputDistrustsUnfairRates: the per-connection estimate is used
+// only where it agrees with the count within the count's phase error; a
+// server that serves some connections in bursts (puma with keep-alive)
+// makes it overstate, and the count is returned instead.
+func TestThroughputDistrustsUnfairRates(t *testing.T) {
+	for _, tt := range []struct {
+		rep  Report
+		want float64
+	}{
+		{Report{Requests: 100, Window: time.Second, ConnRate: 104}, 104}, // phase error: trust ConnRate
+		{Report{Requests: 100, Window: time.Second, ConnRate: 300}, 100}, // puma 1x2: 6 of 2 slots
+		{Report{Requests: 100, Window: time.Second}, 100},                // too few renewals
+		{Report{ConnRate: 50}, 50},
+	} {
+		if got := tt.rep.Throughput(); got != tt.want {
+			t.Errorf("Throughput(%+v) = %v, want %v", tt.rep, got, tt.want)
+		}
+	}
+}
