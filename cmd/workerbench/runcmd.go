@@ -139,6 +139,12 @@ func newRunFlags(name string, cfg bench.Config, stderr io.Writer) *runFlags {
 	fs.IntVar(&cfg.SweepMaxConnections, "sweep-max-connections", cfg.SweepMaxConnections,
 		"most connections a sweep tries")
 	fs.DurationVar(&cfg.SweepTime, "sweep-time", cfg.SweepTime, "longest a sweep of one cell runs")
+	fs.IntVar(&cfg.Target.CPUs, "target-cpus", cfg.Target.CPUs,
+		"cores of the machine the recommendation is for (default: this machine's)")
+	fs.Var((*bytesFlag)(&cfg.Target.MemoryBudget), "memory-budget",
+		"Σ PSS the recommended configuration may use, `SIZE` like 512MiB or 2GiB (default: no limit)")
+	fs.Var((*secondsFlag)(&cfg.Target.P99), "p99-target",
+		"p99 latency the recommendation is checked against, `DURATION` like 300ms")
 	fs.StringVar(&cfg.Host, "host", cfg.Host, "address the server binds and load goes to")
 	fs.BoolVar(
 		&cfg.AllowRemote,
@@ -323,5 +329,40 @@ func writeOutputs(dir string, res *results.Run) error {
 	if _, err := charts.Write(res, dir); err != nil {
 		return fmt.Errorf("render charts: %w", err)
 	}
+	return nil
+}
+
+// bytesFlag is a size in bytes written like 512MiB or 2GiB.
+type bytesFlag uint64
+
+func (b *bytesFlag) String() string {
+	if *b == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%dMiB", uint64(*b)>>20)
+}
+
+func (b *bytesFlag) Set(s string) error {
+	v, err := bench.ParseBytes(s)
+	*b = bytesFlag(v)
+	return err
+}
+
+// secondsFlag is a duration kept as seconds.
+type secondsFlag float64
+
+func (f *secondsFlag) String() string {
+	if *f == 0 {
+		return ""
+	}
+	return time.Duration(float64(*f) * float64(time.Second)).String()
+}
+
+func (f *secondsFlag) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("want a duration like 300ms")
+	}
+	*f = secondsFlag(d.Seconds())
 	return nil
 }
