@@ -260,6 +260,10 @@ func TestEventLoopServersAnswer(t *testing.T) {
 			if cell.Memory.Processes < 3 {
 				t.Errorf("%d processes, want a master and 2 workers", cell.Memory.Processes)
 			}
+			if cell.Memory.WorkingProcesses < 2 {
+				t.Errorf("%d processes did the work, want both workers (diagnostics %q)",
+					cell.Memory.WorkingProcesses, cell.Diagnostics)
+			}
 		})
 	}
 }

@@ -30,7 +30,7 @@ func recommendation(r *results.Run) (head string, reasons []string, ok bool) {
 		head += " (" + strings.Join(expect, ", ") + ")"
 	}
 	for _, s := range rec.Reasons {
-		reasons = append(reasons, Clip(s, termNoteRunes))
+		reasons = append(reasons, Clip(s, 2*termNoteRunes)) // a reason runs to 250 runes
 	}
 	reasons = append(reasons, fmt.Sprintf("For comparison, the rule of thumb (2 × cores) + 1 says %d workers.",
 		rec.RuleOfThumbWorkers))

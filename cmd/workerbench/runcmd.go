@@ -255,7 +255,8 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	return measure(ctx, f.cfg, f.out, f.quiet, stdout, stderr)
+	_, err = measure(ctx, f.cfg, f.out, f.quiet, stdout, stderr)
+	return err
 }
 
 // measure runs the matrix, prints the table and writes the outputs. Results
@@ -267,14 +268,14 @@ func measure(
 	out string,
 	quiet bool,
 	stdout, stderr io.Writer,
-) error {
+) (*results.Run, error) {
 	r := &bench.Runner{Config: cfg, Version: buildVersion().Version}
 	if !quiet {
 		r.Progress = stderr
 	}
 	if out != "" {
 		if err := os.MkdirAll(out, 0o755); err != nil {
-			return fmt.Errorf("--out: %w", err)
+			return nil, fmt.Errorf("--out: %w", err)
 		}
 		r.LogDir = filepath.Join(out, "logs")
 		r.Save = func(res *results.Run) error { return writeResults(out, res) }
@@ -282,10 +283,10 @@ func measure(
 	start := time.Now()
 	res, runErr := r.Run(ctx)
 	if res == nil {
-		return runErr
+		return nil, runErr
 	}
 	if err := report.Table(stdout, res); err != nil {
-		return err
+		return res, err
 	}
 	if !quiet {
 		fmt.Fprintf(
@@ -297,13 +298,13 @@ func measure(
 	}
 	if out != "" {
 		if err := writeOutputs(out, res); err != nil {
-			return errors.Join(runErr, err)
+			return res, errors.Join(runErr, err)
 		}
 		if !quiet {
 			fmt.Fprintf(stderr, "wrote %s\n", filepath.Join(out, "results.json"))
 		}
 	}
-	return runErr
+	return res, runErr
 }
 
 // writeResults writes results.json and summary.md, each atomically.
