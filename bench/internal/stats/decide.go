@@ -227,19 +227,34 @@ func DecidePaired(pairs []Pair, threshold float64, opts ...Option) Decision {
 		d.Method = fmt.Sprintf("signed-rank test (%s) and Hodges-Lehmann %s interval of log(head/base), %d pairs",
 			exact, pct(conf), n)
 	}
-	if !ciOK {
+	d.Ratio, d.Low, d.High = expClamped(center), expClamped(lo), expClamped(hi)
+	d.Verdict = classify(d.Low, d.High, d.P, cfg.alpha, threshold, ciOK)
+	d.MDE = mde(lo, hi, cfg.alpha, ciOK)
+	if !ciOK && n >= MinEquivalencePairs &&
+		classify(expClamped(sorted[0]), expClamped(sorted[n-1]), 1, 0, threshold, true) == Unchanged {
+		// Every pair within ±threshold: see "Fewer pairs" in the package
+		// documentation.
+		d.Verdict = Unchanged
+		d.Low, d.High = expClamped(sorted[0]), expClamped(sorted[n-1])
+		d.Confidence = 1 - math.Ldexp(2, -n)
+		d.Method += fmt.Sprintf("; unchanged by the sign test: every pair within ±%s", pct(threshold))
+	} else if !ciOK {
 		w := fmt.Sprintf("need ≥ %d pairs for significance at alpha %g", need, cfg.alpha)
 		if cfg.resamples == 0 {
 			w += "; the interval shown is the range of the data"
 		}
 		warn = append(warn, w)
 	}
-	d.Ratio, d.Low, d.High = expClamped(center), expClamped(lo), expClamped(hi)
-	d.Verdict = classify(d.Low, d.High, d.P, cfg.alpha, threshold, ciOK)
-	d.MDE = mde(lo, hi, cfg.alpha, ciOK)
 	d.Warnings = warn
 	return d
 }
+
+// MinEquivalencePairs is the fewest pairs that can show "unchanged": with
+// every log ratio inside ±threshold, a change of the threshold or more
+// (a median log ratio beyond it) would have put each pair outside with
+// probability at least one half, so all n inside has probability at most
+// 2⁻ⁿ, here 1/64 on each side.
+const MinEquivalencePairs = 6
 
 // DecideUnpaired decides whether head's throughput differs from base's from
 // two samples measured separately, by the same rule as DecidePaired but

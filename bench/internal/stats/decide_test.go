@@ -34,6 +34,17 @@ func TestDecidePaired(t *testing.T) {
 		{"2% slower, tight", pairsOf(20, 0.98, 0.005), Unchanged, ""},
 		{"too noisy", pairsOf(10, 1, 0.2), Inconclusive, ""},
 		{"too few pairs", pairsOf(7, 0.5, 0.01), Inconclusive, "need ≥ 8 pairs"},
+		// From 6 pairs, every pair within ±5% is unchanged (sign test);
+		// a change needs 8.
+		{"6 pairs, all within 5%", pairsOf(6, 1, 0.03), Unchanged, ""},
+		{"5 pairs, all within 5%", pairsOf(5, 1, 0.01), Inconclusive, "need ≥ 8 pairs"},
+		{
+			"6 pairs, one beyond 5%",
+			append(pairsOf(5, 1, 0.01), Pair{100, 94.9}),
+			Inconclusive,
+			"need ≥ 8 pairs",
+		},
+		{"6 pairs, 10% slower", pairsOf(6, 0.9, 0.02), Inconclusive, "need ≥ 8 pairs"},
 		{"no pairs", nil, Inconclusive, "no usable pairs"},
 		{
 			"head served nothing",
@@ -214,10 +225,14 @@ func checkDecision(t *testing.T, d Decision) {
 func TestSequential(t *testing.T) {
 	t.Run("regression confirmed", func(t *testing.T) {
 		s := NewSequential(DefaultPlan(), DefaultThreshold)
-		if k := s.Next(); k != 10 {
-			t.Fatalf("first Next = %d, want 10", k)
+		if k := s.Next(); k != 6 {
+			t.Fatalf("first Next = %d, want 6", k)
 		}
-		s.Add(pairsOf(10, 0.9, 0.02)...)
+		s.Add(pairsOf(6, 0.9, 0.02)...)
+		if k := s.Next(); k != 4 {
+			t.Fatalf("6 pairs cannot show a change: Next = %d, want 4", k)
+		}
+		s.Add(pairsOf(4, 0.9, 0.02)...)
 		if k := s.Next(); k != 10 {
 			t.Fatalf("after a regressed look Next = %d, want 10 to confirm", k)
 		}
@@ -241,6 +256,13 @@ func TestSequential(t *testing.T) {
 		s := NewSequential(Plan{}, DefaultThreshold)
 		s.Add(pairsOf(10, 1, 0.005)...)
 		if k := s.Next(); k != 0 || s.Decision().Verdict != Unchanged {
+			t.Fatalf("Next %d, %+v", k, s.Decision())
+		}
+	})
+	t.Run("unchanged at the first look", func(t *testing.T) {
+		s := NewSequential(DefaultPlan(), DefaultThreshold)
+		s.Add(pairsOf(s.Next(), 1, 0.005)...)
+		if k := s.Next(); k != 0 || s.Decision().Verdict != Unchanged || s.Decision().N != 6 {
 			t.Fatalf("Next %d, %+v", k, s.Decision())
 		}
 	})
