@@ -49,14 +49,18 @@ func DefaultABOptions() ABOptions {
 	return ABOptions{Threshold: results.DefaultThreshold, MaxPairs: p.Max, ConfirmPairs: p.Confirm}
 }
 
-// DefaultABConfig returns run's defaults with windows short enough for the
-// dozens of trials a verdict takes (a window is still lengthened per cell
-// until each connection completes several requests), and the plan's first
-// batch of pairs as Trials.
+// DefaultABConfig returns run's defaults made for the dozen or more trials
+// a verdict takes: short windows (a window is still lengthened per cell
+// until each connection completes several requests), a short queue (see
+// Config.ShortQueue), S0 from 10 sequential requests instead of 50 (it
+// does not enter the verdict), and the plan's first batch of pairs as
+// Trials. The README's calibration measured the verdict with them.
 func DefaultABConfig() Config {
 	cfg := DefaultConfig()
-	cfg.Duration = time.Second
+	cfg.Duration = 500 * time.Millisecond
 	cfg.Warmup = 500 * time.Millisecond
+	cfg.Sequential = 10
+	cfg.ShortQueue = true
 	cfg.Trials = stats.DefaultPlan().Initial
 	return cfg
 }
@@ -183,33 +187,33 @@ func (a *AB) compareShape(
 		"base": logs.path("server-base-" + shape.String() + ".log"),
 		"head": logs.path("server-head-" + shape.String() + ".log"),
 	}
-	base, err := a.open(ctx, "base", shape, a.BaseDir, a.BaseEnv, logOf["base"])
+	booting := time.Now()
+	base, head, err := a.openBoth(ctx, shape, logOf)
 	if err != nil {
-		return cfg.failedCells(shape, &sideError{"base", err}, logs.ref(logOf["base"], true))
+		var se *sideError
+		errors.As(err, &se)
+		return cfg.failedCells(shape, err, logs.ref(logOf[se.side], true))
 	}
+	boot := time.Since(booting)
 	var baseCells []results.Cell
-	defer func() { base.close(baseCells) }()
-	head, err := a.open(ctx, "head", shape, a.HeadDir, a.HeadEnv, logOf["head"])
-	if err != nil {
-		return cfg.failedCells(shape, &sideError{"head", err}, logs.ref(logOf["head"], true))
-	}
-	defer func() { head.close(cells) }()
+	defer func() {
+		stopping := time.Now()
+		closeAll([]*session{base, head}, [][]results.Cell{baseCells, cells})
+		if len(cells) > 0 {
+			cells[0].WallTime.BootS += boot.Seconds()
+			cells[0].WallTime.StopS += time.Since(stopping).Seconds()
+		}
+	}()
 	// Either server dying ends the measurement at once, as in Runner.Run.
 	mctx, cancel := context.WithCancel(head.ctx)
 	defer cancel()
 	defer context.AfterFunc(base.ctx, cancel)()
 
 	for j, e := range cfg.Endpoints {
+		started := time.Now()
 		bc, hc := cfg.blankCell(shape, e), cfg.blankCell(shape, e)
-		bm, hm := base.meter(
-			e,
-			&bc,
-			a.sideProgress("base"),
-		), head.meter(
-			e,
-			&hc,
-			a.sideProgress("head"),
-		)
+		bm := base.meter(e, &bc, a.sideProgress("base"))
+		hm := head.meter(e, &hc, a.sideProgress("head"))
 		rng := rand.New(rand.NewPCG(a.Seed, uint64(index)<<16|uint64(j)))
 		err := a.compare(mctx, bm, hm, rng)
 		// A server's exit is the cause; what the generator saw then is a
@@ -219,24 +223,29 @@ func (a *AB) compareShape(
 		} else if e := head.exited(); e != nil {
 			err = &sideError{"head", e}
 		}
+		c := hc
 		if err != nil {
 			side := "head"
 			var se *sideError
 			if errors.As(err, &se) {
 				side = se.side
 			}
-			hc.Error = err.Error()
-			hc.LogExcerpt = map[string]*session{"base": base, "head": head}[side].p.LogExcerpt(
+			c.Error = err.Error()
+			c.LogExcerpt = map[string]*session{"base": base, "head": head}[side].p.LogExcerpt(
 				excerptLines,
 			)
-			hc.LogTail = append(
+			c.LogTail = append(
 				prefixed("base: ", base.p.LogTail(tailLines/2)),
 				prefixed("head: ", head.p.LogTail(tailLines/2))...)
-			hc.Log = logs.ref(logOf[side], true)
-			cells = append(cells, hc)
+			c.Log = logs.ref(logOf[side], true)
 		} else {
-			cells = append(cells, results.ComparePaired(bc, hc, a.Threshold, a.Seed))
+			c = results.ComparePaired(bc, hc, a.Threshold, a.Seed)
 		}
+		c.WallTime = &results.WallTime{}
+		c.WallTime.Add(bm.spent)
+		c.WallTime.Add(hm.spent)
+		c.WallTime.TotalS = time.Since(started).Seconds()
+		cells = append(cells, c)
 		baseCells = append(baseCells, bc)
 		if ctx.Err() != nil {
 			break
@@ -254,6 +263,36 @@ func (a *AB) compareShape(
 		}
 	}
 	return cells
+}
+
+// openBoth boots base and head at once, each taking its time to load its
+// app, and returns when both answer. On failure nothing is left running and
+// the error is a *sideError around a *bootError, base's when both failed.
+func (a *AB) openBoth(
+	ctx context.Context,
+	shape Shape,
+	logOf map[string]string,
+) (base, head *session, err error) {
+	lb, err := a.launch("base", shape, a.BaseDir, a.BaseEnv, logOf["base"])
+	if err != nil {
+		return nil, nil, &sideError{"base", err}
+	}
+	lh, err := a.launch("head", shape, a.HeadDir, a.HeadEnv, logOf["head"])
+	if err != nil {
+		a.stop(lb.p, nil)
+		return nil, nil, &sideError{"head", err}
+	}
+	base, err = a.attach(ctx, lb)
+	if err != nil {
+		a.stop(lh.p, nil)
+		return nil, nil, &sideError{"base", err}
+	}
+	head, err = a.attach(ctx, lh)
+	if err != nil {
+		base.close(nil)
+		return nil, nil, &sideError{"head", err}
+	}
+	return base, head, nil
 }
 
 // compare measures one endpoint on both sides: service times, pairs until

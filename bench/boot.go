@@ -45,17 +45,49 @@ func (r *Runner) boot(
 	env []string,
 	logPath string,
 ) (*server.Process, string, error) {
+	l, err := r.launch(label, shape, dir, env, logPath)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := r.await(ctx, l); err != nil {
+		return nil, "", err
+	}
+	return l.p, l.addr, nil
+}
+
+// launched is a server started but not yet known to answer.
+type launched struct {
+	p     *server.Process
+	addr  string
+	label string // "base" or "head" in a comparison, else ""
+	shape Shape
+	ready server.Readiness
+	start time.Time
+}
+
+// launch starts the server for shape in dir without waiting for it, so
+// that a comparison can boot base and head at once: a boot mostly waits
+// for the server to load its app. The caller must await the server. On
+// failure the error is a *bootError and nothing runs.
+func (r *Runner) launch(
+	label string,
+	shape Shape,
+	dir string,
+	env []string,
+	logPath string,
+) (*launched, error) {
 	cfg := r.Config
 	port, err := freePort(cfg.Host)
 	if err != nil {
-		return nil, "", &bootError{err: err}
+		return nil, &bootError{err: err}
 	}
 	environ := append(ServerEnviron(os.Environ()), cfg.expandEnv(cfg.environ(), port, shape)...)
 	environ = append(environ, cfg.expandEnv(env, port, shape)...)
 	argv := cfg.template.Expand(cfg.Host, port, shape)
+	start := time.Now()
 	p, err := server.Start(server.Spec{Argv: argv, Dir: dir, Env: environ, LogPath: logPath})
 	if err != nil {
-		return nil, "", &bootError{err: err} // already "start server %q: …"
+		return nil, &bootError{err: err} // already "start server %q: …"
 	}
 	addr := net.JoinHostPort(cfg.Host, fmt.Sprint(port))
 	health := load.Target{
@@ -68,30 +100,45 @@ func (r *Runner) boot(
 	if ip, err := netip.ParseAddr(cfg.Host); err == nil {
 		ready.Addr = netip.AddrPortFrom(ip.Unmap(), uint16(port))
 	}
-	start := time.Now()
-	if err := p.WaitReady(ctx, ready); err != nil {
+	return &launched{p: p, addr: addr, label: label, shape: shape, ready: ready, start: start}, nil
+}
+
+// await waits until a launched server answers. On failure the server has
+// been stopped and the error is a *bootError.
+func (r *Runner) await(ctx context.Context, l *launched) error {
+	if err := l.p.WaitReady(ctx, l.ready); err != nil {
 		// The log as it was at the failure: stopping adds shutdown noise.
-		be := &bootError{err: err, excerpt: p.LogExcerpt(excerptLines), tail: p.LogTail(tailLines)}
-		r.stop(p, nil)
-		return nil, "", be
+		be := &bootError{
+			err:     err,
+			excerpt: l.p.LogExcerpt(excerptLines),
+			tail:    l.p.LogTail(tailLines),
+		}
+		r.stop(l.p, nil)
+		return be
 	}
-	if label != "" {
-		label = " (" + label + ")"
+	label := ""
+	if l.label != "" {
+		label = " (" + l.label + ")"
 	}
 	r.progress(
 		"      %s%s: ready after %s",
-		shape,
+		l.shape,
 		label,
-		time.Since(start).Round(time.Millisecond),
+		time.Since(l.start).Round(time.Millisecond),
 	)
-	return p, addr, nil
+	return nil
 }
 
-// stop stops p and notes in cells anything worth knowing: processes that
-// survived, or that left the group. A server that had to be killed is
-// reported once per run, with the hint for uWSGI, which reloads on SIGTERM.
+// stop stops p and notes in cells anything worth knowing (see noteStop).
 func (r *Runner) stop(p *server.Process, cells []results.Cell) {
 	st, err := p.Stop(r.Config.Grace)
+	r.noteStop(p, st, err, cells)
+}
+
+// noteStop notes in cells what stopping p revealed: processes that
+// survived, or that left the group. A server that had to be killed is
+// reported once per run, with the hint for uWSGI, which reloads on SIGTERM.
+func (r *Runner) noteStop(p *server.Process, st server.Stopped, err error, cells []results.Cell) {
 	note := func(s string) {
 		for i := range cells {
 			cells[i].Diagnostics = append(cells[i].Diagnostics, s)

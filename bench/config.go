@@ -38,8 +38,16 @@ type Config struct {
 	Requests  int64         // alternative to Duration: requests per trial
 	Trials    int
 	// Connections is the closed loop's connection count; 0 means per cell
-	// 3 × slots, at least 8, so every slot stays busy while requests queue.
-	Connections    int
+	// 3 × slots, at least 8, so every slot stays busy while requests queue
+	// (see ShortQueue).
+	Connections int
+	// ShortQueue makes that default 2 × slots on a server with slots: each
+	// slot busy with one request queued behind it, which is all a
+	// comparison needs. A connection's cycle, which sets how long a window
+	// must be for each connection to complete several requests, is then
+	// 2 × S0 rather than 3 × S0 (8 × S0 for one slot). Event-loop servers
+	// keep the default: more connections are what they serve.
+	ShortQueue     bool
 	KeepAlive      bool
 	Bursts         []int         // burst sizes fired after the closed loop
 	Sequential     int           // requests measuring the unloaded service time
@@ -111,6 +119,9 @@ func (c *Config) Template() Template { return c.template }
 func (c *Config) ConnectionsFor(s Shape) int {
 	if c.Connections > 0 {
 		return c.Connections
+	}
+	if c.ShortQueue && c.model == profile.Slots {
+		return 2 * s.Slots()
 	}
 	return max(3*s.Slots(), 8)
 }

@@ -7,12 +7,14 @@ import (
 )
 
 // Above this S0 a fixed delay on kept-alive requests hardly shows, and
-// measuring S0 again would cost too much; newConnRequests is how many
-// requests measure it.
-const (
-	newConnMaxS0    = 100 * time.Millisecond
-	newConnRequests = 10
-)
+// measuring S0 again would cost too much.
+const newConnMaxS0 = 100 * time.Millisecond
+
+// newConnRequests is how many requests measure S0 with a new connection
+// each, when S0 itself takes sequential requests: a fifth as many, at
+// least 5 (10 for run's 50, 5 for ab's 10). The delay it looks for
+// (uvicorn's ~44 ms) is far beyond what a median of 5 can mistake.
+func newConnRequests(sequential int) int { return max(sequential/5, 5) }
 
 // serviceTimeNewConn measures S0 again with a new connection per request,
 // when requests are kept alive and S0 is short. uvicorn with two or more
@@ -25,7 +27,7 @@ func (m *meter) serviceTimeNewConn(ctx context.Context) error {
 	}
 	t := m.target
 	t.KeepAlive = false
-	lat, _, err := sequential(ctx, t, newConnRequests)
+	lat, _, err := sequential(ctx, t, newConnRequests(m.cfg.Sequential))
 	if err != nil {
 		return fmt.Errorf("service time with a new connection per request: %w", err)
 	}
@@ -55,7 +57,9 @@ func (m *meter) keepAliveOff(ctx context.Context) error {
 	scratch.Trials = nil
 	off.cell, off.latency, off.errors = &scratch, nil, nil
 	off.progress = func(string, ...any) {}
-	if _, err := off.trial(ctx); err != nil {
+	_, err := off.trial(ctx)
+	m.spent = off.spent
+	if err != nil {
 		return fmt.Errorf("trial with a new connection per request: %w", err)
 	}
 	t := scratch.Trials[0]

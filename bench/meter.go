@@ -36,6 +36,8 @@ type meter struct {
 	generatorCPU time.Duration
 	windows      time.Duration // measured, summed over trials
 	queued       int           // most connections a closed loop has used
+	// spent is where the meter's wall time went, by phase.
+	spent results.WallTime
 }
 
 // add folds one trial's report into the meter.
@@ -59,6 +61,7 @@ func (m *meter) add(rep load.Report) {
 // serviceTime measures the unloaded service time S0: a few warm-up
 // requests, then the median of cfg.Sequential requests one at a time.
 func (m *meter) serviceTime(ctx context.Context) error {
+	defer m.timed(&m.spent.ServiceTimeS)()
 	if _, _, err := sequential(ctx, m.target, 3); err != nil {
 		return fmt.Errorf("warm-up request: %w", err)
 	}
@@ -123,10 +126,16 @@ func sequential(
 func (m *meter) trial(ctx context.Context) (float64, error) {
 	c, cfg := m.cell, m.cfg
 	var cpu0, cpu1 proctree.Usage
+	start, opened := time.Now(), time.Time{}
+	defer func() { m.spentLoad(start, opened) }()
 	opts := load.Options{
-		Connections: c.Connections, Warmup: cfg.Warmup, Duration: m.window(), Requests: cfg.Requests,
-		OnWindowStart: func() { cpu0, _ = proctree.Measure(m.pgid) },
-		OnWindowEnd:   func() { cpu1, _ = proctree.Measure(m.pgid) },
+		Connections: c.Connections, Warmup: m.warmup(), Duration: m.window(),
+		Requests: cfg.Requests,
+		OnWindowStart: func() {
+			opened = time.Now()
+			cpu0, _ = proctree.Measure(m.pgid)
+		},
+		OnWindowEnd: func() { cpu1, _ = proctree.Measure(m.pgid) },
 	}
 	n := len(c.Trials) + 1
 	var rep load.Report
@@ -180,6 +189,41 @@ func (m *meter) trial(ctx context.Context) (float64, error) {
 // maxStallRetries bounds how often a trial that saw neither a completion
 // nor an error is measured again.
 const maxStallRetries = 2
+
+// timed starts timing a phase; calling what it returns adds the time since
+// to *phase (seconds).
+func (m *meter) timed(phase *float64) func() {
+	start := time.Now()
+	return func() { *phase += time.Since(start).Seconds() }
+}
+
+// spentLoad accounts for a closed loop that started at start and whose
+// last window opened at opened (zero if none did): the window and what
+// follows it to now is window time, the rest warm-up (dialling included).
+func (m *meter) spentLoad(start, opened time.Time) {
+	now := time.Now()
+	if opened.IsZero() {
+		opened = now
+	}
+	m.spent.WarmupS += opened.Sub(start).Seconds()
+	m.spent.WindowS += now.Sub(opened).Seconds()
+}
+
+// warmup is the trial's warm-up. The first trial warms up for
+// cfg.Warmup: the server may be cold (lazy imports, pools, caches). Later
+// ones find it warm and only need the closed loop to reach its steady state:
+// once every connection has had a request served, which takes one cycle of
+// the loop (C ÷ X; 2 × S0 with a short queue), the requests in flight and
+// queued are those of every later moment. The window's estimate starts at
+// each connection's first completion anyway.
+func (m *meter) warmup() time.Duration {
+	w := m.cfg.Warmup
+	if m.lastX <= 0 {
+		return w
+	}
+	cycle := time.Duration(float64(m.cell.Connections) / m.lastX * float64(time.Second))
+	return min(w, cycle)
+}
 
 // minCycles is how many closed-loop cycles a window should span: each
 // connection then completes the 4 requests load needs for its
@@ -252,17 +296,35 @@ func windowFor(d time.Duration, conns int, x, s0 float64) (w, need, perConn time
 // finish derives the cell's figures from its trials, fires the bursts and
 // adds diagnostics.
 func (m *meter) finish(ctx context.Context) error {
-	c, cfg := m.cell, m.cfg
+	c := m.cell
 	m.summarize()
 	if m.sweep && c.LimitedByConnections() && !keepAliveDelayed(c.ServiceTimeS, c.ServiceTimeNewConnS) {
-		if err := m.sweepConnections(ctx); err != nil {
+		done := m.timed(&m.spent.SweepS)
+		err := m.sweepConnections(ctx)
+		done()
+		if err != nil {
 			return fmt.Errorf("connection sweep: %w", err)
 		}
 	}
-	if len(cfg.Bursts) > 0 {
-		if err := drain(ctx, m.target, c.ServiceTimeS, max(c.Connections, m.queued)); err != nil {
-			return err
-		}
+	if err := m.bursts(ctx); err != nil {
+		return err
+	}
+	if err := m.keepAliveOff(ctx); err != nil {
+		return err
+	}
+	diagnose(c, m.cfg.facts())
+	return nil
+}
+
+// bursts waits for the server to go idle, then fires cfg.Bursts.
+func (m *meter) bursts(ctx context.Context) error {
+	c, cfg := m.cell, m.cfg
+	if len(cfg.Bursts) == 0 {
+		return nil
+	}
+	defer m.timed(&m.spent.BurstS)()
+	if err := drain(ctx, m.target, c.ServiceTimeS, max(c.Connections, m.queued)); err != nil {
+		return err
 	}
 	for _, n := range cfg.Bursts {
 		b, err := burst(ctx, m.target, n, c.ServiceTimeS)
@@ -272,10 +334,6 @@ func (m *meter) finish(ctx context.Context) error {
 		c.Bursts = append(c.Bursts, b)
 		m.progress("      %s: burst %d: waves %v", c.Name(), n, b.Waves)
 	}
-	if err := m.keepAliveOff(ctx); err != nil {
-		return err
-	}
-	diagnose(c, m.cfg.facts())
 	return nil
 }
 

@@ -152,7 +152,9 @@ func (r *Runner) eachShape(ctx context.Context, res *results.Run, l shapeLoop) e
 	for i, shape := range matrix {
 		step := fmt.Sprintf("[%d/%d]", i+1, len(matrix))
 		r.progress("%s %s: %s", step, shape, l.starting)
+		started := time.Now()
 		cells := l.measure(ctx, i, shape, logs)
+		spendShape(cells, time.Since(started))
 		if ctx.Err() != nil {
 			res.Interrupted = true
 			save()
@@ -188,6 +190,25 @@ func (r *Runner) eachShape(ctx context.Context, res *results.Run, l shapeLoop) e
 		errs = append(errs, fmt.Errorf("%w: %s", ErrRequestErrors, strings.Join(erred, ", ")))
 	}
 	return errors.Join(errs...)
+}
+
+// spendShape records in cells, measured on one boot of a shape, the wall
+// time the shape took: what the cells' own work left over (booting,
+// stopping, the gaps between) is the first cell's.
+func spendShape(cells []results.Cell, total time.Duration) {
+	if len(cells) == 0 {
+		return
+	}
+	if cells[0].WallTime == nil {
+		cells[0].WallTime = &results.WallTime{}
+	}
+	rest := total.Seconds()
+	for _, c := range cells[1:] {
+		if c.WallTime != nil {
+			rest -= c.WallTime.TotalS
+		}
+	}
+	cells[0].WallTime.TotalS = rest
 }
 
 // progressFailed prints a failed cell: the reason, what the server's log
@@ -254,12 +275,22 @@ func (c *Config) failedCells(shape Shape, err error, log string) []results.Cell 
 func (r *Runner) measureShape(ctx context.Context, shape Shape, logs *logs) (cells []results.Cell) {
 	cfg := r.Config
 	log := logs.path("server-" + shape.String() + ".log")
+	booting := time.Now()
 	s, err := r.open(ctx, "", shape, cfg.Dir, nil, log)
 	if err != nil {
 		return cfg.failedCells(shape, err, logs.ref(log, true))
 	}
-	defer func() { s.close(cells) }()
+	boot := time.Since(booting)
+	defer func() {
+		stopping := time.Now()
+		s.close(cells)
+		if len(cells) > 0 {
+			cells[0].WallTime.BootS += boot.Seconds()
+			cells[0].WallTime.StopS += time.Since(stopping).Seconds()
+		}
+	}()
 	for _, e := range cfg.Endpoints {
+		started := time.Now()
 		c := cfg.blankCell(shape, e)
 		m := s.meter(e, &c, r.progress)
 		m.sweep = cfg.Sweep
@@ -276,6 +307,8 @@ func (r *Runner) measureShape(ctx context.Context, shape Shape, logs *logs) (cel
 		}
 		s.record(&c, err)
 		c.Log = logs.ref(log, c.Failed())
+		c.WallTime = &m.spent
+		c.WallTime.TotalS = time.Since(started).Seconds()
 		cells = append(cells, c)
 		if ctx.Err() != nil {
 			break

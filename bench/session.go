@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/workerbench/workerbench/bench/internal/proctree"
@@ -36,11 +37,21 @@ func (r *Runner) open(
 	env []string,
 	log string,
 ) (*session, error) {
-	p, addr, err := r.boot(ctx, label, shape, dir, env, log)
+	l, err := r.launch(label, shape, dir, env, log)
 	if err != nil {
 		return nil, err
 	}
-	s := &session{r: r, p: p, addr: addr}
+	return r.attach(ctx, l)
+}
+
+// attach waits until a launched server answers and starts watching it. On
+// failure the error is a *bootError and the server has been stopped.
+func (r *Runner) attach(ctx context.Context, l *launched) (*session, error) {
+	if err := r.await(ctx, l); err != nil {
+		return nil, err
+	}
+	p := l.p
+	s := &session{r: r, p: p, addr: l.addr}
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	go func() {
 		select {
@@ -100,9 +111,32 @@ func (s *session) record(c *results.Cell, err error) {
 func (s *session) memory() proctree.Summary { return s.watch.Stop() }
 
 // close stops sampling and the server, noting in cells anything the stop
-// revealed (see Runner.stop).
+// revealed (see Runner.noteStop).
 func (s *session) close(cells []results.Cell) {
-	s.watch.Stop()
-	s.cancel()
-	s.r.stop(s.p, cells)
+	closeAll([]*session{s}, [][]results.Cell{cells})
+}
+
+// closeAll stops the servers of ss at once, since each stop may wait for
+// its server to finish in-flight requests (gunicorn's gthread workers take
+// about a second), and notes in cells[i] what stopping ss[i] revealed.
+func closeAll(ss []*session, cells [][]results.Cell) {
+	type stopped struct {
+		st  server.Stopped
+		err error
+	}
+	out := make([]stopped, len(ss))
+	var wg sync.WaitGroup
+	for i, s := range ss {
+		s.watch.Stop()
+		s.cancel()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i].st, out[i].err = s.p.Stop(s.r.Config.Grace)
+		}()
+	}
+	wg.Wait()
+	for i, s := range ss {
+		s.r.noteStop(s.p, out[i].st, out[i].err, cells[i])
+	}
 }

@@ -162,8 +162,45 @@ type Cell struct {
 	LogTail    []string `json:"log_tail,omitempty"`
 	Log        string   `json:"log,omitempty"` // path of the server log, relative to the out dir
 
+	// WallTime is where the wall time of measuring this cell went; nil in
+	// results written before it was recorded.
+	WallTime *WallTime `json:"wall_time,omitempty"`
+
 	// Comparison is set only by a comparison (ab, compare).
 	Comparison
+}
+
+// WallTime is where the wall time of measuring a cell went, in seconds, by
+// phase. A server's boot and stop belong to the first cell measured on it
+// (the first endpoint); in a comparison the cell holds both sides' time and
+// its Base none.
+type WallTime struct {
+	BootS        float64 `json:"boot_s"`         // from start until the server answered
+	ServiceTimeS float64 `json:"service_time_s"` // the sequential requests measuring S0
+	WarmupS      float64 `json:"warmup_s"`       // closed-loop load before each window
+	WindowS      float64 `json:"window_s"`       // the measurement windows
+	BurstS       float64 `json:"burst_s,omitempty"`
+	SweepS       float64 `json:"sweep_s,omitempty"`
+	StopS        float64 `json:"stop_s"`
+	TotalS       float64 `json:"total_s"` // all of it, including what no phase covers
+}
+
+// Add adds o's phases to w's.
+func (w *WallTime) Add(o WallTime) {
+	w.BootS += o.BootS
+	w.ServiceTimeS += o.ServiceTimeS
+	w.WarmupS += o.WarmupS
+	w.WindowS += o.WindowS
+	w.BurstS += o.BurstS
+	w.SweepS += o.SweepS
+	w.StopS += o.StopS
+	w.TotalS += o.TotalS
+}
+
+// OtherS is the time no phase covers: deciding, diagnosing, saving.
+func (w WallTime) OtherS() float64 {
+	return w.TotalS - (w.BootS + w.ServiceTimeS + w.WarmupS + w.WindowS + w.BurstS + w.SweepS +
+		w.StopS)
 }
 
 // Comparison is what a comparison adds to a cell: Base holds the base

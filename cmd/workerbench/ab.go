@@ -111,6 +111,11 @@ func abCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := report.Table(stdout, res); err != nil {
 		return err
 	}
+	if f.verbose {
+		if err := report.WallTime(stderr, res); err != nil {
+			return err
+		}
+	}
 	if !f.quiet {
 		fmt.Fprintf(
 			stderr,

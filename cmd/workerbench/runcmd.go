@@ -29,15 +29,16 @@ const defaultConfigFile = "workerbench.yml"
 // runFlags binds the benchmark flags shared by run, ab and demo to cfg.
 // The matrix, bursts and env arrive as text and are parsed by parse.
 type runFlags struct {
-	fs     *flag.FlagSet
-	cfg    *bench.Config
-	matrix string
-	path   string
-	bursts string
-	env    multiFlag
-	config string
-	out    string
-	quiet  bool
+	fs      *flag.FlagSet
+	cfg     *bench.Config
+	matrix  string
+	path    string
+	bursts  string
+	env     multiFlag
+	config  string
+	out     string
+	quiet   bool
+	verbose bool
 }
 
 type multiFlag []string
@@ -161,6 +162,9 @@ func newRunFlags(name string, cfg bench.Config, stderr io.Writer) *runFlags {
 	)
 	fs.StringVar(&f.out, "out", "", "write results.json, summary.md and charts to `DIR`")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress lines on stderr")
+	fs.BoolVar(&f.verbose, "verbose", false,
+		"at the end, print where the wall time went, per cell: boots, S0, warm-ups, windows, "+
+			"bursts, sweeps, stops")
 	return f
 }
 
@@ -255,7 +259,10 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	_, err = measure(ctx, f.cfg, f.out, f.quiet, stdout, stderr)
+	res, err := measure(ctx, f.cfg, f.out, f.quiet, stdout, stderr)
+	if f.verbose && res != nil {
+		err = errors.Join(err, report.WallTime(stderr, res))
+	}
 	return err
 }
 

@@ -1,0 +1,60 @@
+package report
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/workerbench/workerbench/bench/results"
+)
+
+// WallTime writes where the wall time of r went, one row per cell and a
+// total: booting and stopping servers, the sequential requests measuring
+// S0, closed-loop warm-ups and windows, bursts, sweeps, and the rest
+// ("other": deciding, diagnosing, saving). It is what --verbose prints at
+// the end of run and ab. Cells without a record (older results) are left
+// out; it writes nothing when none has one.
+func WallTime(w io.Writer, r *results.Run) error {
+	if r == nil {
+		return errors.New("render wall time: no results")
+	}
+	t := newTextTable(lcol("wall time"), rcol("boot"), rcol("S0"), rcol("warm-up"),
+		rcol("windows"), rcol("bursts"), rcol("sweep"), rcol("stop"), rcol("other"),
+		rcol("total"))
+	var sum results.WallTime
+	rows := 0
+	for _, c := range r.Cells {
+		if c.WallTime == nil {
+			continue
+		}
+		rows++
+		sum.Add(*c.WallTime)
+		t.add("", wallRow(Clip(plain(c.Name()), termNameRunes), *c.WallTime)...)
+	}
+	if rows == 0 {
+		return nil
+	}
+	if rows > 1 {
+		t.add("", wallRow("total", sum)...)
+	}
+	var b strings.Builder
+	t.write(&b)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// wallRow is a row of the wall-time table: the name, then each phase.
+func wallRow(name string, w results.WallTime) []string {
+	return []string{name, secs(w.BootS), secs(w.ServiceTimeS), secs(w.WarmupS),
+		secs(w.WindowS), secs(w.BurstS), secs(w.SweepS), secs(w.StopS), secs(w.OtherS()),
+		secs(w.TotalS)}
+}
+
+// secs is a duration in seconds to a tenth, "-" for none.
+func secs(s float64) string {
+	if s < 0.05 && s > -0.05 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1fs", s)
+}
