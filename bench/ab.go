@@ -170,28 +170,27 @@ type sideError struct {
 func (e *sideError) Error() string { return e.side + ": " + e.err.Error() }
 func (e *sideError) Unwrap() error { return e.err }
 
-// compareShape boots base and head for one shape and compares every
-// endpoint. Both servers are always stopped.
+// compareShape boots base and head for one shape and compares the
+// endpoints w names. Both servers are always stopped.
 func (a *AB) compareShape(
 	ctx context.Context,
-	index int,
-	shape Shape,
+	w shapeWork,
 	logs *logs,
 ) (cells []results.Cell) {
-	cfg := a.Config
+	cfg, shape := a.Config, w.shape
 	logOf := map[string]string{
 		"base": logs.path("server-base-" + shape.String() + ".log"),
 		"head": logs.path("server-head-" + shape.String() + ".log"),
 	}
 	base, err := a.open(ctx, "base", shape, a.BaseDir, a.BaseEnv, logOf["base"])
 	if err != nil {
-		return cfg.failedCells(shape, &sideError{"base", err}, logs.ref(logOf["base"], true))
+		return cfg.failedCells(w, &sideError{"base", err}, logs.ref(logOf["base"], true))
 	}
 	var baseCells []results.Cell
 	defer func() { base.close(baseCells) }()
 	head, err := a.open(ctx, "head", shape, a.HeadDir, a.HeadEnv, logOf["head"])
 	if err != nil {
-		return cfg.failedCells(shape, &sideError{"head", err}, logs.ref(logOf["head"], true))
+		return cfg.failedCells(w, &sideError{"head", err}, logs.ref(logOf["head"], true))
 	}
 	defer func() { head.close(cells) }()
 	// Either server dying ends the measurement at once, as in Runner.Run.
@@ -199,7 +198,8 @@ func (a *AB) compareShape(
 	defer cancel()
 	defer context.AfterFunc(base.ctx, cancel)()
 
-	for j, e := range cfg.Endpoints {
+	for _, j := range w.endpoints {
+		e := cfg.Endpoints[j]
 		bc, hc := cfg.blankCell(shape, e), cfg.blankCell(shape, e)
 		bm, hm := base.meter(
 			e,
@@ -210,7 +210,7 @@ func (a *AB) compareShape(
 			&hc,
 			a.sideProgress("head"),
 		)
-		rng := rand.New(rand.NewPCG(a.Seed, uint64(index)<<16|uint64(j)))
+		rng := rand.New(rand.NewPCG(a.Seed, uint64(w.index)<<16|uint64(j)))
 		err := a.compare(mctx, bm, hm, rng)
 		// A server's exit is the cause; what the generator saw then is a
 		// consequence.

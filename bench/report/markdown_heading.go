@@ -236,6 +236,13 @@ func (d *mdDoc) unslotted() bool {
 
 func (d *mdDoc) warnings() {
 	ws := d.r.Warnings
+	if s := d.r.Shard; s != nil {
+		note := fmt.Sprintf("Shard %s: these results hold only this shard's %s of the "+
+			"matrix's %d; workerbench merge (the action's mode: merge) puts the shards "+
+			"together and gives the verdict over all cells.", s, Plural(len(d.r.Cells), "cell"),
+			len(s.Cells))
+		ws = append([]string{note}, ws...)
+	}
 	if d.r.Interrupted {
 		const partial = "The run was interrupted before it finished: these results are partial."
 		ws = append([]string{partial}, ws...)
