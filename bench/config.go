@@ -10,8 +10,11 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/workerbench/workerbench/bench/recommend"
 
 	"github.com/workerbench/workerbench/bench/internal/load"
 	"github.com/workerbench/workerbench/bench/profile"
@@ -57,6 +60,9 @@ type Config struct {
 	Sweep               bool
 	SweepMaxConnections int
 	SweepTime           time.Duration
+	// Target is the machine the run recommends a configuration for
+	// (recommend.For); zero CPUs means this one.
+	Target recommend.Target
 
 	template  Template        // parsed Command or Server's command, set by Validate
 	serverEnv []string        // Server's environment entries, set by Validate
@@ -214,6 +220,12 @@ func (c *Config) Validate() error {
 	if c.Sweep && (c.SweepMaxConnections < 1 || c.SweepMaxConnections > 10000) {
 		bad("sweep-max-connections %d: must be between 1 and 10000", c.SweepMaxConnections)
 	}
+	if c.Target.CPUs < 0 || c.Target.CPUs > 4096 {
+		bad("target-cpus %d: must be between 1 and 4096 (or 0 for this machine's)", c.Target.CPUs)
+	}
+	if c.Target.P99 < 0 {
+		bad("p99-target %gs: must be positive", c.Target.P99)
+	}
 	if c.Sweep && c.SweepTime <= 0 {
 		bad("sweep-time %s: must be positive, e.g. 1m (or turn the sweep off: --sweep=false)",
 			c.SweepTime)
@@ -287,6 +299,9 @@ type fileConfig struct {
 	Sweep          *bool             `yaml:"sweep"`
 	SweepMaxConns  *int              `yaml:"sweep_max_connections"`
 	SweepTime      *string           `yaml:"sweep_time"`
+	TargetCPUs     *int              `yaml:"target_cpus"`
+	MemoryBudget   *string           `yaml:"memory_budget"`
+	P99Target      *string           `yaml:"p99_target"`
 }
 
 // stringOrList accepts "1x1,3x3" as well as [1x1, 3x3].
@@ -391,6 +406,19 @@ func (c *Config) LoadConfig(r io.Reader, cpus int) error {
 	set(&c.Sweep, fc.Sweep)
 	set(&c.SweepMaxConnections, fc.SweepMaxConns)
 	dur("sweep_time", fc.SweepTime, &c.SweepTime)
+	set(&c.Target.CPUs, fc.TargetCPUs)
+	if fc.MemoryBudget != nil {
+		b, err := ParseBytes(*fc.MemoryBudget)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("memory_budget: %w", err))
+		}
+		c.Target.MemoryBudget = b
+	}
+	var p99 time.Duration
+	dur("p99_target", fc.P99Target, &p99)
+	if fc.P99Target != nil {
+		c.Target.P99 = p99.Seconds()
+	}
 	return errors.Join(errs...)
 }
 
@@ -445,4 +473,29 @@ func set[T any](dst *T, src *T) {
 	if src != nil {
 		*dst = *src
 	}
+}
+
+// ParseBytes parses a size like "512MiB", "2GiB", "2G" or "1048576"
+// (bytes): binary units for Ki/Mi/Gi/Ti, decimal for K/M/G/T.
+func ParseBytes(s string) (uint64, error) {
+	t := strings.TrimSpace(s)
+	units := []struct {
+		suffix string
+		mult   float64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
+		{"Ki", 1 << 10}, {"Mi", 1 << 20}, {"Gi", 1 << 30}, {"Ti", 1 << 40},
+		{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
+		{"K", 1e3}, {"M", 1e6}, {"G", 1e9}, {"T", 1e12}, {"B", 1}}
+	mult := 1.0
+	for _, u := range units {
+		if n, ok := strings.CutSuffix(t, u.suffix); ok {
+			t, mult = strings.TrimSpace(n), u.mult
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || v < 0 || v*mult > 1<<62 {
+		return 0, fmt.Errorf("%q: want a size like 512MiB or 2GiB", s)
+	}
+	return uint64(v * mult), nil
 }

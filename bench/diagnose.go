@@ -124,16 +124,24 @@ func diagnose(c *results.Cell, f facts) {
 	}
 }
 
-// diagnoseProcesses notes, once memory was sampled, a server that runs
-// fewer processes than the workers it was asked for: uvicorn --reload runs
-// one worker whatever --workers says.
+// diagnoseProcesses notes, once the server's processes were sampled, a
+// server where fewer processes did the work than the workers asked for:
+// uvicorn --reload runs one worker whatever --workers says (beside a
+// reloader and Python's resource tracker, which count as processes but
+// compute nothing), and a worker that no connection reached idles.
 func diagnoseProcesses(cells []results.Cell) {
 	for i := range cells {
 		c := &cells[i]
-		if c.Workers > 1 && c.Memory.Processes > 0 && c.Memory.Processes < c.Workers {
+		n := c.Memory.WorkingProcesses
+		if n == 0 {
+			n = c.Memory.Processes
+		}
+		if c.Workers > 1 && n > 0 && n < c.Workers {
 			c.Diagnostics = append(c.Diagnostics, fmt.Sprintf(
-				"%s where %d workers were asked: the server runs fewer workers than asked (--reload?), so "+
-					"this cell measures a smaller server than its label", processes(c.Memory.Processes), c.Workers))
+				"%s did the work where %d workers were asked (the others, if any, used under a "+
+					"tenth of the busiest one's CPU): the server runs fewer workers than asked "+
+					"(uvicorn --reload runs one), or the connections reached only some of them, "+
+					"so this cell measures a smaller server than its label", processes(n), c.Workers))
 		}
 	}
 }

@@ -136,16 +136,21 @@ func TestDiagnose(t *testing.T) {
 func TestDiagnoseProcessesAndBoots(t *testing.T) {
 	cells := []results.Cell{
 		{Workers: 3, Threads: 1, Memory: results.Memory{Processes: 2}, Bound: "cpu", ServiceTimeS: 0.0031},
-		{Workers: 3, Threads: 1, Memory: results.Memory{Processes: 4}, Bound: "cpu", ServiceTimeS: 0.005},
+		{Workers: 3, Threads: 1, Memory: results.Memory{Processes: 4, WorkingProcesses: 3}, Bound: "cpu", ServiceTimeS: 0.005},
+		// uvicorn --reload: a reloader, a resource tracker and one server.
+		{Workers: 3, Threads: 1, Memory: results.Memory{Processes: 3, WorkingProcesses: 1}, Bound: "io", ServiceTimeS: 0.02},
 		{Workers: 1, Threads: 4, Memory: results.Memory{Processes: 1}, Bound: "io", ServiceTimeS: 0.1},
 	}
 	diagnoseProcesses(cells)
 	diagnoseBoots(cells)
-	if len(cells[0].Diagnostics) != 2 || !strings.Contains(cells[0].Diagnostics[0], "2 processes where 3 workers were asked") ||
+	if len(cells[0].Diagnostics) != 2 || !strings.Contains(cells[0].Diagnostics[0], "2 processes did the work where 3 workers were asked") ||
 		!strings.Contains(cells[0].Diagnostics[1], "S0 3.1ms → 5.0ms") {
 		t.Errorf("cell 0 notes %q", cells[0].Diagnostics)
 	}
-	if len(cells[1].Diagnostics) != 1 || len(cells[2].Diagnostics) != 0 {
-		t.Errorf("notes %q, %q: want only the boots note on the second cell, none on the third", cells[1].Diagnostics, cells[2].Diagnostics)
+	if len(cells[1].Diagnostics) != 1 || len(cells[3].Diagnostics) != 0 {
+		t.Errorf("notes %q, %q: want only the boots note on the second cell, none on the fourth", cells[1].Diagnostics, cells[3].Diagnostics)
+	}
+	if len(cells[2].Diagnostics) != 1 || !strings.Contains(cells[2].Diagnostics[0], "one process did the work where 3 workers") {
+		t.Errorf("--reload cell's notes %q", cells[2].Diagnostics)
 	}
 }

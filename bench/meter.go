@@ -392,13 +392,13 @@ func medianSeconds(ds []time.Duration) float64 {
 }
 
 // setMemory records the process group's memory in every cell, and what
-// the count of its processes says (diagnoseProcesses).
+// the count of its working processes says (diagnoseProcesses).
 func setMemory(cells []results.Cell, mem proctree.Summary) {
 	for i := range cells {
 		cells[i].Memory = results.Memory{
 			PSSBytes: mem.Last.PSS, RSSBytes: mem.Last.RSS,
 			PeakPSSBytes: mem.Peak.PSS, PeakRSSBytes: mem.Peak.RSS,
-			Processes: mem.Last.Procs,
+			Processes: mem.Last.Procs, WorkingProcesses: mem.Working,
 		}
 	}
 	diagnoseProcesses(cells)

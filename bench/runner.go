@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/workerbench/workerbench/bench/internal/load"
+	"github.com/workerbench/workerbench/bench/recommend"
 	"github.com/workerbench/workerbench/bench/results"
 )
 
@@ -180,8 +182,9 @@ func (r *Runner) eachShape(ctx context.Context, res *results.Run, l shapeLoop) e
 	}
 	if len(matrix) > 1 {
 		diagnoseBoots(res.Cells)
-		save()
 	}
+	r.recommend(res)
+	save()
 	var errs []error
 	if len(failed) > 0 {
 		errs = append(errs, &CellsFailedError{Failed: failed, Total: len(res.Cells)})
@@ -309,4 +312,20 @@ func (c *Config) settings() results.Settings {
 		DurationS: c.Duration.Seconds(), WarmupS: c.Warmup.Seconds(), Trials: c.Trials,
 		Connections: c.Connections, KeepAlive: c.KeepAlive, Bursts: c.Bursts, Seed: c.Seed,
 	}
+}
+
+// recommend records the configuration the measured cells recommend for
+// the target machine (this one unless Config.Target says otherwise), and
+// says it.
+func (r *Runner) recommend(res *results.Run) {
+	t := r.Config.Target
+	if t.CPUs == 0 {
+		t.CPUs = runtime.NumCPU()
+	}
+	rec, ok := recommend.For(res, t)
+	if !ok {
+		return
+	}
+	res.Recommendation = &rec
+	r.progress("recommended for %d cores: %s", t.CPUs, rec.Config())
 }

@@ -336,6 +336,8 @@ func Classify(argv []string) (Model, Runtime) {
 			runtime = CPython
 		case word == "node", word == "nodejs", word == "bun", word == "deno":
 			model, runtime = EventLoop, Node
+		case (word == "--event-loop" || word == "-event-loop") && slices.Contains(argv, "demo-server"):
+			model = EventLoop // workerbench's own demo server in event-loop mode
 		case word == "gunicorn", word == "uwsgi", word == "uwsgi_python3", word == "waitress-serve",
 			strings.HasPrefix(word, "python"):
 			if runtime == Unknown {

@@ -171,6 +171,8 @@ func TestClassify(t *testing.T) {
 		{"bundle exec rails server -p {port}", Slots, Ruby},
 		{"node server.js", EventLoop, Node},
 		{"./myserver --port {port}", Slots, Unknown},
+		{"/tmp/workerbench demo-server --bind {bind} --event-loop", EventLoop, Unknown},
+		{"/tmp/workerbench demo-server --bind {bind} --threads {threads}", Slots, Unknown},
 	}
 	for _, tt := range tests {
 		m, r := Classify(strings.Fields(tt.cmd))

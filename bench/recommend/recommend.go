@@ -230,7 +230,12 @@ func capped(need float64, w, threads int) string {
 }
 
 // p99Reason compares the p99 target with the p99 measured at the
-// recommended configuration, or at the nearest measured one.
+// recommended configuration, or at the nearest measured one. A closed loop
+// of C connections keeps C requests at the server, of which K (the
+// achieved concurrency) are in service and the rest queue, so a request's
+// latency there is about C ÷ K service times: the p99 without that queue,
+// p99 × K ÷ C, says whether the target can hold while the load stays below
+// what the server serves.
 func p99Reason(cells []results.Cell, w, threads int, target float64) string {
 	best := cells[0]
 	dist := func(c results.Cell) int { return abs(c.Workers-w) + abs(c.Threads-threads) }
@@ -241,15 +246,26 @@ func p99Reason(cells []results.Cell, w, threads int, target float64) string {
 	}
 	at := "at " + best.Name()
 	if dist(best) != 0 {
-		at = "at the nearest measured cell, " + best.Name() + ","
+		at += " (the nearest measured)"
 	}
 	if best.Latency.P99 <= target {
-		return fmt.Sprintf("The p99 target of %s holds: p99 was %s %s under a closed loop of %d "+
-			"connections.", secs(target), secs(best.Latency.P99), at, best.Connections)
+		return fmt.Sprintf("The p99 target of %s holds even at full load: %s p99 was %s with %d "+
+			"connections.", secs(target), at, secs(best.Latency.P99), best.Connections)
 	}
-	return fmt.Sprintf("The p99 target of %s does not hold at full load: p99 was %s %s under a closed "+
-		"loop of %d connections; keep the load below the expected throughput or add workers.",
-		secs(target), secs(best.Latency.P99), at, best.Connections)
+	unqueued := best.Latency.P99
+	if c, k := float64(best.Connections), best.Concurrency; k > 0 && c > k {
+		unqueued *= k / c
+	}
+	if unqueued <= target {
+		return fmt.Sprintf("The p99 target of %s holds while requests do not queue: %s p99 was %s "+
+			"with %d connections for about %.0f in service; without the wait it is about %s. "+
+			"Keep the load below the expected throughput.",
+			secs(target), at, secs(best.Latency.P99), best.Connections, best.Concurrency,
+			secs(unqueued))
+	}
+	return fmt.Sprintf("The p99 target of %s does not hold at any load: %s p99 was %s, and about "+
+		"%s without waiting for a slot; workers and threads add capacity, not speed.",
+		secs(target), at, secs(best.Latency.P99), secs(unqueued))
 }
 
 func abs(x int) int {

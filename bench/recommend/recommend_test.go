@@ -54,8 +54,13 @@ func TestFor(t *testing.T) {
 			[]string{"3 workers, not one per core"}},
 		{"CPU-bound, 4 cores", cpuApp(), Target{CPUs: 4}, "4x1",
 			[]string{"4 workers, one per core", "1 thread: the handler is CPU-bound (25.0 ms of CPU in a 26.0 ms request)"}},
-		{"p99 target", sleepApp(), Target{CPUs: 3, P99: 0.3}, "3x16",
-			[]string{"The p99 target of 300.0 ms does not hold at full load: p99 was 310.0 ms at the nearest measured cell, 3x3,"}},
+		// 27 connections for 9 slots: each request waited for two others.
+		{"p99 target, queueing", sleepApp(), Target{CPUs: 3, P99: 0.3}, "3x16",
+			[]string{"The p99 target of 300.0 ms holds while requests do not queue: at 3x3 (the nearest measured) p99 was 310.0 ms with 27 connections for about 9 in service; without the wait it is about 103.3 ms."}},
+		{"p99 target, met", sleepApp(), Target{CPUs: 3, P99: 0.5}, "3x16",
+			[]string{"The p99 target of 500.0 ms holds even at full load: at 3x3 (the nearest measured) p99 was 310.0 ms"}},
+		{"p99 target, slower than the handler", sleepApp(), Target{CPUs: 3, P99: 0.05}, "3x16",
+			[]string{"The p99 target of 50.0 ms does not hold at any load", "about 103.3 ms without waiting for a slot", "add capacity, not speed"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -147,6 +147,7 @@ func (d *mdDoc) render() string {
 		d.runTable(shown)
 	}
 	d.failures(shown)
+	d.recommendation()
 	d.sweeps()
 	d.inconclusive()
 	if d.l.chart {

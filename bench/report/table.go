@@ -75,6 +75,7 @@ func runTable(b *strings.Builder, r *results.Run, m *model) {
 			fmt.Fprintf(b, "%s burst %d: waves %s\n", plain(bu.name), bu.size, bu.head.text(st.sep))
 		}
 	}
+	writeRecommendation(b, r)
 	writeDiagnostics(b, m)
 }
 
@@ -133,6 +134,7 @@ func comparisonTable(b *strings.Builder, r *results.Run, m *model) {
 	if how != "" {
 		fmt.Fprintf(b, "         %s\n", how)
 	}
+	writeRecommendation(b, r)
 	writeDiagnostics(b, m)
 }
 

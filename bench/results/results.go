@@ -341,6 +341,9 @@ type Memory struct {
 	PeakPSSBytes uint64 `json:"peak_pss_bytes"`
 	PeakRSSBytes uint64 `json:"peak_rss_bytes,omitempty"`
 	Processes    int    `json:"processes,omitempty"`
+	// WorkingProcesses is how many of them did a real share of the work
+	// while measured: each used at least a tenth of the CPU of the busiest.
+	WorkingProcesses int `json:"working_processes,omitempty"`
 }
 
 // Trial is one closed-loop measurement window. Trials are the unit of the

@@ -89,6 +89,7 @@ func (r reporter) summarize(res *results.Run, resultsPath string) (string, error
 		{"results", resultsPath},
 		{"summary", comment.String()},
 		{"best-config", bestConfig(res)},
+		{"recommended-config", recommendedConfig(res)},
 	} {
 		if err := r.gha.SetOutput(kv[0], kv[1]); err != nil {
 			errs = append(errs, err)
@@ -179,4 +180,13 @@ func (r reporter) comment(
 	}
 	fmt.Fprintf(r.o.stderr, "%s the workerbench comment on #%d: %s\n", verb, pr, c.URL)
 	return nil
+}
+
+// recommendedConfig is the configuration the run recommends for the target
+// machine (results.Run.Recommendation), "WxT", or "" when none was made.
+func recommendedConfig(res *results.Run) string {
+	if res.Recommendation == nil {
+		return ""
+	}
+	return res.Recommendation.Config()
 }

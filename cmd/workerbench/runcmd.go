@@ -139,6 +139,12 @@ func newRunFlags(name string, cfg bench.Config, stderr io.Writer) *runFlags {
 	fs.IntVar(&cfg.SweepMaxConnections, "sweep-max-connections", cfg.SweepMaxConnections,
 		"most connections a sweep tries")
 	fs.DurationVar(&cfg.SweepTime, "sweep-time", cfg.SweepTime, "longest a sweep of one cell runs")
+	fs.IntVar(&cfg.Target.CPUs, "target-cpus", cfg.Target.CPUs,
+		"cores of the machine the recommendation is for (default: this machine's)")
+	fs.Var((*bytesFlag)(&cfg.Target.MemoryBudget), "memory-budget",
+		"Σ PSS the recommended configuration may use, `SIZE` like 512MiB or 2GiB (default: no limit)")
+	fs.Var((*secondsFlag)(&cfg.Target.P99), "p99-target",
+		"p99 latency the recommendation is checked against, `DURATION` like 300ms")
 	fs.StringVar(&cfg.Host, "host", cfg.Host, "address the server binds and load goes to")
 	fs.BoolVar(
 		&cfg.AllowRemote,
@@ -252,7 +258,8 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	return measure(ctx, f.cfg, f.out, f.quiet, stdout, stderr)
+	_, err = measure(ctx, f.cfg, f.out, f.quiet, stdout, stderr)
+	return err
 }
 
 // measure runs the matrix, prints the table and writes the outputs. Results
@@ -264,14 +271,14 @@ func measure(
 	out string,
 	quiet bool,
 	stdout, stderr io.Writer,
-) error {
+) (*results.Run, error) {
 	r := &bench.Runner{Config: cfg, Version: buildVersion().Version}
 	if !quiet {
 		r.Progress = stderr
 	}
 	if out != "" {
 		if err := os.MkdirAll(out, 0o755); err != nil {
-			return fmt.Errorf("--out: %w", err)
+			return nil, fmt.Errorf("--out: %w", err)
 		}
 		r.LogDir = filepath.Join(out, "logs")
 		r.Save = func(res *results.Run) error { return writeResults(out, res) }
@@ -279,10 +286,10 @@ func measure(
 	start := time.Now()
 	res, runErr := r.Run(ctx)
 	if res == nil {
-		return runErr
+		return nil, runErr
 	}
 	if err := report.Table(stdout, res); err != nil {
-		return err
+		return res, err
 	}
 	if !quiet {
 		fmt.Fprintf(
@@ -294,13 +301,13 @@ func measure(
 	}
 	if out != "" {
 		if err := writeOutputs(out, res); err != nil {
-			return errors.Join(runErr, err)
+			return res, errors.Join(runErr, err)
 		}
 		if !quiet {
 			fmt.Fprintf(stderr, "wrote %s\n", filepath.Join(out, "results.json"))
 		}
 	}
-	return runErr
+	return res, runErr
 }
 
 // writeResults writes results.json and summary.md, each atomically.
@@ -326,5 +333,40 @@ func writeOutputs(dir string, res *results.Run) error {
 	if _, err := charts.Write(res, dir); err != nil {
 		return fmt.Errorf("render charts: %w", err)
 	}
+	return nil
+}
+
+// bytesFlag is a size in bytes written like 512MiB or 2GiB.
+type bytesFlag uint64
+
+func (b *bytesFlag) String() string {
+	if *b == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%dMiB", uint64(*b)>>20)
+}
+
+func (b *bytesFlag) Set(s string) error {
+	v, err := bench.ParseBytes(s)
+	*b = bytesFlag(v)
+	return err
+}
+
+// secondsFlag is a duration kept as seconds.
+type secondsFlag float64
+
+func (f *secondsFlag) String() string {
+	if *f == 0 {
+		return ""
+	}
+	return time.Duration(float64(*f) * float64(time.Second)).String()
+}
+
+func (f *secondsFlag) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("want a duration like 300ms")
+	}
+	*f = secondsFlag(d.Seconds())
 	return nil
 }

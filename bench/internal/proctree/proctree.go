@@ -37,6 +37,8 @@ type Usage struct {
 	PSS, RSS uint64        // bytes, summed over the group's processes
 	CPU      time.Duration // user+system time of the processes and of their reaped children
 	Procs    int           // live processes whose memory was read
+	// ByPid is each live process's own CPU time (without its children's).
+	ByPid map[int]time.Duration
 }
 
 // Pids returns the live processes whose process group is pgid, in no
@@ -83,11 +85,15 @@ func measure(root string, pgid int) (Usage, error) {
 			u.CPU += time.Duration(s.ticks()) * tick
 			continue
 		}
+		own := time.Duration(s.utime+s.stime) * tick
 		if run, ok := schedRuntime(root, s.pid); ok {
-			u.CPU += run + time.Duration(s.cutime+s.cstime)*tick
-		} else {
-			u.CPU += time.Duration(s.ticks()) * tick
+			own = run
 		}
+		u.CPU += own + time.Duration(s.cutime+s.cstime)*tick
+		if u.ByPid == nil {
+			u.ByPid = map[int]time.Duration{}
+		}
+		u.ByPid[s.pid] = own
 		b, err := os.ReadFile(filepath.Join(root, strconv.Itoa(s.pid), "smaps_rollup"))
 		if vanished(err) {
 			continue
@@ -184,19 +190,51 @@ func vanished(err error) bool {
 // Summary is what a Watcher saw.
 type Summary struct {
 	Last    Usage // the last successful sample
-	Peak    Usage // per-field maximum over the samples (fields may come from different samples)
+	Peak    Usage // per-field maximum over the samples (fields may come from different samples; no ByPid)
 	Samples int   // successful samples
 	Err     error // the first sampling error, if any; failed samples are not counted
+	// Working is how many processes did a real share of the work between
+	// the first sample and the last: each used at least WorkingShare of
+	// the CPU of the busiest one. 0 when no process used any CPU.
+	Working int
+
+	first map[int]time.Duration // ByPid of the first sample
 }
+
+// WorkingShare is the part of the busiest process's CPU a process must use
+// to count as working: a gunicorn master or a reloader that wakes now and
+// then uses far less, any worker that serves requests far more.
+const WorkingShare = 0.1
 
 // add folds one sample into s.
 func (s *Summary) add(u Usage) {
+	if s.Samples == 0 {
+		s.first = u.ByPid
+	}
 	s.Samples++
 	s.Last = u
+	s.Working = working(s.first, u.ByPid)
 	s.Peak.PSS = max(s.Peak.PSS, u.PSS)
 	s.Peak.RSS = max(s.Peak.RSS, u.RSS)
 	s.Peak.CPU = max(s.Peak.CPU, u.CPU)
 	s.Peak.Procs = max(s.Peak.Procs, u.Procs)
+}
+
+// working counts the processes of now whose CPU grew since then by at least
+// WorkingShare of the largest growth; a process absent from then counts all
+// of its CPU.
+func working(then, now map[int]time.Duration) int {
+	var most time.Duration
+	for pid, cpu := range now {
+		most = max(most, cpu-then[pid])
+	}
+	n := 0
+	for pid, cpu := range now {
+		if most > 0 && float64(cpu-then[pid]) >= WorkingShare*float64(most) {
+			n++
+		}
+	}
+	return n
 }
 
 // Watcher samples a process group in the background until stopped.

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"syscall"
@@ -94,15 +95,18 @@ func TestMeasureFakeProc(t *testing.T) {
 		wantErr  string
 	}{
 		{
-			name:     "group with zombie and vanished processes",
-			pgid:     100,
-			want:     Usage{PSS: 10 << 10, RSS: 30 << 10, CPU: (10 + 10 + 5 + 7) * tick, Procs: 2},
+			name: "group with zombie and vanished processes",
+			pgid: 100,
+			want: Usage{PSS: 10 << 10, RSS: 30 << 10, CPU: (10 + 10 + 5 + 7) * tick, Procs: 2,
+				// 103 vanished before its memory was read, after its CPU was.
+				ByPid: map[int]time.Duration{100: 3 * tick, 101: 10 * tick, 103: 7 * tick}},
 			wantPids: []int{100, 101, 103},
 		},
 		{
-			name:     "other group",
-			pgid:     200,
-			want:     Usage{PSS: 1000 << 10, RSS: 1000 << 10, CPU: 10 * time.Second, Procs: 1},
+			name: "other group",
+			pgid: 200,
+			want: Usage{PSS: 1000 << 10, RSS: 1000 << 10, CPU: 10 * time.Second, Procs: 1,
+				ByPid: map[int]time.Duration{200: 10 * time.Second}},
 			wantPids: []int{200},
 		},
 		{name: "missing group", pgid: 300},
@@ -124,7 +128,7 @@ func TestMeasureFakeProc(t *testing.T) {
 			if err != nil || pidsErr != nil {
 				t.Fatalf("measure: %v; pids: %v", err, pidsErr)
 			}
-			if got != tt.want {
+			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("measure(%d) = %+v, want %+v", tt.pgid, got, tt.want)
 			}
 			slices.Sort(gotPids)
@@ -178,7 +182,7 @@ func TestMeasureMissingGroup(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Measure(%d): %v", noGroup, err)
 	}
-	if u != (Usage{}) {
+	if !reflect.DeepEqual(u, Usage{}) {
 		t.Errorf("Measure(%d) = %+v, want zero", noGroup, u)
 	}
 	pids, err := Pids(noGroup)
@@ -364,13 +368,39 @@ func TestWatchSummary(t *testing.T) {
 			})
 			<-last
 			got := w.Stop()
-			if got != tt.want {
+			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Summary = %+v, want %+v", got, tt.want)
 			}
-			if again := w.Stop(); again != got {
+			if again := w.Stop(); !reflect.DeepEqual(again, got) {
 				t.Errorf("second Stop = %+v, want %+v", again, got)
 			}
 		})
+	}
+}
+
+// TestWorking: a process counts as working when its CPU grew by a tenth of
+// the busiest one's or more, so a master or reloader that wakes now and
+// then does not, and a worker started after the first sample does.
+func TestWorking(t *testing.T) {
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	tests := []struct {
+		name      string
+		then, now map[int]time.Duration
+		want      int
+	}{
+		{"master and three workers", map[int]time.Duration{1: ms(50), 2: ms(10), 3: ms(10), 4: ms(10)},
+			map[int]time.Duration{1: ms(52), 2: ms(400), 3: ms(350), 4: ms(300)}, 3},
+		{"reloader, tracker and one server", map[int]time.Duration{1: ms(80), 2: ms(5), 3: ms(200)},
+			map[int]time.Duration{1: ms(95), 2: ms(5), 3: ms(1400)}, 1},
+		{"a worker that came later", map[int]time.Duration{1: ms(10)},
+			map[int]time.Duration{1: ms(500), 9: ms(300)}, 2},
+		{"nobody computed", map[int]time.Duration{1: ms(10)}, map[int]time.Duration{1: ms(10)}, 0},
+		{"one sample", nil, map[int]time.Duration{1: ms(10), 2: ms(0)}, 1},
+	}
+	for _, tt := range tests {
+		if got := working(tt.then, tt.now); got != tt.want {
+			t.Errorf("%s: working = %d, want %d", tt.name, got, tt.want)
+		}
 	}
 }
 

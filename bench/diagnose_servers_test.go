@@ -1,0 +1,143 @@
+package bench
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/workerbench/workerbench/bench/results"
+)
+
+// varyingApp is a WSGI app whose /cpu costs COST times a fixed loop, COST
+// coming from the environment: given COST={workers}, each boot of the
+// server computes a different amount, as uWSGI's S0 swung between boots.
+const varyingApp = `import os
+N = 30000 * int(os.environ["COST"])
+def app(environ, start_response):
+    x = 0
+    if environ["PATH_INFO"] == "/cpu":
+        for i in range(N):
+            x += i
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [str(x % 10).encode()]
+`
+
+// TestDiagnosticsOnRealServers produces each diagnostic of diagnose.go on
+// the real server that motivated it, and checks the note says so: the unit
+// tests (TestDiagnose) check the rules on figures, these that real servers
+// produce those figures.
+func TestDiagnosticsOnRealServers(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		serverCase
+		path  string
+		setup func(t *testing.T, cfg *Config)
+		want  string // in the diagnostics of the cell named cell
+		cell  string
+		check func(t *testing.T, c results.Cell)
+	}{{
+		// uvicorn --workers ≥ 2 answers kept-alive requests late.
+		name:       "keep-alive delay",
+		serverCase: serverCase{server: "uvicorn", fixture: "asgi", matrix: []Shape{{2, 1}}, keepAlive: true},
+		path:       "/?ms=20",
+		want:       "kept-alive requests take", cell: "2x1",
+		check: func(t *testing.T, c results.Cell) {
+			if c.KeepAliveOff == nil || c.KeepAliveOff.ThroughputRPS <= c.ThroughputRPS {
+				t.Errorf("keep-alive-off trial %+v, want one serving more than %.1f req/s",
+					c.KeepAliveOff, c.ThroughputRPS)
+			}
+			if c.Sweep != nil {
+				t.Error("swept a cell whose S0 the delay inflated: the sweep would measure the delay")
+			}
+		},
+	}, {
+		name:       "unfair scheduling",
+		serverCase: serverCase{server: "puma", fixture: "rack", matrix: []Shape{{1, 2}}, keepAlive: true},
+		path:       "/?ms=20",
+		setup:      func(t *testing.T, cfg *Config) { cfg.Duration = 2 * time.Second },
+		want:       "unfair scheduling: p99 is", cell: "1x2",
+		check: func(t *testing.T, c results.Cell) {
+			// The per-connection estimate would read 6 of 2 slots here.
+			if !within(c.Concurrency, 2, 0.1) {
+				t.Errorf("concurrency %.2f, want 2 ± 10%% despite the unfair tail", c.Concurrency)
+			}
+		},
+	}, {
+		name:       "Ruby's GVL",
+		serverCase: serverCase{server: "puma", fixture: "rack", matrix: []Shape{{1, 3}}},
+		path:       "/cpu",
+		want:       "Ruby threads add none because of the GVL", cell: "1x3",
+	}, {
+		name:       "Node's one thread",
+		serverCase: serverCase{server: "paas", app: "node server.js", fixture: "node", matrix: []Shape{{1, 1}}},
+		path:       "/cpu",
+		want:       "a Node process computes on one thread", cell: "1x1",
+	}, {
+		// uvicorn --reload runs one worker whatever --workers says.
+		name:       "--reload",
+		serverCase: serverCase{server: "uvicorn", fixture: "asgi", matrix: []Shape{{3, 1}}},
+		path:       "/?ms=20",
+		setup: func(t *testing.T, cfg *Config) {
+			cfg.Server = ""
+			cfg.Command = "/usr/bin/python3 -m uvicorn --reload --host {host} --port {port} --workers {workers} app:app"
+			cfg.Sweep = false
+		},
+		want: "one process did the work where 3 workers were asked", cell: "3x1",
+	}, {
+		name:       "connections, not the server, the limit",
+		serverCase: serverCase{server: "uvicorn", fixture: "asgi", matrix: []Shape{{1, 1}}},
+		path:       "/?ms=20",
+		setup:      func(t *testing.T, cfg *Config) { cfg.Sweep = false },
+		want:       "the load generator, not the server, was the limit", cell: "1x1",
+	}, {
+		name:       "S0 varies between boots",
+		serverCase: serverCase{server: "gunicorn", fixture: "wsgi", matrix: []Shape{{1, 1}, {2, 1}}},
+		path:       "/cpu",
+		setup: func(t *testing.T, cfg *Config) {
+			if err := os.WriteFile(filepath.Join(cfg.Dir, "varying.py"), []byte(varyingApp), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cfg.Server, cfg.Health = "", "/"
+			cfg.Command = "gunicorn --bind {bind} --workers {workers} varying:app"
+			cfg.Env = []string{"COST={workers}"}
+		},
+		want: "varied between boots", cell: "2x1",
+	}} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := serverConfig(t, c.serverCase)
+			cfg.Endpoints = []Endpoint{{Path: c.path}}
+			cfg.Sequential = 20
+			if c.setup != nil {
+				c.setup(t, &cfg)
+			}
+			res, err := runMatrix(t, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, cell := range res.Cells {
+				logCell(t, res, cell, c.path)
+				if cell.Name() != c.cell {
+					continue
+				}
+				notes := strings.Join(cell.Diagnostics, "\n")
+				t.Logf("%s diagnostics:\n%s", cell.Name(), notes)
+				if !strings.Contains(notes, c.want) {
+					t.Errorf("%s: no diagnostic saying %q", cell.Name(), c.want)
+				}
+				if c.check != nil {
+					c.check(t, cell)
+				}
+			}
+			for _, cell := range res.Cells {
+				// Every worker of a healthy server works (keep-alive delay
+				// and S0 cases run 2 workers).
+				notes := strings.Join(cell.Diagnostics, "\n")
+				if c.name != "--reload" && strings.Contains(notes, "did the work") {
+					t.Errorf("%s: the fewer-workers note on a server whose workers all served", cell.Name())
+				}
+			}
+		})
+	}
+}
