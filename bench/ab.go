@@ -174,15 +174,14 @@ type sideError struct {
 func (e *sideError) Error() string { return e.side + ": " + e.err.Error() }
 func (e *sideError) Unwrap() error { return e.err }
 
-// compareShape boots base and head for one shape and compares every
-// endpoint. Both servers are always stopped.
+// compareShape boots base and head for one shape and compares the
+// endpoints w names. Both servers are always stopped.
 func (a *AB) compareShape(
 	ctx context.Context,
-	index int,
-	shape Shape,
+	w shapeWork,
 	logs *logs,
 ) (cells []results.Cell) {
-	cfg := a.Config
+	cfg, shape := a.Config, w.shape
 	logOf := map[string]string{
 		"base": logs.path("server-base-" + shape.String() + ".log"),
 		"head": logs.path("server-head-" + shape.String() + ".log"),
@@ -192,7 +191,7 @@ func (a *AB) compareShape(
 	if err != nil {
 		var se *sideError
 		errors.As(err, &se)
-		return cfg.failedCells(shape, err, logs.ref(logOf[se.side], true))
+		return cfg.failedCells(w, err, logs.ref(logOf[se.side], true))
 	}
 	boot := time.Since(booting)
 	var baseCells []results.Cell
@@ -209,12 +208,13 @@ func (a *AB) compareShape(
 	defer cancel()
 	defer context.AfterFunc(base.ctx, cancel)()
 
-	for j, e := range cfg.Endpoints {
+	for _, j := range w.endpoints {
+		e := cfg.Endpoints[j]
 		started := time.Now()
 		bc, hc := cfg.blankCell(shape, e), cfg.blankCell(shape, e)
 		bm := base.meter(e, &bc, a.sideProgress("base"))
 		hm := head.meter(e, &hc, a.sideProgress("head"))
-		rng := rand.New(rand.NewPCG(a.Seed, uint64(index)<<16|uint64(j)))
+		rng := rand.New(rand.NewPCG(a.Seed, uint64(w.index)<<16|uint64(j)))
 		err := a.compare(mctx, bm, hm, rng)
 		// A server's exit is the cause; what the generator saw then is a
 		// consequence.

@@ -55,8 +55,10 @@ func TestAB(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if saved != len(cfg.Matrix) {
-				t.Errorf("results saved %d times, want once per cell (%d)", saved, len(cfg.Matrix))
+			// Once per cell, and again when figures across cells are derived.
+			if saved < len(cfg.Matrix) || saved > len(cfg.Matrix)+1 {
+				t.Errorf("results saved %d times, want once per cell (%d) and at most once more",
+					saved, len(cfg.Matrix))
 			}
 			for _, c := range res.Cells {
 				t.Logf(

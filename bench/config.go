@@ -57,6 +57,10 @@ type Config struct {
 	AllowRemote    bool          // allow a non-loopback Host
 	Out            string        // output directory; "" writes nothing
 	Seed           int64
+	// Shard, when its Count is not 0, limits the run to its part of the
+	// matrix (see Shard): shapes whose endpoints are all in other shards
+	// are not booted, and a shard may be empty.
+	Shard Shard
 	// Sweep, when the connections rather than the server limited a cell's
 	// achieved concurrency (an event-loop server), measures the cell again
 	// at doubling connection counts, up to SweepMaxConnections and for at
@@ -154,6 +158,10 @@ func (c *Config) Validate() error {
 		if err := checkEnv(e); err != nil {
 			errs = append(errs, fmt.Errorf("env %w", err))
 		}
+	}
+	if s := c.Shard; s != (Shard{}) &&
+		(s.Count < 1 || s.Count > 1000 || s.Index < 1 || s.Index > s.Count) {
+		bad("shard %s: want 1 ≤ I ≤ N ≤ 1000", s)
 	}
 	if len(c.Matrix) == 0 {
 		bad("matrix is empty: give cells like --matrix 1x1,1x3,3x1,3x3")

@@ -74,8 +74,8 @@ func (r *Runner) Run(ctx context.Context) (*results.Run, error) {
 	res := r.newRun(r.Config.Dir)
 	err := r.eachShape(ctx, res, shapeLoop{
 		starting: "starting server",
-		measure: func(ctx context.Context, _ int, shape Shape, logs *logs) []results.Cell {
-			return r.measureShape(ctx, shape, logs)
+		measure: func(ctx context.Context, w shapeWork, logs *logs) []results.Cell {
+			return r.measureShape(ctx, w, logs)
 		},
 		measured: func(step string, c results.Cell) {
 			if s := c.Sweep; s != nil {
@@ -111,6 +111,7 @@ func (r *Runner) newRun(dir string) *results.Run {
 		Dir:      dir,
 		Started:  time.Now().UTC().Format(time.RFC3339),
 		Settings: cfg.settings(),
+		Shard:    cfg.shardOf(),
 	}
 }
 
@@ -118,9 +119,9 @@ func (r *Runner) newRun(dir string) *results.Run {
 // one server per shape, AB.Run two.
 type shapeLoop struct {
 	starting string // what the first progress line of a shape says it does
-	// measure measures shape (the index-th of the matrix) into cells, their
-	// Log set; it stops every server it started.
-	measure func(ctx context.Context, index int, shape Shape, logs *logs) []results.Cell
+	// measure measures the endpoints of a shape that w names into cells,
+	// their Log set; it stops every server it started.
+	measure func(ctx context.Context, w shapeWork, logs *logs) []results.Cell
 	// measured prints the progress line of a cell that was measured.
 	measured func(step string, c results.Cell)
 	// update, if set, derives figures across cells (AB: the overall
@@ -147,13 +148,17 @@ func (r *Runner) eachShape(ctx context.Context, res *results.Run, l shapeLoop) e
 		}
 		r.save(res)
 	}
-	matrix := r.Config.Matrix
+	matrix := r.Config.work() // the shapes this run boots: its shard's, or all
+	if len(matrix) == 0 {
+		r.progress("shard %s: no cells of the matrix fall to this shard", r.Config.Shard)
+		save() // an empty shard is valid: results with no cells
+	}
 	var failed, erred []string
-	for i, shape := range matrix {
+	for i, w := range matrix {
 		step := fmt.Sprintf("[%d/%d]", i+1, len(matrix))
-		r.progress("%s %s: %s", step, shape, l.starting)
+		r.progress("%s %s: %s", step, w.shape, l.starting)
 		started := time.Now()
-		cells := l.measure(ctx, i, shape, logs)
+		cells := l.measure(ctx, w, logs)
 		spendShape(cells, time.Since(started))
 		if ctx.Err() != nil {
 			res.Interrupted = true
@@ -254,13 +259,13 @@ func (c *Config) blankCell(shape Shape, e Endpoint) results.Cell {
 }
 
 // failedCells records err, and what the server's log says when err is a
-// *bootError, for every endpoint of shape, whose server log is log.
-func (c *Config) failedCells(shape Shape, err error, log string) []results.Cell {
+// *bootError, for the endpoints of w, whose server log is log.
+func (c *Config) failedCells(w shapeWork, err error, log string) []results.Cell {
 	var be *bootError
 	errors.As(err, &be)
-	out := make([]results.Cell, len(c.Endpoints))
-	for i, e := range c.Endpoints {
-		out[i] = c.blankCell(shape, e)
+	out := make([]results.Cell, len(w.endpoints))
+	for i, e := range w.endpoints {
+		out[i] = c.blankCell(w.shape, c.Endpoints[e])
 		out[i].Error = err.Error()
 		out[i].Log = log
 		if be != nil {
@@ -270,15 +275,15 @@ func (c *Config) failedCells(shape Shape, err error, log string) []results.Cell 
 	return out
 }
 
-// measureShape boots the server for one shape and measures every endpoint.
-// It always stops the server and reaps its whole process group.
-func (r *Runner) measureShape(ctx context.Context, shape Shape, logs *logs) (cells []results.Cell) {
-	cfg := r.Config
+// measureShape boots the server for one shape and measures the endpoints w
+// names. It always stops the server and reaps its whole process group.
+func (r *Runner) measureShape(ctx context.Context, w shapeWork, logs *logs) (cells []results.Cell) {
+	cfg, shape := r.Config, w.shape
 	log := logs.path("server-" + shape.String() + ".log")
 	booting := time.Now()
 	s, err := r.open(ctx, "", shape, cfg.Dir, nil, log)
 	if err != nil {
-		return cfg.failedCells(shape, err, logs.ref(log, true))
+		return cfg.failedCells(w, err, logs.ref(log, true))
 	}
 	boot := time.Since(booting)
 	defer func() {
@@ -289,7 +294,8 @@ func (r *Runner) measureShape(ctx context.Context, shape Shape, logs *logs) (cel
 			cells[0].WallTime.StopS += time.Since(stopping).Seconds()
 		}
 	}()
-	for _, e := range cfg.Endpoints {
+	for _, i := range w.endpoints {
+		e := cfg.Endpoints[i]
 		started := time.Now()
 		c := cfg.blankCell(shape, e)
 		m := s.meter(e, &c, r.progress)

@@ -141,6 +141,11 @@ func TestSlotServersSleep(t *testing.T) {
 					t.Errorf("%s: concurrency %.2f, want %d ± 5%%; %d errors",
 						cell.Name(), cell.Concurrency, cell.Slots, cell.Errors)
 				}
+				// A healthy slot server on a sleep: nothing to explain
+				// (TestDiagnosticsOnRealServers makes each note appear).
+				if len(cell.Diagnostics) > 0 {
+					t.Errorf("%s: diagnostics on a healthy server: %q", cell.Name(), cell.Diagnostics)
+				}
 			}
 			// One worker: puma's single mode, one process and no master.
 			if c.server == "puma" && res.Cells[0].Memory.Processes != 1 {
@@ -192,6 +197,12 @@ func TestSlotServersCPUBound(t *testing.T) {
 				case cell.Workers == 1 && (k < 0.6 || k > 1.3):
 					t.Errorf("%s: concurrency %.2f, want ≈ 1 (%s; %s)",
 						cell.Name(), k, res.Runtime, machine)
+				}
+				// Never above the cores without saying so.
+				above := strings.Contains(strings.Join(cell.Diagnostics, "\n"), "above the core count")
+				if k > 1.15*cores && !above {
+					t.Errorf("%s: concurrency %.2f on %v cores and no note (%q)",
+						cell.Name(), k, cores, cell.Diagnostics)
 				}
 			}
 		})

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/workerbench/workerbench/bench/results"
 )
 
 // Shard is one part of a matrix split across jobs, run with --shard I/N:
@@ -78,4 +80,59 @@ func split(matrix []Shape, endpoints, n int) [][]unit {
 		}
 	}
 	return shards
+}
+
+// shapeWork is what a run measures of one shape: its index in the whole
+// matrix (which seeds its pair order, so a shard draws the same orders as
+// an unsharded run would) and the indexes of its endpoints.
+type shapeWork struct {
+	index     int
+	shape     Shape
+	endpoints []int
+}
+
+// work is what this run measures, in matrix order: every endpoint of every
+// shape, or with Shard set only its part of the split. A shape whose
+// endpoints all went to other shards is left out, so it is never booted.
+func (c *Config) work() []shapeWork {
+	var out []shapeWork
+	if c.Shard.Count == 0 {
+		all := make([]int, len(c.Endpoints))
+		for e := range all {
+			all[e] = e
+		}
+		for i, s := range c.Matrix {
+			out = append(out, shapeWork{index: i, shape: s, endpoints: all})
+		}
+		return out
+	}
+	mine := split(c.Matrix, len(c.Endpoints), c.Shard.Count)[c.Shard.Index-1]
+	for i, s := range c.Matrix {
+		var eps []int
+		for _, u := range mine {
+			if u.shape == s {
+				eps = append(eps, u.endpoint)
+			}
+		}
+		if len(eps) > 0 {
+			out = append(out, shapeWork{index: i, shape: s, endpoints: eps})
+		}
+	}
+	return out
+}
+
+// shardOf records the shard in results: which part this run measured, and
+// the name of every cell of the whole matrix, so that a merge can name the
+// cells no shard measured. nil without a shard.
+func (c *Config) shardOf() *results.Shard {
+	if c.Shard.Count == 0 {
+		return nil
+	}
+	s := &results.Shard{Index: c.Shard.Index, Count: c.Shard.Count}
+	for _, shape := range c.Matrix {
+		for _, e := range c.Endpoints {
+			s.Cells = append(s.Cells, c.blankCell(shape, e).Name())
+		}
+	}
+	return s
 }

@@ -71,7 +71,24 @@ func (d *mdDoc) runOutcome() (emoji, text string) {
 			emoji = "⚠️"
 		}
 	}
+	if m := d.r.Missing; len(m) > 0 {
+		parts = append(parts, missingNames(m)+" not measured (a shard is missing)")
+		emoji = "⚠️"
+	}
 	return emoji, title + ": " + strings.Join(parts, "; ")
+}
+
+// missingNames names the cells of a merge that no shard measured: "1x3,
+// 3x3", or "5 cells" when there are more than two.
+func missingNames(names []string) string {
+	if len(names) > 2 {
+		return Plural(len(names), "cell")
+	}
+	var out []string
+	for _, n := range names {
+		out = append(out, Escape(Clip(n, mdNameRunes)))
+	}
+	return strings.Join(out, ", ")
 }
 
 // failedNames names the failed cells for a heading: "3x3 on head, 1x1
@@ -137,6 +154,15 @@ func (d *mdDoc) comparisonOutcome() (emoji, text string) {
 			text += "; " + fails
 		} else {
 			emoji, text = "⚠️", fails+"; "+lowerFirst(text)
+		}
+	}
+	if m := d.r.Missing; len(m) > 0 {
+		// A merge that lacks a shard: the verdict cannot cover those cells.
+		missing := missingNames(m) + " not measured (a shard is missing)"
+		if emoji == "❌" {
+			text += "; " + missing
+		} else {
+			emoji, text = "⚠️", "Inconclusive: "+missing+"; "+lowerFirst(text)
 		}
 	}
 	if o.interrupted {
@@ -236,6 +262,13 @@ func (d *mdDoc) unslotted() bool {
 
 func (d *mdDoc) warnings() {
 	ws := d.r.Warnings
+	if s := d.r.Shard; s != nil {
+		note := fmt.Sprintf("Shard %s: these results hold only this shard's %s of the "+
+			"matrix's %d; workerbench merge (the action's mode: merge) puts the shards "+
+			"together and gives the verdict over all cells.", s, Plural(len(d.r.Cells), "cell"),
+			len(s.Cells))
+		ws = append([]string{note}, ws...)
+	}
 	if d.r.Interrupted {
 		const partial = "The run was interrupted before it finished: these results are partial."
 		ws = append([]string{partial}, ws...)

@@ -93,6 +93,8 @@ func TestGolden(t *testing.T) {
 
 // TestFirstLine pins the outcome a reviewer reads at a glance.
 func TestFirstLine(t *testing.T) {
+	shardLost := seedRun()
+	shardLost.Missing = []string{"9x9"}
 	tests := []struct {
 		name string
 		r    *results.Run
@@ -117,6 +119,9 @@ func TestFirstLine(t *testing.T) {
 				"1 cell failed (3x3 GET /api?x=&lt;/details&gt;&lt;img src=x one…)"},
 		{"empty", &results.Run{Schema: results.Schema},
 			"### ⚠️ workerbench: no cells measured"},
+		{"shard lost", shardLost,
+			"### ⚠️ workerbench: 4 cells, best 3x3 = 44.7 req/s, 9.0 concurrent requests " +
+				"(100% of 9 slots); 9x9 not measured (a shard is missing)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -163,6 +168,14 @@ func TestFirstLineComparisonCases(t *testing.T) {
 	noVerdict := compareUnchanged()
 	noVerdict.Verdict = "" // derived from the cells
 
+	// A merge that lacks a shard, as results.Merge leaves it.
+	shardLost := compareUnchanged()
+	shardLost.Cells = shardLost.Cells[:2]
+	shardLost.Missing = []string{"3x1", "3x3"}
+	shardLost.Verdict = results.Inconclusive
+	shardLostRegressed := compareRegressed()
+	shardLostRegressed.Missing = []string{"1x9", "9x1", "9x9"}
+
 	tests := []struct {
 		name string
 		r    *results.Run
@@ -187,6 +200,12 @@ func TestFirstLineComparisonCases(t *testing.T) {
 		{"inconclusive by a failure", failedInconclusive, MarkdownOptions{},
 			"### ⚠️ 1x1 on head failed; no concurrency regression in the cells measured " +
 				"(3 cells, geomean −0.4% [−1.9%, +1.1%])"},
+		{"shard lost", shardLost, MarkdownOptions{},
+			"### ⚠️ Inconclusive: 3x1, 3x3 not measured (a shard is missing); no concurrency " +
+				"regression in the cells measured (2 cells, geomean −0.4% [−1.9%, +1.1%])"},
+		{"shard lost, regressed", shardLostRegressed, MarkdownOptions{},
+			"### ❌ Concurrency regressed: 3x3 −12% throughput (p=0.002); 3 cells not measured " +
+				"(a shard is missing)"},
 		{"derived verdict", noVerdict, MarkdownOptions{},
 			"### ✅ No concurrency regression (4 cells, geomean −0.4% [−1.9%, +1.1%])"},
 		{"title", compareRegressed(), MarkdownOptions{Title: "shop API"},

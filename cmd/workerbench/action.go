@@ -61,10 +61,12 @@ func actionRun(ctx context.Context, o actionOptions) error {
 	switch in.Mode {
 	case "", "benchmark":
 		return benchmarkRun(ctx, o, gha, in)
+	case "merge":
+		return mergeRun(ctx, o, gha, in)
 	case "publish":
 		return publishRun(ctx, o, gha, in)
 	default:
-		return usagef("input mode %q: want benchmark or publish", in.Mode)
+		return usagef("input mode %q: want benchmark, merge or publish", in.Mode)
 	}
 }
 
@@ -111,9 +113,17 @@ func benchmarkRun(
 		return errors.Join(runErr, err)
 	}
 	rep := reporter{o: o, gha: gha, labels: labels}
+	if isPREvent(eventName) && s.shard == "" {
+		rep.trend = s.history.trend(ctx, o, ev.defaultBranch())
+	}
 	comment, err := rep.summarize(res, filepath.Join(s.outDir, "results.json"))
 	if err != nil {
 		return errors.Join(runErr, err)
+	}
+	if s.shard == "" { // a shard is part of a push: its merge job records it
+		if err := s.history.record(ctx, o, gha, res); err != nil {
+			return errors.Join(runErr, err)
+		}
 	}
 	if isPREvent(eventName) {
 		// The artifact carries what a workflow_run stage needs to comment

@@ -18,6 +18,18 @@ type prEvent struct {
 		Head   prSide `json:"head"`
 		Base   prSide `json:"base"`
 	} `json:"pull_request"`
+	Repository struct {
+		DefaultBranch string `json:"default_branch"`
+	} `json:"repository"`
+}
+
+// defaultBranch names the repository's default branch, whose history the
+// trend shows: the event's, else the pull request's base branch.
+func (ev prEvent) defaultBranch() string {
+	if b := ev.Repository.DefaultBranch; b != "" {
+		return b
+	}
+	return ev.PullRequest.Base.Ref
 }
 
 type prSide struct {

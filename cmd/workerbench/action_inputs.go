@@ -34,9 +34,12 @@ type actionInputs struct {
 	GitHubToken      string // github-token
 	UploadArtifacts  string // upload-artifacts
 	ArtifactName     string // artifact-name
-	Mode             string // mode: benchmark | publish
+	Mode             string // mode: benchmark | merge | publish
 	ResultsDir       string // results-dir
 	Args             string // args
+	Shard            string // shard: I/N
+	History          string // history: a data branch, or none
+	HistorySeries    string // history-series
 }
 
 // readActionInputs reads every input the action declares.
@@ -62,6 +65,9 @@ func readActionInputs(gha *publish.Actions) actionInputs {
 		Mode:             gha.Input("mode"),
 		ResultsDir:       gha.Input("results-dir"),
 		Args:             gha.Input("args"),
+		Shard:            gha.Input("shard"),
+		History:          gha.Input("history"),
+		HistorySeries:    gha.Input("history-series"),
 	}
 }
 
@@ -73,6 +79,8 @@ type benchSetup struct {
 	baseline     string // base | file | none
 	baselineFile string
 	comment      string // always | on-regression | never
+	shard        string // I/N, or "" for the whole matrix
+	history      historySetup
 	fail         bool
 	upload       bool
 	workspace    string
@@ -97,6 +105,7 @@ func parseBenchInputs(
 		s.workspace = wd
 	}
 	var errs []error
+	var err error
 	s.baseline = in.Baseline
 	switch s.baseline {
 	case "", "auto":
@@ -131,18 +140,11 @@ func parseBenchInputs(
 			fmt.Errorf("input baseline %q: want auto, base, file or none", in.Baseline),
 		)
 	}
-	s.comment = in.Comment
-	switch s.comment {
-	case "":
-		s.comment = "always"
-	case "always", "on-regression", "never":
-	default:
-		errs = append(
-			errs,
-			fmt.Errorf("input comment %q: want always, on-regression or never", in.Comment),
-		)
+	s.shard = in.Shard
+	s.comment, err = commentInput(in)
+	if err != nil {
+		errs = append(errs, err)
 	}
-	var err error
 	if s.fail, err = boolInput("fail-on-regression", in.FailOnRegression, false); err != nil {
 		errs = append(errs, err)
 	}
@@ -150,6 +152,9 @@ func parseBenchInputs(
 		errs = append(errs, err)
 	}
 	s.headDir = inWorkspace(s.workspace, in.WorkingDirectory)
+	var herrs []error
+	s.history, herrs = parseHistoryInputs(in, s.headDir)
+	errs = append(errs, herrs...)
 	s.outDir = in.ResultsDir
 	if s.outDir == "" {
 		s.outDir = filepath.Join(tempRoot(o.getenv), "workerbench")
@@ -172,6 +177,9 @@ func parseBenchInputs(
 	if in.Config != "" {
 		args = append(args, "--config", inWorkspace(s.workspace, in.Config))
 	}
+	if in.Shard != "" {
+		args = append(args, "--shard", in.Shard)
+	}
 	// args is split on white space only: it carries flags like
 	// "--warmup 200ms --max-pairs 6", never a command.
 	args = append(args, strings.Fields(in.Args)...)
@@ -184,6 +192,32 @@ func parseBenchInputs(
 		return nil, fmt.Errorf("action inputs: %w", err)
 	}
 	return s, nil
+}
+
+// commentInput is the comment input: by default always, but never for a
+// shard job, whose results are a part of the matrix; its merge job
+// comments on all of it. A shard asked to comment is refused before
+// anything is measured.
+func commentInput(in actionInputs) (string, error) {
+	switch in.Comment {
+	case "":
+		if in.Shard != "" {
+			return "never", nil
+		}
+		return "always", nil
+	case "always", "on-regression":
+		if in.Shard != "" {
+			return "", fmt.Errorf(
+				"input comment is %s but shard is %s: a shard measures part of the matrix, so "+
+					"its comment would be partial; the merge job (mode: merge) comments on all "+
+					"of it: use comment: never in shard jobs",
+				in.Comment, in.Shard)
+		}
+		return in.Comment, nil
+	case "never":
+		return "never", nil
+	}
+	return "", fmt.Errorf("input comment %q: want always, on-regression or never", in.Comment)
 }
 
 func isPREvent(name string) bool { return name == "pull_request" || name == "pull_request_target" }

@@ -34,10 +34,17 @@ func measureForAction(
 	if err != nil || strings.HasPrefix(rel, "..") {
 		rel = s.headDir
 	}
+	// The commits measured: a pull request's head and base, or what the
+	// workspace has checked out. Shards of one run must agree on them.
+	commit := ev.PullRequest.Head.SHA
+	if commit == "" {
+		commit, _ = commitToRecord(ctx, "", s.headDir, o.getenv)
+	}
 	relabel := func(res *results.Run) {
-		res.Dir = rel
+		res.Dir, res.Commit = rel, commit
 		if res.BaseDir != "" {
 			res.BaseDir = rel + " at " + shortSHA(ev.PullRequest.Base.SHA)
+			res.BaseCommit = ev.PullRequest.Base.SHA
 		}
 	}
 	save := func(res *results.Run) error {

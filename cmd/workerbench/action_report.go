@@ -42,6 +42,9 @@ type reporter struct {
 	o      actionOptions
 	gha    *publish.Actions
 	labels report.MarkdownOptions
+	// trend, when set, is the default branch's trend (historySetup.trend),
+	// shown under the results in the summary and the comment.
+	trend string
 }
 
 // commentBudget leaves room in GitHub's comment limit for the marker the
@@ -55,14 +58,22 @@ func (r reporter) summarize(res *results.Run, resultsPath string) (string, error
 		return "", err
 	}
 	var summary, comment strings.Builder
+	trend := r.trend
+	if len(trend) > commentBudget/4 { // a history of many endpoints: the results come first
+		trend = ""
+	}
 	opts := r.labels
-	opts.MaxBytes = publish.MaxSummaryBytes - 4096
+	opts.MaxBytes = publish.MaxSummaryBytes - 4096 - len(trend)
 	if err := report.Markdown(&summary, res, opts); err != nil {
 		return "", err
 	}
-	opts.MaxBytes = commentBudget
+	opts.MaxBytes = commentBudget - len(trend)
 	if err := report.Markdown(&comment, res, opts); err != nil {
 		return "", err
+	}
+	if trend != "" {
+		summary.WriteString("\n" + trend)
+		comment.WriteString("\n" + trend)
 	}
 	var errs []error
 	if err := r.gha.AppendSummary(summary.String()); err != nil {

@@ -423,7 +423,7 @@ func TestActionBadInputs(t *testing.T) {
 		want      string
 	}{
 		{"bad mode", "push", push, in{"mode": "deploy"}, exitUsage,
-			`input mode "deploy": want benchmark or publish`},
+			`input mode "deploy": want benchmark, merge or publish`},
 		{"bad baseline", "push", push, withCommand("baseline", "main"), exitUsage,
 			`input baseline "main": want auto, base, file or none`},
 		{"base on push", "push", push, withCommand("baseline", "base"), exitUsage,
@@ -442,6 +442,19 @@ func TestActionBadInputs(t *testing.T) {
 			exitError, `pull_request.base.sha "main" is not a 40-hex-digit commit SHA`},
 		{"publish outside workflow_run", "pull_request", prEventJSON(sha, sha),
 			in{"mode": "publish"}, exitUsage, "mode publish runs in a workflow_run workflow"},
+		{"bad shard", "push", push, withCommand("shard", "5/4"), exitUsage,
+			`shard "5/4": want 1 ≤ I ≤ N ≤ 1000`},
+		{"shard that comments", "push", push,
+			in{"command": "x {bind}", "shard": "1/2", "comment": "always"}, exitUsage,
+			"input comment is always but shard is 1/2: a shard measures part of the matrix"},
+		{"bad history", "push", push, withCommand("history", "my data"), exitUsage,
+			`input history "my data": want a branch name like workerbench-data, or none`},
+		{"bad history series", "push", push, withCommand("history-series", "Web API"), exitUsage,
+			`input history-series "Web API": want 1 to 64 of a-z 0-9 . _ -`},
+		{"merge with shard", "push", push, in{"mode": "merge", "shard": "1/2"}, exitUsage,
+			"input shard is 1/2 but mode is merge"},
+		{"merge without shards", "push", push, in{"mode": "merge"}, exitError,
+			"mode merge: no shard results in"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

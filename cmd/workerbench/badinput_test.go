@@ -84,6 +84,12 @@ func badInputCases() []badInputCase {
 		// Thresholds
 		{row: "--threshold", args: []string{"compare", "--threshold", "five", "A", "B"}, want: `threshold "five": want a percentage like 5% or a fraction like 0.05`, code: exitUsage},
 		{row: "--threshold", args: []string{"compare", "--threshold", "150%", "A", "B"}, want: `threshold "150%": must be between 0% and 100%`, code: exitUsage},
+		// Shards
+		{row: "--shard", args: []string{"run", "--cmd", badTmpl, "--shard", "3/2"},
+			want: `invalid value "3/2" for flag -shard: shard "3/2": want 1 ≤ I ≤ N ≤ 1000`,
+			code: exitUsage},
+		{row: "--shard", args: []string{"ab", "--cmd", badTmpl, "--shard", "2"},
+			want: `shard "2": want I/N, like 2/4 for the second of four`, code: exitUsage},
 		// ab
 		{row: "ab", args: []string{"ab", "--cmd", badTmpl}, want: "--base-dir is required", code: exitUsage},
 		{row: "ab", args: []string{"ab", "--cmd", badTmpl, "--base-dir", "/no/base", "--head-dir", "DIR"}, want: `--base-dir "/no/base": not a directory`, code: exitUsage},

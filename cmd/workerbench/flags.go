@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"flag"
+
+	"github.com/workerbench/workerbench/bench"
 )
 
 // parse parses args with fs, flags before, between and after the
@@ -30,4 +32,23 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+// shardFlag is --shard I/N, bound to a Config's Shard.
+type shardFlag struct{ s *bench.Shard }
+
+func (f shardFlag) String() string {
+	if f.s == nil || f.s.Count == 0 {
+		return ""
+	}
+	return f.s.String()
+}
+
+func (f shardFlag) Set(v string) error {
+	s, err := bench.ParseShard(v)
+	if err != nil {
+		return err
+	}
+	*f.s = s
+	return nil
 }

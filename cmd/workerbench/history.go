@@ -160,21 +160,7 @@ func historyAddCmd(
 	}
 
 	b := where.dataBranch(stderr)
-	msg := fmt.Sprintf("workerbench: record %s (%s)", short(sha), *series)
-	var warns []error
-	pushed, err := b.Update(ctx, msg, func(dir string) error {
-		warns = nil // this round's, not a lost round's
-		d := history.Dir{Path: dir}
-		w, err := d.Append(recs...)
-		warns = append(warns, w...)
-		if err != nil {
-			return err
-		}
-		w, err = writeDashboard(d, sha)
-		warns = append(warns, w...)
-		return err
-	})
-	printWarnings(stderr, warns)
+	pushed, err := recordOnBranch(ctx, b, recs, sha, *series, stderr)
 	if err != nil {
 		return err
 	}
@@ -195,6 +181,35 @@ func historyAddCmd(
 	}
 	fmt.Fprintln(stdout, ")")
 	return nil
+}
+
+// recordOnBranch appends recs, the records of commit sha in series, to the
+// history on the data branch b and redraws the branch's dashboard, in one
+// commit pushed with a lease (Update runs it again on the new tip when
+// another writer won the race). Warnings about the history go to stderr.
+func recordOnBranch(
+	ctx context.Context,
+	b *databranch.Branch,
+	recs []history.Record,
+	sha, series string,
+	stderr io.Writer,
+) (databranch.Pushed, error) {
+	msg := fmt.Sprintf("workerbench: record %s (%s)", short(sha), series)
+	var warns []error
+	pushed, err := b.Update(ctx, msg, func(dir string) error {
+		warns = nil // this round's, not a lost round's
+		d := history.Dir{Path: dir}
+		w, err := d.Append(recs...)
+		warns = append(warns, w...)
+		if err != nil {
+			return err
+		}
+		w, err = writeDashboard(d, sha)
+		warns = append(warns, w...)
+		return err
+	})
+	printWarnings(stderr, warns)
+	return pushed, err
 }
 
 // commitToRecord is --commit, else HEAD of the repository, else

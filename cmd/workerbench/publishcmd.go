@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -79,7 +80,12 @@ func publishRun(ctx context.Context, o actionOptions, gha *publish.Actions, in a
 			"input results-dir is empty: give the directory the results artifact was downloaded to",
 		)
 	}
-	dir := inWorkspace(o.getenv("GITHUB_WORKSPACE"), in.ResultsDir)
+	workspace := o.getenv("GITHUB_WORKSPACE")
+	dir := inWorkspace(workspace, in.ResultsDir)
+	hist, herrs := parseHistoryInputs(in, inWorkspace(workspace, in.WorkingDirectory))
+	if err := errors.Join(herrs...); err != nil {
+		return usageError{err}
+	}
 	evPath := o.getenv("GITHUB_EVENT_PATH")
 	ev, err := publish.ReadRunEvent(evPath)
 	if err != nil {
@@ -105,6 +111,16 @@ func publishRun(ctx context.Context, o actionOptions, gha *publish.Actions, in a
 		labels.ArtifactURL = runURL(o.getenv, id)
 	}
 	rep := reporter{o: o, gha: gha, labels: labels}
+	// main's trend comes from this repository's data branch, never from the
+	// artifact, and only when a checkout of this repository is there (this
+	// stage need not check anything out).
+	if _, err := os.Stat(filepath.Join(workspace, ".git")); err == nil && workspace != "" {
+		_, _, def := onDefaultBranch(o.getenv)
+		if def == "" {
+			def = "the default branch"
+		}
+		rep.trend = hist.trend(ctx, o, def)
+	}
 	body, err := rep.summarize(res, filepath.Join(dir, "results.json"))
 	if err != nil {
 		return err

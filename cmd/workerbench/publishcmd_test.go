@@ -155,3 +155,35 @@ func TestPublishCommandDirFlag(t *testing.T) {
 		t.Errorf("%d comments, want 1", len(comments))
 	}
 }
+
+// TestPublishModeShowsTrend: the publish stage, given a checkout of the
+// base repository (whose origin holds the data branch), adds main's trend
+// from that branch to the comment it renders; the artifact has no say.
+func TestPublishModeShowsTrend(t *testing.T) {
+	head := strings.Repeat("b", 40)
+	repo := newTestRepo(t)
+	withOrigin(t, repo)
+	tmp := t.TempDir()
+	for i := range 3 {
+		code, _, stderr := runCLI(t, "history", "add", "--branch", "workerbench-data",
+			"--repo", repo.dir, "--commit", sha(i), pushResults(t, tmp, i))
+		if code != 0 {
+			t.Fatalf("history add: exit %d\n%s", code, stderr)
+		}
+	}
+	api := githubtest.New(t, "o/r")
+	api.AddPull(7, githubtest.Pull{HeadSHA: head, HeadRepo: "fork/r"})
+	ev := workflowRunEvent(head)
+	ev["repository"].(map[string]any)["default_branch"] = "main"
+	e := newActionEnv(t, api, repo.dir, "workflow_run", ev, map[string]string{"mode": "publish",
+		"github-token": githubtest.Token, "results-dir": artifactDir(t, 7, head)})
+	code, _, stderr := e.run(t)
+	if code != exitOK || len(api.Comments(7)) != 1 {
+		t.Fatalf("exit %d, %d comments\n%s", code, len(api.Comments(7)), stderr)
+	}
+	body := api.Comments(7)[0].Body
+	if !strings.Contains(body, "**main's trend** — `default`, 3 pushes") ||
+		!strings.Contains(body, "| 3x3 | ") {
+		t.Errorf("comment lacks main's trend of 3 pushes:\n%s", body)
+	}
+}

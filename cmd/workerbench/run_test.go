@@ -140,3 +140,68 @@ func TestRunServerProfile(t *testing.T) {
 		t.Errorf("processes left running: %v", left)
 	}
 }
+
+// TestRunShardsCLI runs a two-cell matrix as two shards and as three (the
+// third empty) through the CLI against the built-in server, then merges
+// and plots them: each shard's results.json names its part and the whole
+// matrix, an empty shard still writes results, renders and plots, and the
+// merge of the shards has both cells.
+func TestRunShardsCLI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs real servers")
+	}
+	dir := t.TempDir()
+	shard := func(s string) (string, *results.Run) {
+		t.Helper()
+		out := filepath.Join(t.TempDir(), "shard")
+		code, stdout, stderr := runCLI(t, "run", "--cmd", demoServerTemplate(t), "--dir", dir,
+			"--env", asCLIEnv+"=1", "--health", "/health", "--matrix", "1x1,2x1",
+			"--path", "/?ms=10", "--duration", "200ms", "--warmup", "50ms", "--sequential", "10",
+			"--shard", s, "--out", out)
+		if code != 0 {
+			t.Fatalf("--shard %s: exit %d\nstdout:\n%s\nstderr:\n%s", s, code, stdout, stderr)
+		}
+		res, err := results.Read(filepath.Join(out, "results.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out, res
+	}
+	one, r1 := shard("1/2")
+	two, r2 := shard("2/2")
+	empty, r3 := shard("3/3")
+	for _, tt := range []struct {
+		res   *results.Run
+		want  string
+		shard string
+	}{{r1, "1x1", "1/2"}, {r2, "2x1", "2/2"}, {r3, "", "3/3"}} {
+		var names []string
+		for _, c := range tt.res.Cells {
+			names = append(names, c.Name())
+		}
+		s := tt.res.Shard
+		if strings.Join(names, ",") != tt.want || s == nil || s.String() != tt.shard ||
+			strings.Join(s.Cells, ",") != "1x1,2x1" {
+			t.Errorf("--shard %s: cells %v, shard %+v", tt.shard, names, tt.res.Shard)
+		}
+	}
+	summary, err := os.ReadFile(filepath.Join(empty, "summary.md"))
+	if err != nil || !strings.Contains(string(summary), "Shard 3/3: these results hold only") {
+		t.Errorf("empty shard's summary.md (%v):\n%s", err, summary)
+	}
+	for _, d := range []string{one, empty} {
+		if code, _, stderr := runCLI(t, "plot", filepath.Join(d, "results.json"), "--out",
+			t.TempDir()); code != 0 {
+			t.Errorf("plot %s: exit %d\n%s", d, code, stderr)
+		}
+	}
+	out := t.TempDir()
+	code, stdout, stderr := runCLI(t, "merge", one, two, "--out", out)
+	merged, err := results.Read(filepath.Join(out, "results.json"))
+	if code != 0 || err != nil || len(merged.Cells) != 2 || len(merged.Missing) != 0 {
+		t.Errorf("merge: exit %d, %v, %+v\n%s%s", code, err, merged, stdout, stderr)
+	}
+	if left := serverPids(dir); len(left) > 0 {
+		t.Errorf("processes left running: %v", left)
+	}
+}

@@ -154,6 +154,9 @@ func newRunFlags(name string, cfg bench.Config, stderr io.Writer) *runFlags {
 		"allow a --host that is not loopback",
 	)
 	fs.Var(&f.env, "env", "extra server environment `KEY=VALUE` (repeatable)")
+	fs.Var(shardFlag{&cfg.Shard}, "shard",
+		"measure only part `I/N` of the matrix (the I-th of N, split by cost), for a job of a "+
+			"matrix that workerbench merge puts back together")
 	fs.StringVar(
 		&f.config,
 		"config",

@@ -293,10 +293,14 @@ func (b *Branch) materialise(ctx context.Context, tmp, commit string) (string, e
 	if _, err := b.git(ctx, env, "read-tree", commit); err != nil {
 		return "", err
 	}
-	if _, err := b.git(ctx, env, "checkout-index", "--all", "--prefix="+work+string(filepath.Separator)); err != nil {
+	if err := os.MkdirAll(work, 0o755); err != nil {
 		return "", err
 	}
-	if err := os.MkdirAll(work, 0o755); err != nil { // an empty tree checks out nothing
+	// Into work as the work tree, not with --prefix: checkout-index --all
+	// from a subdirectory of a checkout (Repo = examples/flask, say) takes
+	// only that subdirectory's entries, and the next commit would drop the
+	// rest of the branch.
+	if _, err := b.git(ctx, env, "--work-tree="+work, "checkout-index", "--all"); err != nil {
 		return "", err
 	}
 	return work, nil

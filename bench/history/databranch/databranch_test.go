@@ -140,6 +140,28 @@ func TestMissingBranchIsCreated(t *testing.T) {
 	}
 }
 
+// TestRepoSubdirectory: Repo may be a directory inside the checkout (the
+// action passes its working-directory); every update still sees, and
+// keeps, the whole branch.
+func TestRepoSubdirectory(t *testing.T) {
+	_, clones := setup(t, 1)
+	sub := filepath.Join(clones[0], "app")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b := &Branch{Repo: sub}
+	ctx := context.Background()
+	if _, err := b.Update(ctx, "one", appendLine("one")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Update(ctx, "two", appendLine("two")); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, b, "log.txt"); got != "one\ntwo\n" {
+		t.Errorf("log.txt = %q, want both lines", got)
+	}
+}
+
 // Two writers that read the same tip: the second push loses the race,
 // runs again on the winner's files, and both lines are kept.
 func TestRaceBothKept(t *testing.T) {
