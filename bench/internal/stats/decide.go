@@ -231,13 +231,13 @@ func DecidePaired(pairs []Pair, threshold float64, opts ...Option) Decision {
 	d.Verdict = classify(d.Low, d.High, d.P, cfg.alpha, threshold, ciOK)
 	d.MDE = mde(lo, hi, cfg.alpha, ciOK)
 	if !ciOK && n >= MinEquivalencePairs &&
-		classify(expClamped(sorted[0]), expClamped(sorted[n-1]), 1, 0, threshold, true) == Unchanged {
-		// Every pair within ±threshold: see "Fewer pairs" in the package
-		// documentation.
+		classify(expClamped(sorted[0]), expClamped(sorted[n-1]), 1, 0, threshold/2, true) == Unchanged {
+		// Every pair within half the threshold: see "Fewer pairs" in the
+		// package documentation.
 		d.Verdict = Unchanged
 		d.Low, d.High = expClamped(sorted[0]), expClamped(sorted[n-1])
 		d.Confidence = 1 - math.Ldexp(2, -n)
-		d.Method += fmt.Sprintf("; unchanged by the sign test: every pair within ±%s", pct(threshold))
+		d.Method += fmt.Sprintf("; unchanged by the sign test: every pair within ±%s", pct(threshold/2))
 	} else if !ciOK {
 		w := fmt.Sprintf("need ≥ %d pairs for significance at alpha %g", need, cfg.alpha)
 		if cfg.resamples == 0 {
@@ -250,10 +250,10 @@ func DecidePaired(pairs []Pair, threshold float64, opts ...Option) Decision {
 }
 
 // MinEquivalencePairs is the fewest pairs that can show "unchanged": with
-// every log ratio inside ±threshold, a change of the threshold or more
-// (a median log ratio beyond it) would have put each pair outside with
-// probability at least one half, so all n inside has probability at most
-// 2⁻ⁿ, here 1/64 on each side.
+// every log ratio inside ±threshold/2, a change of half the threshold or
+// more (a median log ratio beyond it) would have put each pair outside
+// with probability at least one half, so all n inside has probability at
+// most 2⁻ⁿ, here 1/64 on each side.
 const MinEquivalencePairs = 6
 
 // DecideUnpaired decides whether head's throughput differs from base's from

@@ -34,16 +34,19 @@ func TestDecidePaired(t *testing.T) {
 		{"2% slower, tight", pairsOf(20, 0.98, 0.005), Unchanged, ""},
 		{"too noisy", pairsOf(10, 1, 0.2), Inconclusive, ""},
 		{"too few pairs", pairsOf(7, 0.5, 0.01), Inconclusive, "need ≥ 8 pairs"},
-		// From 6 pairs, every pair within ±5% is unchanged (sign test);
-		// a change needs 8.
-		{"6 pairs, all within 5%", pairsOf(6, 1, 0.03), Unchanged, ""},
-		{"5 pairs, all within 5%", pairsOf(5, 1, 0.01), Inconclusive, "need ≥ 8 pairs"},
+		// From 6 pairs, every pair within half the threshold (±2.5%) is
+		// unchanged (sign test); a change needs 8.
+		{"6 pairs, all within 2.5%", pairsOf(6, 1, 0.02), Unchanged, ""},
+		{"5 pairs, all within 2.5%", pairsOf(5, 1, 0.01), Inconclusive, "need ≥ 8 pairs"},
 		{
-			"6 pairs, one beyond 5%",
-			append(pairsOf(5, 1, 0.01), Pair{100, 94.9}),
+			"6 pairs, one beyond 2.5%",
+			append(pairsOf(5, 1, 0.01), Pair{100, 97.4}),
 			Inconclusive,
 			"need ≥ 8 pairs",
 		},
+		// A change just inside the threshold is not waved through: it
+		// goes on to the rank test.
+		{"6 pairs, 4.5% slower", pairsOf(6, 0.955, 0.005), Inconclusive, "need ≥ 8 pairs"},
 		{"6 pairs, 10% slower", pairsOf(6, 0.9, 0.02), Inconclusive, "need ≥ 8 pairs"},
 		{"no pairs", nil, Inconclusive, "no usable pairs"},
 		{

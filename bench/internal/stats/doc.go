@@ -58,14 +58,18 @@
 //
 // Below 8 pairs no change can be significant at α = 1%, but "unchanged"
 // can still be shown, by the sign test: from MinEquivalencePairs (6) pairs,
-// when every log ratio lies inside ±t the verdict is unchanged, with the
-// range of the data as its interval. Were the true change t or more (a
-// median log ratio at or beyond ±t), each pair would land inside with
+// when every log ratio lies inside ±t/2 the verdict is unchanged, with the
+// range of the data as its interval. Were the true change t/2 or more (a
+// median log ratio at or beyond ±t/2), each pair would land inside with
 // probability at most one half, so all n inside has probability at most
 // 2⁻ⁿ: 1/64 on each side at 6 pairs (the interval's confidence, 1 − 2¹⁻ⁿ,
-// is 96.9%). This cannot raise a false alarm (it never says regressed or
-// improved), and it lets an adaptive plan stop at its first look when the
-// two sides are clearly the same, which is the common case for a pull
+// is 96.9%). The band is half the threshold, not the threshold, so that a
+// change just inside the threshold (a 5% slower sleep is 4.8% less
+// throughput) is never waved through after 6 pairs: it goes on to the
+// rank test, which reports it as regressed when it is significant and may
+// reach past t. This cannot raise a false alarm (it never says regressed
+// or improved), and it lets an adaptive plan stop at its first look when
+// the two sides are clearly the same, which is the common case for a pull
 // request.
 //
 // # Invalid values
