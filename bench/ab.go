@@ -351,6 +351,7 @@ func (a *AB) pairs(ctx context.Context, bm, hm *meter, rng *rand.Rand) (stats.De
 				p = stats.Pair{Base: x1, Head: x2}
 			}
 			seq.Add(p)
+			a.trialDone()
 			a.progress(
 				"      %s: pair %d: base %.1f, head %.1f req/s (%+.1f%%)",
 				hm.cell.Name(),

@@ -37,6 +37,7 @@ func TestAB(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var saved int
+			var statuses []Status
 			o := DefaultABOptions()
 			o.BaseDir, o.HeadDir, o.Seed = cfg.Dir, cfg.Dir, 1
 			o.HeadEnv = []string{"WORKERBENCH_SLOWDOWN=" + tt.slowdown}
@@ -47,6 +48,7 @@ func TestAB(t *testing.T) {
 					Progress: testWriter{t},
 					LogDir:   filepath.Join(t.TempDir(), "logs"),
 					Save:     func(*results.Run) error { saved++; return nil },
+					OnStatus: func(s Status) { statuses = append(statuses, s) },
 				},
 				o,
 			)
@@ -83,6 +85,8 @@ func TestAB(t *testing.T) {
 			if !contains(tt.want, res.Verdict) {
 				t.Errorf("overall verdict %q, want one of %v", res.Verdict, tt.want)
 			}
+			checkStatuses(t, statuses, res)
+			checkWallTime(t, res)
 			most := 0
 			for _, c := range res.Cells {
 				most = max(most, c.Pairs)
@@ -95,6 +99,57 @@ func TestAB(t *testing.T) {
 				)
 			}
 		})
+	}
+}
+
+// checkStatuses checks what OnStatus saw of a run of one endpoint per
+// shape: each shape announced in order with the run's total, its pairs
+// counted one by one up to the cell's, and every shape's time kept.
+func checkStatuses(t *testing.T, statuses []Status, res *results.Run) {
+	t.Helper()
+	last := map[int]Status{}
+	for _, s := range statuses {
+		if s.Total != len(res.Cells) || s.Index < 1 || s.Index > s.Total {
+			t.Fatalf("status %+v: want index 1..%d of %d", s, len(res.Cells), len(res.Cells))
+		}
+		if p, ok := last[s.Index]; ok && s.Trials < p.Trials {
+			t.Errorf("status of shape %d went back from %d to %d pairs", s.Index, p.Trials, s.Trials)
+		}
+		last[s.Index] = s
+	}
+	for i, c := range res.Cells {
+		want := Shape{c.Workers, c.Threads}
+		if s := last[i+1]; s.Shape != want || s.Trials != c.Pairs {
+			t.Errorf("%s: last status %v with %d pairs, want %s with %d", c.Name(), s.Shape,
+				s.Trials, want, c.Pairs)
+		}
+	}
+	end := statuses[len(statuses)-1]
+	if len(end.Done) != len(res.Cells) {
+		t.Errorf("status at the end has %d shapes done, want %d", len(end.Done), len(res.Cells))
+	}
+	if _, ok := end.Left(time.Now()); !ok {
+		t.Error("no estimate of the time left after every shape was done")
+	}
+}
+
+// checkWallTime checks that every cell of a run of one endpoint per shape
+// says where its wall time went: a boot, windows, and phases that add up
+// to no more than its total.
+func checkWallTime(t *testing.T, res *results.Run) {
+	t.Helper()
+	for _, c := range res.Cells {
+		w := c.WallTime
+		if w == nil {
+			t.Errorf("%s: no wall_time", c.Name())
+			continue
+		}
+		if w.BootS <= 0 || w.ServiceTimeS <= 0 || w.WindowS <= 0 || w.TotalS <= 0 {
+			t.Errorf("%s: wall_time %+v: want boot, S0, windows and a total", c.Name(), *w)
+		}
+		if w.OtherS() < -0.01 {
+			t.Errorf("%s: wall_time phases add up to more than the total: %+v", c.Name(), *w)
+		}
 	}
 }
 

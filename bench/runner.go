@@ -61,8 +61,12 @@ type Runner struct {
 	LogDir string
 	// Version is recorded in the results.
 	Version string
+	// OnStatus, if set, is called as a long run moves on: a shape started,
+	// a trial (or, in a comparison, a trial pair) done, a shape done.
+	OnStatus func(Status)
 
-	killNoted bool // a server that had to be killed was reported
+	killNoted bool   // a server that had to be killed was reported
+	status    Status // where the run stands, for OnStatus
 }
 
 // Run boots the server once per cell, measures it, and returns the
@@ -157,9 +161,11 @@ func (r *Runner) eachShape(ctx context.Context, res *results.Run, l shapeLoop) e
 	for i, w := range matrix {
 		step := fmt.Sprintf("[%d/%d]", i+1, len(matrix))
 		r.progress("%s %s: %s", step, w.shape, l.starting)
+		r.shapeStarted(w.shape, i+1, len(matrix))
 		started := time.Now()
 		cells := l.measure(ctx, w, logs)
 		spendShape(cells, time.Since(started))
+		r.shapeDone()
 		if ctx.Err() != nil {
 			res.Interrupted = true
 			save()
@@ -304,6 +310,7 @@ func (r *Runner) measureShape(ctx context.Context, w shapeWork, logs *logs) (cel
 		for i := 0; err == nil && i < cfg.Trials; i++ {
 			var x float64
 			x, err = m.trial(s.ctx)
+			r.trialDone()
 			if err == nil && cfg.Trials > 1 {
 				r.progress("      %s: trial %d/%d: %.1f req/s", c.Name(), i+1, cfg.Trials, x)
 			}

@@ -93,8 +93,13 @@ func abCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageError{err}
 	}
+	endStatus := func() {}
 	if !f.quiet {
 		a.Progress = stderr
+		if isTerminal(stderr) {
+			l := newStatusLine(stderr, "pair")
+			a.Progress, a.OnStatus, endStatus = l, l.Update, l.Close
+		}
 	}
 	if f.out != "" {
 		if err := os.MkdirAll(f.out, 0o755); err != nil {
@@ -105,6 +110,7 @@ func abCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	start := time.Now()
 	res, runErr := a.Run(ctx)
+	endStatus()
 	if res == nil {
 		return runErr
 	}

@@ -280,8 +280,13 @@ func measure(
 	stdout, stderr io.Writer,
 ) (*results.Run, error) {
 	r := &bench.Runner{Config: cfg, Version: buildVersion().Version}
+	endStatus := func() {}
 	if !quiet {
 		r.Progress = stderr
+		if isTerminal(stderr) {
+			l := newStatusLine(stderr, "trial")
+			r.Progress, r.OnStatus, endStatus = l, l.Update, l.Close
+		}
 	}
 	if out != "" {
 		if err := os.MkdirAll(out, 0o755); err != nil {
@@ -292,6 +297,7 @@ func measure(
 	}
 	start := time.Now()
 	res, runErr := r.Run(ctx)
+	endStatus()
 	if res == nil {
 		return nil, runErr
 	}
