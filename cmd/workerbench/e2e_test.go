@@ -92,9 +92,8 @@ runs:
 
 // checkoutAction stands in for actions/checkout: in act's host mode the
 // workspace starts empty, so it copies the test repository (with .git, so
-// the base commit is there) into it, and makes origin the bare repository
-// that stands for GitHub's (the data branch's remote), as actions/checkout
-// leaves origin pointing at the repository on GitHub.
+// the base commit is there) into it. (act copies the repository itself for
+// a checkout of the repository under test.)
 const checkoutAction = `name: checkout stand-in
 description: copies the test repository into the workspace
 inputs:
@@ -105,10 +104,7 @@ runs:
     - shell: bash
       env:
         SRC: %SRC%
-        ORIGIN: %ORIGIN%
-      run: |
-        cp -a "$SRC/." "$GITHUB_WORKSPACE/"
-        git -C "$GITHUB_WORKSPACE" remote set-url origin "$ORIGIN"
+      run: cp -a "$SRC/." "$GITHUB_WORKSPACE/"
 `
 
 // uploadAction and downloadAction stand in for actions/upload-artifact and
@@ -186,7 +182,7 @@ const stampScript = `printf '%s %s\n' "$(date +%s.%N)" "$0" >> "$WORKERBENCH_E2E
 type e2e struct {
 	act, root string
 	repo      testRepo
-	origin    string // the bare repository every checkout's origin points at
+	origin    string // the bare repository that git reaches for origin
 	api       *githubtest.Server
 	releases  *fakeReleases
 	version   string
@@ -212,6 +208,11 @@ func newE2E(t *testing.T) *e2e {
 	e.origin = filepath.Join(e.root, "origin.git")
 	gitIn(t, e.root, "init", "-q", "--bare", e.origin)
 	gitIn(t, e.repo.dir, "push", "-q", e.origin, "main")
+	// act takes GITHUB_REPOSITORY from the remote github (--remote-name);
+	// origin, in the workspace act copies the repository into too, is the
+	// bare repository, as a job's origin is GitHub's.
+	gitIn(t, e.repo.dir, "remote", "rename", "origin", "github")
+	gitIn(t, e.repo.dir, "remote", "add", "origin", e.origin)
 	e.event, e.workflow = "pull_request", ".github/workflows/concurrency.yml"
 	e.eventFile = writeE2EEvent(t, e.root, e.repo)
 	e.api = githubtest.New(t, e2eRepo)
@@ -238,9 +239,8 @@ func newE2E(t *testing.T) *e2e {
 	actionDir := filepath.Join(e.root, "action")
 	copyTree(t, "../..", actionDir, map[string]bool{".git": true, "dist": true, "out": true})
 
-	checkout := strings.NewReplacer("%SRC%", e.repo.dir, "%ORIGIN%", e.origin)
 	stubs := map[string]string{
-		"actions/checkout@v4":          checkout.Replace(checkoutAction),
+		"actions/checkout@v4":          strings.ReplaceAll(checkoutAction, "%SRC%", e.repo.dir),
 		"actions/setup-go@v5":          noopAction,
 		"actions/cache@v4":             noopAction,
 		"actions/upload-artifact@v4":   uploadAction,
@@ -252,6 +252,7 @@ func newE2E(t *testing.T) *e2e {
 		"-P", "ubuntu-latest=-self-hosted",
 		"--action-cache-path", filepath.Join(e.root, "act-cache"),
 		"--action-offline-mode",
+		"--remote-name", "github",
 		"--local-repository", "workerbench/workerbench@e2e=" + actionDir,
 		"--env", "GITHUB_API_URL=" + e.api.URL(),
 		"--env", "GITHUB_SERVER_URL=" + e.releases.srv.URL,
@@ -534,8 +535,8 @@ func findAct(t *testing.T) string {
 
 // newE2ERepo is a repository holding the example app (base commit, then a
 // head commit) and the workflow, with an origin that names e2eRepo so that
-// act sets GITHUB_REPOSITORY to it. Nothing is fetched from that URL: the
-// checkout stand-in points the workspace's origin at the bare e2e.origin.
+// act sets GITHUB_REPOSITORY to it. Nothing is fetched from it: newE2E
+// renames it github and makes origin a bare repository.
 func newE2ERepo(t *testing.T, dir string) testRepo {
 	t.Helper()
 	gitT := func(args ...string) string {
