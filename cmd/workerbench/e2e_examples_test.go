@@ -175,7 +175,9 @@ func TestE2EActHistory(t *testing.T) {
 //     the verdict is inconclusive;
 //   - shards of two different commits (shard 1 from the killed run, at a
 //     new head commit, shard 2 from the first): the merge job fails naming
-//     both shards and commits, and the comment is left as it was.
+//     both shards and commits, and the comment is left as it was;
+//   - a push to main: the record job puts the merged run on the data
+//     branch as one record of both cells.
 func TestE2EActShards(t *testing.T) {
 	e := newE2E(t)
 	kill := `run: |
@@ -275,6 +277,23 @@ func TestE2EActShards(t *testing.T) {
 	if e.api.Edited() != 1 || len(e.api.Comments(7)) != 1 {
 		t.Errorf("two commits: the comment changed (%d edits, %d comments)", e.api.Edited(),
 			len(e.api.Comments(7)))
+	}
+
+	// A push to main: the record job records the merged run, both cells
+	// in one record, and nothing comments.
+	e.event, e.eventFile = "push", e.pushEvent(t, e.repo.head)
+	out, _ = e.actRun(t, "push", true, nil)
+	want := "history: recorded " + e.repo.head[:7] + " in series default on branch workerbench-data"
+	if !strings.Contains(out, want) || strings.Contains(out, "[concurrency/comment") {
+		t.Errorf("push: the log lacks %q, or the comment job ran:\n%s", want, out)
+	}
+	rec := gitIn(t, e.origin, "show", "workerbench-data:default.jsonl")
+	if strings.Count(rec, "\n") != 0 || !strings.Contains(rec, `"workers":1,"threads":1`) ||
+		!strings.Contains(rec, `"workers":2,"threads":1`) {
+		t.Errorf("push: the data branch does not hold one record of both cells:\n%s", rec)
+	}
+	if e.api.Edited() != 1 || e.api.Created() != 1 {
+		t.Errorf("push: the comment changed (%d edits, %d creates)", e.api.Edited(), e.api.Created())
 	}
 }
 
