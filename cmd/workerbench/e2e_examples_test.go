@@ -27,6 +27,27 @@ const e2eTiny = `path: /?ms=5
           trials: 2
           args: --warmup 100ms --sequential 5 --max-pairs 2 --confirm-pairs 0 --health /health`
 
+// e2eRaceWorkflow records one push from two jobs at once.
+const e2eRaceWorkflow = `name: concurrency history race
+on: push
+permissions: { contents: write }
+jobs:
+  history:
+    runs-on: ubuntu-latest
+    strategy:
+      matrix:
+        job: [1, 2]
+    steps:
+      - uses: actions/checkout@v4
+      - uses: workerbench/workerbench@e2e
+        with:
+          command: gunicorn --bind {bind} --workers {workers} --threads {threads} app:app
+          working-directory: app
+          matrix: 1x1
+          ` + e2eTiny + `
+          artifact-name: workerbench-${{ matrix.job }}
+`
+
 // exampleWorkflow reads examples/workflows/NAME, applies the rewrites
 // (old, new pairs; each old must occur) and writes it under the e2e's
 // root, returning its path for act's -W.
@@ -89,9 +110,10 @@ func (e *e2e) actRun(t *testing.T, name string, wantOK bool, env map[string]stri
 // TestE2EActHistory runs examples/workflows/workerbench.yml under act with
 // a bare repository as origin: a push of the base commit to main and a push
 // of the head commit each add one record to the data branch, which then
-// holds both records, the README and the trend chart; a pull request
-// afterwards gets a comment with main's trend of the two pushes under the
-// comparison, and leaves the data branch alone.
+// holds both records, the README and the trend chart; two jobs recording
+// the same push at once both land; a pull request afterwards gets a comment
+// with main's trend of the four records under the comparison, and leaves
+// the data branch alone.
 func TestE2EActHistory(t *testing.T) {
 	e := newE2E(t)
 	e.workflow = e.exampleWorkflow(t, "workerbench.yml", "matrix: 1x1,1x3,3x1,3x3", "matrix: 1x1")
@@ -149,14 +171,37 @@ func TestE2EActHistory(t *testing.T) {
 	}
 	tip := gitIn(t, e.origin, "rev-parse", "workerbench-data")
 
+	// Two jobs of one push recording at once (act runs them in parallel;
+	// their run steps start milliseconds apart): both records land. Whether
+	// their pushes overlap is up to the measurement's timing, so the log
+	// says; databranch's TestRaceBothKept forces the lost race.
+	raceWorkflow := e.workflow
+	e.workflow = filepath.Join(e.root, "workflows", "race.yml")
+	writeFile(t, e.workflow, e2eRaceWorkflow)
+	out, raceDir := e.actRun(t, "two-jobs", true, nil)
+	want := "history: recorded " + e.repo.head[:7] + " in series default on branch workerbench-data"
+	if n := strings.Count(out, want); n != 2 {
+		t.Errorf("two jobs at once: %d records logged, want 2:\n%s", n, out)
+	}
+	t.Logf("two jobs at once: workerbench started in both %s apart; a push lost the race "+
+		"and started again: %v", runStepsApart(t, raceDir), strings.Contains(out, "attempts)"))
+	e.workflow = raceWorkflow
+	lines = strings.Split(gitIn(t, e.origin, "show", "workerbench-data:default.jsonl"), "\n")
+	if len(lines) != 4 || !strings.Contains(lines[2], e.repo.head) ||
+		!strings.Contains(lines[3], e.repo.head) {
+		t.Errorf("after two jobs at once the data branch holds %d records, want 4, the last two "+
+			"of %s:\n%s", len(lines), e.repo.head, strings.Join(lines, "\n"))
+	}
+	tip = gitIn(t, e.origin, "rev-parse", "workerbench-data")
+
 	e.event, e.eventFile = "pull_request", writeE2EEvent(t, e.root, e.repo)
-	out, _ := e.actRun(t, "pull-request", true, nil)
+	out, _ = e.actRun(t, "pull-request", true, nil)
 	e.checkComment(t, 3, 0, out)
 	body := e.api.Comments(7)[0].Body
-	trend := "**main's trend** — `default`, 2 pushes"
+	trend := "**main's trend** — `default`, 4 pushes"
 	i, j := strings.Index(body, "| cell | base req/s"), strings.Index(body, trend)
 	if i < 0 || j < i || !strings.Contains(body[j:], "\n| 1x1 | ") {
-		t.Errorf("comment lacks main's trend of 2 pushes with a 1x1 row under the comparison:\n%s",
+		t.Errorf("comment lacks main's trend of 4 pushes with a 1x1 row under the comparison:\n%s",
 			body)
 	}
 	t.Logf("main's trend in the comment:\n%s", body[max(j, 0):])
@@ -295,6 +340,27 @@ func TestE2EActShards(t *testing.T) {
 	if e.api.Edited() != 1 || e.api.Created() != 1 {
 		t.Errorf("push: the comment changed (%d edits, %d creates)", e.api.Edited(), e.api.Created())
 	}
+}
+
+// runStepsApart is how far apart the jobs of an act run started the
+// action's step that runs workerbench (from the BASH_ENV stamps).
+func runStepsApart(t *testing.T, dir string) time.Duration {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "stamps"))
+	if err != nil {
+		t.Fatalf("stamps: %v", err)
+	}
+	var starts []time.Time
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		if ts, script, _ := strings.Cut(line, " "); strings.Contains(script, "-composite-run") {
+			starts = append(starts, parseUnixTime(t, ts))
+		}
+	}
+	if len(starts) < 2 {
+		t.Fatalf("stamps: %d starts of the run step, want 2:\n%s", len(starts), data)
+	}
+	d := starts[1].Sub(starts[0])
+	return max(d, -d).Round(time.Millisecond)
 }
 
 // readArtifact reads results.json of the artifact name uploaded in the
