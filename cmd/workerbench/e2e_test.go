@@ -71,9 +71,8 @@ jobs:
           test -n "$VERDICT" && test "$BEST" = 1x1 && test -s "$RESULTS"
 `
 
-// noopAction stands in for actions/setup-go, actions/cache and
-// actions/upload-artifact, which act would otherwise fetch from GitHub even
-// when skipped.
+// noopAction stands in for actions/setup-go and actions/cache, which act
+// would otherwise fetch from GitHub even when skipped.
 const noopAction = `name: no-op stand-in
 description: stands in for a third-party action that cannot be fetched offline
 inputs:
@@ -93,7 +92,8 @@ runs:
 
 // checkoutAction stands in for actions/checkout: in act's host mode the
 // workspace starts empty, so it copies the test repository (with .git, so
-// the base commit is there) into it.
+// the base commit is there) into it. (act copies the repository itself for
+// a checkout of the repository under test.)
 const checkoutAction = `name: checkout stand-in
 description: copies the test repository into the workspace
 inputs:
@@ -105,6 +105,53 @@ runs:
       env:
         SRC: %SRC%
       run: cp -a "$SRC/." "$GITHUB_WORKSPACE/"
+`
+
+// uploadAction and downloadAction stand in for actions/upload-artifact and
+// actions/download-artifact: an artifact is a directory of the run's
+// $WORKERBENCH_E2E_ARTIFACTS, and a download by pattern lays each one out
+// in a directory of its own under path, as merge-multiple: false does.
+const uploadAction = `name: upload-artifact stand-in
+description: copies path into the run's artifact directory
+inputs:
+  name: { description: artifact name, default: artifact }
+  path: { description: what to upload, default: '' }
+  if-no-files-found: { description: ignored, default: '' }
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      env:
+        NAME: ${{ inputs.name }}
+        SRC: ${{ inputs.path }}
+      run: |
+        if [ -n "$WORKERBENCH_E2E_ARTIFACTS" ] && [ -d "$SRC" ]; then
+          mkdir -p "$WORKERBENCH_E2E_ARTIFACTS/$NAME"
+          cp -a "$SRC/." "$WORKERBENCH_E2E_ARTIFACTS/$NAME/"
+          echo "uploaded artifact $NAME"
+        fi
+`
+
+const downloadAction = `name: download-artifact stand-in
+description: copies the run's artifacts matching pattern into path
+inputs:
+  pattern: { description: artifact names, default: '*' }
+  path: { description: where to, default: '.' }
+  merge-multiple: { description: only false is stood in for, default: 'false' }
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      env:
+        PATTERN: ${{ inputs.pattern }}
+        DST: ${{ inputs.path }}
+      run: |
+        mkdir -p "$DST"
+        for d in "$WORKERBENCH_E2E_ARTIFACTS"/$PATTERN; do
+          [ -d "$d" ] || continue
+          cp -a "$d" "$DST/$(basename "$d")"
+          echo "downloaded artifact $(basename "$d")"
+        done
 `
 
 // firstRequestHook, appended to the example app, writes the time of the
@@ -135,10 +182,14 @@ const stampScript = `printf '%s %s\n' "$(date +%s.%N)" "$0" >> "$WORKERBENCH_E2E
 type e2e struct {
 	act, root string
 	repo      testRepo
+	origin    string // the bare repository that git reaches for origin
 	api       *githubtest.Server
 	releases  *fakeReleases
 	version   string
 	args      []string
+	// event, workflow and eventFile are what act runs: by default the
+	// pull_request event of e2eWorkflow.
+	event, workflow, eventFile string
 }
 
 func newE2E(t *testing.T) *e2e {
@@ -154,6 +205,16 @@ func newE2E(t *testing.T) *e2e {
 	}
 	e := &e2e{act: findAct(t), root: t.TempDir(), version: versionFile(t)}
 	e.repo = newE2ERepo(t, filepath.Join(e.root, "repo"))
+	e.origin = filepath.Join(e.root, "origin.git")
+	gitIn(t, e.root, "init", "-q", "--bare", e.origin)
+	gitIn(t, e.repo.dir, "push", "-q", e.origin, "main")
+	// act takes GITHUB_REPOSITORY from the remote github (--remote-name);
+	// origin, in the workspace act copies the repository into too, is the
+	// bare repository, as a job's origin is GitHub's.
+	gitIn(t, e.repo.dir, "remote", "rename", "origin", "github")
+	gitIn(t, e.repo.dir, "remote", "add", "origin", e.origin)
+	e.event, e.workflow = "pull_request", ".github/workflows/concurrency.yml"
+	e.eventFile = writeE2EEvent(t, e.root, e.repo)
 	e.api = githubtest.New(t, e2eRepo)
 
 	// The release the action's VERSION names, as GitHub serves it.
@@ -179,20 +240,19 @@ func newE2E(t *testing.T) *e2e {
 	copyTree(t, "../..", actionDir, map[string]bool{".git": true, "dist": true, "out": true})
 
 	stubs := map[string]string{
-		"actions/checkout@v4":        strings.ReplaceAll(checkoutAction, "%SRC%", e.repo.dir),
-		"actions/setup-go@v5":        noopAction,
-		"actions/cache@v4":           noopAction,
-		"actions/upload-artifact@v4": noopAction,
+		"actions/checkout@v4":          strings.ReplaceAll(checkoutAction, "%SRC%", e.repo.dir),
+		"actions/setup-go@v5":          noopAction,
+		"actions/cache@v4":             noopAction,
+		"actions/upload-artifact@v4":   uploadAction,
+		"actions/download-artifact@v4": downloadAction,
 	}
 	stamps := filepath.Join(e.root, "stamp.sh")
 	writeFile(t, stamps, stampScript)
 	e.args = []string{
-		"pull_request",
 		"-P", "ubuntu-latest=-self-hosted",
-		"-W", ".github/workflows/concurrency.yml",
-		"-e", writeE2EEvent(t, e.root, e.repo),
 		"--action-cache-path", filepath.Join(e.root, "act-cache"),
 		"--action-offline-mode",
+		"--remote-name", "github",
 		"--local-repository", "workerbench/workerbench@e2e=" + actionDir,
 		"--env", "GITHUB_API_URL=" + e.api.URL(),
 		"--env", "GITHUB_SERVER_URL=" + e.releases.srv.URL,
@@ -250,9 +310,11 @@ func (e *e2e) runAct(t *testing.T, name string, withGo bool, env map[string]stri
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	args := append(slices.Clone(e.args),
+	args := append([]string{e.event, "-W", e.workflow, "-e", e.eventFile}, e.args...)
+	args = append(args,
 		"--env", "WORKERBENCH_E2E_STAMPS="+filepath.Join(dir, "stamps"),
-		"--env", "WORKERBENCH_E2E_FIRST_REQUEST="+filepath.Join(dir, "first-request"))
+		"--env", "WORKERBENCH_E2E_FIRST_REQUEST="+filepath.Join(dir, "first-request"),
+		"--env", "WORKERBENCH_E2E_ARTIFACTS="+filepath.Join(dir, "artifacts"))
 	for k, v := range env {
 		args = append(args, "--env", k+"="+v)
 	}
@@ -473,7 +535,8 @@ func findAct(t *testing.T) string {
 
 // newE2ERepo is a repository holding the example app (base commit, then a
 // head commit) and the workflow, with an origin that names e2eRepo so that
-// act sets GITHUB_REPOSITORY to it. Nothing is ever fetched from origin.
+// act sets GITHUB_REPOSITORY to it. Nothing is fetched from it: newE2E
+// renames it github and makes origin a bare repository.
 func newE2ERepo(t *testing.T, dir string) testRepo {
 	t.Helper()
 	gitT := func(args ...string) string {
