@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -48,23 +49,33 @@ jobs:
           artifact-name: workerbench-${{ matrix.job }}
 `
 
-// exampleWorkflow reads examples/workflows/NAME, applies the rewrites
-// (old, new pairs; each old must occur) and writes it under the e2e's
-// root, returning its path for act's -W.
+// exampleSetup are the rewrites every example needs under act: the local
+// action, no sudo, the test repository's app directory.
+var exampleSetup = []string{
+	"workerbench/workerbench@v1", "workerbench/workerbench@e2e",
+	"run: sudo apt-get update -qq && sudo apt-get install -y -qq gunicorn python3-flask",
+	"run: echo set-up",
+	"working-directory: examples/flask", "working-directory: app",
+}
+
+// exampleWorkflow reads examples/workflows/NAME, applies exampleSetup, the
+// tiny matrix windows (e2eTiny) and the rewrites (old, new pairs; each old
+// must occur) and writes it under the e2e's root, returning its path for
+// act's -W.
 func (e *e2e) exampleWorkflow(t *testing.T, name string, rewrites ...string) string {
+	t.Helper()
+	all := append(slices.Clone(exampleSetup), "path: /?ms=100", e2eTiny)
+	return e.writeExample(t, name, append(all, rewrites...)...)
+}
+
+// writeExample is exampleWorkflow with only the rewrites given.
+func (e *e2e) writeExample(t *testing.T, name string, rewrites ...string) string {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("..", "..", "examples", "workflows", name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	yml := string(data)
-	rewrites = append([]string{
-		"workerbench/workerbench@v1", "workerbench/workerbench@e2e",
-		"run: sudo apt-get update -qq && sudo apt-get install -y -qq gunicorn python3-flask",
-		"run: echo set-up",
-		"working-directory: examples/flask", "working-directory: app",
-		"path: /?ms=100", e2eTiny,
-	}, rewrites...)
 	for i := 0; i < len(rewrites); i += 2 {
 		if !strings.Contains(yml, rewrites[i]) {
 			t.Fatalf("examples/workflows/%s no longer has %q, which the test rewrites", name,
