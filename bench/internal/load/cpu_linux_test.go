@@ -398,7 +398,7 @@ func startGunicorn(b *testing.B) string {
 	if _, err := os.Stat(gunicorn); err != nil {
 		b.Skipf("no gunicorn: %v", err)
 	}
-	dir, err := filepath.Abs(filepath.Join("..", "..", "examples", "flask"))
+	dir, err := filepath.Abs(filepath.Join("..", "..", "..", "examples", "flask"))
 	if err != nil {
 		b.Fatal(err)
 	}
