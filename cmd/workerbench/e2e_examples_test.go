@@ -1,12 +1,12 @@
 package main
 
 import (
-	"slices"
 	"bytes"
 	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
