@@ -111,6 +111,13 @@ func For(r *results.Run, t Target) (results.Recommendation, bool) {
 	if t.P99 > 0 {
 		rec.Reasons = append(rec.Reasons, p99Reason(cells, w, threads, t.P99))
 	}
+	if !slices.ContainsFunc(cells, func(c results.Cell) bool {
+		return c.Workers == w && c.Threads == threads
+	}) {
+		rec.Reasons = append(rec.Reasons, fmt.Sprintf("Not measured: the matrix has no %dx%d, so "+
+			"its throughput and memory are estimated from the cells that were; add %dx%d to the "+
+			"matrix to measure it.", w, threads, w, threads))
+	}
 	return rec, true
 }
 

@@ -54,6 +54,9 @@ func TestFor(t *testing.T) {
 			[]string{"3 workers, not one per core"}},
 		{"CPU-bound, 4 cores", cpuApp(), Target{CPUs: 4}, "4x1",
 			[]string{"4 workers, one per core", "1 thread: the handler is CPU-bound (25.0 ms of CPU in a 26.0 ms request)"}},
+		// 2x16 is nowhere in the matrix: the figures are the model's.
+		{"not measured", sleepApp(), Target{CPUs: 2}, "2x16",
+			[]string{"Not measured: the matrix has no 2x16, so its throughput and memory are estimated from the cells that were; add 2x16 to the matrix to measure it."}},
 		// 27 connections for 9 slots: each request waited for two others.
 		{"p99 target, queueing", sleepApp(), Target{CPUs: 3, P99: 0.3}, "3x16",
 			[]string{"The p99 target of 300.0 ms holds while requests do not queue: at 3x3 (the nearest measured) p99 was 310.0 ms with 27 connections for about 9 in service; without the wait it is about 103.3 ms."}},
@@ -85,6 +88,10 @@ func TestFor(t *testing.T) {
 				t.Errorf("rule of thumb %d workers", rec.RuleOfThumbWorkers)
 			}
 		})
+	}
+	// 4x1 was measured: nothing to add.
+	if rec, _ := For(cpuApp(), Target{CPUs: 4}); strings.Contains(strings.Join(rec.Reasons, " "), "Not measured") {
+		t.Errorf("a measured 4x1 is called not measured: %q", rec.Reasons)
 	}
 	if _, ok := For(&results.Run{Cells: []results.Cell{{Workers: 1, Threads: 1, Error: "x"}}}, Target{CPUs: 2}); ok {
 		t.Error("a recommendation from no measured cell")
