@@ -165,6 +165,12 @@ func (d *mdDoc) comparisonOutcome() (emoji, text string) {
 			emoji, text = "⚠️", "Inconclusive: "+missing+"; "+lowerFirst(text)
 		}
 	}
+	if s := d.r.Shard; s != nil && s.Count > 1 {
+		// One shard's part of the matrix: the verdict over all cells is
+		// the merge's.
+		text = fmt.Sprintf("Shard %s, %s of %d: ", s, Plural(len(d.r.Cells), "cell"),
+			len(s.Cells)) + lowerFirst(text)
+	}
 	if o.interrupted {
 		text += " — interrupted, partial results"
 		if emoji == "✅" {

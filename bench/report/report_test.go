@@ -176,6 +176,11 @@ func TestFirstLineComparisonCases(t *testing.T) {
 	shardLostRegressed := compareRegressed()
 	shardLostRegressed.Missing = []string{"1x9", "9x1", "9x9"}
 
+	// One shard's own results, before the merge.
+	oneShard := compareUnchanged()
+	oneShard.Shard = &results.Shard{Index: 1, Count: 2,
+		Cells: []string{"1x1", "1x3", "3x1", "3x3", "9x1", "9x3", "9x9", "1x9"}}
+
 	tests := []struct {
 		name string
 		r    *results.Run
@@ -206,6 +211,9 @@ func TestFirstLineComparisonCases(t *testing.T) {
 		{"shard lost, regressed", shardLostRegressed, MarkdownOptions{},
 			"### ❌ Concurrency regressed: 3x3 −12% throughput (p=0.002); 3 cells not measured " +
 				"(a shard is missing)"},
+		{"one shard", oneShard, MarkdownOptions{},
+			"### ✅ Shard 1/2, 4 cells of 8: no concurrency regression (4 cells, geomean −0.4% " +
+				"[−1.9%, +1.1%])"},
 		{"derived verdict", noVerdict, MarkdownOptions{},
 			"### ✅ No concurrency regression (4 cells, geomean −0.4% [−1.9%, +1.1%])"},
 		{"title", compareRegressed(), MarkdownOptions{Title: "shop API"},
