@@ -60,7 +60,7 @@ func (d *mdDoc) runTable(shown []int) {
 			d.line("| " + name + " | " + itoa(c.slots) + " | ❌ failed" + empty)
 			continue
 		}
-		d.line(mdRow(append([]string{name, itoa(c.slots)}, c.head.figures(st)...)...))
+		d.line(mdRow(append([]string{name, c.slotsText(st.none)}, c.head.figures(st)...)...))
 	}
 	d.rowsNote(shown)
 	d.line("")

@@ -198,6 +198,16 @@ func newRow(run *results.Run, c results.Cell) row {
 	return r
 }
 
+// slotsText is the slots column: the configured workers × threads, or none
+// where slots do not apply (an event loop, a swept cell), which the
+// efficiency column leaves out too.
+func (r row) slotsText(none string) string {
+	if !r.slotted && !r.head.failed {
+		return none
+	}
+	return itoa(r.slots)
+}
+
 // newMeasures formats the figures of c; slotted says whether efficiency
 // applies.
 func newMeasures(c results.Cell, slotted bool) measures {

@@ -59,7 +59,7 @@ func runTable(b *strings.Builder, r *results.Run, m *model) {
 		if m.endpoints {
 			cells = append(cells, Clip(plain(c.endpoint), 40))
 		}
-		cells = append(cells, itoa(c.slots))
+		cells = append(cells, c.slotsText(textStyle().none))
 		if c.head.failed {
 			t.add("failed: "+Clip(plain(c.head.err), termErrorRunes), cells...)
 			continue
@@ -92,7 +92,7 @@ func comparisonTable(b *strings.Builder, r *results.Run, m *model) {
 	t := newTextTable(lcol("cell"), rcol("slots"), rcol("base req/s"), rcol("head req/s"),
 		lcol("delta"), rcol("p"), lcol("verdict"))
 	for _, c := range m.rows {
-		name, slots := Clip(plain(c.name), termNameRunes), itoa(c.slots)
+		name, slots := Clip(plain(c.name), termNameRunes), c.slotsText(st.none)
 		base, head := st.none, or(c.head.throughput, st.none)
 		if c.base != nil {
 			base = or(c.base.throughput, st.none)
