@@ -134,6 +134,7 @@ func (a *AB) Run(ctx context.Context) (*results.Run, error) {
 	res.RunComparison = results.RunComparison{BaseCommand: a.Config.template.String(), BaseDir: a.BaseDir}
 	res.Settings.Threshold = a.Threshold
 	res.Settings.Seed = int64(a.Seed)
+	res.Settings.SweepMaxConnections, res.Settings.SweepTimeS = 0, 0 // ab never sweeps
 	err := a.eachShape(ctx, res, shapeLoop{
 		starting: "starting base and head servers",
 		measure:  a.compareShape,

@@ -348,10 +348,14 @@ func (c *Config) target(addr string, e Endpoint) load.Target {
 }
 
 func (c *Config) settings() results.Settings {
-	return results.Settings{
+	s := results.Settings{
 		DurationS: c.Duration.Seconds(), WarmupS: c.Warmup.Seconds(), Trials: c.Trials,
 		Connections: c.Connections, KeepAlive: c.KeepAlive, Bursts: c.Bursts, Seed: c.Seed,
 	}
+	if c.Sweep {
+		s.SweepMaxConnections, s.SweepTimeS = c.SweepMaxConnections, c.SweepTime.Seconds()
+	}
+	return s
 }
 
 // recommend records the configuration the measured cells recommend for

@@ -102,6 +102,10 @@ func TestSweepBounds(t *testing.T) {
 		t.Errorf("peak useful concurrency %.1f with 100 connections, want ≥ 80",
 			c.Sweep.PeakConcurrency)
 	}
+	if st := res.Settings; st.SweepMaxConnections != 100 || st.SweepTimeS <= 0 {
+		t.Errorf("settings record a sweep of %d connections and %.0f s, want 100 and the time",
+			st.SweepMaxConnections, st.SweepTimeS)
+	}
 }
 
 // TestSweepOff: --sweep=false leaves a cell the connections limited as
@@ -124,6 +128,10 @@ func TestSweepOff(t *testing.T) {
 	}
 	if len(c.Diagnostics) == 0 {
 		t.Error("no diagnostic says the connections were the limit")
+	}
+	if st := res.Settings; st.SweepMaxConnections != 0 || st.SweepTimeS != 0 {
+		t.Errorf("settings record a sweep (%d connections, %.0f s) that was off",
+			st.SweepMaxConnections, st.SweepTimeS)
 	}
 }
 
@@ -182,6 +190,10 @@ func TestABDoesNotSweep(t *testing.T) {
 	assertNoProcesses(t, cfg.Dir)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if st := res.Settings; st.SweepMaxConnections != 0 || st.SweepTimeS != 0 {
+		t.Errorf("ab's settings record a sweep (%d connections, %.0f s)", st.SweepMaxConnections,
+			st.SweepTimeS)
 	}
 	c := res.Cells[0]
 	for _, side := range []*results.Cell{&c, c.Base} {

@@ -98,11 +98,16 @@ type Settings struct {
 	DurationS   float64 `json:"duration_s"`
 	WarmupS     float64 `json:"warmup_s"`
 	Trials      int     `json:"trials"`                // per cell; for ab the most pairs a cell ran (each cell has its own count in pairs)
-	Connections int     `json:"connections,omitempty"` // 0 = per cell default (3 × slots, at least 8)
+	Connections int     `json:"connections,omitempty"` // 0 = per cell default (each cell's connections)
 	KeepAlive   bool    `json:"keep_alive"`
 	Bursts      []int   `json:"bursts,omitempty"`
 	Threshold   float64 `json:"threshold,omitempty"` // fraction, e.g. 0.05
 	Seed        int64   `json:"seed,omitempty"`
+	// SweepMaxConnections and SweepTimeS bound the connection sweep of a
+	// cell the connections limited; both 0 when the run did not sweep
+	// (--sweep=false, and ab, which never sweeps).
+	SweepMaxConnections int     `json:"sweep_max_connections,omitempty"`
+	SweepTimeS          float64 `json:"sweep_time_s,omitempty"`
 }
 
 // Cell is one workers × threads configuration (and one endpoint) and what
