@@ -13,8 +13,11 @@ import (
 // varyingApp is a WSGI app whose /cpu costs COST times a fixed loop, COST
 // coming from the environment: given COST={workers}, each boot of the
 // server computes a different amount, as uWSGI's S0 swung between boots.
+// The loop takes about 10 ms: at 1 ms, other tests running beside this one
+// (go test -race ./...) once inflated one boot's S0 fourfold, which hid the
+// difference and made the cell read as not CPU-bound.
 const varyingApp = `import os
-N = 30000 * int(os.environ["COST"])
+N = 300000 * int(os.environ["COST"])
 def app(environ, start_response):
     x = 0
     if environ["PATH_INFO"] == "/cpu":

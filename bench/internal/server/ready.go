@@ -133,8 +133,15 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // ready. A leader that exits 0 while its processes live on (outside the
 // group after setsid, or inside it after "&") has put the server in the
 // background, where workerbench cannot measure or stop it as a unit.
+//
+// A daemon forks twice (fork, setsid, fork): a scan of /proc that lists the
+// middle process just before it exits and reads the directory before the
+// last one appears sees neither, so an exit 0 is looked at a few times.
 func (p *Process) exitedDuringStartup() error {
-	if p.exitErr == nil {
+	for try := 0; p.exitErr == nil && try < backgroundLooks; try++ {
+		if try > 0 {
+			time.Sleep(backgroundPause)
+		}
 		var bg []proctree.Proc
 		if esc, err := p.escapees(); err == nil {
 			bg = esc
@@ -152,6 +159,13 @@ func (p *Process) exitedDuringStartup() error {
 	}
 	return fmt.Errorf("server exited during startup (%w)", p.exitedErr())
 }
+
+// backgroundLooks and backgroundPause: how often, and how far apart, a
+// leader's exit 0 is checked for processes it left in the background.
+const (
+	backgroundLooks = 5
+	backgroundPause = 50 * time.Millisecond
+)
 
 // exitedErr describes a leader that has exited.
 func (p *Process) exitedErr() error {
