@@ -79,12 +79,9 @@ func benchmarkRun(
 	in actionInputs,
 ) error {
 	eventName := o.getenv("GITHUB_EVENT_NAME")
-	var ev prEvent
-	if isPREvent(eventName) {
-		var err error
-		if ev, err = readPREvent(o.getenv("GITHUB_EVENT_PATH")); err != nil {
-			return err
-		}
+	ev, err := eventOf(o, eventName)
+	if err != nil {
+		return err
 	}
 	s, err := parseBenchInputs(o, in, eventName, o.stderr)
 	if err != nil {

@@ -40,6 +40,15 @@ type prSide struct {
 	} `json:"repo"`
 }
 
+// eventOf reads the pull request of a pull_request event named eventName;
+// other events have none and give the zero prEvent.
+func eventOf(o actionOptions, eventName string) (prEvent, error) {
+	if !isPREvent(eventName) {
+		return prEvent{}, nil
+	}
+	return readPREvent(o.getenv("GITHUB_EVENT_PATH"))
+}
+
 // readPREvent reads the pull_request event at path and validates the
 // fields the action acts on.
 func readPREvent(path string) (prEvent, error) {

@@ -22,12 +22,9 @@ import (
 // comment, one history record.
 func mergeRun(ctx context.Context, o actionOptions, gha *publish.Actions, in actionInputs) error {
 	eventName := o.getenv("GITHUB_EVENT_NAME")
-	var ev prEvent
-	if isPREvent(eventName) {
-		var err error
-		if ev, err = readPREvent(o.getenv("GITHUB_EVENT_PATH")); err != nil {
-			return err
-		}
+	ev, err := eventOf(o, eventName)
+	if err != nil {
+		return err
 	}
 	workspace := o.getenv("GITHUB_WORKSPACE")
 	if workspace == "" {

@@ -50,21 +50,33 @@ func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return usageError{err}
 	}
+	return reportComparison(res, *out, *fail, stdout, stderr)
+}
+
+// reportComparison ends compare and merge: res's warnings on stderr, its
+// table on stdout, the outputs in out (when set), and errRegression when
+// failOnRegression is set and res regressed.
+func reportComparison(
+	res *results.Run,
+	out string,
+	failOnRegression bool,
+	stdout, stderr io.Writer,
+) error {
 	for _, w := range res.Warnings {
 		fmt.Fprintf(stderr, "warning: %s\n", w)
 	}
 	if err := report.Table(stdout, res); err != nil {
 		return err
 	}
-	if *out != "" {
-		if err := os.MkdirAll(*out, 0o755); err != nil {
+	if out != "" {
+		if err := os.MkdirAll(out, 0o755); err != nil {
 			return fmt.Errorf("--out: %w", err)
 		}
-		if err := writeOutputs(*out, res); err != nil {
+		if err := writeOutputs(out, res); err != nil {
 			return err
 		}
 	}
-	if *fail && res.Verdict == results.Regressed {
+	if failOnRegression && res.Verdict == results.Regressed {
 		return errRegression
 	}
 	return nil

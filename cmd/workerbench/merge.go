@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/workerbench/workerbench/bench/report"
 	"github.com/workerbench/workerbench/bench/results"
 )
 
@@ -40,24 +39,7 @@ func mergeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return usageError{err}
 	}
-	for _, w := range res.Warnings {
-		fmt.Fprintf(stderr, "warning: %s\n", w)
-	}
-	if err := report.Table(stdout, res); err != nil {
-		return err
-	}
-	if *out != "" {
-		if err := os.MkdirAll(*out, 0o755); err != nil {
-			return fmt.Errorf("--out: %w", err)
-		}
-		if err := writeOutputs(*out, res); err != nil {
-			return err
-		}
-	}
-	if *fail && res.Verdict == results.Regressed {
-		return errRegression
-	}
-	return nil
+	return reportComparison(res, *out, *fail, stdout, stderr)
 }
 
 // readShards reads each shard's results.json: the path itself, or
