@@ -135,7 +135,16 @@ func (a *AB) Run(ctx context.Context) (*results.Run, error) {
 	res.Settings.Threshold = a.Threshold
 	res.Settings.Seed = int64(a.Seed)
 	res.Settings.SweepMaxConnections, res.Settings.SweepTimeS = 0, 0 // ab never sweeps
+	res.Dependencies = a.dependencies()
+	res.Warnings = append(res.Warnings, a.sharedDatabases()...)
+	for _, w := range res.Warnings {
+		a.progress("warning: %s", w)
+	}
 	err := a.eachShape(ctx, res, shapeLoop{
+		sides: []setupSide{
+			{name: "base", dir: a.BaseDir, env: a.BaseEnv},
+			{name: "head", dir: a.HeadDir, env: a.HeadEnv},
+		},
 		starting: "starting base and head servers",
 		measure:  a.compareShape,
 		measured: func(step string, c results.Cell) {
@@ -152,6 +161,9 @@ func (a *AB) Run(ctx context.Context) (*results.Run, error) {
 		},
 		update: a.finish,
 	})
+	if errors.As(err, new(*SetupError)) {
+		return nil, err // nothing measured, no server started
+	}
 	return res, err
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 
@@ -81,9 +82,9 @@ func (r *Runner) launch(
 	if err != nil {
 		return nil, &bootError{err: err}
 	}
-	environ := append(ServerEnviron(os.Environ()), cfg.expandEnv(cfg.environ(), port, shape)...)
-	environ = append(environ, cfg.expandEnv(env, port, shape)...)
-	argv := cfg.template.Expand(cfg.Host, port, shape)
+	v := vars{host: cfg.Host, port: port, shape: shape, side: sideOf(label)}
+	environ := slices.Concat(ServerEnviron(os.Environ()), v.expand(cfg.environ()), v.expand(env))
+	argv := cfg.template.expand(v)
 	start := time.Now()
 	p, err := server.Start(server.Spec{Argv: argv, Dir: dir, Env: environ, LogPath: logPath})
 	if err != nil {

@@ -24,11 +24,15 @@ import (
 // Config is everything one benchmark run needs. Build it from defaults, a
 // config file and flags, then call Validate once; the engine trusts it after.
 type Config struct {
-	Command   string        // template, see ParseTemplate; "" with Server
-	Server    string        // a server profile (package profile) building the command
-	App       string        // what Server starts; "" for the profile's default
-	Dir       string        // working directory of the server
-	Env       []string      // extra environment, KEY=VALUE
+	Command string   // template, see ParseTemplate; "" with Server
+	Server  string   // a server profile (package profile) building the command
+	App     string   // what Server starts; "" for the profile's default
+	Dir     string   // working directory of the server
+	Env     []string // extra environment, KEY=VALUE
+	// Setup is a shell command (sh -c) run once in each side's directory
+	// before its first cell: the side's own dependencies and database.
+	// {side} is its only placeholder.
+	Setup     string
 	Matrix    []Shape       // cells to run, in order
 	Endpoints []Endpoint    // at least one after Validate
 	Health    string        // readiness path; default the first endpoint's path
@@ -159,6 +163,9 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("env %w", err))
 		}
 	}
+	if err := checkSetup(c.Setup); err != nil {
+		errs = append(errs, err)
+	}
 	if s := c.Shard; s != (Shard{}) &&
 		(s.Count < 1 || s.Count > 1000 || s.Index < 1 || s.Index > s.Count) {
 		bad("shard %s: want 1 ≤ I ≤ N ≤ 1000", s)
@@ -272,13 +279,6 @@ func checkEnv(e string) error {
 	return nil
 }
 
-// expandEnv fills the placeholders in the values of env (KEY=VALUE
-// entries) for one cell, so that a server configured through its
-// environment gets its port: --env PORT={port}.
-func (c *Config) expandEnv(env []string, port int, s Shape) []string {
-	return expand(env, c.Host, port, s)
-}
-
 // IsLoopback reports whether host names this machine's loopback
 // interface, by the load generator's rule (load.IsLoopback).
 func IsLoopback(host string) bool { return load.IsLoopback(host) }
@@ -290,6 +290,7 @@ type fileConfig struct {
 	Server         *string           `yaml:"server"`
 	App            *string           `yaml:"app"`
 	Dir            *string           `yaml:"dir"`
+	Setup          *string           `yaml:"setup"`
 	Env            map[string]string `yaml:"env"`
 	Matrix         *stringOrList     `yaml:"matrix"`
 	Endpoints      []Endpoint        `yaml:"endpoints"`
@@ -383,6 +384,7 @@ func (c *Config) LoadConfig(r io.Reader, cpus int) error {
 	set(&c.Server, fc.Server)
 	set(&c.App, fc.App)
 	set(&c.Dir, fc.Dir)
+	set(&c.Setup, fc.Setup)
 	for k, v := range fc.Env {
 		c.Env = append(c.Env, k+"="+v)
 	}

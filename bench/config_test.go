@@ -108,18 +108,20 @@ func TestExpandEnv(t *testing.T) {
 		"BIND={bind}",
 		"WEB_CONCURRENCY={workers}",
 		"THREADS={threads}",
+		"DATABASE_URL=postgresql://127.0.0.1/app_{side}",
 		"PLAIN=x",
 	}
-	got := c.expandEnv(c.Env, 8123, Shape{3, 2})
+	got := vars{host: c.Host, port: 8123, shape: Shape{3, 2}, side: "base"}.expand(c.Env)
 	want := []string{
 		"PORT=8123",
 		"BIND=127.0.0.1:8123",
 		"WEB_CONCURRENCY=3",
 		"THREADS=2",
+		"DATABASE_URL=postgresql://127.0.0.1/app_base",
 		"PLAIN=x",
 	}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
-		t.Errorf("expandEnv = %q, want %q", got, want)
+		t.Errorf("expand = %q, want %q", got, want)
 	}
 }
 

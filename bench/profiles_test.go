@@ -170,7 +170,7 @@ func TestPumaOneWorker(t *testing.T) {
 		{Shape{1, 3}, "puma -b tcp://127.0.0.1:8000 -w 0 -t 3:3 config.ru"},
 		{Shape{3, 3}, "puma -b tcp://127.0.0.1:8000 -w 3 -t 3:3 config.ru"},
 	} {
-		got := strings.Join(c.Template().Expand("127.0.0.1", 8000, tt.shape), " ")
+		got := strings.Join(c.Template().expand(vars{host: "127.0.0.1", port: 8000, shape: tt.shape}), " ")
 		if got != tt.want {
 			t.Errorf("%s: %q, want %q", tt.shape, got, tt.want)
 		}

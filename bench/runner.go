@@ -77,6 +77,7 @@ type Runner struct {
 func (r *Runner) Run(ctx context.Context) (*results.Run, error) {
 	res := r.newRun(r.Config.Dir)
 	err := r.eachShape(ctx, res, shapeLoop{
+		sides:    []setupSide{{name: "head", dir: r.Config.Dir}},
 		starting: "starting server",
 		measure: func(ctx context.Context, w shapeWork, logs *logs) []results.Cell {
 			return r.measureShape(ctx, w, logs)
@@ -98,6 +99,9 @@ func (r *Runner) Run(ctx context.Context) (*results.Run, error) {
 			)
 		},
 	})
+	if errors.As(err, new(*SetupError)) {
+		return nil, err // nothing measured, no server started
+	}
 	return res, err
 }
 
@@ -122,7 +126,8 @@ func (r *Runner) newRun(dir string) *results.Run {
 // shapeLoop says how a run measures each shape of the matrix: Run boots
 // one server per shape, AB.Run two.
 type shapeLoop struct {
-	starting string // what the first progress line of a shape says it does
+	sides    []setupSide // set up before the first shape (Config.Setup)
+	starting string      // what the first progress line of a shape says it does
 	// measure measures the endpoints of a shape that w names into cells,
 	// their Log set; it stops every server it started.
 	measure func(ctx context.Context, w shapeWork, logs *logs) []results.Cell
@@ -151,6 +156,13 @@ func (r *Runner) eachShape(ctx context.Context, res *results.Run, l shapeLoop) e
 			l.update(res)
 		}
 		r.save(res)
+	}
+	if err := r.runSetup(ctx, res, logs, l.sides); err != nil {
+		if ctx.Err() != nil {
+			res.Interrupted = true
+			save()
+		}
+		return err
 	}
 	matrix := r.Config.work() // the shapes this run boots: its shard's, or all
 	if len(matrix) == 0 {

@@ -92,7 +92,7 @@ func TestTemplateNeverRunsThroughAShell(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	argv := tmpl.Expand("127.0.0.1", 1234, Shape{1, 1})
+	argv := tmpl.expand(vars{host: "127.0.0.1", port: 1234, shape: Shape{1, 1}})
 	log := filepath.Join(t.TempDir(), "log")
 	p, err := server.Start(server.Spec{Argv: argv, Dir: dir, LogPath: log})
 	if err != nil {

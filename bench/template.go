@@ -17,8 +17,23 @@ type Template struct {
 	one []string
 }
 
-// Placeholders lists the placeholders a template may use.
-const Placeholders = "{host} {port} {bind} {workers} {threads}"
+// Placeholders lists the placeholders a template may use. {side} is the
+// side of a comparison a server or setup runs for, "base" or "head"
+// ("head" in a run), so that each side can have its own database.
+const Placeholders = "{host} {port} {bind} {workers} {threads} {side}"
+
+// cellPlaceholders are those whose value is a cell's: they have none in a
+// setup command, which runs once per side before any cell.
+var cellPlaceholders = []string{"{host}", "{port}", "{bind}", "{workers}", "{threads}"}
+
+// vars are the values of the placeholders for one server: a cell's
+// address and shape, and the side it runs for.
+type vars struct {
+	host  string
+	port  int
+	shape Shape
+	side  string
+}
 
 // ParseTemplate splits a command template into words with shell-like
 // quoting ('single', "double", backslash escapes) and checks its
@@ -62,23 +77,24 @@ func (t Template) WithOneWorker(one string) (Template, error) {
 	return t, nil
 }
 
-// Expand fills the placeholders for one cell and returns argv: the
+// expand fills the placeholders for one server and returns argv: the
 // one-worker variant's for a cell of one worker, when t has one.
-func (t Template) Expand(host string, port int, s Shape) []string {
-	if s.Workers == 1 && t.one != nil {
-		return expand(t.one, host, port, s)
+func (t Template) expand(v vars) []string {
+	if v.shape.Workers == 1 && t.one != nil {
+		return v.expand(t.one)
 	}
-	return expand(t.argv, host, port, s)
+	return v.expand(t.argv)
 }
 
-// expand fills the placeholders in each of words for one cell.
-func expand(words []string, host string, port int, s Shape) []string {
+// expand fills the placeholders in each of words.
+func (v vars) expand(words []string) []string {
 	r := strings.NewReplacer(
-		"{host}", host,
-		"{port}", strconv.Itoa(port),
-		"{bind}", net.JoinHostPort(host, strconv.Itoa(port)),
-		"{workers}", strconv.Itoa(s.Workers),
-		"{threads}", strconv.Itoa(s.Threads),
+		"{host}", v.host,
+		"{port}", strconv.Itoa(v.port),
+		"{bind}", net.JoinHostPort(v.host, strconv.Itoa(v.port)),
+		"{workers}", strconv.Itoa(v.shape.Workers),
+		"{threads}", strconv.Itoa(v.shape.Threads),
+		"{side}", v.side,
 	)
 	out := make([]string, len(words))
 	for i, a := range words {

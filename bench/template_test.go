@@ -63,7 +63,7 @@ func TestTemplate(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ParseTemplate(%q): %v", tt.in, err)
 			}
-			got := tmpl.Expand("127.0.0.1", 8000, Shape{3, 2})
+			got := tmpl.expand(vars{host: "127.0.0.1", port: 8000, shape: Shape{3, 2}, side: "head"})
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Expand = %q, want %q", got, tt.want)
 			}
@@ -80,14 +80,14 @@ func FuzzTemplate(f *testing.F) {
 		if err != nil {
 			return
 		}
-		argv := tmpl.Expand("127.0.0.1", 1234, Shape{2, 3})
+		argv := tmpl.expand(vars{host: "127.0.0.1", port: 1234, shape: Shape{2, 3}, side: "base"})
 		if len(argv) == 0 {
 			t.Fatalf("ParseTemplate(%q) accepted a template with no words", s)
 		}
 		for _, a := range argv {
 			for _, p := range strings.Fields(Placeholders) {
 				if strings.Contains(a, p) {
-					t.Fatalf("Expand(%q) left %s in %q", s, p, a)
+					t.Fatalf("expand(%q) left %s in %q", s, p, a)
 				}
 			}
 		}

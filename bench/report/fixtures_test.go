@@ -366,3 +366,26 @@ func compareEventLoop() *results.Run {
 	}
 	return r
 }
+
+// compareDepsUnmeasured is a pull request that changed its dependency
+// files, measured in one environment: the verdict leaves the change out.
+// One file name is an attacker's.
+func compareDepsUnmeasured() *results.Run {
+	r := compareUnchanged()
+	r.Dependencies = &results.Dependencies{
+		Changed: []string{"poetry.lock", "pyproject.toml", "requirements/" + hostile + ".txt", "uv.lock"},
+	}
+	return r
+}
+
+// compareDepsMeasured is a dependency upgrade measured with each side's
+// own environment: a slower driver version regressed.
+func compareDepsMeasured() *results.Run {
+	r := compareRegressed()
+	r.Setup = &results.Setup{
+		Command:  "python3 -m venv .venv && .venv/bin/pip install -r requirements.txt",
+		WallTime: results.SetupWallTime{BaseS: 14.2, HeadS: 13.8},
+	}
+	r.Dependencies = &results.Dependencies{Changed: []string{"requirements.txt"}, Setup: true}
+	return r
+}

@@ -165,6 +165,14 @@ func (d *mdDoc) comparisonOutcome() (emoji, text string) {
 			emoji, text = "⚠️", "Inconclusive: "+missing+"; "+lowerFirst(text)
 		}
 	}
+	if deps := unmeasuredDeps(d.r, Escape); deps != "" {
+		// The verdict holds for the code alone, not for what the pull
+		// request changes: its dependencies were not installed per side.
+		text += "; " + deps
+		if emoji == "✅" {
+			emoji = "⚠️"
+		}
+	}
 	if s := d.r.Shard; s != nil && s.Count > 1 {
 		// One shard's part of the matrix: the verdict over all cells is
 		// the merge's.
@@ -247,6 +255,9 @@ func (d *mdDoc) intro() {
 	if o.geomean != "" {
 		s += " Overall (geometric mean): " + minus(o.geomean) + "."
 	}
+	if n := setupNote(d.r, Escape); n != "" {
+		s += " " + n
+	}
 	if d.unslotted() {
 		s += " Cells without slots (an event loop) are compared at the closed loop's " +
 			"connection count, not swept: `workerbench run` finds their peak useful concurrency."
@@ -268,6 +279,9 @@ func (d *mdDoc) unslotted() bool {
 
 func (d *mdDoc) warnings() {
 	ws := d.r.Warnings
+	if w := depsWarning(d.r, func(s string) string { return s }); w != "" {
+		ws = append([]string{w}, ws...) // escaped below with the others
+	}
 	if s := d.r.Shard; s != nil {
 		note := fmt.Sprintf("Shard %s: these results hold only this shard's %s of the "+
 			"matrix's %d; workerbench merge (the action's mode: merge) puts the shards "+

@@ -69,6 +69,8 @@ var fixtures = []struct {
 	{"interrupted", interrupted, MarkdownOptions{}},
 	{"event_loop_run", eventLoopRun, MarkdownOptions{Title: "Starlette on uvicorn"}},
 	{"compare_event_loop", compareEventLoop, MarkdownOptions{}},
+	{"compare_deps_unmeasured", compareDepsUnmeasured, MarkdownOptions{Base: "main", Head: "deps/bump"}},
+	{"compare_deps_measured", compareDepsMeasured, MarkdownOptions{Base: "main", Head: "deps/bump"}},
 }
 
 func TestGolden(t *testing.T) {

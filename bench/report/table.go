@@ -82,11 +82,20 @@ func runTable(b *strings.Builder, r *results.Run, m *model) {
 func comparisonTable(b *strings.Builder, r *results.Run, m *model) {
 	if r.Interrupted {
 		fmt.Fprintf(b, "interrupted: partial results (%s compared)\n", Plural(len(r.Cells), "cell"))
+		if len(r.Warnings) == 0 && r.Dependencies.Measured() {
+			b.WriteString("\n")
+		}
+	}
+	if w := depsWarning(r, plain); w != "" {
+		b.WriteString("warning: " + w + "\n")
 		if len(r.Warnings) == 0 {
 			b.WriteString("\n")
 		}
 	}
 	writeWarnings(b, r.Warnings)
+	if n := setupNote(r, plain); n != "" {
+		b.WriteString("note: " + Clip(plain(n), termNoteRunes) + "\n\n")
+	}
 
 	st := textStyle()
 	t := newTextTable(lcol("cell"), rcol("slots"), rcol("base req/s"), rcol("head req/s"),

@@ -32,7 +32,7 @@ func WallTime(w io.Writer, r *results.Run) error {
 		sum.Add(*c.WallTime)
 		t.add("", wallRow(Clip(plain(c.Name()), termNameRunes), *c.WallTime)...)
 	}
-	if rows == 0 {
+	if rows == 0 && r.Setup == nil {
 		return nil
 	}
 	if rows > 1 {
@@ -40,8 +40,20 @@ func WallTime(w io.Writer, r *results.Run) error {
 	}
 	var b strings.Builder
 	t.write(&b)
+	if s := r.Setup; s != nil {
+		b.WriteString("setup, before any cell and apart from the total: " + SetupTimes(s) + "\n")
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// SetupTimes says how long setup took on each side: "base 12.1s, head
+// 11.9s", or "12.1s" in a run.
+func SetupTimes(s *results.Setup) string {
+	if s.WallTime.BaseS == 0 {
+		return secs(s.WallTime.HeadS)
+	}
+	return "base " + secs(s.WallTime.BaseS) + ", head " + secs(s.WallTime.HeadS)
 }
 
 // wallRow is a row of the wall-time table: the name, then each phase.

@@ -67,6 +67,9 @@ type Run struct {
 	Shard *Shard `json:"shard,omitempty"`
 	// Missing names the cells of a merged matrix that no shard measured.
 	Missing []string `json:"missing,omitempty"`
+	// Setup is the command each side ran before its first cell (--setup),
+	// nil when there was none.
+	Setup *Setup `json:"setup,omitempty"`
 
 	// RunComparison is set only by a comparison (ab, compare).
 	RunComparison
@@ -81,7 +84,42 @@ type RunComparison struct {
 	Verdict     Verdict  `json:"verdict,omitempty"`
 	Overall     *Overall `json:"overall,omitempty"`
 	Warnings    []string `json:"warnings,omitempty"`
+	// Dependencies says whether the files that pin dependencies differ
+	// between base and head, and whether the verdict includes that change;
+	// nil when it was not looked at (compare of two files).
+	Dependencies *Dependencies `json:"dependencies,omitempty"`
 }
+
+// Setup is the command each side of a run ran once in its directory
+// before its first cell, to install its own dependencies or database, and
+// where its wall time went: apart from measuring.
+type Setup struct {
+	Command  string        `json:"command"`
+	WallTime SetupWallTime `json:"wall_time"`
+}
+
+// SetupWallTime is how long setup took on each side, in seconds; the sides
+// set up at once.
+type SetupWallTime struct {
+	BaseS float64 `json:"base_s,omitempty"` // 0 in a run, which has only a head
+	HeadS float64 `json:"head_s"`
+}
+
+// Dependencies says which files that pin dependencies (requirements.txt,
+// poetry.lock, Gemfile.lock, package-lock.json, go.sum, …) differ between
+// the base and head of a comparison.
+type Dependencies struct {
+	// Changed lists them, relative to the side's directory.
+	Changed []string `json:"changed"`
+	// Setup is set when each side installed its own (a setup command), so
+	// the verdict includes the change; without it both sides ran in one
+	// environment and the verdict does not.
+	Setup bool `json:"setup"`
+}
+
+// Measured reports whether the verdict includes the dependency change:
+// there is none, or each side installed its own.
+func (d *Dependencies) Measured() bool { return d == nil || len(d.Changed) == 0 || d.Setup }
 
 // Host describes the machine the results were measured on.
 type Host struct {
@@ -433,10 +471,16 @@ type Overall struct {
 	Method    string  `json:"method"`
 }
 
+// maxListed bounds lists of names in a results file.
+const maxListed = 1000
+
 func (r *Run) validate() error {
 	var errs []error
 	if s := r.Shard; s != nil && (s.Count < 1 || s.Count > 1000 || s.Index < 1 || s.Index > s.Count || len(s.Cells) > 100000) {
 		errs = append(errs, fmt.Errorf("shard %d/%d with %d cells is out of range", s.Index, s.Count, len(s.Cells)))
+	}
+	if d := r.Dependencies; d != nil && len(d.Changed) > maxListed {
+		errs = append(errs, fmt.Errorf("dependencies.changed lists %d files, more than %d", len(d.Changed), maxListed))
 	}
 	for i, c := range r.Cells {
 		where := fmt.Sprintf("cells[%d]", i)

@@ -125,9 +125,10 @@ func abCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if !f.quiet {
 		fmt.Fprintf(
 			stderr,
-			"compared %s in %s (seed %d)\n",
+			"compared %s in %s%s (seed %d)\n",
 			report.Plural(len(res.Cells), "cell"),
 			time.Since(start).Round(time.Second),
+			setupNote(res),
 			a.Seed,
 		)
 	}

@@ -21,6 +21,7 @@ type actionInputs struct {
 	Server           string // server
 	App              string // app
 	WorkingDirectory string // working-directory
+	Setup            string // setup
 	Matrix           string // matrix
 	Path             string // path
 	Config           string // config
@@ -49,6 +50,7 @@ func readActionInputs(gha *publish.Actions) actionInputs {
 		Server:           gha.Input("server"),
 		App:              gha.Input("app"),
 		WorkingDirectory: gha.Input("working-directory"),
+		Setup:            gha.Input("setup"),
 		Matrix:           gha.Input("matrix"),
 		Path:             gha.Input("path"),
 		Config:           gha.Input("config"),
@@ -167,7 +169,7 @@ func parseBenchInputs(
 	args := []string{"--dir", s.headDir, "--out", s.outDir}
 	for _, f := range []struct{ flag, value string }{
 		{"--cmd", in.Command}, {"--server", in.Server}, {"--app", in.App},
-		{"--matrix", in.Matrix}, {"--path", in.Path},
+		{"--setup", in.Setup}, {"--matrix", in.Matrix}, {"--path", in.Path},
 		{"--duration", in.Duration}, {"--trials", in.Trials}, {"--threshold", in.Threshold},
 	} {
 		if f.value != "" {

@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/workerbench/workerbench/bench"
 )
 
 func main() {
@@ -60,7 +62,7 @@ func exitCode(err error, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "workerbench: %v\n", err)
 	var u usageError
 	switch {
-	case errors.As(err, &u):
+	case errors.As(err, &u), errors.As(err, new(*bench.SetupError)):
 		return exitUsage
 	case errors.Is(err, errRegression):
 		return exitRegression

@@ -82,6 +82,11 @@ func newRunFlags(name string, cfg bench.Config, stderr io.Writer) *runFlags {
 		"request `PATH` to load (default /; a config file can list several endpoints)",
 	)
 	fs.StringVar(&cfg.Dir, "dir", cfg.Dir, "working `DIR` of the server")
+	fs.StringVar(&cfg.Setup, "setup", cfg.Setup,
+		"shell `COMMAND` run once in each side's directory before its first cell, to install "+
+			"that side's own dependencies or database, e.g. "+
+			"'python3 -m venv .venv && .venv/bin/pip install -r requirements.txt' "+
+			"({side} is base or head)")
 	fs.StringVar(
 		&cfg.Health,
 		"health",
@@ -153,7 +158,8 @@ func newRunFlags(name string, cfg bench.Config, stderr io.Writer) *runFlags {
 		cfg.AllowRemote,
 		"allow a --host that is not loopback",
 	)
-	fs.Var(&f.env, "env", "extra server environment `KEY=VALUE` (repeatable)")
+	fs.Var(&f.env, "env", "extra server environment `KEY=VALUE` (repeatable; "+
+		"{side} is base or head, e.g. DATABASE_URL=postgresql:///app_{side})")
 	fs.Var(shardFlag{&cfg.Shard}, "shard",
 		"measure only part `I/N` of the matrix (the I-th of N, split by cost), for a job of a "+
 			"matrix that workerbench merge puts back together")
@@ -307,9 +313,10 @@ func measure(
 	if !quiet {
 		fmt.Fprintf(
 			stderr,
-			"measured %s in %s\n",
+			"measured %s in %s%s\n",
 			report.Plural(len(res.Cells), "cell"),
 			time.Since(start).Round(time.Second),
+			setupNote(res),
 		)
 	}
 	if out != "" {
@@ -321,6 +328,15 @@ func measure(
 		}
 	}
 	return res, runErr
+}
+
+// setupNote is what the closing line says of setup, which its time
+// includes: " (setup: base 12.1s, head 11.9s)", or nothing.
+func setupNote(res *results.Run) string {
+	if res.Setup == nil {
+		return ""
+	}
+	return " (setup: " + report.SetupTimes(res.Setup) + ")"
 }
 
 // writeResults writes results.json and summary.md, each atomically.
