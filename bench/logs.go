@@ -69,5 +69,5 @@ func (l *logs) close(progress func(string, ...any)) {
 			os.RemoveAll(p)
 		}
 	}
-	progress("logs of failed cells kept in %s (no --out was given)", l.dir)
+	progress("logs of what failed kept in %s (no --out was given)", l.dir)
 }
