@@ -151,6 +151,7 @@ trials: 3
 keep_alive: false
 bursts: [5, 20]
 env: {FOO: bar}
+setup: python3 -m venv .venv && .venv/bin/pip install -r requirements.txt
 endpoints:
   - name: sleep
     path: /?ms=200
@@ -178,6 +179,9 @@ endpoints:
 	}
 	if c.Health != "/?ms=200" || len(c.Env) != 1 || c.Env[0] != "FOO=bar" {
 		t.Errorf("health %q env %v", c.Health, c.Env)
+	}
+	if c.Setup != "python3 -m venv .venv && .venv/bin/pip install -r requirements.txt" {
+		t.Errorf("setup %q", c.Setup)
 	}
 }
 

@@ -78,6 +78,8 @@ func TestDecodeResultsRejects(t *testing.T) {
 		{"bad base cell", `{"schema": "workerbench/results/v1", "cells": [{"workers": 1, "threads": 1, "base": {"workers": 0, "threads": 1}}]}`, "cells[0].base: workers and threads must be ≥ 1"},
 		{"base of another shape", `{"schema": "workerbench/results/v1", "cells": [{"workers": 1, "threads": 1, "base": {"workers": 2, "threads": 1}}]}`, "cells[0].base is 2x1, not 1x1"},
 		{"nested base", `{"schema": "workerbench/results/v1", "cells": [{"workers": 1, "threads": 1, "base": {"workers": 1, "threads": 1, "base": {"workers": 1, "threads": 1}}}]}`, "has a base of its own"},
+		{"too many dependency files", `{"schema": "workerbench/results/v1", "cells": [], "dependencies": {"changed": [` +
+			strings.Repeat(`"a",`, 1000) + `"b"]}}`, "dependencies.changed lists 1001 files"},
 		{"hostile base burst", `{"schema": "workerbench/results/v1", "cells": [{"workers": 1, "threads": 1, "base": {"workers": 1, "threads": 1, "bursts": [{"size": -5}]}}]}`, "cells[0].base.bursts[0]"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
