@@ -37,11 +37,7 @@ func diagnose(c *results.Cell, f facts) {
 		add("only %d connections for %d slots: achieved concurrency cannot exceed %d",
 			c.Connections, c.Slots, c.Connections)
 	}
-	delayed := keepAliveDelayed(c.ServiceTimeS, c.ServiceTimeNewConnS)
 	switch {
-	case delayed:
-		// S0 is inflated by the delay, so neither the CPU share nor the
-		// slots say anything; the keep-alive note says what does.
 	case c.Bound == "cpu":
 		add("CPU-bound handler (%.0f%% of the service time is server CPU): throughput is limited "+
 			"by cores (%d here, %.2f kept busy), and %s",
@@ -59,12 +55,17 @@ func diagnose(c *results.Cell, f facts) {
 		}
 		add("achieved %.1f of %d configured slots (%.0f%%)%s", c.Concurrency, c.Slots, 100*c.Efficiency, hint)
 	}
+	reached := fmt.Sprintf("reached the %d connections of the closed loop", c.Connections)
+	if c.TransportStallS > 0 {
+		reached = fmt.Sprintf("is what the %d connections of the closed loop allow when each "+
+			"response also waits %s in the transport", c.Connections, fmtSeconds(c.TransportStallS))
+	}
 	if s := c.Sweep; s != nil && len(s.Points) > 0 {
-		add("concurrency %.2f reached the %d connections of the closed loop: the load generator, "+
+		add("concurrency %.2f %s: the load generator, "+
 			"not the server, was the limit (no slots bound it, as in an event loop); "+
 			"swept %d → %d connections: peak useful concurrency %.1f at %.1f req/s (%s)",
 			c.Concurrency,
-			c.Connections, c.Connections, s.Points[len(s.Points)-1].Connections,
+			reached, c.Connections, s.Points[len(s.Points)-1].Connections,
 			s.PeakConcurrency, s.PeakThroughputRPS, s.Why())
 		if k, ok := s.Knee(); ok && k.GeneratorCores > k.BusyCores &&
 			k.GeneratorCores+k.BusyCores > 0.75*float64(f.cpus) {
@@ -72,23 +73,22 @@ func diagnose(c *results.Cell, f facts) {
 				"the machine's cores, not the server, may have set the peak", k.GeneratorCores,
 				k.BusyCores, f.cpus)
 		}
-	} else if c.LimitedByConnections() && !delayed {
-		add("concurrency %.2f reached the %d connections of the closed loop: the load generator, "+
+	} else if c.LimitedByConnections() {
+		add("concurrency %.2f %s: the load generator, "+
 			"not the server, was the limit (no slots bound it, as in an event loop); throughput "+
 			"was measured at this connection count (run sweeps it upward to find the peak)",
-			c.Concurrency, c.Connections)
+			c.Concurrency, reached)
 	}
-	if delayed {
+	if c.TransportStallS > 0 {
 		off := ""
 		if t := c.KeepAliveOff; t != nil {
-			off = fmt.Sprintf("; with --keep-alive=false it serves %.1f req/s, against %.1f",
-				t.ThroughputRPS, c.ThroughputRPS)
+			off = fmt.Sprintf("; with --keep-alive=false %.1f req/s, not %.1f", t.ThroughputRPS,
+				c.ThroughputRPS)
 		}
-		add("latency is neither CPU nor waiting for a slot: kept-alive requests take %s, new "+
-			"connections %s, so the server idles %.0f%% of each kept-alive request (uvicorn "+
-			"--workers ≥ 2 does this)%s",
-			fmtSeconds(c.ServiceTimeS), fmtSeconds(c.ServiceTimeNewConnS),
-			100*(1-c.ServiceTimeNewConnS/c.ServiceTimeS), off)
+		add("kept-alive responses waited %s in the transport (S0 %s on new connections): "+
+			"written in pieces without TCP_NODELAY, the client's delayed ACK holds the rest "+
+			"(uvicorn --workers ≥ 2); S0 and concurrency leave the wait out%s",
+			fmtSeconds(c.TransportStallS), fmtSeconds(c.ServiceTimeNewConnS), off)
 	}
 	// One slot's requests in turn should wait about alike; a tail this
 	// long means some connections are served much later than others.

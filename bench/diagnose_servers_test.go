@@ -41,18 +41,28 @@ func TestDiagnosticsOnRealServers(t *testing.T) {
 		cell  string
 		check func(t *testing.T, c results.Cell)
 	}{{
-		// uvicorn --workers ≥ 2 answers kept-alive requests late.
-		name:       "keep-alive delay",
+		// uvicorn --workers ≥ 2 answers kept-alive requests late, and a
+		// handler that blocks its event loop serves one request at a time
+		// per worker that has connections: K must read a whole number of
+		// workers despite the stall (1.42 × that before S0 left it out).
+		// With keep-alive one worker takes every connection of the closed
+		// loop (1 in service); a new connection per request reaches both.
+		name:       "transport stall",
 		serverCase: serverCase{server: "uvicorn", fixture: "asgi", matrix: []Shape{{2, 1}}, keepAlive: true},
-		path:       "/?ms=20",
-		want:       "kept-alive requests take", cell: "2x1",
+		path:       "/block?ms=50",
+		setup:      func(t *testing.T, cfg *Config) { cfg.Sweep = false },
+		want:       "kept-alive responses waited", cell: "2x1",
 		check: func(t *testing.T, c results.Cell) {
-			if c.KeepAliveOff == nil || c.KeepAliveOff.ThroughputRPS <= c.ThroughputRPS {
-				t.Errorf("keep-alive-off trial %+v, want one serving more than %.1f req/s",
-					c.KeepAliveOff, c.ThroughputRPS)
+			if !within(c.Concurrency, 1, 0.1) && !within(c.Concurrency, 2, 0.1) {
+				t.Errorf("concurrency %.2f, want 1 or 2 ± 10%%: one request at a time per worker",
+					c.Concurrency)
 			}
-			if c.Sweep != nil {
-				t.Error("swept a cell whose S0 the delay inflated: the sweep would measure the delay")
+			if !within(c.ServiceTimeS, 0.051, 0.1) || c.TransportStallS < 0.02 {
+				t.Errorf("S0 %s with a stall of %s, want about 51ms and a stall of tens of ms",
+					fmtSeconds(c.ServiceTimeS), fmtSeconds(c.TransportStallS))
+			}
+			if c.KeepAliveOff == nil || c.KeepAliveOff.ThroughputRPS <= 0 {
+				t.Errorf("keep-alive-off trial %+v, want one", c.KeepAliveOff)
 			}
 		},
 	}, {

@@ -84,13 +84,14 @@ func TestDiagnose(t *testing.T) {
 			}
 		}, want: []string{"swept 8 → 16 connections", "at the peak the load generator kept 1.20 cores " +
 			"busy and the server 0.60, of 2"}},
-		{name: "kept-alive requests delayed", change: func(c *results.Cell) {
-			c.ServiceTimeS, c.ServiceTimeNewConnS, c.Bound, c.CPUBoundness = 0.046, 0.0021, "io", 0.05
-			c.ThroughputRPS = 181
+		{name: "kept-alive responses stalled in the transport", change: func(c *results.Cell) {
+			c.ServiceTimeS, c.ServiceTimeNewConnS, c.TransportStallS = 0.0021, 0.0021, 0.0439
+			c.Bound, c.CPUBoundness, c.ThroughputRPS = "io", 0.05, 181
 			c.KeepAliveOff = &results.Trial{ThroughputRPS: 1322}
-		}, want: []string{"latency is neither CPU nor waiting for a slot: kept-alive requests take " +
-			"46.0ms, new connections 2.1ms, so the server idles 95% of each kept-alive request " +
-			"(uvicorn --workers ≥ 2 does this); with --keep-alive=false it serves 1322.0 req/s, against 181.0"}},
+		}, want: []string{"kept-alive responses waited 43.9ms in the transport (S0 2.1ms on new " +
+			"connections): written in pieces without TCP_NODELAY, the client's delayed ACK holds the " +
+			"rest (uvicorn --workers ≥ 2); S0 and concurrency leave the wait out; with " +
+			"--keep-alive=false 1322.0 req/s, not 181.0"}},
 		{name: "unfair scheduling", change: func(c *results.Cell) {
 			c.Latency = results.Latency{P50: 0.101, P99: 4.1}
 		}, want: []string{"unfair scheduling: p99 is 41 × p50 (4.10s against 101.0ms)"}},

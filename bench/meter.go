@@ -59,13 +59,14 @@ func (m *meter) add(rep load.Report) {
 }
 
 // serviceTime measures the unloaded service time S0: a few warm-up
-// requests, then the median of cfg.Sequential requests one at a time.
+// requests, then the median of cfg.Sequential requests one at a time,
+// less what they waited in the transport (transportStall).
 func (m *meter) serviceTime(ctx context.Context) error {
 	defer m.timed(&m.spent.ServiceTimeS)()
 	if _, _, err := sequential(ctx, m.target, 3); err != nil {
 		return fmt.Errorf("warm-up request: %w", err)
 	}
-	lat, bad, err := sequential(ctx, m.target, m.cfg.Sequential)
+	ts, bad, err := sequential(ctx, m.target, m.cfg.Sequential)
 	if err != nil {
 		return fmt.Errorf("service time: %w", err)
 	}
@@ -75,50 +76,64 @@ func (m *meter) serviceTime(ctx context.Context) error {
 			fmt.Sprintf(
 				"service time: %d of %d sequential requests had an unexpected status and were left out",
 				bad,
-				int(bad)+len(lat),
+				int(bad)+len(ts),
 			),
 		)
 	}
-	m.cell.ServiceTimeS = medianSeconds(lat)
+	m.cell.ServiceTimeS = medianTotal(ts)
 	m.progress(
 		"      %s: service time %s (median of %d sequential requests)",
 		m.cell.Name(),
 		fmtSeconds(m.cell.ServiceTimeS),
-		len(lat),
+		len(ts),
 	)
-	return m.serviceTimeNewConn(ctx)
+	first := make([]time.Duration, len(ts))
+	for i, t := range ts {
+		first[i] = t.FirstByte
+	}
+	return m.transportStall(ctx, medianSeconds(first))
 }
 
-// sequential is load.Sequential that skips responses with an unexpected
-// status (a handler that fails now and then still has a service time), as
-// long as at least as many succeed as fail. Any other error ends it: a
-// timeout would make every retry as slow, a refused connection means the
-// server is gone.
+// sequential is load.SequentialTimings that skips responses with an
+// unexpected status (a handler that fails now and then still has a service
+// time), as long as at least as many succeed as fail. Any other error ends
+// it: a timeout would make every retry as slow, a refused connection means
+// the server is gone.
 func sequential(
 	ctx context.Context,
 	t load.Target,
 	n int,
-) (lat []time.Duration, bad int64, err error) {
-	for len(lat) < n {
-		got, err := load.Sequential(ctx, t, n-len(lat))
-		lat = append(lat, got...)
+) (ts []load.Timing, bad int64, err error) {
+	for len(ts) < n {
+		got, err := load.SequentialTimings(ctx, t, n-len(ts))
+		ts = append(ts, got...)
 		if err == nil {
 			break
 		}
 		var le *load.Error
 		if !errors.As(err, &le) || le.Kind != load.KindStatus || ctx.Err() != nil {
-			return lat, bad, err
+			return ts, bad, err
 		}
 		if bad++; bad > int64(n) {
-			return lat, bad, fmt.Errorf(
+			return ts, bad, fmt.Errorf(
 				"%d of %d requests failed, last: %w",
 				bad,
-				bad+int64(len(lat)),
+				bad+int64(len(ts)),
 				err,
 			)
 		}
 	}
-	return lat, bad, nil
+	return ts, bad, nil
+}
+
+// medianTotal is the median of the requests' times to their last byte, in
+// seconds.
+func medianTotal(ts []load.Timing) float64 {
+	d := make([]time.Duration, len(ts))
+	for i, t := range ts {
+		d[i] = t.Total
+	}
+	return medianSeconds(d)
 }
 
 // trial runs one closed-loop trial, records it in the cell and returns its
@@ -298,7 +313,7 @@ func windowFor(d time.Duration, conns int, x, s0 float64) (w, need, perConn time
 func (m *meter) finish(ctx context.Context) error {
 	c := m.cell
 	m.summarize()
-	if m.sweep && c.LimitedByConnections() && !keepAliveDelayed(c.ServiceTimeS, c.ServiceTimeNewConnS) {
+	if m.sweep && c.LimitedByConnections() {
 		done := m.timed(&m.spent.SweepS)
 		err := m.sweepConnections(ctx)
 		done()

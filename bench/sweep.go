@@ -83,7 +83,7 @@ func (m *meter) sweepConnections(ctx context.Context) error {
 			break
 		}
 		peak = len(s.Points) - 1
-		if p.P50S > results.SweepLatency*c.ServiceTimeS {
+		if p.P50S > results.SweepLatency*(c.ServiceTimeS+c.TransportStallS) {
 			s.Limited = results.LimitedLatency
 			break
 		}

@@ -167,6 +167,12 @@ type Cell struct {
 	// measured when requests are kept alive and S0 is short: a server that
 	// delays kept-alive requests shows it here.
 	ServiceTimeNewConnS float64 `json:"service_time_new_connection_s,omitempty"`
+	// TransportStallS is how long a kept-alive response waited in the
+	// transport after the server had answered (median): the server wrote
+	// it in pieces without TCP_NODELAY and the client's delayed ACK held
+	// the rest back. It is not service: ServiceTimeS leaves it out, and it
+	// is set only when it is at least a tenth of ServiceTimeS.
+	TransportStallS float64 `json:"transport_stall_s,omitempty"`
 	ThroughputRPS       float64 `json:"throughput_rps"` // X: plateau throughput, median over trials
 	Concurrency         float64 `json:"concurrency"`    // K = X × S0
 	Efficiency          float64 `json:"efficiency"`     // K / slots

@@ -28,10 +28,16 @@ const slotMargin = 1.1
 // the server, limited the cell's achieved concurrency: it reached the
 // connection count (ConnectionShare of it) and went beyond the configured
 // slots, which only a server without slots (an event loop) does. Such a
-// cell is what run sweeps.
+// cell is what run sweeps. A connection whose responses stall in the
+// transport (TransportStallS) is in service only S0 of each S0 + stall, so
+// the count it is held against shrinks by as much.
 func (c Cell) LimitedByConnections() bool {
+	conns := float64(c.Connections)
+	if c.TransportStallS > 0 && c.ServiceTimeS > 0 {
+		conns *= c.ServiceTimeS / (c.ServiceTimeS + c.TransportStallS)
+	}
 	return c.Connections > 0 && !c.Failed() &&
-		c.Concurrency >= ConnectionShare*float64(c.Connections) &&
+		c.Concurrency >= ConnectionShare*conns &&
 		c.Concurrency > slotMargin*float64(c.Slots)
 }
 

@@ -74,6 +74,8 @@ type client struct {
 	// so under mu, so that abort can close it from another goroutine.
 	nc      conn
 	reused  bool // nc has carried a complete exchange, so a silent close means the server idled it out
+	// firstByte is when the latest response's first byte arrived.
+	firstByte time.Time
 	mu      sync.Mutex
 	aborted bool
 }
@@ -143,6 +145,7 @@ func (c *client) exchange(deadline time.Time) (status int, persist, got bool, er
 	if _, err := c.br.Peek(1); err != nil {
 		return 0, false, false, err
 	}
+	c.firstByte = time.Now()
 	status, persist, err = readResponse(c.br, c.req.head, c.req.maxBody)
 	return status, persist, true, err
 }

@@ -534,11 +534,30 @@ func sleepUntil(ctx context.Context, t time.Time) bool {
 	}
 }
 
+// Timing is one request of Sequential: the time from writing it to the
+// first byte of its response, and to the last.
+type Timing struct {
+	FirstByte, Total time.Duration
+}
+
 // Sequential sends n requests one after another on one connection (a new one per request unless
 // KeepAlive, or when the server closes it) and returns each latency. It stops at the first failed
 // request, returning the latencies before it and an error naming the request and wrapping an
 // *Error of its kind; if ctx ends first it returns ctx.Err().
 func Sequential(ctx context.Context, t Target, n int) ([]time.Duration, error) {
+	ts, err := SequentialTimings(ctx, t, n)
+	lat := make([]time.Duration, len(ts))
+	for i, x := range ts {
+		lat[i] = x.Total
+	}
+	return lat, err
+}
+
+// SequentialTimings is Sequential that also tells when each response's
+// first byte arrived: a response the server wrote at once but the
+// transport delivered in pieces (Nagle's algorithm against a delayed ACK)
+// shows a last byte well after its first.
+func SequentialTimings(ctx context.Context, t Target, n int) ([]Timing, error) {
 	req, err := compile(t)
 	if err != nil {
 		return nil, err
@@ -551,23 +570,23 @@ func Sequential(ctx context.Context, t Target, n int) ([]time.Duration, error) {
 	defer release()
 	defer c.closeConn()
 
-	lat := make([]time.Duration, 0, n)
+	out := make([]Timing, 0, n)
 	for i := range n {
 		if err := ctx.Err(); err != nil {
-			return lat, err
+			return out, err
 		}
 		start := time.Now()
 		status, k, err := c.roundTrip(ctx, start)
 		d := time.Since(start)
 		if k != kindOK {
 			if err := ctx.Err(); err != nil {
-				return lat, err
+				return out, err
 			}
-			return lat, fmt.Errorf("request %d of %d: %w", i+1, n, newError(req, k, status, err))
+			return out, fmt.Errorf("request %d of %d: %w", i+1, n, newError(req, k, status, err))
 		}
-		lat = append(lat, d)
+		out = append(out, Timing{FirstByte: c.firstByte.Sub(start), Total: d})
 	}
-	return lat, nil
+	return out, nil
 }
 
 // Burst is the seed experiment: it opens n connections, then releases them together so that n

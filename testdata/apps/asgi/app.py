@@ -7,9 +7,16 @@ GET /cpu         spins a pure-Python loop of ?n= iterations (default 90000,
                  about 9 ms on a 2-vCPU runner) on the event loop itself, as
                  an async handler that computes does: it blocks the loop,
                  so a worker computes one request at a time.
+GET /block       sleeps ?ms= milliseconds (default 2000) with time.sleep inside
+                 async def: the commonest async mistake; the call holds the
+                 event loop, so a worker serves one request at a time.
+GET /sync        sleeps ?ms= milliseconds (default 2000) in a plain def
+                 endpoint, which Starlette runs in its thread pool (40
+                 threads per process by default).
 GET /health      answers at once.
 """
 import asyncio
+import time
 
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
@@ -30,8 +37,23 @@ async def cpu(request):
     return PlainTextResponse(str(x % 10))
 
 
+async def block(request):
+    ms = float(request.query_params.get("ms", "2000"))
+    time.sleep(ms / 1000)
+    return PlainTextResponse("Finished")
+
+
+def sync(request):
+    ms = float(request.query_params.get("ms", "2000"))
+    time.sleep(ms / 1000)
+    return PlainTextResponse("Finished")
+
+
 async def health(request):
     return PlainTextResponse("ok")
 
 
-app = Starlette(routes=[Route("/", sleep), Route("/cpu", cpu), Route("/health", health)])
+app = Starlette(routes=[
+    Route("/", sleep), Route("/cpu", cpu), Route("/block", block), Route("/sync", sync),
+    Route("/health", health),
+])
