@@ -2,10 +2,12 @@ package bench
 
 import (
 	"fmt"
+	"maps"
 	"runtime"
 	"slices"
 	"strings"
 
+	"github.com/workerbench/workerbench/bench/internal/stats"
 	"github.com/workerbench/workerbench/bench/profile"
 	"github.com/workerbench/workerbench/bench/results"
 )
@@ -14,16 +16,26 @@ import (
 const greedyAccept = "threaded workers that accept more connections than they have threads (gunicorn gthread's --worker-connections, default 1000) queue requests behind busy threads while other workers idle; try --worker-connections equal to --threads"
 
 // facts are what diagnose knows beyond a cell's figures: the machine's
-// cores, and the server's runtime and concurrency model.
+// cores, the server's runtime and concurrency model, and its command.
 type facts struct {
 	cpus    int
 	runtime profile.Runtime
 	model   profile.Model
+	argv    []string
 }
 
 // facts returns the facts of this machine and command.
 func (c *Config) facts() facts {
-	return facts{cpus: runtime.NumCPU(), runtime: c.runtime, model: c.model}
+	return facts{cpus: runtime.NumCPU(), runtime: c.runtime, model: c.model, argv: c.template.argv}
+}
+
+// greedyHint is the greedy-accept hint for cell c, "" when its command
+// does not let a worker accept more connections than it has threads.
+func (f facts) greedyHint(c *results.Cell) string {
+	if c.Workers > 1 && profile.GreedyAccept(f.argv, c.Threads) {
+		return ": " + greedyAccept
+	}
+	return ""
 }
 
 // diagnose adds plain-language notes on what the figures of a measured
@@ -49,11 +61,8 @@ func diagnose(c *results.Cell, f facts) {
 		}
 	case c.Efficiency > 0 && c.Efficiency < 0.9 && c.Connections >= c.Slots:
 		// Efficiency is 0 (left out) where no slots bound the server.
-		hint := ""
-		if c.Workers > 1 && c.Threads > 1 {
-			hint = ": " + greedyAccept
-		}
-		add("achieved %.1f of %d configured slots (%.0f%%)%s", c.Concurrency, c.Slots, 100*c.Efficiency, hint)
+		add("achieved %.1f of %d configured slots (%.0f%%)%s", c.Concurrency, c.Slots,
+			100*c.Efficiency, f.greedyHint(c))
 	}
 	reached := fmt.Sprintf("reached the %d connections of the closed loop", c.Connections)
 	if c.TransportStallS > 0 {
@@ -103,11 +112,8 @@ func diagnose(c *results.Cell, f facts) {
 	}
 	for _, b := range c.Bursts {
 		if slots && len(b.Waves) > 0 && b.Size >= c.Slots && b.Waves[0] < c.Slots && c.Bound == "io" {
-			hint := ""
-			if c.Workers > 1 && c.Threads > 1 {
-				hint = ": " + greedyAccept
-			}
-			add("burst %d: first wave served %d requests at once, not %d%s", b.Size, b.Waves[0], c.Slots, hint)
+			add("burst %d: first wave served %d requests at once, not %d%s", b.Size, b.Waves[0],
+				c.Slots, f.greedyHint(c))
 		}
 		if w := b.LargestWave(); w > c.PeakInFlight {
 			c.PeakInFlight = w
@@ -153,17 +159,85 @@ func processes(n int) string {
 	return fmt.Sprintf("%d processes", n)
 }
 
-// diagnoseBoots notes, across the cells of a run, a CPU-bound endpoint
-// whose unloaded service time moved between boots by more than a fifth
-// (uWSGI's varied 3.1–5 ms): its X × S0 is then no measure of parallelism.
-func diagnoseBoots(cells []results.Cell) {
+// diagnoseRun returns the notes on a run as a whole, which no one cell
+// shows (Run.Diagnostics).
+func diagnoseRun(cells []results.Cell, f facts) []string {
+	return append(diagnoseBoots(cells), diagnoseWorkerCap(cells, f)...)
+}
+
+// baseCells are the base sides of a comparison's cells.
+func baseCells(cells []results.Cell) []results.Cell {
+	var out []results.Cell
+	for _, c := range cells {
+		if c.Base != nil {
+			out = append(out, *c.Base)
+		}
+	}
+	return out
+}
+
+// diagnoseWorkerCap notes what caps every worker below its threads: when
+// the cells that fell short of their slots all served about the same
+// number of requests at a time per worker, whatever their threads and
+// workers, something of that size in each process serves at most that
+// many: a connection pool, a semaphore, a lock. A Flask app whose handler
+// holds one of 2 pooled connections read 1x3 2.01 and 3x3 6.06.
+func diagnoseWorkerCap(cells []results.Cell, f facts) []string {
+	if f.model == profile.EventLoop {
+		return nil
+	}
+	byEndpoint := map[string][]int{}
+	for i, c := range cells {
+		if !c.Failed() && c.Bound == "io" && c.Threads > 1 && c.Efficiency > 0 && c.Efficiency < 0.85 &&
+			c.Sweep == nil {
+			byEndpoint[c.Endpoint] = append(byEndpoint[c.Endpoint], i)
+		}
+	}
+	var notes []string
+	for _, e := range slices.Sorted(maps.Keys(byEndpoint)) {
+		idx := byEndpoint[e]
+		if len(idx) < 2 {
+			continue
+		}
+		per := make([]float64, len(idx))
+		for j, i := range idx {
+			per[j] = cells[i].Concurrency / float64(cells[i].Workers)
+		}
+		m := stats.Median(per)
+		if slices.ContainsFunc(per, func(p float64) bool { return p < 0.9*m || p > 1.1*m }) {
+			continue
+		}
+		var figures []string
+		for _, i := range idx {
+			figures = append(figures, fmt.Sprintf("%dx%d %.2f", cells[i].Workers, cells[i].Threads,
+				cells[i].Concurrency))
+		}
+		what := ""
+		if e != "" {
+			what = " on " + e
+		}
+		notes = append(notes, fmt.Sprintf("each worker served about %.0f requests at a time%s "+
+			"whatever its threads (%s): a pool, semaphore or lock of about %.0f per process caps it "+
+			"(a database connection pool, say); more threads add nothing until it grows",
+			m, what, strings.Join(figures, ", "), m))
+	}
+	return notes
+}
+
+// diagnoseBoots returns notes, across the cells of a run, on a CPU-bound
+// endpoint whose unloaded service time moved between boots by more than a
+// fifth (uWSGI's varied 3.1–5 ms): its X × S0 is then no measure of
+// parallelism. They are the run's notes, said once (Run.Diagnostics).
+func diagnoseBoots(cells []results.Cell) []string {
 	byEndpoint := map[string][]int{}
 	for i, c := range cells {
 		if !c.Failed() && c.Bound == "cpu" && c.ServiceTimeS > 0 {
 			byEndpoint[c.Endpoint] = append(byEndpoint[c.Endpoint], i)
 		}
 	}
-	for _, idx := range byEndpoint {
+	var notes []string
+	for _, e := range slices.Sorted(maps.Keys(byEndpoint)) {
+		idx := byEndpoint[e]
 		lo, hi := cells[idx[0]].ServiceTimeS, cells[idx[0]].ServiceTimeS
 		for _, i := range idx {
 			lo, hi = min(lo, cells[i].ServiceTimeS), max(hi, cells[i].ServiceTimeS)
@@ -171,13 +245,31 @@ func diagnoseBoots(cells []results.Cell) {
 		if len(idx) < 2 || hi < 1.2*lo {
 			continue
 		}
-		note := fmt.Sprintf("the service time of this CPU-bound endpoint varied between boots (S0 %s → %s "+
-			"across the cells): busy cores, not throughput × S0, measure its parallelism",
-			fmtSeconds(lo), fmtSeconds(hi))
-		for _, i := range idx {
-			cells[i].Diagnostics = append(cells[i].Diagnostics, note)
+		what := "this CPU-bound endpoint"
+		if e != "" {
+			what = "CPU-bound " + e
 		}
+		notes = append(notes, fmt.Sprintf("the service time of %s varied between boots (S0 %s → %s "+
+			"across %s): busy cores, not throughput × S0, measure its parallelism",
+			what, fmtSeconds(lo), fmtSeconds(hi), cellNames(cells, idx)))
 	}
+	return notes
+}
+
+// cellNames names cells[idx]: "1x1, 2x1 and 4x1", or "all 16 cells" past
+// four.
+func cellNames(cells []results.Cell, idx []int) string {
+	if len(idx) > 4 {
+		return fmt.Sprintf("%d cells", len(idx))
+	}
+	names := make([]string, len(idx))
+	for i, j := range idx {
+		names[i] = fmt.Sprintf("%dx%d", cells[j].Workers, cells[j].Threads)
+	}
+	if len(names) == 1 {
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 func describeErrors(m map[string]int64) string {

@@ -38,8 +38,10 @@ func TestDiagnosticsOnRealServers(t *testing.T) {
 		path  string
 		setup func(t *testing.T, cfg *Config)
 		want  string // in the diagnostics of the cell named cell
-		cell  string
-		check func(t *testing.T, c results.Cell)
+		// runWant, if set, is in the run's own notes (Run.Diagnostics).
+		runWant string
+		cell    string
+		check   func(t *testing.T, c results.Cell)
 	}{{
 		// uvicorn --workers ≥ 2 answers kept-alive requests late, and a
 		// handler that blocks its event loop serves one request at a time
@@ -63,6 +65,23 @@ func TestDiagnosticsOnRealServers(t *testing.T) {
 			}
 			if c.KeepAliveOff == nil || c.KeepAliveOff.ThroughputRPS <= 0 {
 				t.Errorf("keep-alive-off trial %+v, want one", c.KeepAliveOff)
+			}
+		},
+	}, {
+		// A pool of 2 per process caps every worker at 2, whatever its
+		// threads; the gunicorn profile sets --worker-connections, so the
+		// greedy-accept hint does not apply.
+		name:       "pool per process",
+		serverCase: serverCase{server: "gunicorn", fixture: "wsgi-pool", matrix: []Shape{{1, 3}, {3, 3}}},
+		path:       "/?ms=50",
+		runWant:    "each worker served about 2 requests at a time whatever its threads",
+		want:       "achieved", cell: "3x3",
+		check: func(t *testing.T, c results.Cell) {
+			if !within(c.Concurrency, 6, 0.1) {
+				t.Errorf("concurrency %.2f, want 6 ± 10%%: 3 workers of 2 pooled connections", c.Concurrency)
+			}
+			if notes := strings.Join(c.Diagnostics, "\n"); strings.Contains(notes, "--worker-connections") {
+				t.Errorf("the greedy-accept hint, which the profile's command rules out:\n%s", notes)
 			}
 		},
 	}, {
@@ -128,6 +147,9 @@ func TestDiagnosticsOnRealServers(t *testing.T) {
 			res, err := runMatrix(t, cfg)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if notes := strings.Join(res.Diagnostics, "\n"); !strings.Contains(notes, c.runWant) {
+				t.Errorf("run notes %q: none saying %q", res.Diagnostics, c.runWant)
 			}
 			for _, cell := range res.Cells {
 				logCell(t, res, cell, c.path)

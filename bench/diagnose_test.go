@@ -118,6 +118,9 @@ func TestDiagnose(t *testing.T) {
 			if f.runtime == profile.Unknown && f.model == "" {
 				f.runtime = profile.CPython
 			}
+			if f.argv == nil { // a bare --cmd: gthread workers accept greedily
+				f.argv = strings.Fields("gunicorn --bind {bind} --workers {workers} --threads {threads} app:app")
+			}
 			diagnose(&c, f)
 			if len(c.Diagnostics) != len(tt.want) {
 				t.Fatalf("notes %q, want %d", c.Diagnostics, len(tt.want))
@@ -143,15 +146,73 @@ func TestDiagnoseProcessesAndBoots(t *testing.T) {
 		{Workers: 1, Threads: 4, Memory: results.Memory{Processes: 1}, Bound: "io", ServiceTimeS: 0.1},
 	}
 	diagnoseProcesses(cells)
-	diagnoseBoots(cells)
-	if len(cells[0].Diagnostics) != 2 || !strings.Contains(cells[0].Diagnostics[0], "2 processes did the work where 3 workers were asked") ||
-		!strings.Contains(cells[0].Diagnostics[1], "S0 3.1ms → 5.0ms") {
+	notes := diagnoseBoots(cells)
+	if len(cells[0].Diagnostics) != 1 || !strings.Contains(cells[0].Diagnostics[0], "2 processes did the work where 3 workers were asked") {
 		t.Errorf("cell 0 notes %q", cells[0].Diagnostics)
 	}
-	if len(cells[1].Diagnostics) != 1 || len(cells[3].Diagnostics) != 0 {
-		t.Errorf("notes %q, %q: want only the boots note on the second cell, none on the fourth", cells[1].Diagnostics, cells[3].Diagnostics)
+	if len(notes) != 1 || !strings.Contains(notes[0], "S0 3.1ms → 5.0ms across 3x1 and 3x1") {
+		t.Errorf("run notes %q: want the boots note once, naming its cells", notes)
+	}
+	if len(cells[1].Diagnostics) != 0 || len(cells[3].Diagnostics) != 0 {
+		t.Errorf("notes %q, %q: want none on the second and fourth cells", cells[1].Diagnostics, cells[3].Diagnostics)
 	}
 	if len(cells[2].Diagnostics) != 1 || !strings.Contains(cells[2].Diagnostics[0], "one process did the work where 3 workers") {
 		t.Errorf("--reload cell's notes %q", cells[2].Diagnostics)
+	}
+}
+
+func TestDiagnoseWorkerCap(t *testing.T) {
+	cell := func(w, th int, k float64) results.Cell {
+		return results.Cell{Workers: w, Threads: th, Slots: w * th, Concurrency: k,
+			Efficiency: k / float64(w*th), Bound: "io"}
+	}
+	profileCmd := strings.Fields("gunicorn --bind {bind} --workers {workers} --threads {threads} " +
+		"--worker-connections {threads} app:app")
+	slots := facts{cpus: 2, model: profile.Slots, argv: profileCmd}
+	for _, tt := range []struct {
+		name  string
+		cells []results.Cell
+		f     facts
+		want  string // "" for no note
+	}{
+		{"a pool of 2 per process", []results.Cell{cell(1, 1, 1), cell(1, 3, 2.01), cell(3, 1, 3.01),
+			cell(3, 3, 6.06)}, slots, "each worker served about 2 requests at a time whatever its " +
+			"threads (1x3 2.01, 3x3 6.06): a pool, semaphore or lock of about 2 per process"},
+		{"healthy seed matrix", []results.Cell{cell(1, 1, 1), cell(1, 3, 3), cell(3, 1, 3),
+			cell(3, 3, 8.9)}, slots, ""},
+		{"short of slots, not alike per worker", []results.Cell{cell(1, 3, 2.9), cell(3, 3, 5.2)},
+			slots, ""},
+		{"one cell short", []results.Cell{cell(1, 3, 2), cell(3, 3, 9)}, slots, ""},
+		{"event loop has no slots", []results.Cell{cell(1, 3, 2), cell(3, 3, 6)},
+			facts{cpus: 2, model: profile.EventLoop}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			notes := diagnoseWorkerCap(tt.cells, tt.f)
+			if tt.want == "" && len(notes) > 0 || tt.want != "" && (len(notes) != 1 || !strings.Contains(notes[0], tt.want)) {
+				t.Errorf("notes %q, want %q", notes, tt.want)
+			}
+		})
+	}
+}
+
+// TestGreedyHint: the greedy-accept hint only where the command lets a
+// gthread worker accept more connections than it has threads.
+func TestGreedyHint(t *testing.T) {
+	c := results.Cell{Workers: 3, Threads: 3, Slots: 9, Concurrency: 6.06, Efficiency: 0.67, Bound: "io",
+		Connections: 18}
+	for _, tt := range []struct {
+		cmd  string
+		hint bool
+	}{
+		{"gunicorn --bind {bind} --workers {workers} --threads {threads} --worker-connections {threads} app:app", false},
+		{"gunicorn --bind {bind} --workers {workers} --threads {threads} app:app", true},
+		{"uwsgi --http {bind} --processes {workers} --threads {threads} -w app:app", false},
+	} {
+		cell := c
+		diagnose(&cell, facts{cpus: 2, model: profile.Slots, argv: strings.Fields(tt.cmd)})
+		notes := strings.Join(cell.Diagnostics, "\n")
+		if got := strings.Contains(notes, "--worker-connections equal to --threads"); got != tt.hint {
+			t.Errorf("%s: hint %v, want %v; notes:\n%s", tt.cmd, got, tt.hint, notes)
+		}
 	}
 }

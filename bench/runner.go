@@ -201,7 +201,11 @@ func (r *Runner) eachShape(ctx context.Context, res *results.Run, l shapeLoop) e
 		save()
 	}
 	if len(matrix) > 1 {
-		diagnoseBoots(res.Cells)
+		f := r.Config.facts()
+		res.Diagnostics = append(res.Diagnostics, diagnoseRun(res.Cells, f)...)
+		if res.IsComparison() {
+			res.BaseDiagnostics = append(res.BaseDiagnostics, diagnoseRun(baseCells(res.Cells), f)...)
+		}
 	}
 	r.recommend(res)
 	save()

@@ -34,6 +34,10 @@ var fixtureApps = map[string]struct {
 		map[string]string{"app.py": "../examples/flask/app.py"},
 		[]string{"/usr/bin/python3", "-c", "import flask, gevent"},
 	},
+	"wsgi-pool": {
+		map[string]string{"app.py": "../testdata/apps/pool/app.py"},
+		[]string{"/usr/bin/python3", "-c", "import flask"},
+	},
 	"asgi": {
 		map[string]string{"app.py": "../testdata/apps/asgi/app.py"},
 		[]string{"/usr/bin/python3", "-c", "import starlette"},

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -353,4 +354,32 @@ func Classify(argv []string) (Model, Runtime) {
 		}
 	}
 	return model, runtime
+}
+
+// GreedyAccept reports whether command argv, for a cell of threads
+// threads, lets a gunicorn gthread worker accept more connections than it
+// has threads: --worker-connections is missing (it defaults to 1000) or
+// above threads. Such a worker queues requests behind busy threads while
+// another idles. The gunicorn profile sets it to {threads}; no other
+// server accepts that way.
+func GreedyAccept(argv []string, threads int) bool {
+	gunicorn := false
+	limit := 1000
+	for i, a := range argv {
+		word := strings.ToLower(filepath.Base(a))
+		if word == "gunicorn" || (word == "-m" || a == "-m") && i+1 < len(argv) && argv[i+1] == "gunicorn" {
+			gunicorn = true
+		}
+		v, ok := strings.CutPrefix(a, "--worker-connections=")
+		if !ok && a == "--worker-connections" && i+1 < len(argv) {
+			v, ok = argv[i+1], true
+		}
+		if ok {
+			limit = threads // {threads}, or what cannot be read: assume no excess
+			if n, err := strconv.Atoi(v); err == nil {
+				limit = n
+			}
+		}
+	}
+	return gunicorn && threads > 1 && limit > threads
 }

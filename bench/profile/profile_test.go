@@ -181,3 +181,24 @@ func TestClassify(t *testing.T) {
 		}
 	}
 }
+
+func TestGreedyAccept(t *testing.T) {
+	for _, tt := range []struct {
+		cmd     string
+		threads int
+		want    bool
+	}{
+		{"gunicorn --bind {bind} --workers {workers} --threads {threads} app:app", 3, true},
+		{"gunicorn --bind {bind} --threads {threads} --worker-connections {threads} app:app", 3, false},
+		{"gunicorn --threads 3 --worker-connections=3 app:app", 3, false},
+		{"gunicorn --threads 3 --worker-connections 8 app:app", 3, true},
+		{".venv/bin/python -m gunicorn --threads {threads} app:app", 4, true},
+		{"gunicorn --bind {bind} app:app", 1, false}, // sync workers: one at a time
+		{"uwsgi --http {bind} --processes {workers} --threads {threads}", 3, false},
+		{"puma -w {workers} -t {threads}:{threads}", 3, false},
+	} {
+		if got := GreedyAccept(strings.Fields(tt.cmd), tt.threads); got != tt.want {
+			t.Errorf("GreedyAccept(%q, %d) = %v, want %v", tt.cmd, tt.threads, got, tt.want)
+		}
+	}
+}

@@ -26,6 +26,9 @@ func (d *mdDoc) diagnostics() {
 			break
 		}
 		name := "**" + Escape(Clip(x.cell, mdCellRunes)) + "**"
+		if x.cell == "" {
+			name = "**all cells**"
+		}
 		if x.side != "" {
 			name += " (" + x.side + ")"
 		}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -118,9 +119,11 @@ func (w waveList) text(sep string) string {
 	return s
 }
 
-// diagnostic is a caveat the engine recorded on a cell.
+// diagnostic is a caveat the engine recorded on a cell, or on the run as
+// a whole (cell ""), each once: a note that base and head both have is one
+// diagnostic on side "base and head".
 type diagnostic struct {
-	cell, side, text string // side: "" or "base"; cell and text untrusted
+	cell, side, text string // side: "", "base" or "base and head"; cell and text untrusted
 }
 
 // failure is a cell that could not be measured, on one side of a
@@ -161,6 +164,8 @@ func newModel(r *results.Run) *model {
 			m.failures = append(m.failures, newFailure(i, c.Name(), "base", *c.Base))
 		}
 	}
+	// Notes on the run as a whole come first, once each.
+	m.diagnostics = append(sideNotes("", r.Diagnostics, r.BaseDiagnostics), m.diagnostics...)
 	m.outcome = newOutcome(r, m.rows)
 	return m
 }
@@ -337,14 +342,33 @@ func newWaveList(b results.Burst) *waveList {
 }
 
 func (m *model) addDiagnostics(c results.Cell) {
-	for _, t := range c.Diagnostics {
-		m.diagnostics = append(m.diagnostics, diagnostic{c.Name(), "", t})
-	}
+	var base []string
 	if c.Base != nil {
-		for _, t := range c.Base.Diagnostics {
-			m.diagnostics = append(m.diagnostics, diagnostic{c.Name(), "base", t})
+		base = c.Base.Diagnostics
+	}
+	m.diagnostics = append(m.diagnostics, sideNotes(c.Name(), c.Diagnostics, base)...)
+}
+
+// sideNotes are the notes of one cell (or of the run, name ""), head's
+// then base's, each once: a note both sides have is marked for both.
+func sideNotes(name string, head, base []string) []diagnostic {
+	var out []diagnostic
+	for i, t := range head {
+		if slices.Contains(head[:i], t) {
+			continue
+		}
+		side := ""
+		if slices.Contains(base, t) {
+			side = "base and head"
+		}
+		out = append(out, diagnostic{name, side, t})
+	}
+	for i, t := range base {
+		if !slices.Contains(head, t) && !slices.Contains(base[:i], t) {
+			out = append(out, diagnostic{name, "base", t})
 		}
 	}
+	return out
 }
 
 // cellFailed reports whether either side of c failed.

@@ -556,3 +556,35 @@ func TestNoEfficiencyWithoutSlots(t *testing.T) {
 		}
 	}
 }
+
+// TestNotesOnce: a note on the run is printed once, not per cell, and a
+// note base and head share is printed once, marked for both.
+func TestNotesOnce(t *testing.T) {
+	r := compareRegressed()
+	run := "the service time varied between boots (S0 3.1ms → 5.0ms across 1x1 and 3x1)"
+	r.Diagnostics, r.BaseDiagnostics = []string{run}, []string{run}
+	shared := "the load generator used more CPU per request than the server"
+	r.Cells[0].Diagnostics = []string{shared, shared}
+	r.Cells[0].Base.Diagnostics = []string{shared, "base only"}
+	var tb, md bytes.Buffer
+	if err := Table(&tb, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := Markdown(&md, r, MarkdownOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{tb.String(), md.String()} {
+		for _, want := range []string{"all cells", "base and head", run, shared, "base only"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("no %q in:\n%s", want, out)
+			}
+		}
+		if n := strings.Count(out, run); n != 1 {
+			t.Errorf("the run's note %d times, want once:\n%s", n, out)
+		}
+		if n := strings.Count(out, shared); n != 1 {
+			t.Errorf("the note both sides share %d times, want once:\n%s", n, out)
+		}
+	}
+	t.Log(tb.String())
+}

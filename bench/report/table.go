@@ -228,6 +228,9 @@ func writeDiagnostics(b *strings.Builder, m *model) {
 	b.WriteString("\ndiagnostics:\n")
 	for _, d := range m.diagnostics {
 		name := Clip(plain(d.cell), termNameRunes)
+		if d.cell == "" {
+			name = "all cells"
+		}
 		if d.side != "" {
 			name += " (" + d.side + ")"
 		}

@@ -62,13 +62,20 @@ func Merge(runs []*Run, names []string) (*Run, error) {
 	out := *first
 	out.Shard, out.Cells, out.Missing = nil, nil, nil
 	out.Interrupted = false
-	for _, r := range runs {
-		out.Interrupted = out.Interrupted || r.Interrupted
-		for _, w := range r.Warnings {
-			if !slices.Contains(out.Warnings, w) {
-				out.Warnings = append(out.Warnings, w)
+	out.Warnings, out.Diagnostics, out.BaseDiagnostics = nil, nil, nil
+	union := func(dst *[]string, src []string) {
+		for _, s := range src {
+			if !slices.Contains(*dst, s) {
+				*dst = append(*dst, s)
 			}
 		}
+	}
+	for _, r := range runs {
+		out.Interrupted = out.Interrupted || r.Interrupted
+		union(&out.Warnings, r.Warnings)
+		// Each shard's notes on the run cover its own cells.
+		union(&out.Diagnostics, r.Diagnostics)
+		union(&out.BaseDiagnostics, r.BaseDiagnostics)
 	}
 	for _, name := range first.Shard.Cells {
 		c, ok := byCell[name]

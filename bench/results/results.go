@@ -67,6 +67,11 @@ type Run struct {
 	Shard *Shard `json:"shard,omitempty"`
 	// Missing names the cells of a merged matrix that no shard measured.
 	Missing []string `json:"missing,omitempty"`
+	// Diagnostics are notes on the run as a whole, which no one cell
+	// shows (the service time varied between boots, every worker stopped
+	// at the same number of requests whatever its threads); each names
+	// the cells it is about. A cell's own notes are in the cell.
+	Diagnostics []string `json:"diagnostics,omitempty"`
 	// Setup is the command each side ran before its first cell (--setup),
 	// nil when there was none.
 	Setup *Setup `json:"setup,omitempty"`
@@ -84,6 +89,9 @@ type RunComparison struct {
 	Verdict     Verdict  `json:"verdict,omitempty"`
 	Overall     *Overall `json:"overall,omitempty"`
 	Warnings    []string `json:"warnings,omitempty"`
+	// BaseDiagnostics are the base side's notes on the run as a whole (see
+	// Run.Diagnostics, which holds head's).
+	BaseDiagnostics []string `json:"base_diagnostics,omitempty"`
 	// Dependencies says whether the files that pin dependencies differ
 	// between base and head, and whether the verdict includes that change;
 	// nil when it was not looked at (compare of two files).
@@ -173,11 +181,11 @@ type Cell struct {
 	// the rest back. It is not service: ServiceTimeS leaves it out, and it
 	// is set only when it is at least a tenth of ServiceTimeS.
 	TransportStallS float64 `json:"transport_stall_s,omitempty"`
-	ThroughputRPS       float64 `json:"throughput_rps"` // X: plateau throughput, median over trials
-	Concurrency         float64 `json:"concurrency"`    // K = X × S0
-	Efficiency          float64 `json:"efficiency"`     // K / slots
-	PeakInFlight        int     `json:"peak_in_flight,omitempty"`
-	Waves               []int   `json:"waves,omitempty"` // of the largest burst
+	ThroughputRPS   float64 `json:"throughput_rps"` // X: plateau throughput, median over trials
+	Concurrency     float64 `json:"concurrency"`    // K = X × S0
+	Efficiency      float64 `json:"efficiency"`     // K / slots
+	PeakInFlight    int     `json:"peak_in_flight,omitempty"`
+	Waves           []int   `json:"waves,omitempty"` // of the largest burst
 
 	Latency Latency `json:"latency_s"`
 	Memory  Memory  `json:"memory"`
@@ -373,15 +381,22 @@ type Recommendation struct {
 	Workers int `json:"workers"`
 	Threads int `json:"threads"`
 	// Target is the machine it is for.
-	TargetCPUs        int      `json:"target_cpus"`
-	MemoryBudgetBytes uint64   `json:"memory_budget_bytes,omitempty"`
-	P99TargetS        float64  `json:"p99_target_s,omitempty"`
-	ExpectedRPS       float64  `json:"expected_rps,omitempty"`
-	ExpectedP99S      float64  `json:"expected_p99_s,omitempty"`
-	ExpectedPSSBytes  uint64   `json:"expected_pss_bytes,omitempty"`
-	PSSPerWorkerBytes uint64   `json:"pss_per_worker_bytes,omitempty"`
-	PSSPerThreadBytes uint64   `json:"pss_per_thread_bytes,omitempty"`
-	Reasons           []string `json:"reasons"`
+	TargetCPUs        int     `json:"target_cpus"`
+	MemoryBudgetBytes uint64  `json:"memory_budget_bytes,omitempty"`
+	P99TargetS        float64 `json:"p99_target_s,omitempty"`
+	ExpectedRPS       float64 `json:"expected_rps,omitempty"`
+	ExpectedP99S      float64 `json:"expected_p99_s,omitempty"`
+	ExpectedPSSBytes  uint64  `json:"expected_pss_bytes,omitempty"`
+	PSSPerWorkerBytes uint64  `json:"pss_per_worker_bytes,omitempty"`
+	PSSPerThreadBytes uint64  `json:"pss_per_thread_bytes,omitempty"`
+	// UnknownCosts names the memory costs the matrix could not fit:
+	// "pss_per_worker" when no two cells shared a thread count,
+	// "pss_per_thread" when no two shared a worker count. Each one's field
+	// is then 0 (a worker's cost includes its threads' when only theirs is
+	// unknown), and ExpectedPSSBytes is 0 unless the configuration's
+	// memory does not depend on it. A reason names the cells to add.
+	UnknownCosts []string `json:"unknown_costs,omitempty"`
+	Reasons      []string `json:"reasons"`
 	// RuleOfThumb is (2 × cores) + 1 workers, given for comparison.
 	RuleOfThumbWorkers int `json:"rule_of_thumb_workers"`
 }

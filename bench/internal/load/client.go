@@ -72,12 +72,12 @@ type client struct {
 
 	// nc is the open connection or nil. Only the goroutine sending requests assigns it, and it does
 	// so under mu, so that abort can close it from another goroutine.
-	nc      conn
-	reused  bool // nc has carried a complete exchange, so a silent close means the server idled it out
+	nc     conn
+	reused bool // nc has carried a complete exchange, so a silent close means the server idled it out
 	// firstByte is when the latest response's first byte arrived.
 	firstByte time.Time
-	mu      sync.Mutex
-	aborted bool
+	mu        sync.Mutex
+	aborted   bool
 }
 
 func newClient(req *request) *client {
