@@ -20,11 +20,17 @@ func recommendation(r *results.Run) (head string, reasons []string, ok bool) {
 	if x := Num(rec.ExpectedRPS); x != "" {
 		expect = append(expect, "about "+x+" req/s")
 	}
-	if rec.ExpectedPSSBytes > 0 {
+	switch {
+	case rec.ExpectedPSSBytes > 0:
 		expect = append(expect, bytesIEC(rec.ExpectedPSSBytes)+" of Σ PSS")
-	}
-	if rec.MemoryBudgetBytes > 0 {
-		expect = append(expect, "within "+bytesIEC(rec.MemoryBudgetBytes))
+		if rec.MemoryBudgetBytes > 0 {
+			expect = append(expect, "within "+bytesIEC(rec.MemoryBudgetBytes))
+		}
+	case len(rec.UnknownCosts) > 0:
+		// The matrix could not fit a cost the estimate needs: say so
+		// here, not "within" a budget it could not check; a reason
+		// says which cost and which cells to add.
+		expect = append(expect, "Σ PSS not estimated")
 	}
 	if len(expect) > 0 {
 		head += " (" + strings.Join(expect, ", ") + ")"
