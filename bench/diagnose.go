@@ -82,11 +82,17 @@ func diagnose(c *results.Cell, f facts) {
 				"the machine's cores, not the server, may have set the peak", k.GeneratorCores,
 				k.BusyCores, f.cpus)
 		}
+		if note := poolNote(c, f); note != "" {
+			add("%s", note)
+		}
 	} else if c.LimitedByConnections() {
 		add("concurrency %.2f %s: the load generator, "+
 			"not the server, was the limit (no slots bound it, as in an event loop); throughput "+
 			"was measured at this connection count (run sweeps it upward to find the peak)",
 			c.Concurrency, reached)
+	}
+	if note := blockedLoopNote(c, f); note != "" {
+		add("%s", note)
 	}
 	if c.TransportStallS > 0 {
 		off := ""
@@ -128,6 +134,61 @@ func diagnose(c *results.Cell, f facts) {
 			"(%s): on a small runner it competes with the server for cores",
 			fmtSeconds(c.GeneratorCPUPerRequestS), 100*genCores, fmtSeconds(c.ServerCPUPerRequestS))
 	}
+}
+
+// blockedLoopNote is the note for an event-loop (or greenlet) server that
+// served about one request at a time per worker on a handler that waits,
+// with far more connections than workers: something blocks the loop while
+// a request waits. It is the commonest async mistake, and its cause
+// depends on the runtime. "" when the figures do not say so.
+func blockedLoopNote(c *results.Cell, f facts) string {
+	if f.model != profile.EventLoop || c.Bound != "io" || c.Sweep != nil ||
+		c.Connections < 2*c.Workers || c.Concurrency > 1.2*float64(c.Workers) {
+		return ""
+	}
+	var causes string
+	switch {
+	case f.runtime == profile.Node:
+		causes = "synchronous work on the main thread (fs.*Sync, child_process.execSync, a long loop)"
+	case slices.ContainsFunc(f.argv, func(a string) bool { return strings.Contains(a, "gevent") }):
+		causes = "a call gevent cannot patch (a C database driver or library that blocks in C), or " +
+			"one made before monkey-patching"
+	default:
+		causes = "a blocking call inside async def (time.sleep, requests, a sync database driver: " +
+			"await an async one or run it in a thread), or sync views under an ASGI server that runs " +
+			"sync code in one thread per process (Django's ASGI handler)"
+	}
+	return fmt.Sprintf("the event loop is blocked while a request waits: %.2f requests at a time "+
+		"on %s with %d connections, about one per worker, though the handler computes little "+
+		"(%.0f%% of S0); likely %s", c.Concurrency, plural(c.Workers, "worker"), c.Connections,
+		100*c.CPUBoundness, causes)
+}
+
+// poolNote is the note for an event-loop server whose connection sweep
+// peaked while its processes were mostly idle: not the loop but a pool of
+// about the peak's size per process capped it. Starlette and FastAPI run
+// plain def endpoints in a thread pool of 40 per process; a database
+// connection pool or a semaphore does the same. "" when the figures do not
+// say so.
+func poolNote(c *results.Cell, f facts) string {
+	s := c.Sweep
+	k, ok := s.Knee()
+	per := s.PeakConcurrency / float64(c.Workers)
+	if f.model != profile.EventLoop || !ok || s.Limited != "throughput" && s.Limited != "latency" ||
+		per < 2 || k.BusyCores >= 0.5*float64(c.Workers) {
+		return ""
+	}
+	return fmt.Sprintf("about %.0f requests in service per process at the peak, while each process "+
+		"used %.2f of a core: not the event loop but a pool of about that size per process capped "+
+		"it (the thread pool that runs sync endpoints, 40 under Starlette and FastAPI; a database "+
+		"connection pool; a semaphore)", per, k.BusyCores/float64(c.Workers))
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
 
 // diagnoseProcesses notes, once the server's processes were sampled, a

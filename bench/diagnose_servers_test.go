@@ -40,8 +40,10 @@ func TestDiagnosticsOnRealServers(t *testing.T) {
 		want  string // in the diagnostics of the cell named cell
 		// runWant, if set, is in the run's own notes (Run.Diagnostics).
 		runWant string
-		cell    string
-		check   func(t *testing.T, c results.Cell)
+		// also is a note naming a cause the case may have besides want.
+		also  string
+		cell  string
+		check func(t *testing.T, c results.Cell)
 	}{{
 		// uvicorn --workers ≥ 2 answers kept-alive requests late, and a
 		// handler that blocks its event loop serves one request at a time
@@ -54,6 +56,7 @@ func TestDiagnosticsOnRealServers(t *testing.T) {
 		path:       "/block?ms=50",
 		setup:      func(t *testing.T, cfg *Config) { cfg.Sweep = false },
 		want:       "kept-alive responses waited", cell: "2x1",
+		also: "the event loop is blocked",
 		check: func(t *testing.T, c results.Cell) {
 			if !within(c.Concurrency, 1, 0.1) && !within(c.Concurrency, 2, 0.1) {
 				t.Errorf("concurrency %.2f, want 1 or 2 ± 10%%: one request at a time per worker",
@@ -65,6 +68,32 @@ func TestDiagnosticsOnRealServers(t *testing.T) {
 			}
 			if c.KeepAliveOff == nil || c.KeepAliveOff.ThroughputRPS <= 0 {
 				t.Errorf("keep-alive-off trial %+v, want one", c.KeepAliveOff)
+			}
+		},
+	}, {
+		// time.sleep inside async def holds the event loop: one request at
+		// a time per worker (a new connection per request reaches both).
+		name:       "blocked event loop",
+		serverCase: serverCase{server: "uvicorn", fixture: "asgi", matrix: []Shape{{1, 1}, {2, 1}}},
+		path:       "/block?ms=50",
+		want:       "the event loop is blocked while a request waits", cell: "2x1",
+		check: func(t *testing.T, c results.Cell) {
+			if !within(c.Concurrency, 2, 0.1) || c.Sweep != nil {
+				t.Errorf("concurrency %.2f (sweep %v), want 2 ± 10%% and no sweep", c.Concurrency,
+					c.Sweep != nil)
+			}
+		},
+	}, {
+		// Starlette runs a plain def endpoint in a thread pool of 40: the
+		// sweep peaks there while the process idles.
+		name:       "thread pool of sync endpoints",
+		serverCase: serverCase{server: "uvicorn", fixture: "asgi", matrix: []Shape{{1, 1}}, keepAlive: true},
+		path:       "/sync?ms=100",
+		setup:      func(t *testing.T, cfg *Config) { cfg.SweepTime = 40 * time.Second },
+		want:       "a pool of about that size per process capped it", cell: "1x1",
+		check: func(t *testing.T, c results.Cell) {
+			if c.Sweep == nil || !within(c.Sweep.PeakConcurrency, 40, 0.15) {
+				t.Errorf("sweep %+v, want a peak of 40 ± 15%%", c.Sweep)
 			}
 		},
 	}, {
@@ -135,7 +164,7 @@ func TestDiagnosticsOnRealServers(t *testing.T) {
 			cfg.Command = "gunicorn --bind {bind} --workers {workers} varying:app"
 			cfg.Env = []string{"COST={workers}"}
 		},
-		want: "varied between boots", cell: "2x1",
+		runWant: "varied between boots", want: "CPU-bound handler", cell: "2x1",
 	}} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := serverConfig(t, c.serverCase)
@@ -172,6 +201,18 @@ func TestDiagnosticsOnRealServers(t *testing.T) {
 				if c.name != "--reload" && strings.Contains(notes, "did the work") {
 					t.Errorf("%s: the fewer-workers note on a server whose workers all served", cell.Name())
 				}
+				// A note naming a cause appears only where the case has it.
+				for _, cause := range []string{"waited", "the event loop is blocked", "a pool of about",
+					"--worker-connections equal to --threads"} {
+					if strings.Contains(notes, cause) && !strings.Contains(c.want+c.also, cause) {
+						t.Errorf("%s: a note saying %q, which this case does not have:\n%s",
+							cell.Name(), cause, notes)
+					}
+				}
+			}
+			if notes := strings.Join(res.Diagnostics, "\n"); c.runWant == "" &&
+				strings.Contains(notes, "each worker served about") {
+				t.Errorf("run notes %q: a per-process cap this case does not have", res.Diagnostics)
 			}
 		})
 	}
