@@ -203,6 +203,13 @@ func diagnoseProcesses(cells []results.Cell) {
 		if n == 0 {
 			n = c.Memory.Processes
 		}
+		if r := c.Memory.WorkersReplaced; r > 0 {
+			c.Diagnostics = append(c.Diagnostics, fmt.Sprintf(
+				"workers were replaced %s while measuring (%d new processes seen): gunicorn's "+
+					"--max-requests, a memory limit, or crashes; a replaced worker boots again and "+
+					"serves nothing meanwhile, so fewer slots served than configured",
+				times(r), r))
+		}
 		if c.Workers > 1 && n > 0 && n < c.Workers {
 			c.Diagnostics = append(c.Diagnostics, fmt.Sprintf(
 				"%s did the work where %d workers were asked (the others, if any, used under a "+
@@ -211,6 +218,13 @@ func diagnoseProcesses(cells []results.Cell) {
 					"so this cell measures a smaller server than its label", processes(n), c.Workers))
 		}
 	}
+}
+
+func times(n int) string {
+	if n == 1 {
+		return "once"
+	}
+	return fmt.Sprintf("at least %d times", n)
 }
 
 func processes(n int) string {

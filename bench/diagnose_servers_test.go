@@ -114,6 +114,24 @@ func TestDiagnosticsOnRealServers(t *testing.T) {
 			}
 		},
 	}, {
+		// gunicorn replaces a worker after 30 requests: the cell serves
+		// below its slots, and the note says why.
+		name:       "worker churn",
+		serverCase: serverCase{server: "gunicorn", fixture: "wsgi", matrix: []Shape{{2, 2}}},
+		path:       "/?ms=20",
+		setup: func(t *testing.T, cfg *Config) {
+			cfg.Env = append(cfg.Env, "GUNICORN_CMD_ARGS=--max-requests 30")
+			cfg.Duration = 3 * time.Second
+		},
+		want: "workers were replaced", cell: "2x2",
+		check: func(t *testing.T, c results.Cell) {
+			// About 190 req/s for 3 s: some 20 replacements; once a second
+			// the sampler sees a few of them.
+			if c.Memory.WorkersReplaced < 2 {
+				t.Errorf("workers replaced %d, want at least 2", c.Memory.WorkersReplaced)
+			}
+		},
+	}, {
 		name:       "unfair scheduling",
 		serverCase: serverCase{server: "puma", fixture: "rack", matrix: []Shape{{1, 2}}, keepAlive: true},
 		path:       "/?ms=20",

@@ -471,7 +471,7 @@ func setMemory(cells []results.Cell, mem proctree.Summary) {
 		cells[i].Memory = results.Memory{
 			PSSBytes: mem.Last.PSS, RSSBytes: mem.Last.RSS,
 			PeakPSSBytes: mem.Peak.PSS, PeakRSSBytes: mem.Peak.RSS,
-			Processes: mem.Last.Procs, WorkingProcesses: mem.Working,
+			Processes: mem.Last.Procs, WorkingProcesses: mem.Working, WorkersReplaced: mem.Started,
 		}
 	}
 	diagnoseProcesses(cells)

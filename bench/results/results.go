@@ -445,6 +445,10 @@ type Memory struct {
 	// WorkingProcesses is how many of them did a real share of the work
 	// while measured: each used at least a tenth of the CPU of the busiest.
 	WorkingProcesses int `json:"working_processes,omitempty"`
+	// WorkersReplaced counts the processes that appeared while the server
+	// was measured (sampled about once a second, so at least this many):
+	// workers replaced after --max-requests, a memory limit or a crash.
+	WorkersReplaced int `json:"workers_replaced,omitempty"`
 }
 
 // Trial is one closed-loop measurement window. Trials are the unit of the

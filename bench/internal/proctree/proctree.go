@@ -197,8 +197,14 @@ type Summary struct {
 	// the first sample and the last: each used at least WorkingShare of
 	// the CPU of the busiest one. 0 when no process used any CPU.
 	Working int
+	// Started counts the processes that appeared after the first sample:
+	// workers the server replaced (gunicorn's --max-requests, a memory
+	// limit, a crash) or started late. One that lived between two samples
+	// is missed, so it is a lower bound.
+	Started int
 
 	first map[int]time.Duration // ByPid of the first sample
+	seen  map[int]bool          // every process of every sample
 }
 
 // WorkingShare is the part of the busiest process's CPU a process must use
@@ -210,6 +216,15 @@ const WorkingShare = 0.1
 func (s *Summary) add(u Usage) {
 	if s.Samples == 0 {
 		s.first = u.ByPid
+	}
+	for pid := range u.ByPid {
+		if s.seen == nil {
+			s.seen = map[int]bool{}
+		}
+		if !s.seen[pid] && s.Samples > 0 {
+			s.Started++
+		}
+		s.seen[pid] = true
 	}
 	s.Samples++
 	s.Last = u

@@ -444,3 +444,19 @@ func TestMeasureCPU(t *testing.T) {
 		t.Errorf("sleeper %v ≥ spinner %v", napped.CPU, spun.CPU)
 	}
 }
+
+// TestStarted: processes that appear after the first sample are counted
+// once each (workers a server replaced); those of the first are not.
+func TestStarted(t *testing.T) {
+	var s Summary
+	for _, pids := range [][]int{{1, 2, 3}, {1, 2, 3}, {1, 3, 4}, {1, 4, 5}, {1, 4, 5}} {
+		u := Usage{ByPid: map[int]time.Duration{}}
+		for _, p := range pids {
+			u.ByPid[p] = time.Millisecond
+		}
+		s.add(u)
+	}
+	if s.Started != 2 {
+		t.Errorf("Started = %d, want 2 (pids 4 and 5)", s.Started)
+	}
+}
