@@ -84,6 +84,32 @@ func TestDiagnosticsOnRealServers(t *testing.T) {
 			}
 		},
 	}, {
+		// Django's ASGI handler runs a sync view in one thread per process.
+		name:       "sync view under ASGI",
+		serverCase: serverCase{server: "uvicorn", app: "mysite.asgi:application", fixture: "django-asgi", matrix: []Shape{{2, 1}}},
+		path:       "/?ms=100", // a view costs ~3 ms of CPU: at 50 ms, contention for the cores read 1.75
+		want:       "the event loop is blocked while a request waits", cell: "2x1",
+		check: func(t *testing.T, c results.Cell) {
+			// At most one per process; a blocked worker still accepts new
+			// connections it cannot serve yet, so the two are not always
+			// both busy (1.75 to 2.13 measured here).
+			if c.Concurrency < 1.5 || c.Concurrency > 2.2 {
+				t.Errorf("concurrency %.2f, want 1.5 to 2.2: one thread per process", c.Concurrency)
+			}
+		},
+	}, {
+		// A C call (libc usleep through ctypes) that gevent cannot patch.
+		name:       "gevent blocked in C",
+		serverCase: serverCase{server: "gunicorn-gevent", fixture: "wsgi-cblock", matrix: []Shape{{2, 1}}},
+		path:       "/?ms=50",
+		want:       "likely a call gevent cannot patch", cell: "2x1",
+		also: "the event loop is blocked",
+		check: func(t *testing.T, c results.Cell) {
+			if !within(c.Concurrency, 2, 0.1) {
+				t.Errorf("concurrency %.2f, want 2 ± 10%%: one request per worker", c.Concurrency)
+			}
+		},
+	}, {
 		// Starlette runs a plain def endpoint in a thread pool of 40: the
 		// sweep peaks there while the process idles.
 		name:       "thread pool of sync endpoints",

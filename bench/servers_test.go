@@ -38,6 +38,19 @@ var fixtureApps = map[string]struct {
 		map[string]string{"app.py": "../testdata/apps/pool/app.py"},
 		[]string{"/usr/bin/python3", "-c", "import flask"},
 	},
+	"wsgi-cblock": {
+		map[string]string{"app.py": "../testdata/apps/cblock/app.py"},
+		[]string{"/usr/bin/python3", "-c", "import flask, gevent"},
+	},
+	"django-asgi": {
+		map[string]string{
+			"mysite/__init__.py": "../testdata/apps/djangoasgi/mysite/__init__.py",
+			"mysite/settings.py": "../testdata/apps/djangoasgi/mysite/settings.py",
+			"mysite/urls.py":     "../testdata/apps/djangoasgi/mysite/urls.py",
+			"mysite/asgi.py":     "../testdata/apps/djangoasgi/mysite/asgi.py",
+		},
+		[]string{"/usr/bin/python3", "-c", "import django, uvicorn"},
+	},
 	"asgi": {
 		map[string]string{"app.py": "../testdata/apps/asgi/app.py"},
 		[]string{"/usr/bin/python3", "-c", "import starlette"},
@@ -75,6 +88,9 @@ func serverConfig(t *testing.T, c serverCase) Config {
 	for name, src := range fx.files {
 		data, err := os.ReadFile(src)
 		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
 			t.Fatal(err)
 		}
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
