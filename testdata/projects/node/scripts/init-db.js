@@ -5,7 +5,7 @@ const path = require('node:path');
 const { dataFile } = require('../src/store');
 
 const CUSTOMERS = 500;
-const ORDERS = 40000;
+const ORDERS = 80000;
 const CITIES = ['Lyon', 'Porto', 'Gdansk', 'Turin', 'Leeds', 'Ghent', 'Graz', 'Aarhus'];
 const STATUSES = ['paid', 'paid', 'paid', 'shipped', 'refunded'];
 
