@@ -218,21 +218,33 @@ func TestRecipeFastAPI(t *testing.T) {
 }
 
 // TestRecipeSinatra: a Sinatra app (config.ru, app.rb, views/, Gemfile and
-// Gemfile.lock) on puma's profile, with Debian's gems; setup creates the
-// SQLite database.
+// Gemfile.lock, which config.ru loads through bundler/setup) on puma, with
+// Debian's gems; setup creates the SQLite database. Under puma's profile,
+// and as platforms start Rack apps (bundle exec puma -C config/puma.rb,
+// which reads PORT, WEB_CONCURRENCY and RAILS_MAX_THREADS; the workflow
+// runs it through bundle exec, Debian names bundler bundle3.1).
 func TestRecipeSinatra(t *testing.T) {
 	needRecipe(t)
 	needDebian(t, "puma", onPath("puma"))
 	needDebian(t, "ruby-sinatra", rubyHas("sinatra/base"))
 	needDebian(t, "ruby-sqlite3", rubyHas("sqlite3"))
-	dir := copyProject(t, "sinatra", t.TempDir())
-	runRecipe(t, append([]string{"run",
-		"--server", "puma", "--app", "config.ru", "--dir", dir,
-		"--setup", "ruby db/init.rb",
-		"--env", "RACK_ENV=production",
-		"--matrix", "1x1,2x2", "--path", "/", "--health", "/health",
-	}, recipeWindows...)...)
-	wantFiles(t, filepath.Join(dir, "db", "books.sqlite3"))
+	for _, tc := range []struct {
+		name   string
+		server []string
+	}{
+		{"profile", []string{"--server", "puma", "--app", "config.ru", "--env", "RACK_ENV=production",
+			"--matrix", "1x1,2x2"}},
+		{"puma.rb", []string{"--server", "paas", "--app", "puma -C config/puma.rb",
+			"--env", "RAILS_MAX_THREADS={threads}", "--matrix", "2x2"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := copyProject(t, "sinatra", t.TempDir())
+			args := append([]string{"run", "--dir", dir, "--setup", "ruby db/init.rb"}, tc.server...)
+			args = append(args, "--path", "/", "--health", "/health")
+			runRecipe(t, append(args, recipeWindows...)...)
+			wantFiles(t, filepath.Join(dir, "db", "books.sqlite3"))
+		})
+	}
 }
 
 // TestRecipeNode: a Node service (package.json, package-lock.json, src/)
