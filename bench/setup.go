@@ -81,8 +81,9 @@ func (r *Runner) runSetup(ctx context.Context, res *results.Run, logs *logs, sid
 	}
 	res.Setup = &results.Setup{Command: cmd}
 	type outcome struct {
-		took time.Duration
-		err  error
+		took  time.Duration
+		err   error
+		lines []string // what it says, printed once every side is done
 	}
 	out := make([]outcome, len(sides))
 	var wg sync.WaitGroup
@@ -91,15 +92,30 @@ func (r *Runner) runSetup(ctx context.Context, res *results.Run, logs *logs, sid
 			r.progress("setup (%s): the same directory as %s's: set up once", s.name, sides[j].name)
 			continue
 		}
+		dir := s.dir
+		if dir == "" {
+			dir = "."
+		}
+		r.progress("setup (%s): sh -c %q in %s", s.name, cmd, dir)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			o := &out[i]
+			say := func(format string, a ...any) { o.lines = append(o.lines, fmt.Sprintf(format, a...)) }
 			start := time.Now()
-			err := r.setUp(ctx, s, logs)
-			out[i] = outcome{time.Since(start), err}
+			o.err = r.setUp(ctx, s, logs, say)
+			o.took = time.Since(start)
 		}()
 	}
 	wg.Wait()
+	for _, o := range out {
+		for _, l := range o.lines {
+			r.progress("%s", l)
+		}
+		if se, ok := o.err.(*SetupError); ok {
+			se.Log = logs.ref(se.Log, true) // keeps a temporary log: it says why
+		}
+	}
 	for i, s := range sides {
 		took := out[i].took
 		if j := slices.IndexFunc(sides[:i], func(o setupSide) bool { return sameDir(o.dir, s.dir) }); j >= 0 {
@@ -122,10 +138,11 @@ func (r *Runner) runSetup(ctx context.Context, res *results.Run, logs *logs, sid
 	return nil
 }
 
-// setUp runs the setup command for one side and waits for it. Whatever
-// it leaves running (a daemon it started) is stopped with the rest of its
-// process group: a side's services must outlive no run.
-func (r *Runner) setUp(ctx context.Context, s setupSide, logs *logs) error {
+// setUp runs the setup command for one side and waits for it, telling say
+// how it went. Whatever it leaves running (a daemon it started) is stopped
+// with the rest of its process group: a side's services must outlive no
+// run.
+func (r *Runner) setUp(ctx context.Context, s setupSide, logs *logs, say func(string, ...any)) error {
 	cfg := r.Config
 	v := vars{side: s.name}
 	env := slices.Concat(ServerEnviron(os.Environ()),
@@ -135,13 +152,12 @@ func (r *Runner) setUp(ctx context.Context, s setupSide, logs *logs) error {
 	if dir == "" {
 		dir = "."
 	}
-	r.progress("setup (%s): sh -c %q in %s", s.name, cfg.Setup, dir)
 	start := time.Now()
 	p, err := server.Start(server.Spec{
 		Argv: []string{"sh", "-c", v.expand([]string{cfg.Setup})[0]}, Dir: s.dir, Env: env, LogPath: log,
 	})
 	if err != nil {
-		return &SetupError{Side: s.name, Dir: dir, Err: err, Log: logs.ref(log, true)}
+		return &SetupError{Side: s.name, Dir: dir, Err: err, Log: log}
 	}
 	select {
 	case <-p.Done():
@@ -154,23 +170,23 @@ func (r *Runner) setUp(ctx context.Context, s setupSide, logs *logs) error {
 		return ctx.Err()
 	}
 	if n := len(left) + len(st.Escaped); n > 0 {
-		r.progress("setup (%s): warning: it left %d process(es) running, now stopped: "+
+		say("setup (%s): warning: it left %d process(es) running, now stopped: "+
 			"start services before workerbench (a step of their own, or the job's services:)",
 			s.name, n)
 	}
 	if stopErr != nil {
-		r.progress("setup (%s): warning: %v", s.name, stopErr)
+		say("setup (%s): warning: %v", s.name, stopErr)
 	}
 	if err := p.ExitErr(); err != nil {
-		se := &SetupError{Side: s.name, Dir: dir, Err: err, Excerpt: excerpt, Log: logs.ref(log, true)}
-		r.progress("setup (%s): FAILED after %s: %v", s.name, time.Since(start).Round(100*time.Millisecond), err)
+		se := &SetupError{Side: s.name, Dir: dir, Err: err, Excerpt: excerpt, Log: log}
+		say("setup (%s): FAILED after %s: %v", s.name, time.Since(start).Round(100*time.Millisecond), err)
 		for _, l := range excerpt {
-			r.progress("      | %s", l)
+			say("      | %s", l)
 		}
-		r.progress("      log: %s", logs.pathOf(se.Log))
+		say("      log: %s", log)
 		return se
 	}
-	r.progress("setup (%s): done in %s", s.name, time.Since(start).Round(100*time.Millisecond))
+	say("setup (%s): done in %s", s.name, time.Since(start).Round(100*time.Millisecond))
 	return nil
 }
 
