@@ -82,9 +82,6 @@ func diagnose(c *results.Cell, f facts) {
 				"the machine's cores, not the server, may have set the peak", k.GeneratorCores,
 				k.BusyCores, f.cpus)
 		}
-		if note := poolNote(c, f); note != "" {
-			add("%s", note)
-		}
 	} else if c.LimitedByConnections() {
 		add("concurrency %.2f %s: the load generator, "+
 			"not the server, was the limit (no slots bound it, as in an event loop); throughput "+
@@ -164,24 +161,37 @@ func blockedLoopNote(c *results.Cell, f facts) string {
 		100*c.CPUBoundness, causes)
 }
 
-// poolNote is the note for an event-loop server whose connection sweep
-// peaked while its processes were mostly idle: not the loop but a pool of
-// about the peak's size per process capped it. Starlette and FastAPI run
-// plain def endpoints in a thread pool of 40 per process; a database
-// connection pool or a semaphore does the same. "" when the figures do not
-// say so.
-func poolNote(c *results.Cell, f facts) string {
+// poolNote is the note for a swept cell (an event-loop server) whose
+// peak came while its processes were mostly idle: not the loop but a pool
+// of about the peak's size per process capped it. Starlette and FastAPI
+// run plain def endpoints in a thread pool of 40 per process; a database
+// connection pool or a semaphore does the same. The peak is shared by the
+// processes that did the work (kept-alive connections may all land on
+// one worker), so it needs the cell's memory sampled. "" when the figures
+// do not say so.
+func poolNote(c *results.Cell) string {
 	s := c.Sweep
-	k, ok := s.Knee()
-	per := s.PeakConcurrency / float64(c.Workers)
-	if f.model != profile.EventLoop || !ok || s.Limited != "throughput" && s.Limited != "latency" ||
-		per < 2 || k.BusyCores >= 0.5*float64(c.Workers) {
+	if s == nil {
 		return ""
 	}
-	return fmt.Sprintf("about %.0f requests in service per process at the peak, while each process "+
-		"used %.2f of a core: not the event loop but a pool of about that size per process capped "+
-		"it (the thread pool that runs sync endpoints, 40 under Starlette and FastAPI; a database "+
-		"connection pool; a semaphore)", per, k.BusyCores/float64(c.Workers))
+	k, ok := s.Knee()
+	procs := c.Workers
+	if n := c.Memory.WorkingProcesses; n > 0 && n < procs {
+		procs = n
+	}
+	per := s.PeakConcurrency / float64(procs)
+	if !ok || s.Limited != "throughput" && s.Limited != "latency" || per < 2 ||
+		k.BusyCores >= 0.5*float64(procs) {
+		return ""
+	}
+	which := "per process"
+	if procs < c.Workers {
+		which = fmt.Sprintf("per process (%d of %d workers did the work)", procs, c.Workers)
+	}
+	return fmt.Sprintf("about %.0f requests in service %s at the peak, while each used %.2f of a "+
+		"core: not the event loop but a pool of about that size per process capped it (the "+
+		"thread pool that runs sync endpoints, 40 under Starlette and FastAPI; a database "+
+		"connection pool; a semaphore)", per, which, k.BusyCores/float64(procs))
 }
 
 func plural(n int, what string) string {
@@ -202,6 +212,9 @@ func diagnoseProcesses(cells []results.Cell) {
 		n := c.Memory.WorkingProcesses
 		if n == 0 {
 			n = c.Memory.Processes
+		}
+		if note := poolNote(c); note != "" {
+			c.Diagnostics = append(c.Diagnostics, note)
 		}
 		if r := c.Memory.WorkersReplaced; r > 0 {
 			c.Diagnostics = append(c.Diagnostics, fmt.Sprintf(
