@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"maps"
+	"math"
 	"runtime"
 	"slices"
 	"strings"
@@ -155,9 +156,15 @@ func blockedLoopNote(c *results.Cell, f facts) string {
 			"await an async one or run it in a thread), or sync views under an ASGI server that runs " +
 			"sync code in one thread per process (Django's ASGI handler)"
 	}
+	per := "about one per worker"
+	if n := math.Round(c.Concurrency); c.Workers > 1 && c.Concurrency < 0.75*float64(c.Workers) {
+		// One idle worker accepted every kept-alive connection at once.
+		per = fmt.Sprintf("about one per worker that got connections (%.0f of %d: kept-alive "+
+			"connections stay with the worker that accepted them)", max(n, 1), c.Workers)
+	}
 	return fmt.Sprintf("the event loop is blocked while a request waits: %.2f requests at a time "+
-		"on %s with %d connections, about one per worker, though the handler computes little "+
-		"(%.0f%% of S0); likely %s", c.Concurrency, plural(c.Workers, "worker"), c.Connections,
+		"on %s with %d connections, %s, though the handler computes little (%.0f%% of S0); "+
+		"likely %s", c.Concurrency, plural(c.Workers, "worker"), c.Connections, per,
 		100*c.CPUBoundness, causes)
 }
 

@@ -216,3 +216,35 @@ func TestGreedyHint(t *testing.T) {
 		}
 	}
 }
+
+// TestBlockedLoopNote: one request at a time per worker on an event loop
+// whose handler waits is a blocked loop; fewer than one per worker means
+// kept-alive connections reached only some workers.
+func TestBlockedLoopNote(t *testing.T) {
+	asgi := facts{cpus: 2, model: profile.EventLoop, runtime: profile.CPython,
+		argv: strings.Fields("python3 -m uvicorn --workers {workers} app:app")}
+	for _, tt := range []struct {
+		name string
+		k    float64
+		f    facts
+		want string
+	}{
+		{"two workers, both blocked", 2.01, asgi, "about one per worker, though"},
+		{"one worker took every connection", 1.0, asgi, "about one per worker that got connections (1 of 2"},
+		{"gevent", 2.0, facts{cpus: 2, model: profile.EventLoop, runtime: profile.CPython,
+			argv: strings.Fields("gunicorn -k gevent app:app")}, "a call gevent cannot patch"},
+		{"node", 2.0, facts{cpus: 2, model: profile.EventLoop, runtime: profile.Node,
+			argv: strings.Fields("node server.js")}, "synchronous work on the main thread"},
+		{"not blocked", 7.5, asgi, ""},
+		{"slots, not a loop", 2.0, facts{cpus: 2, model: profile.Slots}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := results.Cell{Workers: 2, Threads: 1, Slots: 2, Connections: 8, Concurrency: tt.k,
+				Bound: "io", CPUBoundness: 0.02}
+			got := blockedLoopNote(&c, tt.f)
+			if tt.want == "" && got != "" || !strings.Contains(got, tt.want) {
+				t.Errorf("note %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
