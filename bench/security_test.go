@@ -73,6 +73,11 @@ func TestServerEnviron(t *testing.T) {
 		"ACTIONS_RUNTIME_TOKEN=x",
 		"ACTIONS_ID_TOKEN_REQUEST_TOKEN=x",
 		"GITHUB_SHA=abc",
+		"GITHUB_ENV=/home/runner/work/_temp/_runner_file_commands/set_env_1",
+		"GITHUB_OUTPUT=/x/set_output_1",
+		"GITHUB_PATH=/x/add_path_1",
+		"GITHUB_STATE=/x/save_state_1",
+		"GITHUB_STEP_SUMMARY=/x/step_summary_1",
 		"HOME=/root",
 	}
 	got := strings.Join(ServerEnviron(in), " ")
