@@ -123,15 +123,19 @@ func DefaultConfig() Config {
 // Template returns the parsed command template (valid after Validate).
 func (c *Config) Template() Template { return c.template }
 
-// ConnectionsFor is the closed-loop connection count for a cell.
+// ConnectionsFor is the closed-loop connection count for a cell: the
+// --connections given, else 3 × slots (2 × with a short queue), at least 8
+// and, like --connections, at most 10,000 (a 256x256 cell would otherwise
+// open 196,608, more than one client's ports).
 func (c *Config) ConnectionsFor(s Shape) int {
 	if c.Connections > 0 {
 		return c.Connections
 	}
+	const most = 10000 // Validate's bound on --connections
 	if c.ShortQueue && c.model == profile.Slots {
-		return 2 * s.Slots()
+		return min(2*s.Slots(), most)
 	}
-	return max(3*s.Slots(), 8)
+	return min(max(3*s.Slots(), 8), most)
 }
 
 // Validate checks every field once and fills derived defaults. Its error

@@ -142,6 +142,34 @@ func TestValidateDefaults(t *testing.T) {
 	}
 }
 
+// TestConnectionsForCapped: the default connection count stops where
+// --connections does, whatever the matrix (3 × 65,536 slots at 256x256).
+func TestConnectionsForCapped(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		shortQueue bool
+		shape      Shape
+		want       int
+	}{
+		{"3 × slots", false, Shape{3, 3}, 27},
+		{"at least 8", false, Shape{1, 1}, 8},
+		{"just under the cap", false, Shape{3333, 1}, 9999},
+		{"256x256 capped", false, Shape{256, 256}, 10000},
+		{"short queue capped", true, Shape{256, 256}, 10000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := validConfig()
+			c.ShortQueue = tc.shortQueue
+			if err := c.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			if got := c.ConnectionsFor(tc.shape); got != tc.want {
+				t.Errorf("ConnectionsFor(%v) = %d, want %d", tc.shape, got, tc.want)
+			}
+		})
+	}
+}
+
 func TestLoadConfig(t *testing.T) {
 	yml := `
 command: gunicorn --bind {bind} --workers {workers} --threads {threads} app:app
