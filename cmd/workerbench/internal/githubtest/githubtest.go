@@ -1,7 +1,7 @@
 // Package githubtest is the fake GitHub REST API that workerbench's tests
-// talk to: issue comments (list with Link-header pagination, create, edit)
-// and pull requests of one repository, served by an httptest server on
-// loopback.
+// talk to: issue comments (list with Link-header pagination, create, edit),
+// pull requests of one repository and the token's user (GET /user), served
+// by an httptest server on loopback.
 //
 // Like go-github's own setup(), the API lives under the path prefix
 // /api-v3/, so a client that drops its base URL's path, or builds an
@@ -87,6 +87,7 @@ type Server struct {
 	requests []string          // "METHOD /path?query", without the prefix
 	faults   map[string][]stub // by method, served in order
 	pulls    map[int]*pullStub // by number
+	login    string            // the token's user; "" for an installation token
 }
 
 type stub struct {
@@ -118,6 +119,7 @@ func New(t testing.TB, repo string) *Server {
 	api.HandleFunc("POST "+prefix+"/issues/{n}/comments", s.create)
 	api.HandleFunc("PATCH "+prefix+"/issues/comments/{id}", s.edit)
 	api.HandleFunc("GET "+prefix+"/pulls/{n}", s.pull)
+	api.HandleFunc("GET /user", s.user)
 	api.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		t.Errorf("githubtest: no fake for %s %s", r.Method, r.URL.Path)
 		writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
@@ -164,6 +166,16 @@ func (s *Server) addLocked(pr int, login, body string) *Comment {
 	c := &Comment{ID: s.lastID, Body: body, Login: login}
 	s.comments[pr] = append(s.comments[pr], c)
 	return c
+}
+
+// SetLogin makes Token a user's token, such as a personal access token of
+// login: GET /user names login, and comments are created by login. By
+// default Token is an installation token like GITHUB_TOKEN: GET /user is
+// 403 Forbidden, and comments are created by Bot.
+func (s *Server) SetLogin(login string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.login = login
 }
 
 // AddPull registers pull request n. It is a stub: Verify reports it if no
@@ -340,7 +352,11 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	c := s.addLocked(pr, Bot, in.GetBody())
+	author := Bot
+	if s.login != "" {
+		author = s.login
+	}
+	c := s.addLocked(pr, author, in.GetBody())
 	s.created++
 	out := s.issueComment(pr, c)
 	s.mu.Unlock()
@@ -388,6 +404,20 @@ func (s *Server) pull(w http.ResponseWriter, r *http.Request) {
 			Repo: &github.Repository{FullName: github.String(ps.pull.HeadRepo)},
 		},
 	})
+}
+
+// user serves GET /user: the login of a user's token, and for an
+// installation token GitHub's refusal.
+func (s *Server) user(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	login := s.login
+	s.mu.Unlock()
+	if login == "" {
+		writeJSON(w, http.StatusForbidden,
+			map[string]string{"message": "Resource not accessible by integration"})
+		return
+	}
+	writeJSON(w, http.StatusOK, &github.User{Login: github.String(login), Type: github.String("User")})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -173,3 +173,24 @@ func TestStrayRequests(t *testing.T) {
 		t.Errorf("reported\n%q\nwant\n%q", got, want)
 	}
 }
+
+// TestTokenUser: Token is an installation token unless SetLogin makes it a
+// user's, which then names the user and authors the comments.
+func TestTokenUser(t *testing.T) {
+	ctx := context.Background()
+	s := New(t, "o/r")
+	_, resp, err := s.Client().Users.Get(ctx, "")
+	if err == nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("GET /user with an installation token: %v, want 403", err)
+	}
+	s.SetLogin("alice")
+	u, _, err := s.Client().Users.Get(ctx, "")
+	if err != nil || u.GetLogin() != "alice" {
+		t.Errorf("GET /user = %v, %v; want alice", u.GetLogin(), err)
+	}
+	c, _, err := s.Client().Issues.CreateComment(ctx, "o", "r", 7,
+		&github.IssueComment{Body: github.String("x")})
+	if err != nil || c.GetUser().GetLogin() != "alice" || s.Comments(7)[0].Login != "alice" {
+		t.Errorf("created %+v, %v; want by alice", c.GetUser(), err)
+	}
+}

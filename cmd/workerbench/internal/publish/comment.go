@@ -52,6 +52,15 @@ func MarkerFor(key string) string {
 	return "<!-- workerbench:concurrency:" + b.String() + " -->"
 }
 
+// DefaultAuthor is the login GitHub gives comments made with an Actions
+// GITHUB_TOKEN, and the author a Commenter looks for unless told otherwise.
+const DefaultAuthor = "github-actions[bot]"
+
+// users is the part of go-github's UsersService a Commenter uses.
+type users interface {
+	Get(ctx context.Context, user string) (*github.User, *github.Response, error)
+}
+
 // issueComments is the part of go-github's IssuesService a Commenter uses.
 type issueComments interface {
 	ListComments(
@@ -76,18 +85,22 @@ type issueComments interface {
 
 // Commenter keeps one sticky workerbench comment per pull request.
 //
-// A comment is ours when its body starts with the marker; a comment that
-// merely quotes the marker further down is never touched. When the author
-// is known (WithAuthor, e.g. "github-actions[bot]" for GITHUB_TOKEN) only
-// that user's comments qualify. It is not looked up by default: GET /user
-// is forbidden to the Actions installation token, so it would cost a call
-// that always fails. Among several qualifying comments the oldest wins.
+// A comment is ours when its body starts with the marker and its author is
+// the token's identity; a comment that merely quotes the marker further
+// down is never touched, and one that starts with it but was posted by
+// anyone else is passed over (Comment.Ignored): otherwise whoever posts the
+// marker first would own the report. The author is DefaultAuthor, the
+// login of GITHUB_TOKEN's comments, unless WithAuthor names another or
+// WithTokenAuthor asks GitHub. Among several comments of ours the oldest
+// wins.
 type Commenter struct {
 	issues issueComments
+	users  users
 	owner  string
 	repo   string
 	marker string
 	author string
+	lookup bool // ask GET /user for the author
 	retry  RetryPolicy
 }
 
@@ -100,10 +113,25 @@ func WithKey(key string) Option {
 	return func(c *Commenter) { c.marker = MarkerFor(key) }
 }
 
-// WithAuthor restricts the search for our previous comment to comments by
-// login (compared case-insensitively), e.g. "github-actions[bot]".
+// WithAuthor makes login (compared case-insensitively) the author of our
+// comment, e.g. "my-app[bot]" for a GitHub App's installation token. An
+// empty login keeps the default.
 func WithAuthor(login string) Option {
-	return func(c *Commenter) { c.author = login }
+	return func(c *Commenter) {
+		if login != "" {
+			c.author = login
+			c.lookup = false
+		}
+	}
+}
+
+// WithTokenAuthor makes the author the token's own user, as GET /user
+// names it (a personal access token's owner). Tokens that may not ask, an
+// Actions GITHUB_TOKEN or a GitHub App's installation token, keep the
+// author given by WithAuthor, else DefaultAuthor. A later WithAuthor
+// overrides it.
+func WithTokenAuthor() Option {
+	return func(c *Commenter) { c.lookup = true }
 }
 
 // WithRetry sets the retry policy; zero fields keep their defaults.
@@ -114,7 +142,14 @@ func WithRetry(p RetryPolicy) Option {
 // NewCommenter returns a Commenter for owner/repo using client, which
 // carries the token and the API base URL.
 func NewCommenter(client *github.Client, owner, repo string, opts ...Option) *Commenter {
-	c := &Commenter{issues: client.Issues, owner: owner, repo: repo, marker: Marker}
+	c := &Commenter{
+		issues: client.Issues,
+		users:  client.Users,
+		owner:  owner,
+		repo:   repo,
+		marker: Marker,
+		author: DefaultAuthor,
+	}
 	for _, opt := range opts {
 		opt(c)
 	}
@@ -129,6 +164,21 @@ type Comment struct {
 	// Created is true when this Upsert posted a new comment, false when it
 	// updated the existing one.
 	Created bool
+	// Author is the login whose comment was looked for.
+	Author string
+	// Login is the comment's author as GitHub reports it after the write.
+	// When it is not Author, the next run will not find a comment created
+	// now: the author is misconfigured.
+	Login string
+	// Ignored are the comments that start with the marker but are by
+	// someone else, passed over, oldest first.
+	Ignored []Ignored
+}
+
+// Ignored is a comment that looks like ours but is another author's.
+type Ignored struct {
+	ID    int64
+	Login string
 }
 
 // Upsert makes body, prefixed with the marker, the text of our comment on
@@ -145,18 +195,27 @@ func (c *Commenter) Upsert(ctx context.Context, pr int, body string) (Comment, e
 		return Comment{}, fmt.Errorf("upsert comment: invalid pull request number %d", pr)
 	}
 	text := c.compose(body)
-	prev, err := c.find(ctx, pr)
+	author, err := c.whose(ctx)
 	if err != nil {
 		return Comment{}, err
 	}
-	if prev != nil {
-		got, err := c.update(ctx, prev.GetID(), text)
-		if statusOf(err) != http.StatusNotFound {
-			return got, err
-		}
-		// Deleted since we listed it: post a new one.
+	prev, ignored, err := c.find(ctx, pr, author)
+	if err != nil {
+		return Comment{}, err
 	}
-	return c.create(ctx, pr, text)
+	var got Comment
+	if prev != nil {
+		got, err = c.update(ctx, prev.GetID(), text)
+	}
+	if prev == nil || statusOf(err) == http.StatusNotFound {
+		// None, or deleted since we listed it: post a new one.
+		got, err = c.create(ctx, pr, author, text)
+	}
+	if err != nil {
+		return Comment{}, err
+	}
+	got.Author, got.Ignored = author, ignored
+	return got, nil
 }
 
 // Update makes body the text of our comment on pull request pr if there is
@@ -172,15 +231,49 @@ func (c *Commenter) Update(
 	if pr <= 0 {
 		return Comment{}, false, fmt.Errorf("update comment: invalid pull request number %d", pr)
 	}
-	prev, err := c.find(ctx, pr)
-	if err != nil || prev == nil {
+	author, err := c.whose(ctx)
+	if err != nil {
 		return Comment{}, false, err
 	}
-	cm, err = c.update(ctx, prev.GetID(), c.compose(body))
-	if statusOf(err) == http.StatusNotFound {
-		return Comment{}, false, nil // deleted since we listed it
+	prev, ignored, err := c.find(ctx, pr, author)
+	if err != nil {
+		return Comment{}, false, err
 	}
-	return cm, err == nil, err
+	if prev != nil {
+		cm, err = c.update(ctx, prev.GetID(), c.compose(body))
+		if err != nil && statusOf(err) != http.StatusNotFound {
+			return Comment{}, false, err
+		}
+		found = err == nil // else deleted since we listed it
+	}
+	if !found {
+		cm = Comment{}
+	}
+	cm.Author, cm.Ignored = author, ignored
+	return cm, found, nil
+}
+
+// whose returns the login whose comment is ours: c.author, or with
+// WithTokenAuthor the token's user. GET /user answers 403 to installation
+// tokens (GITHUB_TOKEN, a GitHub App's), which keep c.author; transient
+// failures are retried, and other errors returned.
+func (c *Commenter) whose(ctx context.Context) (string, error) {
+	if !c.lookup {
+		return c.author, nil
+	}
+	var u *github.User
+	err := c.call(ctx, "look up the token's user", false, func(ctx context.Context) error {
+		var err error
+		u, _, err = c.users.Get(ctx, "")
+		return err
+	})
+	switch {
+	case err == nil && u.GetLogin() != "":
+		return u.GetLogin(), nil
+	case err == nil, statusOf(err) == http.StatusForbidden:
+		return c.author, nil
+	}
+	return "", err
 }
 
 // compose prefixes the marker (unless body already starts with it) and caps
@@ -193,17 +286,14 @@ func (c *Commenter) compose(body string) string {
 	return truncateMarkdown(text, MaxCommentChars, runeSize)
 }
 
-// ours reports whether ic is the comment this Commenter maintains.
-func (c *Commenter) ours(ic *github.IssueComment) bool {
-	if !strings.HasPrefix(ic.GetBody(), c.marker) {
-		return false
-	}
-	return c.author == "" || strings.EqualFold(ic.GetUser().GetLogin(), c.author)
-}
-
-// find returns the oldest comment of ours on pr, or nil. It stops paging at
-// the first match (GitHub lists comments oldest first).
-func (c *Commenter) find(ctx context.Context, pr int) (*github.IssueComment, error) {
+// find returns the oldest comment on pr that starts with the marker and is
+// by author, or nil, and the marked comments of other authors before it.
+// It stops paging at the first match (GitHub lists comments oldest first).
+func (c *Commenter) find(
+	ctx context.Context,
+	pr int,
+	author string,
+) (ours *github.IssueComment, ignored []Ignored, err error) {
 	opts := &github.IssueListCommentsOptions{
 		ListOptions: github.ListOptions{PerPage: commentsPerPage},
 	}
@@ -218,22 +308,26 @@ func (c *Commenter) find(ctx context.Context, pr int) (*github.IssueComment, err
 			return err
 		})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, ic := range list {
-			if c.ours(ic) {
-				return ic, nil
+			if !strings.HasPrefix(ic.GetBody(), c.marker) {
+				continue
 			}
+			if strings.EqualFold(ic.GetUser().GetLogin(), author) {
+				return ic, ignored, nil
+			}
+			ignored = append(ignored, Ignored{ID: ic.GetID(), Login: ic.GetUser().GetLogin()})
 		}
 		if resp == nil || resp.NextPage == 0 {
-			return nil, nil
+			return nil, ignored, nil
 		}
 		if resp.NextPage <= page {
-			return nil, fmt.Errorf("%s: next page %d does not advance", op, resp.NextPage)
+			return nil, nil, fmt.Errorf("%s: next page %d does not advance", op, resp.NextPage)
 		}
 		page = resp.NextPage
 	}
-	return nil, fmt.Errorf("list comments on #%d: more than %d pages", pr, maxCommentPages)
+	return nil, nil, fmt.Errorf("list comments on #%d: more than %d pages", pr, maxCommentPages)
 }
 
 // update replaces the body of comment id.
@@ -258,13 +352,13 @@ func (c *Commenter) update(ctx context.Context, id int64, text string) (Comment,
 	if err != nil {
 		return Comment{}, err
 	}
-	return Comment{ID: got.GetID(), URL: got.GetHTMLURL()}, nil
+	return Comment{ID: got.GetID(), URL: got.GetHTMLURL(), Login: got.GetUser().GetLogin()}, nil
 }
 
 // create posts a new comment. A POST is not idempotent: after a failure that
 // may have taken effect (5xx, broken connection) it lists the comments again
 // before retrying, and adopts the comment if the failed POST created it.
-func (c *Commenter) create(ctx context.Context, pr int, text string) (Comment, error) {
+func (c *Commenter) create(ctx context.Context, pr int, author, text string) (Comment, error) {
 	var got, found *github.IssueComment
 	recheck := false
 	err := c.call(
@@ -273,7 +367,7 @@ func (c *Commenter) create(ctx context.Context, pr int, text string) (Comment, e
 		true,
 		func(ctx context.Context) error {
 			if recheck {
-				prev, err := c.find(ctx, pr)
+				prev, _, err := c.find(ctx, pr, author)
 				if err != nil {
 					return stopRetry{err}
 				}
@@ -298,7 +392,12 @@ func (c *Commenter) create(ctx context.Context, pr int, text string) (Comment, e
 		return Comment{}, err
 	}
 	if found != nil {
-		cm := Comment{ID: found.GetID(), URL: found.GetHTMLURL(), Created: true}
+		cm := Comment{
+			ID:      found.GetID(),
+			URL:     found.GetHTMLURL(),
+			Created: true,
+			Login:   found.GetUser().GetLogin(),
+		}
 		if found.GetBody() == text {
 			return cm, nil
 		}
@@ -312,5 +411,10 @@ func (c *Commenter) create(ctx context.Context, pr int, text string) (Comment, e
 	if got == nil {
 		return Comment{}, errors.New("create comment: empty response")
 	}
-	return Comment{ID: got.GetID(), URL: got.GetHTMLURL(), Created: true}, nil
+	return Comment{
+		ID:      got.GetID(),
+		URL:     got.GetHTMLURL(),
+		Created: true,
+		Login:   got.GetUser().GetLogin(),
+	}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -60,8 +61,8 @@ func TestUpsertCreates(t *testing.T) {
 	}
 	ours := comments[1]
 	url := fmt.Sprintf("https://github.com/o/r/pull/7#issuecomment-%d", ours.ID)
-	want := Comment{ID: ours.ID, URL: url, Created: true}
-	if got != want {
+	want := Comment{ID: ours.ID, URL: url, Created: true, Author: DefaultAuthor, Login: githubtest.Bot}
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Upsert = %+v, want %+v", got, want)
 	}
 	if wantBody := Marker + "\n| cell | rps |\n"; ours.Body != wantBody {
@@ -170,23 +171,182 @@ func TestUpsertLeavesQuotingCommentsAlone(t *testing.T) {
 	}
 }
 
-func TestUpsertWithAuthorSkipsOthersMarkedComments(t *testing.T) {
+// TestUpsertOnlyAdoptsTheAuthorsComment: a comment that starts with the
+// marker is ours only when its author is the token's identity; anyone can
+// post the marker, and must not capture the report that way.
+func TestUpsertOnlyAdoptsTheAuthorsComment(t *testing.T) {
+	t.Parallel()
+	const forged = Marker + "\nlooks like ours"
+	type added struct{ login, body string }
+	tests := []struct {
+		name     string
+		login    string // the token's user (githubtest.Server.SetLogin); "" for GITHUB_TOKEN
+		opts     []Option
+		comments []added
+		padding  int // comments by others before ours, to page
+		wantEdit int // index in comments of the comment updated; -1 for a new one
+		wantBy   string
+		wantUser bool // GET /user asked
+	}{
+		{
+			name:     "another's marker: new comment",
+			comments: []added{{"mallory", forged}},
+			wantEdit: -1, wantBy: githubtest.Bot,
+		},
+		{
+			name:     "another's marker before ours: ours updated",
+			comments: []added{{"mallory", forged}, {githubtest.Bot, Marker + "\nold"}},
+			wantEdit: 1, wantBy: githubtest.Bot,
+		},
+		{
+			name:     "ours on page 3 after another's",
+			comments: []added{{"mallory", forged}, {githubtest.Bot, Marker + "\nold"}},
+			padding:  230,
+			wantEdit: 1, wantBy: githubtest.Bot,
+		},
+		{
+			name:     "author compared case-insensitively",
+			opts:     []Option{WithAuthor("GitHub-Actions[bot]")},
+			comments: []added{{"mallory", forged}, {githubtest.Bot, Marker + "\nold"}},
+			wantEdit: 1, wantBy: githubtest.Bot,
+		},
+		{
+			name:     "personal access token: its user's comment",
+			login:    "alice",
+			opts:     []Option{WithTokenAuthor()},
+			comments: []added{{githubtest.Bot, forged}, {"alice", Marker + "\nold"}},
+			wantEdit: 1, wantBy: "alice", wantUser: true,
+		},
+		{
+			name:     "personal access token: the bot's marker is another's",
+			login:    "alice",
+			opts:     []Option{WithTokenAuthor()},
+			comments: []added{{githubtest.Bot, forged}},
+			wantEdit: -1, wantBy: "alice", wantUser: true,
+		},
+		{
+			name:     "installation token: GET /user refused, the default",
+			opts:     []Option{WithTokenAuthor()},
+			comments: []added{{"mallory", forged}, {githubtest.Bot, Marker + "\nold"}},
+			wantEdit: 1, wantBy: githubtest.Bot, wantUser: true,
+		},
+		{
+			name:     "installation token: GET /user refused, the configured login",
+			opts:     []Option{WithAuthor("my-app[bot]"), WithTokenAuthor()},
+			comments: []added{{githubtest.Bot, forged}, {"my-app[bot]", Marker + "\nold"}},
+			wantEdit: 1, wantBy: "my-app[bot]", wantUser: true,
+		},
+		{
+			name:     "configured login: no GET /user",
+			opts:     []Option{WithTokenAuthor(), WithAuthor("my-app[bot]")},
+			comments: []added{{githubtest.Bot, forged}, {"my-app[bot]", Marker + "\nold"}},
+			wantEdit: 1, wantBy: "my-app[bot]",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := githubtest.New(t, "o/r")
+			f.SetLogin(tt.login)
+			for i := range tt.padding {
+				f.AddComment(7, fmt.Sprintf("user%d", i), "LGTM")
+			}
+			var ids []int64
+			for _, a := range tt.comments {
+				ids = append(ids, f.AddComment(7, a.login, a.body))
+			}
+			c := newTestCommenter(f, &sleeps{}, tt.opts...)
+
+			got, err := c.Upsert(context.Background(), 7, "new")
+			if err != nil {
+				t.Fatal(err)
+			}
+			comments := f.Comments(7)[tt.padding:]
+			var wantIgnored []Ignored
+			for i, cm := range comments {
+				switch {
+				case i == tt.wantEdit || (tt.wantEdit < 0 && i == len(tt.comments)):
+					if cm.Body != Marker+"\nnew" || cm.Login != tt.wantBy || got.ID != cm.ID {
+						t.Errorf("Upsert = %+v; comment %d = %+v, want ours by %s with the new text",
+							got, i, cm, tt.wantBy)
+					}
+				case cm.Body != tt.comments[i].body:
+					t.Errorf("%s's comment changed to %q", cm.Login, cm.Body)
+				case tt.wantEdit < 0 || i < tt.wantEdit:
+					wantIgnored = append(wantIgnored, Ignored{ID: ids[i], Login: cm.Login})
+				}
+			}
+			if wantLen := len(tt.comments) + b2i(tt.wantEdit < 0); len(comments) != wantLen {
+				t.Errorf("have %d comments, want %d", len(comments), wantLen)
+			}
+			if got.Created != (tt.wantEdit < 0) || !strings.EqualFold(got.Author, tt.wantBy) ||
+				got.Login != tt.wantBy {
+				t.Errorf("Upsert = %+v, want created %v, by %s", got, tt.wantEdit < 0, tt.wantBy)
+			}
+			if !slices.Equal(got.Ignored, wantIgnored) {
+				t.Errorf("Ignored = %+v, want %+v", got.Ignored, wantIgnored)
+			}
+			if asked := slices.Contains(f.Requests(), "GET /user"); asked != tt.wantUser {
+				t.Errorf("GET /user asked: %v, want %v", asked, tt.wantUser)
+			}
+		})
+	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func TestUpdateIgnoresAnothersMarkedComment(t *testing.T) {
 	t.Parallel()
 	f := githubtest.New(t, "o/r")
-	f.AddComment(7, "mallory", Marker+"\nlooks like ours")
-	botID := f.AddComment(7, "github-actions[bot]", Marker+"\nold")
-	c := newTestCommenter(f, &sleeps{}, WithAuthor("GitHub-Actions[bot]"))
+	id := f.AddComment(7, "mallory", Marker+"\nregressed!")
+	c := newTestCommenter(f, &sleeps{})
 
-	got, err := c.Upsert(context.Background(), 7, "new")
+	got, found, err := c.Update(context.Background(), 7, "fixed")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.ID != botID || got.Created {
-		t.Errorf("Upsert = %+v, want update of the bot's comment %d", got, botID)
+	want := []Ignored{{ID: id, Login: "mallory"}}
+	if found || !slices.Equal(got.Ignored, want) {
+		t.Errorf("Update = %+v, %v; want not found, mallory's ignored", got, found)
 	}
-	if comments := f.Comments(7); comments[0].Body != Marker+"\nlooks like ours" {
-		t.Errorf("mallory's comment changed to %q", comments[0].Body)
+	if f.Created() != 0 || f.Edited() != 0 {
+		t.Errorf("%d created, %d edited; want none", f.Created(), f.Edited())
 	}
+}
+
+func TestTokenAuthorLookupRetriesAndFails(t *testing.T) {
+	t.Parallel()
+	bad := githubtest.Fault{Status: http.StatusBadGateway, Body: `{"message":"Bad Gateway"}`}
+	t.Run("transient", func(t *testing.T) {
+		t.Parallel()
+		f := githubtest.New(t, "o/r")
+		f.SetLogin("alice")
+		f.Fail("GET", bad)
+		c := newTestCommenter(f, &sleeps{}, WithTokenAuthor())
+		got, err := c.Upsert(context.Background(), 7, "x")
+		if err != nil || got.Author != "alice" {
+			t.Errorf("Upsert = %+v, %v; want by alice after a retry", got, err)
+		}
+	})
+	t.Run("bad credentials", func(t *testing.T) {
+		t.Parallel()
+		f := githubtest.New(t, "o/r")
+		f.Fail("GET", githubtest.Fault{Status: http.StatusUnauthorized,
+			Body: `{"message":"Bad credentials"}`})
+		c := newTestCommenter(f, &sleeps{}, WithTokenAuthor())
+		_, err := c.Upsert(context.Background(), 7, "x")
+		if err == nil || !strings.Contains(err.Error(), "look up the token's user") {
+			t.Errorf("Upsert error = %v, want the failed lookup named", err)
+		}
+		if f.Created() != 0 {
+			t.Errorf("%d comments created, want none", f.Created())
+		}
+	})
 }
 
 func TestUpsertKeysKeepSeparateComments(t *testing.T) {
