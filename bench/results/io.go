@@ -10,7 +10,8 @@ import (
 )
 
 // Read reads and validates a results file. A file of another schema,
-// corrupt JSON, or one larger than MaxSize is an error naming the path.
+// corrupt JSON, one larger than MaxSize or beyond the limits (MaxString,
+// MaxCells, …) is an error naming the path.
 func Read(path string) (*Run, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -24,14 +25,16 @@ func Read(path string) (*Run, error) {
 	return r, nil
 }
 
-// Decode decodes and validates results JSON from r.
+// Decode decodes and validates results JSON from r. The JSON is scanned
+// first, and refused when it exceeds a limit, so that nothing is allocated
+// for a hostile file beyond a few times its size.
 func Decode(r io.Reader) (*Run, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
+	data, err := readAtMost(r, MaxSize)
 	if err != nil {
 		return nil, err
 	}
-	if len(data) > MaxSize {
-		return nil, fmt.Errorf("larger than %d MiB", MaxSize>>20)
+	if err := scan(data); err != nil {
+		return nil, err
 	}
 	var res Run
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -42,12 +45,36 @@ func Decode(r io.Reader) (*Run, error) {
 		if res.Schema == "" {
 			return nil, fmt.Errorf("no \"schema\" field: not a workerbench results file")
 		}
-		return nil, fmt.Errorf("schema %q is not %q", res.Schema, Schema)
+		return nil, fmt.Errorf("schema %.64q is not %q", res.Schema, Schema)
 	}
 	if err := res.validate(); err != nil {
 		return nil, err
 	}
 	return &res, nil
+}
+
+// readAtMost reads all of r, refusing more than n bytes. A file (or a
+// reader that knows its length) is read into a buffer of its size, where
+// io.ReadAll would grow one to about twice it.
+func readAtMost(r io.Reader, n int64) ([]byte, error) {
+	size := int64(-1)
+	switch r := r.(type) {
+	case *os.File:
+		if fi, err := r.Stat(); err == nil && fi.Mode().IsRegular() {
+			size = fi.Size()
+		}
+	case interface{ Len() int }: // bytes.Reader, strings.Reader, bytes.Buffer
+		size = int64(r.Len())
+	}
+	size = min(max(size, 0), n) + bytes.MinRead + 1 // ReadFrom wants MinRead free
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	if _, err := buf.ReadFrom(io.LimitReader(r, n+1)); err != nil {
+		return nil, err
+	}
+	if int64(buf.Len()) > n {
+		return nil, fmt.Errorf("larger than %d MiB", n>>20)
+	}
+	return buf.Bytes(), nil
 }
 
 // WriteFileAtomic writes data to path through a temporary file in the same

@@ -8,8 +8,8 @@
 package results
 
 import (
-	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/workerbench/workerbench/bench/internal/stats"
@@ -19,8 +19,11 @@ import (
 const Schema = "workerbench/results/v1"
 
 // MaxSize bounds how much of a results file is read, so that a hostile or
-// corrupt artifact cannot exhaust memory.
-const MaxSize = 64 << 20
+// corrupt artifact cannot exhaust memory: with the file and what it
+// decodes to (at most 64 MiB, see scan), reading stays within 256 MiB.
+// A matrix of a hundred cells with bursts of a thousand requests writes
+// about 10 MiB.
+const MaxSize = 32 << 20
 
 // DefaultThreshold is the smallest change a comparison reports as one
 // when none is given: 5%.
@@ -476,7 +479,20 @@ func (r *Run) validate() error {
 	if d := r.Dependencies; d != nil && len(d.Changed) > maxListed {
 		errs = append(errs, fmt.Errorf("dependencies.changed lists %d files, more than %d", len(d.Changed), maxListed))
 	}
+	errs = append(errs,
+		oneOf("model", r.Model, "slots", ModelEventLoop),
+		oneOf("runtime", r.Runtime, "cpython", "ruby", "node"),
+		oneOf("verdict", string(r.Verdict), verdicts...))
+	if rec := r.Recommendation; rec != nil {
+		for i, u := range rec.UnknownCosts {
+			errs = append(errs, oneOf(fmt.Sprintf("recommendation.unknown_costs[%d]", i), u,
+				"pss_per_worker", "pss_per_thread"))
+		}
+	}
 	for i, c := range r.Cells {
+		if len(errs) > maxErrors {
+			break // enough to say what is wrong
+		}
 		where := fmt.Sprintf("cells[%d]", i)
 		errs = append(errs, c.validate(where))
 		if c.Base == nil {
@@ -503,7 +519,31 @@ func (r *Run) validate() error {
 			)
 		}
 	}
-	return errors.Join(errs...)
+	return joinFirst(errs, maxErrors)
+}
+
+// maxErrors is how many of a file's faults an error lists.
+const maxErrors = 10
+
+// verdicts are the values of a verdict, as Decode accepts them.
+var verdicts = []string{string(Regressed), string(Improved), string(Unchanged), string(Inconclusive)}
+
+// oneOf checks that the enumerated field named what is empty or one of
+// want: text that renderers print as a word, and the action's outputs
+// carry, is never free text from an artifact.
+func oneOf(what, v string, want ...string) error {
+	if v == "" || slices.Contains(want, v) {
+		return nil
+	}
+	return fmt.Errorf("%s %.64q: want %s", what, v, orList(want))
+}
+
+// orList is "a, b or c".
+func orList(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
 }
 
 // validate checks the figures a renderer relies on; where names the cell.
@@ -526,6 +566,17 @@ func (c *Cell) validate(where string) error {
 			fmt.Errorf("%s: %dx%d is beyond any real configuration", where, c.Workers, c.Threads),
 		)
 	}
+	errs = append(errs,
+		oneOf(where+".verdict", string(c.Verdict), verdicts...),
+		oneOf(where+".mode", c.Mode, "closed"),
+		oneOf(where+".bound", c.Bound, "cpu", "io"))
+	if c.Sweep != nil {
+		errs = append(errs, oneOf(where+".sweep.limited", c.Sweep.Limited, LimitedThroughput,
+			LimitedLatency, LimitedConnections, LimitedTime, LimitedErrors))
+	}
+	for k := range c.ErrorKinds {
+		errs = append(errs, oneOf(where+".error_kinds", k, "connect", "timeout", "status", "protocol"))
+	}
 	for j, b := range c.Bursts {
 		if b.Size < 0 || len(b.Requests) > 100000 {
 			errs = append(
@@ -540,7 +591,7 @@ func (c *Cell) validate(where string) error {
 			)
 		}
 	}
-	return errors.Join(errs...)
+	return joinFirst(errs, maxErrors)
 }
 
 // Threshold is the smallest change the run's comparison treats as one (a

@@ -106,7 +106,7 @@ func (endless) Read(p []byte) (int, error) {
 func TestDecodeResultsSizeLimit(t *testing.T) {
 	counted := &countingReader{r: endless{}}
 	_, err := Decode(counted)
-	if err == nil || !strings.Contains(err.Error(), "larger than 64 MiB") {
+	if err == nil || !strings.Contains(err.Error(), "larger than 32 MiB") {
 		t.Fatalf("Decode(endless) = %v, want a size error", err)
 	}
 	if counted.n > MaxSize+1<<16 {
