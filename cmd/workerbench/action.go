@@ -79,6 +79,9 @@ func benchmarkRun(
 	in actionInputs,
 ) error {
 	eventName := o.getenv("GITHUB_EVENT_NAME")
+	if err := checkBenchEvent(in, eventName); err != nil {
+		return err
+	}
 	ev, err := eventOf(o, eventName)
 	if err != nil {
 		return err

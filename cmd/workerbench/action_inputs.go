@@ -41,36 +41,68 @@ type actionInputs struct {
 	Shard            string // shard: I/N
 	History          string // history: a data branch, or none
 	HistorySeries    string // history-series
+	// CommentAuthor is comment-author; reporter.comment, which every
+	// mode's comment goes through, reads it.
+	CommentAuthor          string
+	AllowPullRequestTarget string // allow-pull-request-target
 }
 
 // readActionInputs reads every input the action declares.
 func readActionInputs(gha *publish.Actions) actionInputs {
 	return actionInputs{
-		Command:          gha.Input("command"),
-		Server:           gha.Input("server"),
-		App:              gha.Input("app"),
-		WorkingDirectory: gha.Input("working-directory"),
-		Setup:            gha.Input("setup"),
-		Matrix:           gha.Input("matrix"),
-		Path:             gha.Input("path"),
-		Config:           gha.Input("config"),
-		Duration:         gha.Input("duration"),
-		Trials:           gha.Input("trials"),
-		Threshold:        gha.Input("threshold"),
-		Baseline:         gha.Input("baseline"),
-		BaselineFile:     gha.Input("baseline-file"),
-		FailOnRegression: gha.Input("fail-on-regression"),
-		Comment:          gha.Input("comment"),
-		GitHubToken:      gha.Input("github-token"),
-		UploadArtifacts:  gha.Input("upload-artifacts"),
-		ArtifactName:     gha.Input("artifact-name"),
-		Mode:             gha.Input("mode"),
-		ResultsDir:       gha.Input("results-dir"),
-		Args:             gha.Input("args"),
-		Shard:            gha.Input("shard"),
-		History:          gha.Input("history"),
-		HistorySeries:    gha.Input("history-series"),
+		Command:                gha.Input("command"),
+		Server:                 gha.Input("server"),
+		App:                    gha.Input("app"),
+		WorkingDirectory:       gha.Input("working-directory"),
+		Setup:                  gha.Input("setup"),
+		Matrix:                 gha.Input("matrix"),
+		Path:                   gha.Input("path"),
+		Config:                 gha.Input("config"),
+		Duration:               gha.Input("duration"),
+		Trials:                 gha.Input("trials"),
+		Threshold:              gha.Input("threshold"),
+		Baseline:               gha.Input("baseline"),
+		BaselineFile:           gha.Input("baseline-file"),
+		FailOnRegression:       gha.Input("fail-on-regression"),
+		Comment:                gha.Input("comment"),
+		GitHubToken:            gha.Input("github-token"),
+		UploadArtifacts:        gha.Input("upload-artifacts"),
+		ArtifactName:           gha.Input("artifact-name"),
+		Mode:                   gha.Input("mode"),
+		ResultsDir:             gha.Input("results-dir"),
+		Args:                   gha.Input("args"),
+		Shard:                  gha.Input("shard"),
+		History:                gha.Input("history"),
+		HistorySeries:          gha.Input("history-series"),
+		CommentAuthor:          gha.Input("comment-author"),
+		AllowPullRequestTarget: gha.Input("allow-pull-request-target"),
 	}
+}
+
+// checkBenchEvent refuses to benchmark on pull_request_target unless the
+// input allow-pull-request-target accepts it. That event runs with the
+// base repository's write token and secrets, and its default checkout is
+// the base: measured as is, the base would be labelled head; with the
+// pull request's head checked out, its code runs with that token (a
+// "pwn request").
+func checkBenchEvent(in actionInputs, eventName string) error {
+	if eventName != "pull_request_target" {
+		return nil
+	}
+	allow, err := boolInput("allow-pull-request-target", in.AllowPullRequestTarget, false)
+	if err != nil {
+		return usageError{err}
+	}
+	if allow {
+		return nil
+	}
+	return usagef("the event is pull_request_target, which workerbench refuses to benchmark: " +
+		"it runs with the base repository's write token and secrets, and checks out the base, " +
+		"so the base would be measured and labelled head; checking out the pull request's head " +
+		"instead runs its untrusted code with that token. Benchmark on pull_request (read-only " +
+		"for forks) and comment from a workflow_run job with mode: publish " +
+		"(examples/workflows/workerbench-fork-*.yml). To benchmark here anyway, check out the " +
+		"pull request's head yourself and set allow-pull-request-target: true")
 }
 
 // benchSetup is a validated benchmark: the parsed flags plus the action's

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -147,11 +148,16 @@ func (r reporter) comment(
 	if err != nil {
 		return err
 	}
-	commenter := publish.NewCommenter(client, owner, repo, publish.WithRetry(r.o.retry))
+	// The author is the token's user when GET /user answers, else the
+	// input, else github-actions[bot]; an input given is not asked about.
+	author := r.gha.Input("comment-author")
+	commenter := publish.NewCommenter(client, owner, repo,
+		publish.WithRetry(r.o.retry), publish.WithTokenAuthor(), publish.WithAuthor(author))
 	var c publish.Comment
 	if policy == updateComment {
 		var found bool
 		c, found, err = commenter.Update(ctx, pr, body)
+		r.logIgnored(c)
 		if err == nil && !found {
 			fmt.Fprintf(
 				r.o.stderr,
@@ -162,6 +168,7 @@ func (r reporter) comment(
 		}
 	} else {
 		c, err = commenter.Upsert(ctx, pr, body)
+		r.logIgnored(c)
 	}
 	if errors.Is(err, publish.ErrReadOnly) {
 		return r.gha.Notice(
@@ -178,8 +185,32 @@ func (r reporter) comment(
 	if c.Created {
 		verb = "created"
 	}
-	fmt.Fprintf(r.o.stderr, "%s the workerbench comment on #%d: %s\n", verb, pr, c.URL)
+	fmt.Fprintf(r.o.stderr, "%s the workerbench comment by %s on #%d: %s\n", verb, c.Login, pr, c.URL)
+	if c.Created && c.Login != "" && !strings.EqualFold(c.Login, c.Author) {
+		return r.gha.Warning("workerbench: set comment-author",
+			fmt.Sprintf("the comment was posted as %s, but workerbench looks for comments by %s, "+
+				"so every run will post a new one: set the input comment-author to %s",
+				c.Login, c.Author, c.Login))
+	}
 	return nil
+}
+
+// logIgnored says once that comments which start with the marker but are
+// by another author were passed over: anyone can post the marker, and only
+// the token's own comment is the sticky one.
+func (r reporter) logIgnored(c publish.Comment) {
+	if len(c.Ignored) == 0 {
+		return
+	}
+	var logins []string
+	for _, ig := range c.Ignored {
+		if !slices.Contains(logins, ig.Login) {
+			logins = append(logins, ig.Login)
+		}
+	}
+	fmt.Fprintf(r.o.stderr, "ignored %s with the workerbench marker by %s: only comments by %s "+
+		"are workerbench's (input comment-author)\n",
+		report.Plural(len(c.Ignored), "comment"), strings.Join(logins, ", "), c.Author)
 }
 
 // recommendedConfig is the configuration the run recommends for the target

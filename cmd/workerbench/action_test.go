@@ -455,6 +455,15 @@ func TestActionBadInputs(t *testing.T) {
 			"input shard is 1/2 but mode is merge"},
 		{"merge without shards", "push", push, in{"mode": "merge"}, exitError,
 			"mode merge: no shard results in"},
+		{"pull_request_target", "pull_request_target", prEventJSON(sha, sha),
+			in{"command": "x {bind}"}, exitUsage,
+			"the event is pull_request_target, which workerbench refuses to benchmark"},
+		{"pull_request_target not allowed", "pull_request_target", prEventJSON(sha, sha),
+			withCommand("allow-pull-request-target", "false"), exitUsage,
+			"comment from a workflow_run job with mode: publish"},
+		{"bad allow-pull-request-target", "pull_request_target", prEventJSON(sha, sha),
+			withCommand("allow-pull-request-target", "maybe"), exitUsage,
+			`input allow-pull-request-target "maybe": want true or false`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -598,4 +607,118 @@ func TestActionCommentOnRegression(t *testing.T) {
 	if comments[0].Body == old || strings.Contains(comments[0].Body, "an earlier push") {
 		t.Errorf("the earlier regressed comment was not brought up to date:\n%s", comments[0].Body)
 	}
+}
+
+// TestActionCommentAuthor: the sticky comment is the one that starts with
+// the marker and is by the token's identity; anyone else's marked comment
+// is left alone and a new comment posted, which the log says once.
+func TestActionCommentAuthor(t *testing.T) {
+	needGunicorn(t)
+	const forged = publish.Marker + "\nforged results"
+	tests := []struct {
+		name        string
+		login       string // the token's user (githubtest.Server.SetLogin)
+		author      string // input comment-author
+		others      []string
+		ours        string // author of an old comment of ours, if any
+		wantBy      string
+		wantCreated bool
+		wantLog     string
+	}{
+		{name: "another's marker", others: []string{"mallory", "mallory"},
+			wantBy: githubtest.Bot, wantCreated: true,
+			wantLog: "ignored 2 comments with the workerbench marker by mallory: " +
+				"only comments by github-actions[bot] are workerbench's"},
+		{name: "the bot's own", others: []string{"mallory"}, ours: githubtest.Bot,
+			wantBy: githubtest.Bot, wantLog: "by mallory"},
+		{name: "a personal access token's user", login: "alice", others: []string{githubtest.Bot},
+			ours: "alice", wantBy: "alice", wantLog: "by github-actions[bot]: only comments by alice"},
+		{name: "comment-author", login: "alice", author: "my-app[bot]", others: []string{"alice"},
+			ours: "my-app[bot]", wantBy: "my-app[bot]", wantLog: "only comments by my-app[bot]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			repo := newTestRepo(t)
+			api := githubtest.New(t, "o/r")
+			api.SetLogin(tt.login)
+			for _, login := range tt.others {
+				api.AddComment(7, login, forged)
+			}
+			if tt.ours != "" {
+				api.AddComment(7, tt.ours, publish.Marker+"\nold results")
+			}
+			in := plainInputs()
+			in["comment-author"] = tt.author
+			e := newActionEnv(t, api, repo.dir, "pull_request", prEventJSON(repo.base, repo.head), in)
+			code, stdout, stderr := e.run(t)
+			if code != exitOK {
+				t.Fatalf("exit %d\n%s", code, stderr)
+			}
+			comments := api.Comments(7)
+			for _, c := range comments[:len(tt.others)] {
+				if c.Body != forged {
+					t.Errorf("%s's comment changed to %q", c.Login, report.Clip(c.Body, 80))
+				}
+			}
+			last := comments[len(comments)-1]
+			if last.Login != tt.wantBy || !strings.HasPrefix(last.Body, publish.Marker) ||
+				strings.Contains(last.Body, "old results") {
+				t.Errorf("last comment by %s: %q; want the results by %s",
+					last.Login, report.Clip(last.Body, 80), tt.wantBy)
+			}
+			if tt.wantCreated != (api.Created() == 1) || api.Created()+api.Edited() != 1 {
+				t.Errorf("%d created, %d edited; want created %v", api.Created(), api.Edited(),
+					tt.wantCreated)
+			}
+			if n := strings.Count(stderr, "with the workerbench marker"); n != 1 ||
+				!strings.Contains(stderr, tt.wantLog) {
+				t.Errorf("stderr says %d times that comments were ignored, want once: %q\n%s",
+					n, tt.wantLog, stderr)
+			}
+			if strings.Contains(stdout, "set comment-author") {
+				t.Errorf("warned about comment-author:\n%s", stdout)
+			}
+			e.assertNoToken(t, stdout, stderr)
+		})
+	}
+}
+
+// TestActionWarnsOfAMisconfiguredCommentAuthor: a comment posted under
+// another login than comment-author would not be found next time.
+func TestActionWarnsOfAMisconfiguredCommentAuthor(t *testing.T) {
+	needGunicorn(t)
+	repo := newTestRepo(t)
+	api := githubtest.New(t, "o/r")
+	in := plainInputs()
+	in["comment-author"] = "my-app[bot]"
+	e := newActionEnv(t, api, repo.dir, "pull_request", prEventJSON(repo.base, repo.head), in)
+	code, stdout, stderr := e.run(t)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	want := "the comment was posted as github-actions[bot], but workerbench looks for comments " +
+		"by my-app[bot]"
+	if !strings.Contains(stdout, "::warning") || !strings.Contains(stdout, want) {
+		t.Errorf("stdout has no warning %q:\n%s", want, stdout)
+	}
+}
+
+// TestActionPullRequestTargetAllowed: with allow-pull-request-target the
+// event is benchmarked and commented like pull_request.
+func TestActionPullRequestTargetAllowed(t *testing.T) {
+	needGunicorn(t)
+	repo := newTestRepo(t)
+	api := githubtest.New(t, "o/r")
+	in := plainInputs()
+	in["allow-pull-request-target"] = "true"
+	e := newActionEnv(t, api, repo.dir, "pull_request_target", prEventJSON(repo.base, repo.head),
+		in)
+	code, stdout, stderr := e.run(t)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if api.Created() != 1 {
+		t.Errorf("%d comments created, want 1", api.Created())
+	}
+	e.assertNoToken(t, stdout, stderr)
 }
