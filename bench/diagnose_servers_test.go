@@ -60,8 +60,8 @@ func TestDiagnosticsOnRealServers(t *testing.T) {
 		want:       "kept-alive responses waited", cell: "2x1",
 		also: "the event loop is blocked",
 		check: func(t *testing.T, c results.Cell) {
-			if !within(c.Concurrency, 1, 0.1) && !within(c.Concurrency, 2, 0.1) {
-				t.Errorf("concurrency %.2f, want 1 or 2 ± 10%%: one request at a time per worker",
+			if !within(c.Concurrency, 1, 0.15) && !within(c.Concurrency, 2, 0.15) {
+				t.Errorf("concurrency %.2f, want 1 or 2 ± 15%%: one request at a time per worker",
 					c.Concurrency)
 			}
 			if !within(c.ServiceTimeS, 0.051, 0.1) || c.TransportStallS < 0.02 {
@@ -80,8 +80,11 @@ func TestDiagnosticsOnRealServers(t *testing.T) {
 		path:       "/block?ms=50",
 		want:       "the event loop is blocked while a request waits", cell: "2x1",
 		check: func(t *testing.T, c results.Cell) {
-			if !within(c.Concurrency, 2, 0.1) || c.Sweep != nil {
-				t.Errorf("concurrency %.2f (sweep %v), want 2 ± 10%% and no sweep", c.Concurrency,
+			// 2.01 alone; 2.25 under go test -race ./... (43.7 req/s in one
+			// 1 s window: 8 connections of 50 ms requests complete about 5
+			// each, so a window's edges move a trial by several percent).
+			if !within(c.Concurrency, 2, 0.15) || c.Sweep != nil {
+				t.Errorf("concurrency %.2f (sweep %v), want 2 ± 15%% and no sweep", c.Concurrency,
 					c.Sweep != nil)
 			}
 		},
@@ -108,8 +111,8 @@ func TestDiagnosticsOnRealServers(t *testing.T) {
 		want:       "likely a call gevent cannot patch", cell: "2x1",
 		also: "the event loop is blocked",
 		check: func(t *testing.T, c results.Cell) {
-			if !within(c.Concurrency, 2, 0.1) {
-				t.Errorf("concurrency %.2f, want 2 ± 10%%: one request per worker", c.Concurrency)
+			if !within(c.Concurrency, 2, 0.15) {
+				t.Errorf("concurrency %.2f, want 2 ± 15%%: one request per worker", c.Concurrency)
 			}
 		},
 	}, {

@@ -75,7 +75,7 @@ func badInputCases() []badInputCase {
 		{row: "--host", args: []string{"run", "--cmd", badTmpl, "--host", "192.0.2.1"}, want: "not a loopback address: workerbench sends load only to 127.0.0.1/::1 unless --allow-remote", code: exitUsage},
 		// Config file
 		{row: "--config", args: []string{"run", "--config", "/no/such.yml"}, want: "config: open /no/such.yml: no such file or directory", code: exitUsage},
-		{row: "--config", args: []string{"run", "--config", "CONFIG"}, yml: "command: x {bind}\nmatirx: 1x1\n", want: `line 2: unknown key "matirx": valid keys are command, server, app, dir, env, matrix,`, code: exitUsage},
+		{row: "--config", args: []string{"run", "--config", "CONFIG"}, yml: "command: x {bind}\nmatirx: 1x1\n", want: `line 2: unknown key "matirx": valid keys are command, server, app, dir, setup, env, matrix,`, code: exitUsage},
 		{row: "endpoints (config)", args: []string{"run", "--config", "CONFIG"}, yml: "command: x {bind}\nendpoints:\n  - pth: /\n", want: `line 3: unknown key "pth" of an endpoint: valid keys are name, method, path, headers, body, status`, code: exitUsage},
 		{row: "--config", args: []string{"run", "--config", "CONFIG"}, yml: "command: [unclosed\n", want: "yaml:", code: exitUsage},
 		{row: "--config", args: []string{"run", "--config", "CONFIG"}, yml: "command: x {bind}\nduration: 5\n", want: `duration "5": want a duration like 5s or 500ms`, code: exitUsage},
