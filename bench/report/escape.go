@@ -1,6 +1,7 @@
 package report
 
 import (
+	"io"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -178,10 +179,14 @@ func CodeBlock(info, body string) string {
 	return fence + tag.String() + "\n" + clean.String() + fence + "\n"
 }
 
-// plain returns s as one line of terminal text: line breaks and tabs become
+// plain is Plain, for this package's renderers.
+func plain(s string) string { return Plain(s) }
+
+// Plain returns s as one line of terminal text: line breaks and tabs become
 // spaces, and control characters (which could move the cursor or recolour
-// the terminal) and bidirectional overrides become U+FFFD.
-func plain(s string) string {
+// the terminal) and bidirectional overrides become U+FFFD. Text printed
+// with it still needs a CommandGuard to be safe in a GitHub Actions log.
+func Plain(s string) string {
 	var b strings.Builder
 	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
 		switch {
@@ -239,3 +244,84 @@ func isUnsafe(r rune) bool {
 }
 
 func isASCIIDigit(r rune) bool { return r >= '0' && r <= '9' }
+
+// CommandGuard writes to a GitHub Actions step's log (its stdout or
+// stderr) with no workflow command in what it writes: the runner reads a
+// line whose first non-blank characters are "::" as one (::warning,
+// ::error, ::add-mask::, ::stop-commands::, …), and "##[" anywhere in a
+// line as one of the older form. Text from an artifact or a pull
+// request's server printed there could otherwise annotate the run, mask
+// words in its log or stop the processing of commands. A colon that starts
+// a line (after blanks, as the runner trims them) is written as U+2236 "∶",
+// and the "[" of "##[" as U+FF3B "［": both read the same. It keeps its
+// state between writes, so a command cannot be split across two.
+//
+// Only publish.Actions, which escapes what it writes, writes commands, to
+// the writer under a guard (Unguarded).
+type CommandGuard struct {
+	w      io.Writer
+	inLine bool // something other than blanks has been written on this line
+	hashes int  // how many '#' were just written
+}
+
+// NewCommandGuard returns a CommandGuard writing to w, or w itself when it
+// is one already.
+func NewCommandGuard(w io.Writer) io.Writer {
+	if _, ok := w.(*CommandGuard); ok {
+		return w
+	}
+	return &CommandGuard{w: w}
+}
+
+// Unguarded is the writer under the guard, for the one writer of workflow
+// commands.
+func (g *CommandGuard) Unguarded() io.Writer { return g.w }
+
+// Write writes p with its workflow commands neutralised; n is how much of
+// p was written.
+func (g *CommandGuard) Write(p []byte) (n int, err error) {
+	var b []byte
+	for i := 0; i < len(p); {
+		r, size := utf8.DecodeRune(p[i:])
+		if r == utf8.RuneError && size <= 1 && !utf8.FullRune(p[i:]) {
+			// A rune cut by the end of this write: write its bytes, and
+			// count it as a blank, which errs on the safe side.
+			b = append(b, p[i:]...)
+			break
+		}
+		switch {
+		case r == '\n' || r == '\r' || r == '\u0085' || r == '\u2028' || r == '\u2029':
+			g.inLine, g.hashes = false, 0
+			b = append(b, p[i:i+size]...)
+		case !g.inLine && isLeadBlank(r):
+			b = append(b, p[i:i+size]...)
+		case !g.inLine && r == ':':
+			b = append(b, "\u2236"...)
+			g.inLine = true
+		case r == '[' && g.hashes >= 2:
+			b = append(b, "\uff3b"...)
+			g.inLine, g.hashes = true, 0
+		default:
+			b = append(b, p[i:i+size]...)
+			g.inLine = true
+			if r == '#' {
+				g.hashes++
+			} else {
+				g.hashes = 0
+			}
+		}
+		i += size
+	}
+	if _, err := g.w.Write(b); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// isLeadBlank reports whether the runner may trim r from the start of a
+// line before it looks for "::" (.NET's TrimStart trims Unicode white
+// space); a few invisible characters more are counted to be safe.
+func isLeadBlank(r rune) bool {
+	return unicode.IsSpace(r) || r >= 0x1c && r <= 0x1f || r == '\ufeff' || r == '\u180e' ||
+		r >= '\u200b' && r <= '\u200d' || r == utf8.RuneError
+}

@@ -215,3 +215,68 @@ func FuzzEscape(f *testing.F) {
 		}
 	})
 }
+
+// TestCommandGuard: no line written through a CommandGuard is a workflow
+// command, however it is split across writes, and the rest passes as is.
+func TestCommandGuard(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		writes []string
+		want   string
+	}{
+		{"plain text", []string{"overall: regressed\n"}, "overall: regressed\n"},
+		{"colons inside a line", []string{"a::b ::c\n"}, "a::b ::c\n"},
+		{"warning", []string{"::warning title=FORGED::x\n"}, "\u2236:warning title=FORGED::x\n"},
+		{"after a newline", []string{"overall: regressed\n::error::x\n"}, "overall: regressed\n\u2236:error::x\n"},
+		{"after blanks", []string{" \t::add-mask::workerbench\n"}, " \t\u2236:add-mask::workerbench\n"},
+		{"after Unicode blanks", []string{"\u00a0\u3000\ufeff::stop-commands::t\n"}, "\u00a0\u3000\ufeff\u2236:stop-commands::t\n"},
+		{"after a carriage return", []string{"x\r::error::x"}, "x\r\u2236:error::x"},
+		{"split across writes", []string{"x\n  ", ":", ":set-output name=a::b\n"}, "x\n  \u2236:set-output name=a::b\n"},
+		{"next line after a write", []string{"a\n", "::error::x\n"}, "a\n\u2236:error::x\n"},
+		{"old form", []string{"note ##[error]x\n"}, "note ##\uff3berror]x\n"},
+		{"old form split", []string{"#", "#", "[add-mask]x\n"}, "##\uff3badd-mask]x\n"},
+		{"a single hash", []string{"#[x] #1\n"}, "#[x] #1\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var b strings.Builder
+			g := NewCommandGuard(&b)
+			for _, w := range tt.writes {
+				if n, err := g.Write([]byte(w)); n != len(w) || err != nil {
+					t.Fatalf("Write(%q) = %d, %v", w, n, err)
+				}
+			}
+			if b.String() != tt.want {
+				t.Errorf("wrote %q, want %q", b.String(), tt.want)
+			}
+			checkNoCommand(t, b.String())
+		})
+	}
+	if g := NewCommandGuard(&strings.Builder{}); NewCommandGuard(g) != g {
+		t.Error("NewCommandGuard wrapped a guard again")
+	}
+}
+
+// checkNoCommand fails when a line of out would be read by the runner as a
+// workflow command.
+func checkNoCommand(t *testing.T, out string) {
+	t.Helper()
+	for _, l := range strings.FieldsFunc(out, func(r rune) bool { return r == '\n' || r == '\r' }) {
+		if strings.HasPrefix(strings.TrimLeftFunc(l, isLeadBlank), "::") || strings.Contains(l, "##[") {
+			t.Errorf("line %q is a workflow command", l)
+		}
+	}
+}
+
+func FuzzCommandGuard(f *testing.F) {
+	for _, s := range []string{"::warning::x", "a\n ::error::x", "##[group]", "\u2028::x", "\xe3\x80"} {
+		f.Add(s, 3)
+	}
+	f.Fuzz(func(t *testing.T, s string, cut int) {
+		var b strings.Builder
+		g := NewCommandGuard(&b)
+		cut = min(max(cut, 0), len(s))
+		g.Write([]byte(s[:cut]))
+		g.Write([]byte(s[cut:]))
+		checkNoCommand(t, b.String())
+	})
+}

@@ -17,9 +17,11 @@ import (
 // confidence interval, the p-value and the verdict ("~" when there is no
 // significant change), a geomean row and the overall verdict.
 //
-// Text from the results (errors, diagnostics, endpoints) is reduced to one
-// line with control characters replaced, so a hostile server log cannot
-// move the cursor or recolour the terminal.
+// Text from the results (errors, diagnostics, endpoints, verdicts) is
+// reduced to one line with control characters replaced, so a hostile
+// server log cannot move the cursor or recolour the terminal; printed in
+// a GitHub Actions log, w must be a CommandGuard as well, which keeps such
+// text from starting a workflow command.
 func Table(w io.Writer, r *results.Run) error {
 	if r == nil {
 		return errors.New("render table: no results")
@@ -151,7 +153,7 @@ func comparisonTable(b *strings.Builder, r *results.Run, m *model) {
 // reached in another.
 func overallLines(m *model) (verdict, how string) {
 	o := m.outcome
-	s := or(string(o.verdict), "no verdict")
+	s := or(plain(string(o.verdict)), "no verdict")
 	var names []string
 	switch o.verdict {
 	case results.Regressed, results.Improved:
@@ -198,7 +200,7 @@ func writeSweeps(b *strings.Builder, m *model) {
 			"(p50 %s, p99 %s)\n", name, s.peak, s.peakX, s.peakConns,
 			or(s.p50, "-"), or(s.p99, "-"))
 		pad := strings.Repeat(" ", width(name)+4)
-		fmt.Fprintf(b, "%sstopped: %s\n", pad, s.why)
+		fmt.Fprintf(b, "%sstopped: %s\n", pad, Clip(plain(s.why), termNoteRunes))
 		t := newTextTable(append([]column{lcol("connections")}, rcols(s.connections)...)...)
 		t.add("", append([]string{"req/s"}, s.throughput...)...)
 		var rows strings.Builder

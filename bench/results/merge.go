@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Merge puts the shards of one matrix back together: runs that each
@@ -49,7 +51,7 @@ func Merge(runs []*Run, names []string) (*Run, error) {
 		}
 		for _, c := range r.Cells {
 			if prev, dup := from[c.Name()]; dup {
-				errs = append(errs, fmt.Errorf("cell %s is in both %s and %s", c.Name(), prev, names[i]))
+				errs = append(errs, fmt.Errorf("cell %s is in both %s and %s", shown(c.Name()), prev, names[i]))
 				continue
 			}
 			byCell[c.Name()], from[c.Name()] = c, names[i]
@@ -110,7 +112,7 @@ func differences(a, b *Run) []string {
 	var d []string
 	differ := func(what string, x, y any) {
 		if x != y {
-			d = append(d, fmt.Sprintf("%s (%v, %v)", what, x, y))
+			d = append(d, fmt.Sprintf("%s (%s, %s)", what, shown(x), shown(y)))
 		}
 	}
 	differ("commit", a.Commit, b.Commit)
@@ -132,4 +134,17 @@ func differences(a, b *Run) []string {
 		d = append(d, fmt.Sprintf("settings (%+v, %+v)", as, bs))
 	}
 	return d
+}
+
+// shown is v as an error names a value from an artifact: as is when it is
+// printable text, else quoted, so that it stays on one line; cut short.
+func shown(v any) string {
+	s := fmt.Sprint(v)
+	if len(s) > 200 {
+		s = strings.ToValidUTF8(s[:200], "") + "…"
+	}
+	if strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) {
+		return strconv.Quote(s)
+	}
+	return s
 }

@@ -72,6 +72,8 @@ func TestMergeRefuses(t *testing.T) {
 		{"other matrix", func(s []*Run) { s[1].Shard.Cells = []string{"1x1"} }, "differ in matrix"},
 		{"same shard twice", func(s []*Run) { s[1].Shard.Index = 1 }, "shard-1 and shard-2 are both shard 1/2"},
 		{"same cell twice", func(s []*Run) { s[1].Cells[0] = s[0].Cells[0] }, "cell 1x1 is in both shard-1 and shard-2"},
+		{"forged command on one line", func(s []*Run) { s[1].Command = "x\n::error title=FORGED-VIA-MERGE::x" },
+			`differ in command (gunicorn {bind}, "x\n::error title=FORGED-VIA-MERGE::x")`},
 		{"not a shard", func(s []*Run) { s[1].Shard = nil }, "shard-2 is not a shard"},
 	}
 	for _, tt := range tests {

@@ -63,7 +63,7 @@ func reportComparison(
 	stdout, stderr io.Writer,
 ) error {
 	for _, w := range res.Warnings {
-		fmt.Fprintf(stderr, "warning: %s\n", w)
+		fmt.Fprintf(stderr, "warning: %s\n", report.Plain(w))
 	}
 	if err := report.Table(stdout, res); err != nil {
 		return err

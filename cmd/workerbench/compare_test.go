@@ -164,3 +164,37 @@ func TestBestConfigMatchesSummary(t *testing.T) {
 		t.Errorf("best-config %q, summary heading %q: want both to name 4x1", best, heading)
 	}
 }
+
+// TestCompareAndPlotNeutraliseCommands: compare's warnings and table, and
+// plot's list of charts, carry a hostile file's text with no workflow
+// command in them.
+func TestCompareAndPlotNeutraliseCommands(t *testing.T) {
+	dir := t.TempDir()
+	run := hostileRun()
+	run.RunComparison = results.RunComparison{Warnings: []string{injection}}
+	for i := range run.Cells {
+		run.Cells[i].Comparison = results.Comparison{}
+		run.Cells[i].Trials = []results.Trial{{ThroughputRPS: 80}, {ThroughputRPS: 90}, {ThroughputRPS: 85}}
+	}
+	head := filepath.Join(dir, "head.json")
+	if err := results.Write(head, run); err != nil {
+		t.Fatal(err)
+	}
+	run.Host.Hostname, run.Command = injection+"-base", injection+"-base"
+	base := filepath.Join(dir, "base.json")
+	if err := results.Write(base, run); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, "compare", base, head)
+	if code != exitOK || !strings.Contains(stderr, "warning: x ::warning title=FORGED::y") {
+		t.Errorf("compare: exit %d\n%s%s", code, stdout, stderr)
+	}
+	checkNoCommands(t, "compare stdout", stdout)
+	checkNoCommands(t, "compare stderr", stderr)
+	code, stdout, stderr = runCLI(t, "plot", head, "--out", filepath.Join(dir, "charts"))
+	if code != exitOK {
+		t.Errorf("plot: exit %d\n%s", code, stderr)
+	}
+	checkNoCommands(t, "plot stdout", stdout)
+	checkNoCommands(t, "plot stderr", stderr)
+}

@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/workerbench/workerbench/bench"
+	"github.com/workerbench/workerbench/bench/report"
 )
 
 func main() {
@@ -33,7 +34,8 @@ func main() {
 	}()
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	cancel()
-	os.Exit(exitCode(err, os.Stderr))
+	// An error can quote an artifact (a shard's command, a bad field).
+	os.Exit(exitCode(err, report.NewCommandGuard(os.Stderr)))
 }
 
 // Exit codes, as documented in the README.
@@ -97,6 +99,10 @@ func run(
 	getenv func(string) string,
 	stdout, stderr io.Writer,
 ) error {
+	// Everything printed may quote an artifact or a pull request's server;
+	// in a GitHub Actions log none of it may start a workflow command. The
+	// action's annotations are written under the guard (publish.Actions).
+	stdout, stderr = report.NewCommandGuard(stdout), report.NewCommandGuard(stderr)
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return usagef("no command given")

@@ -77,3 +77,26 @@ func TestMergeCommand(t *testing.T) {
 		t.Errorf("merge of nothing: exit %d\n%s", code, stderr)
 	}
 }
+
+// TestMergeNeutralisesCommands: shards that differ in a hostile command
+// are refused with the difference on one line, no workflow command in it.
+func TestMergeNeutralisesCommands(t *testing.T) {
+	one := shardDir(t, 1, "abc", map[string]results.Verdict{"1x1": results.Unchanged})
+	two := shardDir(t, 2, "abc", map[string]results.Verdict{"3x3": results.Unchanged})
+	path := filepath.Join(two, "results.json")
+	r, err := results.Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Command = "x\n::error title=FORGED-VIA-MERGE::x"
+	r.Warnings = []string{injection}
+	if err := results.Write(path, r); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, "merge", one, two)
+	if code != exitUsage || !strings.Contains(stderr, `"x\n::error title=FORGED-VIA-MERGE::x"`) {
+		t.Errorf("merge: exit %d\n%s%s", code, stdout, stderr)
+	}
+	checkNoCommands(t, "merge stdout", stdout)
+	checkNoCommands(t, "merge stderr", stderr)
+}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/workerbench/workerbench/bench/results"
 	"github.com/workerbench/workerbench/cmd/workerbench/internal/githubtest"
@@ -186,4 +187,107 @@ func TestPublishModeShowsTrend(t *testing.T) {
 		!strings.Contains(body, "| 3x3 | ") {
 		t.Errorf("comment lacks main's trend of 3 pushes:\n%s", body)
 	}
+}
+
+// injection is text a hostile artifact puts in every free-text field: in
+// a GitHub Actions log each of its lines would be a workflow command.
+const injection = "x\n::warning title=FORGED::y\r::error::z ##[error]w\u2028::add-mask::workerbench\n  ::stop-commands::t"
+
+// hostileRun is a comparison whose every free-text field carries injection
+// (enumerated fields cannot: Decode refuses them).
+func hostileRun() *results.Run {
+	cell := results.Cell{
+		Workers: 3, Threads: 3, Slots: 9, Mode: "closed", Endpoint: injection,
+		ThroughputRPS: 88, Concurrency: 8.9, Efficiency: 0.99,
+		Diagnostics: []string{injection},
+		Bursts: []results.Burst{{Size: 2, Waves: []int{2},
+			Requests: []results.BurstRequest{{Error: injection}}}},
+		Comparison: results.Comparison{
+			Ratio: 0.8, CILow: 0.78, CIHigh: 0.82, Verdict: results.Regressed, Pairs: 10,
+			Method: injection,
+		},
+	}
+	base := cell
+	base.ThroughputRPS = 110
+	cell.Base = &base
+	failed := results.Cell{Workers: 1, Threads: 1, Slots: 1, Endpoint: injection, Error: injection,
+		LogTail: []string{injection}, LogExcerpt: []string{injection}}
+	failed.Base = &results.Cell{Workers: 1, Threads: 1, Slots: 1, Error: injection}
+	return &results.Run{
+		Schema:  results.Schema,
+		Host:    results.Host{CPUs: 2, OS: injection, Arch: injection, Hostname: injection, CPUModel: injection},
+		Command: injection, Dir: injection, Commit: injection, Server: injection,
+		Cells:       []results.Cell{cell, failed},
+		Diagnostics: []string{injection},
+		Setup:       &results.Setup{Command: injection},
+		Recommendation: &results.Recommendation{Workers: 3, Threads: 3, TargetCPUs: 2,
+			Reasons: []string{injection}},
+		RunComparison: results.RunComparison{
+			Verdict: results.Regressed, BaseCommand: injection, BaseDir: injection, BaseCommit: injection,
+			Overall:         &results.Overall{Ratio: 0.8, CILow: 0.7, CIHigh: 0.9, Threshold: 0.05, Method: injection},
+			Warnings:        []string{injection},
+			BaseDiagnostics: []string{injection},
+			Dependencies:    &results.Dependencies{Changed: []string{injection}},
+		},
+	}
+}
+
+// ownAnnotation starts the action's annotation of a regression.
+const ownAnnotation = "::warning title=workerbench%3A concurrency regressed::"
+
+// checkNoCommands fails when a line of a job's log would be read by the
+// runner as a workflow command other than the action's own annotations,
+// which the library escapes.
+func checkNoCommands(t *testing.T, name, log string) {
+	t.Helper()
+	for _, l := range strings.FieldsFunc(log, func(r rune) bool { return r == '\n' || r == '\r' }) {
+		if strings.HasPrefix(l, ownAnnotation) {
+			continue // one command, whose message cannot start another
+		}
+		if strings.HasPrefix(strings.TrimLeftFunc(l, unicode.IsSpace), "::") || strings.Contains(l, "##[") {
+			t.Errorf("%s: line %q is a workflow command", name, l)
+		}
+	}
+}
+
+// TestPublishNeutralisesCommands: an artifact's text reaches the publish
+// job's log (the table, the errors) with no workflow command in it; the
+// step outputs carry validated values only.
+func TestPublishNeutralisesCommands(t *testing.T) {
+	head := strings.Repeat("b", 40)
+	api := githubtest.New(t, "o/r")
+	api.AddPull(7, githubtest.Pull{HeadSHA: head, HeadRepo: "fork/r"})
+	dir := artifactDir(t, 7, head)
+	if err := results.Write(filepath.Join(dir, "results.json"), hostileRun()); err != nil {
+		t.Fatal(err)
+	}
+	e := newActionEnv(t, api, t.TempDir(), "workflow_run", workflowRunEvent(head),
+		map[string]string{"mode": "publish", "github-token": githubtest.Token, "results-dir": dir})
+	code, stdout, stderr := e.run(t)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	checkNoCommands(t, "stdout", stdout)
+	checkNoCommands(t, "stderr", stderr)
+	if !strings.Contains(stdout, "\n"+ownAnnotation) {
+		t.Errorf("the regression's annotation is missing or neutralised:\n%s", stdout)
+	}
+	out := e.outputs(t)
+	if out["verdict"] != "regressed" || out["regressed"] != "true" || out["best-config"] != "3x3" {
+		t.Errorf("outputs verdict %q, regressed %q, best-config %q", out["verdict"], out["regressed"],
+			out["best-config"])
+	}
+
+	// A forged verdict is refused, naming the field, and never printed
+	// at the start of a line.
+	data, _ := os.ReadFile(filepath.Join(dir, "results.json"))
+	forged := strings.Replace(string(data), `"verdict": "regressed"`,
+		`"verdict": "regressed\n::warning title=FORGED::x"`, 1)
+	os.WriteFile(filepath.Join(dir, "results.json"), []byte(forged), 0o644)
+	code, stdout, stderr = e.run(t)
+	if code == exitOK || !strings.Contains(stderr, `verdict "regressed\n::warning title=FORGED::x": want`) {
+		t.Errorf("forged verdict: exit %d\n%s", code, stderr)
+	}
+	checkNoCommands(t, "stdout", stdout)
+	checkNoCommands(t, "stderr", stderr)
 }

@@ -35,8 +35,14 @@ type Actions struct {
 }
 
 // NewActions returns an Actions that reads the environment through getenv
-// and writes workflow commands (annotations) to w, the step's stdout.
+// and writes workflow commands (annotations) to w, the step's stdout. It
+// is the one writer of workflow commands, and escapes what it writes, so
+// when w guards against them (report.CommandGuard) it writes under the
+// guard.
 func NewActions(getenv func(string) string, w io.Writer) *Actions {
+	if g, ok := w.(interface{ Unguarded() io.Writer }); ok {
+		w = g.Unguarded()
+	}
 	return &Actions{
 		gha:    githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(w)),
 		getenv: getenv,

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/workerbench/workerbench/bench/report"
 )
 
 // actionsEnv returns an Actions whose GITHUB_OUTPUT and GITHUB_STEP_SUMMARY
@@ -210,5 +212,23 @@ func TestInput(t *testing.T) {
 	a, _, _, _ := actionsEnv(t, map[string]string{"INPUT_MATRIX": "  1x1,3x3 \n"})
 	if got := a.Input("matrix"); got != "1x1,3x3" {
 		t.Errorf("Input(matrix) = %q", got)
+	}
+}
+
+// TestAnnotationsUnderAGuard: given a log writer that neutralises
+// workflow commands (report.CommandGuard), Actions, their one writer,
+// writes its escaped annotations under it.
+func TestAnnotationsUnderAGuard(t *testing.T) {
+	t.Parallel()
+	var stdout bytes.Buffer
+	g := report.NewCommandGuard(&stdout)
+	a := NewActions(func(string) string { return "" }, g)
+	if err := a.Warning("workerbench", "3x3 regressed\n::error::forged"); err != nil {
+		t.Fatal(err)
+	}
+	g.Write([]byte("::error::from an artifact\n"))
+	want := "::warning title=workerbench::3x3 regressed%0A::error::forged\n\u2236:error::from an artifact\n"
+	if got := stdout.String(); got != want {
+		t.Errorf("stdout =\n%q\nwant\n%q", got, want)
 	}
 }
