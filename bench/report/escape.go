@@ -25,6 +25,7 @@ const zwsp = "&#8203;"
 //     and "|" cannot split a table cell;
 //   - "@" and an issue reference ("#123", "GH-123") get a zero-width space,
 //     so nobody is pinged and no issue is cross-referenced;
+//   - so do a bare URL's "://" and "www.", so GitHub makes no link of it;
 //   - line breaks and tabs become spaces; other control characters,
 //     bidirectional overrides and invalid UTF-8 become U+FFFD;
 //   - a leading list or heading marker ("-", "+", "=", "1.") is escaped.
@@ -68,6 +69,8 @@ func Escape(s string) string {
 		case r == '-' && isASCIIDigit(next) &&
 			(prev == 'h' || prev == 'H') && (prev2 == 'g' || prev2 == 'G'):
 			b.WriteString("-" + zwsp) // GH-123
+		case startsURL(rs, i):
+			b.WriteString(zwsp + string(r))
 		case strings.ContainsRune("\\`*_[]|~$", r):
 			b.WriteByte('\\')
 			b.WriteRune(r)
@@ -112,6 +115,8 @@ func escapeHTML(s string) string {
 			b.WriteString("@" + zwsp)
 		case r == '#' && isASCIIDigit(next):
 			b.WriteString("#" + zwsp)
+		case startsURL(rs, i):
+			b.WriteString(zwsp + string(r))
 		default:
 			b.WriteRune(r)
 		}
@@ -216,6 +221,19 @@ func Clip(s string, n int) string {
 		k++
 	}
 	return s[:i] + "…"
+}
+
+// startsURL reports whether rs[i] is where GitHub's autolinker would see
+// a bare URL: the ":" of "://" (http, https, ftp or any scheme) or the "."
+// of "www.". A zero-width space before it breaks the link and reads the same.
+func startsURL(rs []rune, i int) bool {
+	switch {
+	case rs[i] == ':':
+		return i+2 < len(rs) && rs[i+1] == '/' && rs[i+2] == '/'
+	case rs[i] == '.':
+		return i >= 3 && strings.EqualFold(string(rs[i-3:i]), "www")
+	}
+	return false
 }
 
 // isBreak reports whether r ends a line or separates like whitespace that

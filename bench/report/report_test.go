@@ -358,6 +358,10 @@ var (
 	allowedTag = regexp.MustCompile(`^</?(details|summary)>`)
 	mention    = regexp.MustCompile(`@[\p{L}\p{N}_]`)
 	issueRef   = regexp.MustCompile(`#[0-9]`)
+	// bareURL is what GitHub's autolinker links outside a Markdown link.
+	bareURL = regexp.MustCompile(`(?i)[a-z0-9]://|www\.`)
+	// ourLink is a link the report writes itself, from a checked URL.
+	ourLink = regexp.MustCompile(`\]\(https?://[^()\s\\]*\)`)
 )
 
 // checkMarkdown checks what GitHub would make of md: code fences closed,
@@ -414,6 +418,9 @@ func checkMarkdown(t *testing.T, md string) {
 		if issueRef.MatchString(line) {
 			t.Errorf("line %d: an issue reference GitHub would link: %q", n+1, line)
 		}
+		if bareURL.MatchString(ourLink.ReplaceAllString(line, "")) {
+			t.Errorf("line %d: a bare URL GitHub would link: %q", n+1, line)
+		}
 		if strings.HasPrefix(line, "|") {
 			cols := tableCells(line)
 			if tableCols < 0 {
@@ -461,6 +468,7 @@ func FuzzMarkdown(f *testing.F) {
 	f.Add(hostile, "GET /", "x", 0)
 	f.Add("```\n</details>\n````", "@a #1", "|\\|", 2000)
 	f.Add("\x00\r\n\u202e", "<!--", "-->", 700)
+	f.Add("https://evil.example/x www.evil.example", "GET /?u=http://x", "WWW.x", 0)
 	f.Fuzz(func(t *testing.T, text, endpoint, label string, maxBytes int) {
 		if maxBytes < 0 || maxBytes > 1<<16 {
 			return
@@ -587,4 +595,35 @@ func TestNotesOnce(t *testing.T) {
 		}
 	}
 	t.Log(tb.String())
+}
+
+// FuzzDecodedRenders: whatever results.json the decoder accepts (an
+// artifact from a fork) renders to the terminal with no line a GitHub
+// Actions runner reads as a workflow command once printed through a
+// CommandGuard, and to Markdown with no live HTML, mention, issue
+// reference or bare URL.
+func FuzzDecodedRenders(f *testing.F) {
+	for _, r := range []*results.Run{seedRun(), compareRegressed(), failedHostile(), eventLoopRun()} {
+		data, err := json.Marshal(r)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte(`{"schema":"` + results.Schema + `","command":"x\n::warning::y https://e.example",` +
+		`"cells":[{"workers":1,"threads":1,"error":"@a #1 www.e.example\n::error::z"}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := results.Decode(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		var out strings.Builder
+		if err := Table(NewCommandGuard(&out), r); err == nil {
+			checkNoCommand(t, out.String())
+		}
+		var md strings.Builder
+		if err := Markdown(&md, r, MarkdownOptions{}); err == nil {
+			checkMarkdown(t, md.String())
+		}
+	})
 }
