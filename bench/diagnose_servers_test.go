@@ -27,6 +27,21 @@ def app(environ, start_response):
     return [str(x % 10).encode()]
 `
 
+// contended reports whether cell name of res computes (server CPU is most
+// of its latency under load: CPU per request × concurrency ≥ p50 / 2) yet
+// its unloaded service time is over twice its CPU per request: the
+// sequential probe then waited for a core that other tests held, and its
+// CPU-bound classification cannot be checked from this run.
+func contended(res *results.Run, name string) bool {
+	for _, c := range res.Cells {
+		if c.Name() == name && c.Bound != "cpu" && c.ServerCPUPerRequestS > 0 &&
+			c.ServerCPUPerRequestS*float64(c.Connections) >= c.Latency.P50/2 {
+			return c.ServiceTimeS > 2*c.ServerCPUPerRequestS
+		}
+	}
+	return false
+}
+
 // TestDiagnosticsOnRealServers produces each diagnostic of diagnose.go on
 // the real server that motivated it, and checks the note says so: the unit
 // tests (TestDiagnose) check the rules on figures, these that real servers
@@ -243,6 +258,10 @@ func TestDiagnosticsOnRealServers(t *testing.T) {
 				c.setup(t, &cfg)
 			}
 			res, err := runMatrix(t, cfg)
+			for try := 2; err == nil && try <= 3 && contended(res, c.cell); try++ {
+				t.Logf("try %d: the S0 probe waited for a core (other tests beside it); measuring again", try)
+				res, err = runMatrix(t, cfg)
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
