@@ -75,8 +75,13 @@ func TestDiagnosticsOnRealServers(t *testing.T) {
 		want:       "kept-alive responses waited", cell: "2x1",
 		also: "the event loop is blocked",
 		check: func(t *testing.T, c results.Cell) {
-			if !within(c.Concurrency, 1, 0.15) && !within(c.Concurrency, 2, 0.15) {
-				t.Errorf("concurrency %.2f, want 1 or 2 ± 15%%: one request at a time per worker",
+			// At most one request at a time per worker. A worker with a
+			// single kept-alive connection idles through that
+			// connection's stall (50 of every 90 ms busy), so how the
+			// kernel spread the 8 connections sets where in 1–2 it lands:
+			// 1.55 for 7 and 1.
+			if c.Concurrency < 0.85 || c.Concurrency > 2*1.15 {
+				t.Errorf("concurrency %.2f, want 1 to 2 (± 15%%): one request at a time per worker",
 					c.Concurrency)
 			}
 			if !within(c.ServiceTimeS, 0.051, 0.1) || c.TransportStallS < 0.02 {
