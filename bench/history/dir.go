@@ -120,7 +120,14 @@ func (d Dir) read(name string) ([]entry, []error, error) {
 		return nil, nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, nil, fmt.Errorf("%s: not a regular file: skipped", path)
+		kind := "a special file"
+		switch {
+		case fi.Mode()&fs.ModeSymlink != 0:
+			kind = "a symbolic link"
+		case fi.IsDir():
+			kind = "a directory"
+		}
+		return nil, nil, fmt.Errorf("%s: not a regular file but %s, not read", path, kind)
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -171,7 +178,8 @@ func (d Dir) Append(recs ...Record) (warnings []error, err error) {
 		warnings = append(warnings, warns...)
 		if err != nil {
 			// Rewriting a file that could not be read would lose it.
-			return warnings, fmt.Errorf("append to %s: %w", name, err)
+			return warnings, fmt.Errorf("append to %s: %w; nothing recorded: remove or "+
+				"replace it on the history branch or directory", name, err)
 		}
 		for _, r := range byFile[name] {
 			if slices.ContainsFunc(

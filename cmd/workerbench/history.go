@@ -427,6 +427,8 @@ func writeDashboard(d history.Dir, commit string) ([]error, error) {
 	if err != nil {
 		return nil, err
 	}
+	// RemoveAll removes a planted charts symlink itself, not what it
+	// names, and the charts are written into a new directory.
 	chartDir := filepath.Join(d.Path, "charts")
 	if err := os.RemoveAll(chartDir); err != nil {
 		return h.Warnings, err
@@ -451,5 +453,7 @@ func writeDashboard(d history.Dir, commit string) ([]error, error) {
 		}
 		writeTrendMarkdown(&b, t, "charts/", true)
 	}
-	return h.Warnings, os.WriteFile(filepath.Join(d.Path, "README.md"), []byte(b.String()), 0o644)
+	// Atomically, by rename: a README.md planted on the branch as a
+	// symbolic link is replaced, not followed to what it names.
+	return h.Warnings, results.WriteFileAtomic(filepath.Join(d.Path, "README.md"), []byte(b.String()))
 }

@@ -223,3 +223,81 @@ func TestHistoryOnBranch(t *testing.T) {
 		t.Errorf("missing branch: exit %d: %s", code, stderr)
 	}
 }
+
+// TestHistoryBranchSymlinks: links planted on the data branch (README.md
+// to a file of the runner's, charts to a directory, a series file to
+// another file) are never written through: the files they name are left
+// as they were, README.md and charts become the branch's own again, and
+// the series whose file is a link is refused, naming it.
+func TestHistoryBranchSymlinks(t *testing.T) {
+	remote, clone, _ := gitRepo(t)
+	tmp := t.TempDir()
+	if code, _, stderr := runCLI(t, "history", "add", "--branch", "workerbench-data", "--repo", clone,
+		"--commit", sha(0), pushResults(t, tmp, 0)); code != 0 {
+		t.Fatalf("first record: exit %d: %s", code, stderr)
+	}
+	victim := filepath.Join(tmp, "victim")
+	victimDir := filepath.Join(tmp, "victim-dir")
+	os.WriteFile(victim, []byte("the runner's own file\n"), 0o644)
+	os.Mkdir(victimDir, 0o755)
+	os.WriteFile(filepath.Join(victimDir, "keep"), []byte("keep\n"), 0o644)
+
+	plant := filepath.Join(tmp, "plant")
+	git := func(dir string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=m", "GIT_AUTHOR_EMAIL=m@example.com",
+			"GIT_COMMITTER_NAME=m", "GIT_COMMITTER_EMAIL=m@example.com")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	git(tmp, "clone", "--quiet", "--branch", "workerbench-data", remote, plant)
+	os.Remove(filepath.Join(plant, "README.md"))
+	os.RemoveAll(filepath.Join(plant, "charts"))
+	os.Symlink(victim, filepath.Join(plant, "README.md"))
+	os.Symlink(victimDir, filepath.Join(plant, "charts"))
+	git(plant, "add", "-A")
+	git(plant, "commit", "--quiet", "-m", "plant links")
+	git(plant, "push", "--quiet", "origin", "workerbench-data")
+
+	code, _, stderr := runCLI(t, "history", "add", "--branch", "workerbench-data", "--repo", clone,
+		"--commit", sha(1), pushResults(t, tmp, 1))
+	if code != 0 {
+		t.Fatalf("record over planted links: exit %d: %s", code, stderr)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "the runner's own file\n" {
+		t.Errorf("the file README.md linked to now holds %q", b)
+	}
+	if ents, _ := os.ReadDir(victimDir); len(ents) != 1 || ents[0].Name() != "keep" {
+		t.Errorf("the directory charts linked to now holds %v", ents)
+	}
+	tree := git(remote, "ls-tree", "-r", "workerbench-data")
+	for _, want := range []string{"100644 blob", "\tREADME.md", "\tcharts/trend-default-3x3.svg"} {
+		if !strings.Contains(tree, want) {
+			t.Errorf("data branch tree lacks %q:\n%s", want, tree)
+		}
+	}
+	if strings.Contains(tree, "120000") {
+		t.Errorf("a link is still on the data branch:\n%s", tree)
+	}
+
+	// A series file that is a link is refused, and nothing is pushed.
+	git(plant, "pull", "--quiet", "origin", "workerbench-data")
+	os.Remove(filepath.Join(plant, "default.jsonl"))
+	os.Symlink(victim, filepath.Join(plant, "default.jsonl"))
+	git(plant, "add", "-A")
+	git(plant, "commit", "--quiet", "-m", "plant a series link")
+	git(plant, "push", "--quiet", "origin", "workerbench-data")
+	code, _, stderr = runCLI(t, "history", "add", "--branch", "workerbench-data", "--repo", clone,
+		"--commit", sha(2), pushResults(t, tmp, 2))
+	if code == 0 || !strings.Contains(stderr, "default.jsonl: not a regular file") {
+		t.Errorf("series link: exit %d: %s", code, stderr)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "the runner's own file\n" {
+		t.Errorf("the file default.jsonl linked to now holds %q", b)
+	}
+}
