@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"regexp"
 	"strings"
 
@@ -22,6 +25,7 @@ type historySetup struct {
 	branch string // "" with history: none
 	series string
 	repo   string // a directory inside the checkout, whose origin holds the branch
+	token  string // github-token, for a checkout that kept no credentials
 }
 
 // branchRE is what the action accepts as a data branch name: stricter
@@ -30,7 +34,7 @@ var branchRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$`)
 
 // parseHistoryInputs reads the history and history-series inputs.
 func parseHistoryInputs(in actionInputs, repo string) (historySetup, []error) {
-	h := historySetup{branch: in.History, series: in.HistorySeries, repo: repo}
+	h := historySetup{branch: in.History, series: in.HistorySeries, repo: repo, token: in.GitHubToken}
 	var errs []error
 	switch {
 	case h.branch == "":
@@ -54,8 +58,34 @@ func parseHistoryInputs(in actionInputs, repo string) (historySetup, []error) {
 	return h, errs
 }
 
-func (h historySetup) dataBranch(o actionOptions) *databranch.Branch {
-	return &databranch.Branch{Repo: h.repo, Remote: "origin", Name: h.branch, Log: o.stderr}
+func (h historySetup) dataBranch(ctx context.Context, o actionOptions) *databranch.Branch {
+	return &databranch.Branch{Repo: h.repo, Remote: "origin", Name: h.branch, Log: o.stderr,
+		Env: gitCredentials(ctx, h.repo, o.getenv("GITHUB_SERVER_URL"), h.token)}
+}
+
+// gitCredentials is the environment that lets git fetch and push the data
+// branch with token when the checkout kept no credentials
+// (actions/checkout with persist-credentials: false, which keeps the
+// token out of .git/config while a pull request's server runs): the
+// header actions/checkout would store, for serverURL only, given to git
+// through GIT_CONFIG_* variables, so it is written nowhere and appears on
+// no command line. A checkout that kept its credentials gets nothing
+// more: two Authorization headers are refused.
+func gitCredentials(ctx context.Context, repo, serverURL, token string) []string {
+	if token == "" || serverURL == "" {
+		return nil
+	}
+	cmd := exec.CommandContext(ctx, "git", "config", "--get-regexp", `^http\..*\.extraheader$`)
+	cmd.Dir = repo
+	if out, err := cmd.Output(); err == nil && len(bytes.TrimSpace(out)) > 0 {
+		return nil
+	}
+	basic := base64.StdEncoding.EncodeToString([]byte("x-access-token:" + token))
+	return []string{
+		"GIT_CONFIG_COUNT=1",
+		"GIT_CONFIG_KEY_0=http." + strings.TrimSuffix(serverURL, "/") + "/.extraheader",
+		"GIT_CONFIG_VALUE_0=AUTHORIZATION: basic " + basic,
+	}
 }
 
 // pushEvent is the part of a push event the action reads.
@@ -105,14 +135,14 @@ func (h historySetup) record(
 	if err != nil {
 		return gha.Warning("workerbench: history not recorded", err.Error())
 	}
-	b := h.dataBranch(o)
+	b := h.dataBranch(ctx, o)
 	pushed, err := recordOnBranch(ctx, b, recs, res.Commit, h.series, o.stderr)
 	if isPermissionDenied(err) {
 		return gha.Notice("workerbench: history not recorded",
 			fmt.Sprintf("the token may not push to the data branch %s (%s). To record the history "+
-				"of the default branch, give this job `permissions: contents: write` and keep the "+
-				"credentials actions/checkout stores (persist-credentials, its default); or turn "+
-				"history off with `history: none`", h.branch, firstLine(err)))
+				"of the default branch, give this job `permissions: contents: write` (the action "+
+				"pushes with its github-token input); or turn history off with `history: none`",
+				h.branch, firstLine(err)))
 	}
 	if err != nil {
 		return gha.Warning("workerbench: history not recorded", err.Error())
@@ -165,7 +195,7 @@ func (h historySetup) trend(ctx context.Context, o actionOptions, defaultBranch 
 	}
 	label := report.Escape(defaultBranch)
 	var recs []history.Record
-	err := h.dataBranch(o).Read(ctx, func(dir string) error {
+	err := h.dataBranch(ctx, o).Read(ctx, func(dir string) error {
 		hist, err := history.Dir{Path: dir}.Load()
 		if err != nil {
 			return err

@@ -1,13 +1,17 @@
 package main
 
 import (
+	"encoding/base64"
+	"fmt"
 	"io"
+	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/workerbench/workerbench/cmd/workerbench/internal/githubtest"
@@ -171,6 +175,77 @@ func TestActionHistoryReadOnly(t *testing.T) {
 		}
 		if tt.want == "" && (strings.Contains(body, "trend") || strings.Contains(body, "history")) {
 			t.Errorf("history none: the comment mentions history:\n%s", body)
+		}
+	}
+}
+
+// TestActionHistoryCredentials serves origin over HTTP the way GitHub does
+// for a checkout with persist-credentials: false (git http-backend on
+// loopback, every request needing the token as basic auth): the push job
+// records with its github-token, given to git in the environment, and
+// .git/config never holds it. With credentials persisted by checkout
+// (an http.extraheader), git sends that header alone, not two.
+func TestActionHistoryCredentials(t *testing.T) {
+	needGunicorn(t)
+	const backend = "/usr/lib/git-core/git-http-backend"
+	if _, err := os.Stat(backend); err != nil {
+		t.Skip("git http-backend is not installed at " + backend)
+	}
+	repo := newTestRepo(t)
+	bare := withOrigin(t, repo)
+	git := &cgi.Handler{Path: backend, Stderr: io.Discard, Env: []string{
+		"GIT_PROJECT_ROOT=" + filepath.Dir(bare), "GIT_HTTP_EXPORT_ALL=1", "REMOTE_USER=x-access-token"}}
+	var mu sync.Mutex
+	var refused []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		user, pass, ok := r.BasicAuth()
+		if n := len(r.Header.Values("Authorization")); n != 1 || !ok || user != "x-access-token" ||
+			pass != githubtest.Token {
+			mu.Lock()
+			refused = append(refused, fmt.Sprintf("%s %s: %d Authorization headers", r.Method, r.URL.Path, n))
+			mu.Unlock()
+			w.Header().Set("WWW-Authenticate", `Basic realm="GitHub"`)
+			http.Error(w, "authentication required", http.StatusUnauthorized)
+			return
+		}
+		git.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	gitIn(t, repo.dir, "remote", "set-url", "origin", srv.URL+"/"+filepath.Base(bare))
+	in := fastInputs()
+	in["trials"] = "1"
+
+	for i, persisted := range []bool{false, true} {
+		if persisted {
+			basic := base64.StdEncoding.EncodeToString([]byte("x-access-token:" + githubtest.Token))
+			gitIn(t, repo.dir, "config", "--local", "http."+srv.URL+"/.extraheader",
+				"AUTHORIZATION: basic "+basic)
+		}
+		e := newActionEnv(t, githubtest.New(t, "o/r"), repo.dir, "push",
+			pushEventJSON("refs/heads/main", repo.head), in)
+		e.vars["GITHUB_SERVER_URL"] = srv.URL
+		code, stdout, stderr := e.run(t)
+		if code != exitOK || !strings.Contains(stderr, "history: recorded "+repo.head[:7]) {
+			t.Errorf("persisted %v: exit %d, want a record\n%s\n%s", persisted, code, stdout, stderr)
+		}
+		e.assertNoToken(t, stdout, stderr)
+		records := gitIn(t, bare, "show", "workerbench-data:default.jsonl")
+		if n := strings.Count(records, "\n") + 1; n != i+1 {
+			t.Errorf("persisted %v: %d records on the data branch, want %d", persisted, n, i+1)
+		}
+		config, err := os.ReadFile(filepath.Join(repo.dir, ".git", "config"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !persisted && strings.Contains(string(config), "extraheader") {
+			t.Errorf("the action wrote credentials into .git/config:\n%s", config)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, r := range refused {
+		if !strings.Contains(r, ": 0 Authorization") {
+			t.Errorf("refused %s", r) // git's first, anonymous try is expected; two headers are not
 		}
 	}
 }

@@ -70,6 +70,10 @@ type Branch struct {
 	Author, Email string
 	// Log receives a line per retry; nil discards them.
 	Log io.Writer
+	// Env is added to the environment of every git command, e.g.
+	// credentials as GIT_CONFIG_* variables that are never written to the
+	// repository's configuration.
+	Env []string
 }
 
 // Pushed says what Update did.
@@ -403,7 +407,7 @@ func (b *Branch) git(ctx context.Context, env []string, args ...string) (string,
 	cmd.Dir = b.Repo
 	// A prompt would hang a CI job; C locale keeps push's reasons parseable.
 	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "LC_ALL=C", "LANGUAGE=C")
-	cmd.Env = append(cmd.Env, env...)
+	cmd.Env = append(append(cmd.Env, b.Env...), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
