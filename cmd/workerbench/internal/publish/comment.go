@@ -12,8 +12,32 @@ import (
 
 // Marker is the hidden HTML comment that opens workerbench's sticky comment
 // and identifies it on later runs. MarkerFor derives a distinct marker per
-// key so that several jobs in one repository keep separate comments.
+// key so that several jobs in one repository keep separate comments; Marker
+// itself, the key-less one, is what every comment carried before keys.
 const Marker = "<!-- workerbench:concurrency -->"
+
+// MaxKeyLen is the longest comment key ValidKey accepts.
+const MaxKeyLen = 64
+
+// ValidKey reports whether key is a comment key the action accepts, from
+// its input or from an untrusted payload: 1 to MaxKeyLen of A-Z a-z 0-9
+// . _ -, which MarkerFor writes as they are.
+func ValidKey(key string) bool {
+	if key == "" || len(key) > MaxKeyLen {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		if !keyByte(key[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func keyByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+		c == '.' || c == '_' || c == '-'
+}
 
 // MaxCommentChars is GitHub's limit on a comment body, in characters
 // (Unicode code points).
@@ -36,16 +60,9 @@ func MarkerFor(key string) string {
 	}
 	var b strings.Builder
 	for i := 0; i < len(key); i++ {
-		c := key[i]
-		switch {
-		case 'a' <= c && c <= 'z',
-			'A' <= c && c <= 'Z',
-			'0' <= c && c <= '9',
-			c == '.',
-			c == '_',
-			c == '-':
+		if c := key[i]; keyByte(c) {
 			b.WriteByte(c)
-		default:
+		} else {
 			fmt.Fprintf(&b, "%%%02X", c)
 		}
 	}
@@ -93,12 +110,20 @@ type issueComments interface {
 // login of GITHUB_TOKEN's comments, unless WithAuthor names another or
 // WithTokenAuthor asks GitHub. Among several comments of ours the oldest
 // wins.
+//
+// With a key (WithKey) the marker is the key's. When the pull request has
+// no comment of ours with it, the oldest comment of ours with the key-less
+// Marker, the comment of versions before keys, is adopted
+// (Comment.Adopted): rewritten under the key's marker, so that upgrading
+// leaves no orphan comment behind. Two keyed jobs that both find it adopt
+// it in turn; the other then posts its own.
 type Commenter struct {
 	issues issueComments
 	users  users
 	owner  string
 	repo   string
 	marker string
+	keyed  bool // marker is a key's, not Marker
 	author string
 	lookup bool // ask GET /user for the author
 	retry  RetryPolicy
@@ -110,7 +135,7 @@ type Option func(*Commenter)
 // WithKey gives the comment its own marker (see MarkerFor), for repositories
 // where several jobs each post a workerbench comment on the same PR.
 func WithKey(key string) Option {
-	return func(c *Commenter) { c.marker = MarkerFor(key) }
+	return func(c *Commenter) { c.marker, c.keyed = MarkerFor(key), key != "" }
 }
 
 // WithAuthor makes login (compared case-insensitively) the author of our
@@ -173,6 +198,9 @@ type Comment struct {
 	// Ignored are the comments that start with the marker but are by
 	// someone else, passed over, oldest first.
 	Ignored []Ignored
+	// Adopted is true when the comment updated was the key-less one of an
+	// earlier version, now rewritten under the key's marker.
+	Adopted bool
 }
 
 // Ignored is a comment that looks like ours but is another author's.
@@ -206,6 +234,7 @@ func (c *Commenter) Upsert(ctx context.Context, pr int, body string) (Comment, e
 	var got Comment
 	if prev != nil {
 		got, err = c.update(ctx, prev.GetID(), text)
+		got.Adopted = err == nil && c.adopts(prev)
 	}
 	if prev == nil || statusOf(err) == http.StatusNotFound {
 		// None, or deleted since we listed it: post a new one.
@@ -245,6 +274,7 @@ func (c *Commenter) Update(
 			return Comment{}, false, err
 		}
 		found = err == nil // else deleted since we listed it
+		cm.Adopted = found && c.adopts(prev)
 	}
 	if !found {
 		cm = Comment{}
@@ -286,9 +316,17 @@ func (c *Commenter) compose(body string) string {
 	return truncateMarkdown(text, MaxCommentChars, runeSize)
 }
 
+// adopts reports whether ic, a comment find returned, is the key-less one
+// a keyed Commenter takes over.
+func (c *Commenter) adopts(ic *github.IssueComment) bool {
+	return c.keyed && !strings.HasPrefix(ic.GetBody(), c.marker)
+}
+
 // find returns the oldest comment on pr that starts with the marker and is
 // by author, or nil, and the marked comments of other authors before it.
 // It stops paging at the first match (GitHub lists comments oldest first).
+// A keyed Commenter that finds none returns the oldest comment by author
+// that starts with the key-less Marker instead, if there is one.
 func (c *Commenter) find(
 	ctx context.Context,
 	pr int,
@@ -297,6 +335,7 @@ func (c *Commenter) find(
 	opts := &github.IssueListCommentsOptions{
 		ListOptions: github.ListOptions{PerPage: commentsPerPage},
 	}
+	var legacy *github.IssueComment
 	for page, n := 1, 0; n < maxCommentPages; n++ {
 		opts.Page = page
 		var list []*github.IssueComment
@@ -311,16 +350,22 @@ func (c *Commenter) find(
 			return nil, nil, err
 		}
 		for _, ic := range list {
-			if !strings.HasPrefix(ic.GetBody(), c.marker) {
+			mine := strings.HasPrefix(ic.GetBody(), c.marker)
+			old := c.keyed && strings.HasPrefix(ic.GetBody(), Marker)
+			if !mine && !old {
 				continue
 			}
-			if strings.EqualFold(ic.GetUser().GetLogin(), author) {
+			switch {
+			case !strings.EqualFold(ic.GetUser().GetLogin(), author):
+				ignored = append(ignored, Ignored{ID: ic.GetID(), Login: ic.GetUser().GetLogin()})
+			case mine:
 				return ic, ignored, nil
+			case legacy == nil:
+				legacy = ic
 			}
-			ignored = append(ignored, Ignored{ID: ic.GetID(), Login: ic.GetUser().GetLogin()})
 		}
 		if resp == nil || resp.NextPage == 0 {
-			return nil, ignored, nil
+			return legacy, ignored, nil
 		}
 		if resp.NextPage <= page {
 			return nil, nil, fmt.Errorf("%s: next page %d does not advance", op, resp.NextPage)

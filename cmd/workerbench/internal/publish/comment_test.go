@@ -364,11 +364,13 @@ func TestUpsertKeysKeepSeparateComments(t *testing.T) {
 			}
 		}
 	}
+	// py3.12 adopted the key-less comment plain posted first (the comment
+	// of a version before keys), and plain then posted its own.
 	comments := f.Comments(7)
 	want := []string{
-		Marker + "\nrun 1",
 		"<!-- workerbench:concurrency:py3.12 -->\nrun 1",
 		"<!-- workerbench:concurrency:py3.12%20--%3Ex -->\nrun 1",
+		Marker + "\nrun 1",
 	}
 	var got []string
 	for _, c := range comments {

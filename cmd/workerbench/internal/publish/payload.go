@@ -42,6 +42,11 @@ type Payload struct {
 	PR      int
 	HeadSHA string
 	Body    string
+	// Key is the comment key of the job that wrote the payload (WithKey),
+	// or "" for none: either way a ValidKey. The field is optional, so a
+	// payload of a version before keys still reads; it is written only
+	// when set.
+	Key string
 }
 
 // payloadJSON is the file format. Pointers tell a missing field from a zero.
@@ -50,6 +55,7 @@ type payloadJSON struct {
 	PR      *int    `json:"pr"`
 	HeadSHA *string `json:"head_sha"`
 	Body    *string `json:"body"`
+	Key     *string `json:"comment_key,omitempty"`
 }
 
 // validate checks every field and names the first bad one.
@@ -71,6 +77,10 @@ func (p Payload) validate() error {
 	}
 	if n := runeSize(p.Body); n > MaxCommentChars {
 		return fmt.Errorf(`field "body": %d characters, more than GitHub's %d`, n, MaxCommentChars)
+	}
+	if p.Key != "" && !ValidKey(p.Key) {
+		return fmt.Errorf(`field "comment_key": want 1 to %d of A-Z a-z 0-9 . _ -, got %s`,
+			MaxKeyLen, quoteClip(p.Key))
 	}
 	return nil
 }
@@ -104,11 +114,11 @@ func WritePayload(dir string, p Payload) error {
 		return fmt.Errorf("write payload: %w", err)
 	}
 	schema := PayloadSchema
-	data, err := json.MarshalIndent(
-		payloadJSON{Schema: &schema, PR: &p.PR, HeadSHA: &p.HeadSHA, Body: &p.Body},
-		"",
-		"  ",
-	)
+	raw := payloadJSON{Schema: &schema, PR: &p.PR, HeadSHA: &p.HeadSHA, Body: &p.Body}
+	if p.Key != "" {
+		raw.Key = &p.Key
+	}
+	data, err := json.MarshalIndent(raw, "", "  ")
 	if err != nil {
 		return fmt.Errorf("write payload: %w", err)
 	}
@@ -133,8 +143,9 @@ func WithMaxBytes(n int64) ReadOption {
 // ReadPayload reads dir/payload.json as untrusted input: it must be a regular
 // file (not a symlink or a FIFO) no larger than the limit, hold exactly one
 // JSON object with exactly the known fields and the current schema, a pull
-// request number in 1..MaxPR, a 40-hex-digit SHA and a body of 1..65,536
-// characters. Errors name the offending field.
+// request number in 1..MaxPR, a 40-hex-digit SHA, a body of 1..65,536
+// characters and, if present, a comment key that is a ValidKey. Errors
+// name the offending field.
 func ReadPayload(dir string, opts ...ReadOption) (Payload, error) {
 	cfg := readConfig{maxBytes: DefaultMaxPayloadBytes}
 	for _, opt := range opts {
@@ -220,6 +231,12 @@ func decodePayload(data []byte) (Payload, error) {
 		return Payload{}, errors.New(`field "body": missing`)
 	}
 	p := Payload{PR: *raw.PR, HeadSHA: *raw.HeadSHA, Body: *raw.Body}
+	if raw.Key != nil {
+		if *raw.Key == "" {
+			return Payload{}, errors.New(`field "comment_key": empty (leave it out for none)`)
+		}
+		p.Key = *raw.Key
+	}
 	if err := p.validate(); err != nil {
 		return Payload{}, err
 	}
