@@ -243,7 +243,7 @@ func (a *AB) compareShape(
 			if errors.As(err, &se) {
 				side = se.side
 			}
-			c.Error = err.Error()
+			c.Error, c.FailedSide = err.Error(), side
 			c.LogExcerpt = map[string]*session{"base": base, "head": head}[side].p.LogExcerpt(
 				excerptLines,
 			)

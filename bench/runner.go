@@ -292,6 +292,10 @@ func (c *Config) failedCells(w shapeWork, err error, log string) []results.Cell 
 		out[i].Log = log
 		if be != nil {
 			out[i].LogExcerpt, out[i].LogTail = be.excerpt, be.tail
+			out[i].NotStarted = true
+		}
+		if se := (*sideError)(nil); errors.As(err, &se) {
+			out[i].FailedSide = se.side
 		}
 	}
 	return out

@@ -10,8 +10,12 @@ import (
 // The top of the Markdown: the heading that says the outcome, the line
 // that explains the table, and the warnings.
 
-// mdNameRunes is how much of a cell's name a heading keeps.
-const mdNameRunes = 40
+// mdNameRunes is how much of a cell's name a heading keeps, and
+// mdReasonRunes of a server's error line.
+const (
+	mdNameRunes   = 40
+	mdReasonRunes = 160
+)
 
 func (d *mdDoc) heading() string {
 	var emoji, text string
@@ -39,6 +43,9 @@ func (d *mdDoc) runOutcome() (emoji, text string) {
 	case o.cells == 0:
 		parts = append(parts, "no cells measured")
 		emoji = "⚠️"
+	case o.down != nil:
+		parts = append(parts, o.down.text(Escape, mdReasonRunes))
+		emoji = "❌"
 	case o.measured == 0:
 		what := "all " + Plural(o.cells, "cell") + " failed"
 		if len(failed) <= 2 {
@@ -114,6 +121,17 @@ func failedNames(fs []failure) string {
 
 func (d *mdDoc) comparisonOutcome() (emoji, text string) {
 	o := d.m.outcome
+	if o.down != nil {
+		// Nothing was compared, and the server said why.
+		emoji, text = "❌", o.down.text(Escape, mdReasonRunes)
+		if o.down.side == "base" {
+			emoji, text = "⚠️", text+"; head not compared"
+		}
+		if t := d.o.Title; t != "" {
+			text = Escape(Clip(t, 60)) + " — " + text
+		}
+		return emoji, text
+	}
 	failed := d.m.failures
 	scope := Plural(o.measured, "cell")
 	if o.geomean != "" {

@@ -82,17 +82,25 @@ func (d *mdDoc) comparisonTable(shown []int) {
 		note := func(base, verdict string) {
 			d.line(mdRow(name, base, head, "", verdict, "", "", ""))
 		}
-		if c.base == nil {
-			note(st.none, "— (no base)")
-			continue
+		base := st.none
+		if c.base != nil {
+			base = or(c.base.throughput, st.none)
 		}
-		base := or(c.base.throughput, st.none)
+		failed := func(side string) string {
+			if d := d.m.outcome.down; d != nil && d.side == side {
+				return side + " does not start"
+			}
+			return "failed on " + side
+		}
 		switch {
 		case c.head.failed:
-			note(base, "❌ failed on head")
+			note(base, "❌ "+failed("head"))
 			continue
-		case c.base.failed:
-			note(base, "⚠️ failed on base")
+		case c.base != nil && c.base.failed:
+			note(base, "⚠️ "+failed("base"))
+			continue
+		case c.base == nil:
+			note(st.none, "— (no base)")
 			continue
 		}
 		delta := minus(c.change)

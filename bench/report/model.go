@@ -136,11 +136,14 @@ type failure struct {
 	logExcerpt []string
 	logTail    []string
 	log        string // path of the server log in the artifacts
+	notStarted bool   // the server never answered (results.Cell.NotStarted)
+	reason     string // the server's own error line (serverError); "" when none
 }
 
 func newFailure(row int, name, side string, c results.Cell) failure {
-	return failure{row: row, name: name, side: side, err: c.Error,
-		logExcerpt: c.LogExcerpt, logTail: c.LogTail, log: c.Log}
+	return failure{row: row, name: name, side: side, err: trimSide(c.Error, side),
+		logExcerpt: c.LogExcerpt, logTail: c.LogTail, log: c.Log,
+		notStarted: c.NotStarted, reason: serverError(c, side)}
 }
 
 func newModel(r *results.Run) *model {
@@ -156,7 +159,7 @@ func newModel(r *results.Run) *model {
 		if c.Failed() {
 			side := ""
 			if m.comparison {
-				side = "head"
+				side = failedSide(c)
 			}
 			m.failures = append(m.failures, newFailure(i, c.Name(), side, c))
 		}
@@ -167,6 +170,7 @@ func newModel(r *results.Run) *model {
 	// Notes on the run as a whole come first, once each.
 	m.diagnostics = append(sideNotes("", r.Diagnostics, r.BaseDiagnostics), m.diagnostics...)
 	m.outcome = newOutcome(r, m.rows)
+	m.outcome.down = newSideDown(r, m.failures)
 	return m
 }
 
@@ -193,6 +197,16 @@ func newRow(run *results.Run, c results.Cell) row {
 	if c.Base != nil {
 		b := newMeasures(*c.Base, slotted)
 		r.base = &b
+	}
+	if run.IsComparison() && c.Failed() {
+		side := failedSide(c)
+		f := measures{failed: true, err: trimSide(c.Error, side)}
+		if side == "base" && c.Base == nil {
+			// Base failed before head was measured: the failure is base's.
+			r.head, r.base = measures{}, &f
+		} else {
+			r.head = f
+		}
 	}
 	switch {
 	case c.Verdict == results.Unchanged && r.significant:

@@ -27,6 +27,8 @@ type outcome struct {
 	mde        string // the smallest change the inconclusive cells could detect: "9%", "9–12%"
 
 	pairsLo, pairsHi int // the fewest and most trial pairs of a cell
+
+	down *sideDown // the side that does not start; nil when none
 }
 
 func newOutcome(r *results.Run, rows []row) outcome {

@@ -69,6 +69,9 @@ func runTable(b *strings.Builder, r *results.Run, m *model) {
 		t.add("", append(cells, c.head.figures(st)...)...)
 	}
 	t.write(b)
+	if d := m.outcome.down; d != nil {
+		fmt.Fprintf(b, "\n%s\n", d.text(plain, termErrorRunes))
+	}
 	writeSweeps(b, m)
 
 	if len(m.bursts) > 0 {
@@ -154,6 +157,13 @@ func comparisonTable(b *strings.Builder, r *results.Run, m *model) {
 func overallLines(m *model) (verdict, how string) {
 	o := m.outcome
 	s := or(plain(string(o.verdict)), "no verdict")
+	if o.down != nil {
+		s = "no verdict — " + o.down.text(plain, termErrorRunes)
+		if o.down.side == "base" {
+			s += "; head not compared"
+		}
+		return Clip(s, 600), "threshold " + o.threshold
+	}
 	var names []string
 	switch o.verdict {
 	case results.Regressed, results.Improved:
@@ -164,6 +174,10 @@ func overallLines(m *model) (verdict, how string) {
 	case results.Inconclusive:
 		for _, c := range o.inconclusive {
 			names = append(names, Clip(plain(c.name), termNameRunes))
+		}
+		if len(names) == 0 {
+			s += " — no cell was compared"
+			break
 		}
 		s += " — too few or too noisy trials to decide " + strings.Join(names, ", ")
 		if o.mde != "" {

@@ -185,6 +185,13 @@ type Cell struct {
 
 	Diagnostics []string `json:"diagnostics,omitempty"`
 	Error       string   `json:"error,omitempty"` // set when the cell failed
+	// FailedSide is the side of a comparison whose server failed the
+	// cell, "base" or "head"; "" outside a comparison and in results
+	// written before it was recorded (the head, then).
+	FailedSide string `json:"failed_side,omitempty"`
+	// NotStarted is set when the cell failed because its server never
+	// answered: it exited or timed out while starting.
+	NotStarted bool `json:"not_started,omitempty"`
 	// LogExcerpt holds the lines of the server's log that say what went
 	// wrong (errors, the exception of a traceback), for a failed cell.
 	LogExcerpt []string `json:"log_excerpt,omitempty"`
@@ -569,7 +576,8 @@ func (c *Cell) validate(where string) error {
 	errs = append(errs,
 		oneOf(where+".verdict", string(c.Verdict), verdicts...),
 		oneOf(where+".mode", c.Mode, "closed"),
-		oneOf(where+".bound", c.Bound, "cpu", "io"))
+		oneOf(where+".bound", c.Bound, "cpu", "io"),
+		oneOf(where+".failed_side", c.FailedSide, "base", "head"))
 	if c.Sweep != nil {
 		errs = append(errs, oneOf(where+".sweep.limited", c.Sweep.Limited, LimitedThroughput,
 			LimitedLatency, LimitedConnections, LimitedTime, LimitedErrors))
