@@ -42,6 +42,16 @@ func contended(res *results.Run, name string) bool {
 	return false
 }
 
+// anyContended reports whether some cell of res is contended.
+func anyContended(res *results.Run) bool {
+	for _, c := range res.Cells {
+		if contended(res, c.Name()) {
+			return true
+		}
+	}
+	return false
+}
+
 // TestDiagnosticsOnRealServers produces each diagnostic of diagnose.go on
 // the real server that motivated it, and checks the note says so: the unit
 // tests (TestDiagnose) check the rules on figures, these that real servers

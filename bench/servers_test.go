@@ -192,6 +192,10 @@ func TestSlotServersCPUBound(t *testing.T) {
 			cfg.Trials = 3 // the median of three windows: other processes come and go
 			start, busy := time.Now(), hostBusy(t)
 			res, err := runMatrix(t, cfg)
+			for try := 2; err == nil && try <= 3 && anyContended(res); try++ {
+				t.Logf("try %d: an S0 probe waited for a core (other tests beside it); measuring again", try)
+				res, err = runMatrix(t, cfg)
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
