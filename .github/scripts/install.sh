@@ -3,17 +3,24 @@
 # says why the action has to build it from source instead.
 #
 # The action's first step runs it. For the version named in VERSION (next
-# to action.yml) it downloads
-#   $GITHUB_SERVER_URL/OWNER/REPO/releases/download/vVERSION/checksums.txt
+# to action.yml) it looks up workerbench_VERSION_OS_ARCH.tar.gz in
+# .github/release-digests.txt of the action's own checkout: the SHA-256 of
+# every release archive, committed before the release was tagged, and
+# checked by the release workflow against a rebuild (.github/scripts/release.sh).
+# With a line for that archive it downloads
 #   $GITHUB_SERVER_URL/OWNER/REPO/releases/download/vVERSION/workerbench_VERSION_OS_ARCH.tar.gz
-# checks the archive's SHA-256 against checksums.txt and that the binary
-# reports that version, and writes to $GITHUB_OUTPUT either
+# and runs it only if its SHA-256 is the committed one and the binary
+# reports that version; nothing downloaded is trusted to say what the
+# archive should be, so pinning the action at a commit or tag pins the
+# binary. It writes to $GITHUB_OUTPUT either
 #   path=release  bin=/path/to/workerbench
 # or
 #   path=build    reason=why
-# A release that exists but does not verify (a checksum mismatch, a binary
-# that reports another version) fails the step: never fall back silently
-# from an unverified binary.
+# (no digest committed for this VERSION, OS and architecture, e.g. a -dev
+# VERSION between releases; no release to download, e.g. a fork). A
+# downloaded archive that does not verify (another SHA-256 than the
+# committed one, a binary that reports another version) fails the step:
+# never fall back silently from an unverified binary.
 #
 # Environment:
 #   WORKERBENCH_ACTION_PATH        directory of action.yml and VERSION (required)
@@ -22,7 +29,8 @@
 #                                  inside composite run: steps on GitHub's runner, so the
 #                                  directory the runner unpacked the action into,
 #                                  .../_actions/OWNER/REPO/REF, is read as well)
-#   GITHUB_SERVER_URL              default https://github.com
+#   GITHUB_SERVER_URL              default https://github.com (the download base; the
+#                                  tests point it at a fake release server on loopback)
 #   RUNNER_OS, RUNNER_ARCH         default: uname
 #   GITHUB_OUTPUT                  the step's output file (default: stdout only)
 set -euo pipefail
@@ -74,6 +82,17 @@ ARM64 | arm64 | aarch64) arch=arm64 ;;
 *) build "no release archive for architecture $runner_arch (there are amd64 and arm64 ones)" ;;
 esac
 
+archive="workerbench_${version}_${os}_${arch}.tar.gz"
+
+# The digest committed at this ref of the action, the only one trusted.
+digests=.github/release-digests.txt
+[ -r "$action_path/$digests" ] || build "no $digests at this ref of the action, so no release binary is pinned for VERSION $version"
+want=$(awk -v f="$archive" '{ n = $2; sub(/^\*/, "", n) } n == f { print tolower($1); exit }' "$action_path/$digests")
+[ -n "$want" ] || build "no digest for $archive in $digests at this ref of the action (VERSION $version is not a release, or not for $os/$arch)"
+if [ ${#want} -ne 64 ] || [ -n "${want//[0-9a-f]/}" ]; then
+	fail "$digests at this ref of the action: the SHA-256 of $archive is not 64 hex digits: $want"
+fi
+
 # The action's repository and ref. The runner unpacks OWNER/REPO@REF into
 # .../_actions/OWNER/REPO/REF; a workflow's own `uses: ./` has no release.
 repo=${WORKERBENCH_ACTION_REPOSITORY:-${GITHUB_ACTION_REPOSITORY:-}}
@@ -93,10 +112,10 @@ case $repo in
 ?*/?*) ;;
 *) build "cannot tell which repository this action came from (a local action, uses: ./, has no release)" ;;
 esac
+at="this ref of the action${ref:+ ($ref)}"
 
 server=${GITHUB_SERVER_URL:-https://github.com}
 base="${server%/}/$repo/releases/download/v$version"
-archive="workerbench_${version}_${os}_${arch}.tar.gz"
 
 dir=${WORKERBENCH_INSTALL_DIR:-${RUNNER_TEMP:-${TMPDIR:-/tmp}}/workerbench-action}
 mkdir -p "$dir"
@@ -109,24 +128,15 @@ fetch() {
 		--output "$2" --write-out '%{http_code}' "$1" 2>"$tmp/curl.err" || true
 }
 
-status=$(fetch "$base/checksums.txt" "$tmp/checksums.txt")
+status=$(fetch "$base/$archive" "$tmp/$archive")
 case $status in
 200) ;;
-404) build "no release v$version of $repo (HTTP 404 for $base/checksums.txt): a branch, a commit that is not a release, or a fork" ;;
+404) build "no release v$version of $repo (HTTP 404 for $base/$archive): a fork, a server without the release, or the release is not published yet" ;;
 *)
-	printf '::warning title=workerbench: release download failed::HTTP %s for %s; building from source\n' "$status" "$base/checksums.txt"
-	build "could not download $base/checksums.txt: HTTP $status $(oneline <"$tmp/curl.err")"
+	printf '::warning title=workerbench: release download failed::HTTP %s for %s; building from source\n' "$status" "$base/$archive"
+	build "could not download $base/$archive: HTTP $status $(oneline <"$tmp/curl.err")"
 	;;
 esac
-
-want=$(awk -v f="$archive" '{ n = $2; sub(/^\*/, "", n) } n == f { print tolower($1); exit }' "$tmp/checksums.txt")
-[ -n "$want" ] || build "release v$version has no $archive in its checksums.txt"
-if [ ${#want} -ne 64 ] || [ -n "${want//[0-9a-f]/}" ]; then
-	fail "checksums.txt of release v$version: the SHA-256 of $archive is not 64 hex digits: $want"
-fi
-
-status=$(fetch "$base/$archive" "$tmp/$archive")
-[ "$status" = 200 ] || fail "release v$version lists $archive in checksums.txt but downloading $base/$archive gave HTTP $status $(oneline <"$tmp/curl.err")"
 
 sha256() {
 	if command -v sha256sum >/dev/null 2>&1; then
@@ -139,7 +149,7 @@ sha256() {
 }
 got=$(sha256 "$tmp/$archive")
 if [ "$got" != "$want" ]; then
-	fail "checksum mismatch for $archive from $base/$archive: checksums.txt says sha256 $want, the downloaded file has sha256 $got"
+	fail "digest mismatch for $archive: the release asset differs from what was committed at $at: $digests says sha256 $want, $base/$archive has sha256 $got"
 fi
 
 mkdir "$tmp/x"
@@ -152,14 +162,9 @@ first=${said%%$'\n'*}
 if [ "$first" != "workerbench $version" ]; then
 	fail "$archive (sha256 $got) holds a binary that says \"$(printf '%s' "$first" | oneline)\", want \"workerbench $version\""
 fi
-# A commit pin (uses: OWNER/REPO@SHA) gets the release only when the
-# release was built from that commit.
-if [ ${#ref} -eq 40 ] && [ -z "${ref//[0-9a-f]/}" ]; then
-	built=$(printf '%s\n' "$said" | awk '$1 == "commit" { print $2; exit }')
-	[ "$built" = "$ref" ] || build "the action is pinned to commit $ref but release v$version was built from ${built:-an unknown commit}"
-fi
+built=$(printf '%s\n' "$said" | awk '$1 == "commit" { print $2; exit }')
 
 bin="$dir/workerbench"
 mv -f "$tmp/x/workerbench" "$bin"
-log "using release v$version of $repo for $os/$arch: $archive, sha256 $got, verified against $base/checksums.txt"
+log "using release v$version of $repo for $os/$arch: $archive, sha256 $got, the digest committed at $at; its source commit ${built:-unknown}"
 out path=release "bin=$bin"

@@ -238,6 +238,12 @@ func newE2E(t *testing.T) *e2e {
 	// .git (act would copy them into every run).
 	actionDir := filepath.Join(e.root, "action")
 	copyTree(t, "../..", actionDir, map[string]bool{".git": true, "dist": true, "out": true})
+	// As at a release's commit, the action pins the snapshot's digests.
+	pinned, err := os.ReadFile(filepath.Join(dist, "checksums.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(actionDir, digestsPath), string(pinned))
 
 	stubs := map[string]string{
 		"actions/checkout@v4":          strings.ReplaceAll(checkoutAction, "%SRC%", e.repo.dir),
@@ -444,10 +450,7 @@ func TestE2EAct(t *testing.T) {
 		e.checkComment(t, run, run-1, r.out)
 	}
 	base := "/workerbench/workerbench/releases/download/v" + e.version + "/"
-	want := []string{
-		base + "checksums.txt",
-		base + "workerbench_" + e.version + "_linux_amd64.tar.gz",
-	}
+	want := []string{base + "workerbench_" + e.version + "_linux_amd64.tar.gz"}
 	if got := e.releases.requested(); !slices.Equal(got, append(slices.Clone(want), want...)) {
 		t.Errorf("release server saw %v, want %v twice", got, want)
 	}
@@ -467,8 +470,9 @@ func TestE2EAct(t *testing.T) {
 	}
 	e.checkComment(t, 3, 2, r.out)
 
-	// A release whose archive does not match its checksums.txt fails the
-	// step, naming the file and both digests, and nothing is built or run.
+	// A release whose archive does not match the digest the action's
+	// checkout pins fails the step, naming the file and both digests, and
+	// nothing is built or run.
 	archive := "workerbench_" + e.version + "_linux_amd64.tar.gz"
 	sums := readChecksums(t, filepath.Join(os.Getenv("WORKERBENCH_RELEASE_DIST"), "checksums.txt"))
 	tampered := tarGz(t, map[string]string{"workerbench": standInBinary(e.version, "c0ffee")})
@@ -479,12 +483,12 @@ func TestE2EAct(t *testing.T) {
 	if err == nil {
 		t.Fatalf("tampered release: act succeeded\n%s", out)
 	}
-	mismatch := "checksum mismatch for " + archive +
-		" from " + e.releases.srv.URL + base + archive +
-		": checksums.txt says sha256 " + sums[archive] +
-		", the downloaded file has sha256 " + sha256Hex(tampered)
-	if !strings.Contains(out, mismatch) {
-		t.Errorf("tampered release: the log lacks %q:\n%s", mismatch, out)
+	mismatch := "digest mismatch for " + archive +
+		": the release asset differs from what was committed at this ref of the action"
+	digests := digestsPath + " says sha256 " + sums[archive] +
+		", " + e.releases.srv.URL + base + archive + " has sha256 " + sha256Hex(tampered)
+	if !strings.Contains(out, mismatch) || !strings.Contains(out, digests) {
+		t.Errorf("tampered release: the log lacks %q and %q:\n%s", mismatch, digests, out)
 	}
 	if strings.Contains(out, "building from source") ||
 		strings.Contains(out, "starting base and head servers") {

@@ -19,9 +19,11 @@ import (
 )
 
 // These tests run .github/scripts/install.sh, the action's first step, against a
-// fake release server on loopback. The archives hold a stand-in binary (a
-// shell script answering `version`); TestReleaseSnapshot and TestE2EAct use
-// the real ones.
+// fake release server on loopback (GITHUB_SERVER_URL), with the digests the
+// action's checkout holds in .github/release-digests.txt. The archives hold a
+// stand-in binary (a shell script answering `version`);
+// TestReleaseBuildIsReproducible, TestReleaseSnapshot and TestE2EAct use the
+// real ones.
 
 const installScript = "../../.github/scripts/install.sh"
 
@@ -127,9 +129,13 @@ type installRun struct {
 	installDir     string
 }
 
-// runInstall runs install.sh for an action whose VERSION is version, with
-// env on top of a minimal environment that points at rel.
-func runInstall(t *testing.T, rel *fakeReleases, actionPath, version string, env map[string]string) installRun {
+// digestsPath is where the action's checkout holds the release digests.
+const digestsPath = ".github/release-digests.txt"
+
+// runInstall runs install.sh for an action whose VERSION is version and
+// whose .github/release-digests.txt is digests (none when ""), with env on
+// top of a minimal environment that points at rel.
+func runInstall(t *testing.T, rel *fakeReleases, actionPath, version, digests string, env map[string]string) installRun {
 	t.Helper()
 	tmp := t.TempDir()
 	if actionPath == "" {
@@ -137,6 +143,9 @@ func runInstall(t *testing.T, rel *fakeReleases, actionPath, version string, env
 	}
 	if version != "" {
 		writeFile(t, filepath.Join(actionPath, "VERSION"), version+"\n")
+	}
+	if digests != "" {
+		writeFile(t, filepath.Join(actionPath, digestsPath), digests)
 	}
 	output := filepath.Join(tmp, "output")
 	writeFile(t, output, "")
@@ -186,36 +195,67 @@ func runInstall(t *testing.T, rel *fakeReleases, actionPath, version string, env
 	return r
 }
 
-// release1 publishes release v1.2.3 of o/wb whose linux/amd64 archive holds
-// bin, with checksums.txt listing sums (name → digest; the real digests
-// where a name is missing).
-func release1(t *testing.T, rel *fakeReleases, bin string, sums map[string]string) (archive string, digest string) {
+// fakeRelease is release v1.2.3 of o/wb as published: its archives, with
+// their real checksums.txt.
+type fakeRelease struct {
+	archive string            // the linux/amd64 archive's name
+	digest  string            // its SHA-256
+	files   map[string][]byte // name → content
+	sums    map[string]string // archive name → SHA-256
+}
+
+// newRelease1 makes release v1.2.3 whose archives hold bin.
+func newRelease1(t *testing.T, bin string) *fakeRelease {
 	t.Helper()
-	files := map[string][]byte{}
-	var list strings.Builder
+	r := &fakeRelease{files: map[string][]byte{}, sums: map[string]string{}}
 	for _, plat := range []string{"linux_amd64", "linux_arm64", "darwin_amd64", "darwin_arm64"} {
 		name := "workerbench_1.2.3_" + plat + ".tar.gz"
-		files[name] = tarGz(t, map[string]string{"workerbench": bin, "LICENSE": "MIT\n", "README.md": "# workerbench\n"})
+		r.files[name] = tarGz(t, map[string]string{"workerbench": bin, "LICENSE": "MIT\n", "README.md": "# workerbench\n"})
+		r.sums[name] = sha256Hex(r.files[name])
+	}
+	r.files["checksums.txt"] = []byte(r.digests(nil))
+	r.archive = "workerbench_1.2.3_linux_amd64.tar.gz"
+	r.digest = r.sums[r.archive]
+	return r
+}
+
+// digests is the release's digests in sha256sum's format, as release.sh
+// writes them, with sums overriding them (name → digest; "" leaves the line
+// out).
+func (r *fakeRelease) digests(sums map[string]string) string {
+	names := make([]string, 0, len(r.sums))
+	for name := range r.sums {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	var list strings.Builder
+	for _, name := range names {
 		sum, ok := sums[name]
 		if !ok {
-			sum = sha256Hex(files[name])
+			sum = r.sums[name]
 		}
 		if sum != "" {
 			fmt.Fprintf(&list, "%s  %s\n", sum, name)
 		}
 	}
-	files["checksums.txt"] = []byte(list.String())
-	rel.publish("o/wb", "v1.2.3", files)
-	archive = "workerbench_1.2.3_linux_amd64.tar.gz"
-	return archive, sha256Hex(files[archive])
+	return list.String()
+}
+
+// release1 publishes release v1.2.3 of o/wb whose archives hold bin, and
+// returns it; its digests() are what the release commit holds.
+func release1(t *testing.T, rel *fakeReleases, bin string) *fakeRelease {
+	t.Helper()
+	r := newRelease1(t, bin)
+	rel.publish("o/wb", "v1.2.3", r.files)
+	return r
 }
 
 const releaseBase = "/o/wb/releases/download/v1.2.3/"
 
 func TestInstallRelease(t *testing.T) {
 	rel := newFakeReleases(t)
-	archive, digest := release1(t, rel, standInBinary("1.2.3", "c0ffee"), nil)
-	r := runInstall(t, rel, "", "1.2.3", nil)
+	r1 := release1(t, rel, standInBinary("1.2.3", "c0ffee"))
+	r := runInstall(t, rel, "", "1.2.3", r1.digests(nil), nil)
 	if r.code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -227,12 +267,16 @@ func TestInstallRelease(t *testing.T) {
 	if err != nil || !strings.HasPrefix(string(out), "workerbench 1.2.3\n") {
 		t.Errorf("installed binary: %q, %v", out, err)
 	}
-	for _, want := range []string{"using release v1.2.3 of o/wb for linux/amd64", archive, "sha256 " + digest} {
+	for _, want := range []string{
+		"using release v1.2.3 of o/wb for linux/amd64", r1.archive, "sha256 " + r1.digest,
+		"the digest committed at this ref of the action; its source commit c0ffee",
+	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("log lacks %q:\n%s", want, r.stdout)
 		}
 	}
-	if got, want := rel.requested(), []string{releaseBase + "checksums.txt", releaseBase + archive}; !slices.Equal(got, want) {
+	// Only the archive: nothing downloaded says what it should be.
+	if got, want := rel.requested(), []string{releaseBase + r1.archive}; !slices.Equal(got, want) {
 		t.Errorf("requests %v, want %v", got, want)
 	}
 	if left, _ := filepath.Glob(filepath.Join(r.installDir, "download.*")); len(left) != 0 {
@@ -240,15 +284,23 @@ func TestInstallRelease(t *testing.T) {
 	}
 }
 
-func TestInstallChecksumMismatchFails(t *testing.T) {
+// TestInstallDigestMismatchFails: an asset replaced after the release, with
+// a checksums.txt that matches it, fails against the committed digest.
+func TestInstallDigestMismatchFails(t *testing.T) {
 	rel := newFakeReleases(t)
-	bad := strings.Repeat("ab", 32)
-	archive, digest := release1(t, rel, standInBinary("1.2.3", "c0ffee"), map[string]string{"workerbench_1.2.3_linux_amd64.tar.gz": bad})
-	r := runInstall(t, rel, "", "1.2.3", nil)
+	r1 := newRelease1(t, standInBinary("1.2.3", "c0ffee"))
+	evil := release1(t, rel, standInBinary("1.2.3", "bad"))
+	r := runInstall(t, rel, filepath.Join(t.TempDir(), "_actions", "o", "wb", "v1.2.3"), "1.2.3",
+		r1.digests(nil), map[string]string{"WORKERBENCH_ACTION_REPOSITORY": ""})
 	if r.code == 0 {
-		t.Fatalf("exit 0 on a checksum mismatch\nstdout:\n%s", r.stdout)
+		t.Fatalf("exit 0 on a digest mismatch\nstdout:\n%s", r.stdout)
 	}
-	for _, want := range []string{"checksum mismatch", archive, bad, digest} {
+	for _, want := range []string{
+		"digest mismatch for " + r1.archive,
+		"the release asset differs from what was committed at this ref of the action (v1.2.3)",
+		".github/release-digests.txt says sha256 " + r1.digest,
+		rel.srv.URL + releaseBase + r1.archive + " has sha256 " + evil.digest,
+	} {
 		if !strings.Contains(r.stderr, want) || !strings.Contains(r.stdout, want) {
 			t.Errorf("error (stderr and the ::error annotation) lacks %q:\nstdout:\n%s\nstderr:\n%s", want, r.stdout, r.stderr)
 		}
@@ -267,16 +319,40 @@ func TestInstallChecksumMismatchFails(t *testing.T) {
 func TestInstallFallsBackToBuild(t *testing.T) {
 	tests := []struct {
 		name       string
-		publish    func(t *testing.T, rel *fakeReleases)
 		version    string
+		digests    func(r *fakeRelease) string // the action's .github/release-digests.txt
 		env        map[string]string
 		wantReason string
+		wantAlso   string // further on in the reason
 		wantReqs   int
 	}{
 		{
-			name:       "no release for the version (404)",
-			version:    "1.2.4-dev",
-			wantReason: "no release v1.2.4-dev of o/wb (HTTP 404 for ",
+			name:    "no digest for a dev version",
+			version: "1.2.4-dev",
+			digests: func(r *fakeRelease) string { return r.digests(nil) },
+			wantReason: "no digest for workerbench_1.2.4-dev_linux_amd64.tar.gz in .github/release-digests.txt" +
+				" at this ref of the action (VERSION 1.2.4-dev is not a release, or not for linux/amd64)",
+		},
+		{
+			name:       "no digests file",
+			version:    "1.2.3",
+			wantReason: "no .github/release-digests.txt at this ref of the action, so no release binary is pinned for VERSION 1.2.3",
+		},
+		{
+			name:    "no digest for this platform",
+			version: "1.2.3",
+			digests: func(r *fakeRelease) string {
+				return r.digests(map[string]string{"workerbench_1.2.3_linux_amd64.tar.gz": ""})
+			},
+			wantReason: "no digest for workerbench_1.2.3_linux_amd64.tar.gz in .github/release-digests.txt",
+		},
+		{
+			name:       "no release to download (a fork)",
+			version:    "1.2.3",
+			digests:    func(r *fakeRelease) string { return r.digests(nil) },
+			env:        map[string]string{"WORKERBENCH_ACTION_REPOSITORY": "fork/wb"},
+			wantReason: "no release v1.2.3 of fork/wb (HTTP 404 for ",
+			wantAlso:   "/fork/wb/releases/download/v1.2.3/workerbench_1.2.3_linux_amd64.tar.gz): a fork",
 			wantReqs:   1,
 		},
 		{
@@ -292,17 +368,9 @@ func TestInstallFallsBackToBuild(t *testing.T) {
 			wantReason: "no release archive for architecture ARM",
 		},
 		{
-			name: "no archive for this platform in the release",
-			publish: func(t *testing.T, rel *fakeReleases) {
-				release1(t, rel, "", map[string]string{"workerbench_1.2.3_linux_amd64.tar.gz": ""})
-			},
-			version:    "1.2.3",
-			wantReason: "release v1.2.3 has no workerbench_1.2.3_linux_amd64.tar.gz in its checksums.txt",
-			wantReqs:   1,
-		},
-		{
 			name:       "local action (uses: ./)",
 			version:    "1.2.3",
+			digests:    func(r *fakeRelease) string { return r.digests(nil) },
 			env:        map[string]string{"WORKERBENCH_ACTION_REPOSITORY": ""},
 			wantReason: "cannot tell which repository this action came from",
 		},
@@ -311,36 +379,28 @@ func TestInstallFallsBackToBuild(t *testing.T) {
 			version:    "$(reboot)",
 			wantReason: "VERSION file holds $(reboot), not a version",
 		},
-		{
-			name: "commit pin that is not the release's commit",
-			publish: func(t *testing.T, rel *fakeReleases) {
-				release1(t, rel, standInBinary("1.2.3", strings.Repeat("1", 40)), nil)
-			},
-			version:    "1.2.3",
-			env:        map[string]string{"WORKERBENCH_ACTION_REPOSITORY": "", "PIN": strings.Repeat("2", 40)},
-			wantReason: "the action is pinned to commit " + strings.Repeat("2", 40) + " but release v1.2.3 was built from " + strings.Repeat("1", 40),
-			wantReqs:   2,
-		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rel := newFakeReleases(t)
-			if tt.publish != nil {
-				tt.publish(t, rel)
+			r1 := release1(t, rel, standInBinary("1.2.3", "c0ffee"))
+			digests := ""
+			if tt.digests != nil {
+				digests = tt.digests(r1)
 			}
-			actionPath := ""
-			if pin := tt.env["PIN"]; pin != "" {
-				actionPath = filepath.Join(t.TempDir(), "_actions", "o", "wb", pin)
-			}
-			r := runInstall(t, rel, actionPath, tt.version, tt.env)
+			r := runInstall(t, rel, "", tt.version, digests, tt.env)
 			if r.code != 0 {
 				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 			}
-			if r.outputs["path"] != "build" || !strings.Contains(r.outputs["reason"], tt.wantReason) || r.outputs["bin"] != "" {
+			if r.outputs["path"] != "build" || !strings.Contains(r.outputs["reason"], tt.wantReason) ||
+				!strings.Contains(r.outputs["reason"], tt.wantAlso) || r.outputs["bin"] != "" {
 				t.Errorf("outputs %v, want path=build and a reason with %q", r.outputs, tt.wantReason)
 			}
 			if !strings.Contains(r.stdout, "workerbench: building from source: "+tt.wantReason) {
 				t.Errorf("log does not say why it builds:\n%s", r.stdout)
+			}
+			if lines := strings.Count(strings.TrimSpace(r.stdout), "\n") + 1; lines != 1 || r.stderr != "" {
+				t.Errorf("want one line on stdout and nothing on stderr, got:\n%s\nstderr:\n%s", r.stdout, r.stderr)
 			}
 			if got := rel.requested(); len(got) != tt.wantReqs {
 				t.Errorf("requests %v, want %d", got, tt.wantReqs)
@@ -354,8 +414,9 @@ func TestInstallFallsBackToBuild(t *testing.T) {
 
 func TestInstallServerErrorWarnsAndBuilds(t *testing.T) {
 	rel := newFakeReleases(t)
+	r1 := release1(t, rel, standInBinary("1.2.3", "c0ffee"))
 	rel.setStatus(http.StatusServiceUnavailable)
-	r := runInstall(t, rel, "", "1.2.3", nil)
+	r := runInstall(t, rel, "", "1.2.3", r1.digests(nil), nil)
 	if r.code != 0 || r.outputs["path"] != "build" || !strings.Contains(r.outputs["reason"], "HTTP 503") {
 		t.Fatalf("exit %d, outputs %v\n%s%s", r.code, r.outputs, r.stdout, r.stderr)
 	}
@@ -369,30 +430,45 @@ func TestInstallServerErrorWarnsAndBuilds(t *testing.T) {
 
 func TestInstallWrongVersionFails(t *testing.T) {
 	rel := newFakeReleases(t)
-	archive, digest := release1(t, rel, standInBinary("1.2.2", "c0ffee"), nil)
-	r := runInstall(t, rel, "", "1.2.3", nil)
-	want := archive + " (sha256 " + digest + `) holds a binary that says "workerbench 1.2.2", want "workerbench 1.2.3"`
+	r1 := release1(t, rel, standInBinary("1.2.2", "c0ffee"))
+	r := runInstall(t, rel, "", "1.2.3", r1.digests(nil), nil)
+	want := r1.archive + " (sha256 " + r1.digest + `) holds a binary that says "workerbench 1.2.2", want "workerbench 1.2.3"`
 	if r.code == 0 || !strings.Contains(r.stderr, want) || len(r.outputs) != 0 {
 		t.Errorf("exit %d, outputs %v; stderr lacks %q:\n%s", r.code, r.outputs, want, r.stderr)
 	}
 }
 
+func TestInstallMalformedDigestFails(t *testing.T) {
+	rel := newFakeReleases(t)
+	r1 := release1(t, rel, standInBinary("1.2.3", "c0ffee"))
+	r := runInstall(t, rel, "", "1.2.3", r1.digests(map[string]string{r1.archive: "abc"}), nil)
+	want := ".github/release-digests.txt at this ref of the action: the SHA-256 of " + r1.archive + " is not 64 hex digits: abc"
+	if r.code == 0 || !strings.Contains(r.stderr, want) || len(r.outputs) != 0 || len(rel.requested()) != 0 {
+		t.Errorf("exit %d, outputs %v, requests %v; stderr lacks %q:\n%s", r.code, r.outputs, rel.requested(), want, r.stderr)
+	}
+}
+
 // TestInstallRepositoryFromActionPath: inside a composite action's run:
 // steps GitHub's runner leaves github.action_repository empty, so the
-// repository and ref come from where the runner unpacked the action.
+// repository and ref come from where the runner unpacked the action. A
+// commit pin gets the release its digests name: the tag's commit holds
+// them, on top of the source commit the binary reports.
 func TestInstallRepositoryFromActionPath(t *testing.T) {
 	pin := strings.Repeat("c", 40)
-	tests := []struct{ name, ref string }{{"tag", "v1"}, {"commit of the release", pin}}
+	tests := []struct{ name, ref string }{{"tag", "v1.2.3"}, {"commit", pin}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rel := newFakeReleases(t)
-			archive, _ := release1(t, rel, standInBinary("1.2.3", pin), nil)
+			r1 := release1(t, rel, standInBinary("1.2.3", strings.Repeat("b", 40)))
 			path := filepath.Join(t.TempDir(), "work", "_actions", "o", "wb", tt.ref)
-			r := runInstall(t, rel, path, "1.2.3", map[string]string{"WORKERBENCH_ACTION_REPOSITORY": ""})
+			r := runInstall(t, rel, path, "1.2.3", r1.digests(nil), map[string]string{"WORKERBENCH_ACTION_REPOSITORY": ""})
 			if r.code != 0 || r.outputs["path"] != "release" {
 				t.Fatalf("exit %d, outputs %v\n%s%s", r.code, r.outputs, r.stdout, r.stderr)
 			}
-			if got := rel.requested(); len(got) != 2 || got[1] != releaseBase+archive {
+			if want := "the digest committed at this ref of the action (" + tt.ref + ")"; !strings.Contains(r.stdout, want) {
+				t.Errorf("log lacks %q:\n%s", want, r.stdout)
+			}
+			if got := rel.requested(); len(got) != 1 || got[0] != releaseBase+r1.archive {
 				t.Errorf("requests %v", got)
 			}
 		})
@@ -413,8 +489,8 @@ func TestInstallMacOS(t *testing.T) {
 		}
 	}
 	rel := newFakeReleases(t)
-	release1(t, rel, standInBinary("1.2.3", "c0ffee"), nil)
-	r := runInstall(t, rel, "", "1.2.3", map[string]string{"PATH": bin, "RUNNER_OS": "macOS", "RUNNER_ARCH": "ARM64"})
+	r1 := release1(t, rel, standInBinary("1.2.3", "c0ffee"))
+	r := runInstall(t, rel, "", "1.2.3", r1.digests(nil), map[string]string{"PATH": bin, "RUNNER_OS": "macOS", "RUNNER_ARCH": "ARM64"})
 	if r.code != 0 || r.outputs["path"] != "release" || !strings.Contains(r.stdout, "for darwin/arm64: workerbench_1.2.3_darwin_arm64.tar.gz") {
 		t.Fatalf("exit %d, outputs %v\nstdout:\n%s\nstderr:\n%s", r.code, r.outputs, r.stdout, r.stderr)
 	}
