@@ -115,6 +115,8 @@ func escapeHTML(s string) string {
 			b.WriteString("@" + zwsp)
 		case r == '#' && isASCIIDigit(next):
 			b.WriteString("#" + zwsp)
+		case r == '[' && i >= 2 && rs[i-1] == '#' && rs[i-2] == '#':
+			b.WriteString("&#91;") // "##[" would be a workflow command in a log
 		case startsURL(rs, i):
 			b.WriteString(zwsp + string(r))
 		default:
@@ -147,7 +149,9 @@ func htmlSafe(r rune) (e string, ok bool) {
 // close it. Line endings are normalised to "\n"; control characters other
 // than tab, bidirectional overrides and invalid UTF-8 become U+FFFD. The
 // block ends with a newline. Inside the block GitHub renders no HTML, links
-// no mentions and no issue references, so body needs no other escaping.
+// no mentions and no issue references, so body needs no other escaping;
+// a line that would be a workflow command in a log is neutralised as
+// CommandGuard does.
 func CodeBlock(info, body string) string {
 	body = strings.ReplaceAll(body, "\r\n", "\n")
 	body = strings.ReplaceAll(body, "\r", "\n")
@@ -175,13 +179,17 @@ func CodeBlock(info, body string) string {
 		clean.WriteByte('\n')
 	}
 	fence := strings.Repeat("`", max(3, longest+1))
+	// The Markdown also goes to the summary output, which a workflow may
+	// echo into a log: no line of it may be a workflow command.
+	var guarded strings.Builder
+	NewCommandGuard(&guarded).Write([]byte(clean.String()))
 	var tag strings.Builder
 	for _, r := range strings.ToLower(info) {
 		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' {
 			tag.WriteRune(r)
 		}
 	}
-	return fence + tag.String() + "\n" + clean.String() + fence + "\n"
+	return fence + tag.String() + "\n" + guarded.String() + fence + "\n"
 }
 
 // plain is Plain, for this package's renderers.

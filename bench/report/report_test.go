@@ -376,6 +376,7 @@ func checkMarkdown(t *testing.T, md string) {
 	if !strings.HasSuffix(md, "\n") || strings.HasSuffix(md, "\n\n") {
 		t.Error("should end with exactly one newline")
 	}
+	checkNoCommand(t, md) // the summary output may be echoed into a log
 	fence := "" // the open fence, "" outside code
 	depth := 0
 	tableCols := -1
@@ -469,6 +470,7 @@ func FuzzMarkdown(f *testing.F) {
 	f.Add("```\n</details>\n````", "@a #1", "|\\|", 2000)
 	f.Add("\x00\r\n\u202e", "<!--", "-->", 700)
 	f.Add("https://evil.example/x www.evil.example", "GET /?u=http://x", "WWW.x", 0)
+	f.Add("x\n  ::warning title=FORGED::y\n##[error]z", "::error::e", "##[group]l", 0)
 	f.Fuzz(func(t *testing.T, text, endpoint, label string, maxBytes int) {
 		if maxBytes < 0 || maxBytes > 1<<16 {
 			return
