@@ -377,7 +377,7 @@ func checkMarkdown(t *testing.T, md string) {
 		t.Error("should end with exactly one newline")
 	}
 	checkNoCommand(t, md) // the summary output may be echoed into a log
-	fence := "" // the open fence, "" outside code
+	fence := ""           // the open fence, "" outside code
 	depth := 0
 	tableCols := -1
 	for n, line := range strings.Split(strings.TrimSuffix(md, "\n"), "\n") {
