@@ -112,7 +112,7 @@ func benchmarkRun(
 	if err := writeOutputs(s.outDir, res); err != nil {
 		return errors.Join(runErr, err)
 	}
-	rep := reporter{o: o, gha: gha, labels: labels}
+	rep := reporter{o: o, gha: gha, labels: labels, key: s.key}
 	if isPREvent(eventName) && s.shard == "" {
 		rep.trend = s.history.trend(ctx, o, ev.defaultBranch())
 	}
@@ -128,7 +128,9 @@ func benchmarkRun(
 	if isPREvent(eventName) {
 		// The artifact carries what a workflow_run stage needs to comment
 		// for a fork, whose token here is read-only.
-		if err := publish.WritePayload(s.outDir, publish.Payload{PR: ev.Number, HeadSHA: ev.PullRequest.Head.SHA, Body: comment}); err != nil {
+		p := publish.Payload{PR: ev.Number, HeadSHA: ev.PullRequest.Head.SHA, Body: comment,
+			Key: s.key.key}
+		if err := publish.WritePayload(s.outDir, p); err != nil {
 			return errors.Join(runErr, err)
 		}
 		if err := rep.comment(ctx, in.GitHubToken, ev.Number, comment, commentWhen(s.comment, res.Verdict)); err != nil {

@@ -35,6 +35,7 @@ type actionInputs struct {
 	GitHubToken      string // github-token
 	UploadArtifacts  string // upload-artifacts
 	ArtifactName     string // artifact-name
+	CommentKey       string // comment-key (commentKeyOf)
 	Mode             string // mode: benchmark | merge | publish
 	ResultsDir       string // results-dir
 	Args             string // args
@@ -68,6 +69,7 @@ func readActionInputs(gha *publish.Actions) actionInputs {
 		GitHubToken:            gha.Input("github-token"),
 		UploadArtifacts:        gha.Input("upload-artifacts"),
 		ArtifactName:           gha.Input("artifact-name"),
+		CommentKey:             gha.Input("comment-key"),
 		Mode:                   gha.Input("mode"),
 		ResultsDir:             gha.Input("results-dir"),
 		Args:                   gha.Input("args"),
@@ -115,6 +117,7 @@ type benchSetup struct {
 	comment      string // always | on-regression | never
 	shard        string // I/N, or "" for the whole matrix
 	history      historySetup
+	key          commentKey
 	fail         bool
 	upload       bool
 	workspace    string
@@ -183,6 +186,9 @@ func parseBenchInputs(
 		errs = append(errs, err)
 	}
 	if s.upload, err = boolInput("upload-artifacts", in.UploadArtifacts, true); err != nil {
+		errs = append(errs, err)
+	}
+	if s.key, err = commentKeyOf(in, o.getenv); err != nil {
 		errs = append(errs, err)
 	}
 	s.headDir = inWorkspace(s.workspace, in.WorkingDirectory)

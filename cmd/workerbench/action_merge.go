@@ -51,6 +51,10 @@ func mergeRun(ctx context.Context, o actionOptions, gha *publish.Actions, in act
 	if err != nil {
 		errs = append(errs, err)
 	}
+	key, err := commentKeyOf(in, o.getenv)
+	if err != nil {
+		errs = append(errs, err)
+	}
 	hist, herrs := parseHistoryInputs(in, inWorkspace(workspace, in.WorkingDirectory))
 	errs = append(errs, herrs...)
 	if err := errors.Join(errs...); err != nil {
@@ -97,7 +101,7 @@ func mergeRun(ctx context.Context, o actionOptions, gha *publish.Actions, in act
 	if upload {
 		labels.ArtifactURL = runURL(o.getenv, o.getenv("GITHUB_RUN_ID"))
 	}
-	rep := reporter{o: o, gha: gha, labels: labels}
+	rep := reporter{o: o, gha: gha, labels: labels, key: key}
 	if isPREvent(eventName) {
 		rep.trend = hist.trend(ctx, o, ev.defaultBranch())
 	}
@@ -109,7 +113,8 @@ func mergeRun(ctx context.Context, o actionOptions, gha *publish.Actions, in act
 		return err
 	}
 	if isPREvent(eventName) {
-		p := publish.Payload{PR: ev.Number, HeadSHA: ev.PullRequest.Head.SHA, Body: body}
+		p := publish.Payload{PR: ev.Number, HeadSHA: ev.PullRequest.Head.SHA, Body: body,
+			Key: key.key}
 		if err := publish.WritePayload(dir, p); err != nil {
 			return err
 		}

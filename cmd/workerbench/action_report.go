@@ -46,6 +46,9 @@ type reporter struct {
 	// trend, when set, is the default branch's trend (historySetup.trend),
 	// shown under the results in the summary and the comment.
 	trend string
+	// key tells this job's comment from other workerbench jobs' on the
+	// pull request.
+	key commentKey
 }
 
 // commentBudget leaves room in GitHub's comment limit for the marker the
@@ -151,7 +154,7 @@ func (r reporter) comment(
 	// The author is the token's user when GET /user answers, else the
 	// input, else github-actions[bot]; an input given is not asked about.
 	author := r.gha.Input("comment-author")
-	commenter := publish.NewCommenter(client, owner, repo,
+	commenter := publish.NewCommenter(client, owner, repo, publish.WithKey(r.key.key),
 		publish.WithRetry(r.o.retry), publish.WithTokenAuthor(), publish.WithAuthor(author))
 	var c publish.Comment
 	if policy == updateComment {
@@ -182,10 +185,17 @@ func (r reporter) comment(
 		return fmt.Errorf("comment on pull request #%d: %w", pr, err)
 	}
 	verb := "updated"
-	if c.Created {
+	switch {
+	case c.Created:
 		verb = "created"
+	case c.Adopted:
+		verb = "took over (from a version before comment keys)"
 	}
 	fmt.Fprintf(r.o.stderr, "%s the workerbench comment by %s on #%d: %s\n", verb, c.Login, pr, c.URL)
+	if r.key.key != "" {
+		fmt.Fprintf(r.o.stderr, "comment-key %s (from %s): workerbench jobs with other keys "+
+			"keep comments of their own\n", r.key.key, r.key.from)
+	}
 	if c.Created && c.Login != "" && !strings.EqualFold(c.Login, c.Author) {
 		return r.gha.Warning("workerbench: set comment-author",
 			fmt.Sprintf("the comment was posted as %s, but workerbench looks for comments by %s, "+

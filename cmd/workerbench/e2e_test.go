@@ -509,8 +509,10 @@ func (e *e2e) checkComment(t *testing.T, n, edits int, out string) {
 	body := comments[0].Body
 	marker, rest, _ := strings.Cut(body, "\n")
 	heading, _, _ := strings.Cut(rest, "\n")
-	if marker != publish.Marker {
-		t.Errorf("run %d: comment starts with %q, want the marker", n, marker)
+	// The marker of the job's comment-key: by default its job id.
+	key := strings.TrimPrefix(marker, strings.TrimSuffix(publish.Marker, " -->")+":")
+	if marker != publish.MarkerFor(strings.TrimSuffix(key, " -->")) {
+		t.Errorf("run %d: comment starts with %q, want the marker of its comment-key", n, marker)
 	}
 	verdicts := []string{"regress", "unchanged", "improved", "inconclusive", "no change"}
 	if !strings.HasPrefix(heading, "### ") || !containsAny(strings.ToLower(heading), verdicts...) {

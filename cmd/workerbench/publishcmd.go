@@ -83,6 +83,9 @@ func publishRun(ctx context.Context, o actionOptions, gha *publish.Actions, in a
 	workspace := o.getenv("GITHUB_WORKSPACE")
 	dir := inWorkspace(workspace, in.ResultsDir)
 	hist, herrs := parseHistoryInputs(in, inWorkspace(workspace, in.WorkingDirectory))
+	if _, err := commentKeyOf(in, o.getenv); err != nil { // the input, checked early
+		herrs = append(herrs, err)
+	}
 	if err := errors.Join(herrs...); err != nil {
 		return usageError{err}
 	}
@@ -106,11 +109,15 @@ func publishRun(ctx context.Context, o actionOptions, gha *publish.Actions, in a
 	if err := publish.VerifyPayload(ctx, ev, p, client.PullRequests); err != nil {
 		return err
 	}
+	key, err := publishKeyOf(in, o.getenv, p)
+	if err != nil {
+		return usageError{err}
+	}
 	labels := report.MarkdownOptions{Title: ev.Repo, Head: shortSHA(p.HeadSHA)}
 	if id := runIDOf(evPath); id != "" {
 		labels.ArtifactURL = runURL(o.getenv, id)
 	}
-	rep := reporter{o: o, gha: gha, labels: labels}
+	rep := reporter{o: o, gha: gha, labels: labels, key: key}
 	// main's trend comes from this repository's data branch, never from the
 	// artifact, and only when a checkout of this repository is there (this
 	// stage need not check anything out).

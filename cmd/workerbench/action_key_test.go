@@ -1,0 +1,336 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/workerbench/workerbench/bench/results"
+	"github.com/workerbench/workerbench/cmd/workerbench/internal/githubtest"
+	"github.com/workerbench/workerbench/cmd/workerbench/internal/publish"
+)
+
+func TestCommentKeyOf(t *testing.T) {
+	long := strings.Repeat("x", 70)
+	tests := []struct {
+		name          string
+		in            actionInputs
+		job           string
+		wantKey, from string
+	}{
+		{"input", actionInputs{CommentKey: "api", HistorySeries: "web", ArtifactName: "a"}, "j",
+			"api", "input comment-key"},
+		{"series", actionInputs{HistorySeries: "web", ArtifactName: "a"}, "j", "web",
+			"input history-series"},
+		{"default series, artifact", actionInputs{HistorySeries: "default", ArtifactName: "wb-py"},
+			"j", "wb-py", "input artifact-name"},
+		{"default artifact, job", actionInputs{HistorySeries: "default", ArtifactName: "workerbench"},
+			"concurrency", "concurrency", "the job id"},
+		{"nothing set, job", actionInputs{}, "bench_2", "bench_2", "the job id"},
+		{"outside Actions", actionInputs{}, "", "", ""},
+		// Names that are no key become one, and stay apart.
+		{"artifact with spaces", actionInputs{ArtifactName: "bench py 3.12"}, "j",
+			"bench-py-3.12-" + shortSum("bench py 3.12"), "input artifact-name"},
+		{"artifact with a dash", actionInputs{ArtifactName: "bench-py-3.12"}, "j",
+			"bench-py-3.12", "input artifact-name"},
+		{"long job id", actionInputs{}, long, strings.Repeat("x", 55) + "-" + shortSum(long),
+			"the job id"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			getenv := func(k string) string {
+				if k == "GITHUB_JOB" {
+					return tt.job
+				}
+				return ""
+			}
+			k, err := commentKeyOf(tt.in, getenv)
+			if err != nil || k.key != tt.wantKey || k.from != tt.from {
+				t.Errorf("commentKeyOf = %+v, %v; want %q from %q", k, err, tt.wantKey, tt.from)
+			}
+			if k.key != "" && !publish.ValidKey(k.key) {
+				t.Errorf("key %q is not valid", k.key)
+			}
+		})
+	}
+}
+
+func shortSum(s string) string { return keyFrom(s)[len(keyFrom(s))-8:] }
+
+// artifactKeyDir is artifactDir (publishcmd_test.go) with a comment key in
+// payload.json, as a benchmark job of this version writes it.
+func artifactKeyDir(t *testing.T, head, key string) string {
+	t.Helper()
+	dir := artifactDir(t, 7, head)
+	p, err := publish.ReadPayload(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Key = key
+	if err := publish.WritePayload(dir, p); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// publishEnv is mode publish of PR 7 of a fork, on artifact dir, with
+// more inputs, run as the job comment.
+func publishEnv(t *testing.T, api *githubtest.Server, head, dir string,
+	inputs map[string]string,
+) *actionEnv {
+	t.Helper()
+	in := map[string]string{"mode": "publish", "github-token": githubtest.Token, "results-dir": dir}
+	for k, v := range inputs {
+		in[k] = v
+	}
+	e := newActionEnv(t, api, t.TempDir(), "workflow_run", workflowRunEvent(head), in)
+	e.vars["GITHUB_JOB"] = "comment"
+	return e
+}
+
+// bodies are the comments on PR 7.
+func bodies(api *githubtest.Server) []string {
+	var out []string
+	for _, c := range api.Comments(7) {
+		out = append(out, c.Body)
+	}
+	return out
+}
+
+// Mode publish comments under the key the benchmark job wrote into
+// payload.json: two artifacts with two keys leave two comments, the same
+// key again edits its own; the publish job's own comment-key wins over
+// the artifact's.
+func TestPublishModeCommentKeys(t *testing.T) {
+	head := strings.Repeat("b", 40)
+	api := githubtest.New(t, "o/r")
+	api.AddPull(7, githubtest.Pull{HeadSHA: head, HeadRepo: "fork/r"})
+	run := func(key string, inputs map[string]string) string {
+		t.Helper()
+		e := publishEnv(t, api, head, artifactKeyDir(t, head, key), inputs)
+		code, stdout, stderr := e.run(t)
+		e.assertNoToken(t, stdout, stderr)
+		if code != exitOK {
+			t.Fatalf("key %s: exit %d\n%s", key, code, stderr)
+		}
+		return stderr
+	}
+
+	stderr := run("api", nil)
+	if !strings.Contains(stderr, "comment-key api (from payload.json") {
+		t.Errorf("the log does not say which key:\n%s", stderr)
+	}
+	run("web", nil)
+	run("api", nil)
+	b := bodies(api)
+	if len(b) != 2 || api.Created() != 2 || api.Edited() != 1 ||
+		!strings.HasPrefix(b[0], publish.MarkerFor("api")+"\n### ") ||
+		!strings.HasPrefix(b[1], publish.MarkerFor("web")+"\n### ") {
+		t.Fatalf("%d created, %d edited; comments start %q; want api's and web's, api's edited",
+			api.Created(), api.Edited(), firstLines(b))
+	}
+
+	// The publish job's own input wins over the artifact's key.
+	stderr = run("web", map[string]string{"comment-key": "api"})
+	if api.Created() != 2 || api.Edited() != 2 {
+		t.Errorf("comment-key api over payload's web: %d created, %d edited; want api's edited",
+			api.Created(), api.Edited())
+	}
+	if !strings.Contains(stderr, "comment-key api (from input comment-key, not payload.json's web)") {
+		t.Errorf("the log does not say the input won:\n%s", stderr)
+	}
+	t.Logf("comment as the fake API holds it:\n%s", bodies(api)[0])
+}
+
+// A key-less comment of a version before keys, by the bot, is taken over
+// by the default key (here the publish job's id, for a payload of that
+// version without a key); someone else's key-less comment is not.
+func TestPublishModeAdoptsTheKeylessComment(t *testing.T) {
+	head := strings.Repeat("b", 40)
+	api := githubtest.New(t, "o/r")
+	api.AddPull(7, githubtest.Pull{HeadSHA: head, HeadRepo: "fork/r"})
+	api.AddComment(7, "mallory", publish.Marker+"\nforged")
+	old := api.AddComment(7, githubtest.Bot, publish.Marker+"\nresults of an earlier version")
+	e := publishEnv(t, api, head, artifactDir(t, 7, head), nil)
+	code, _, stderr := e.run(t)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	c := api.Comments(7)
+	if len(c) != 2 || api.Created() != 0 || c[1].ID != old ||
+		!strings.HasPrefix(c[1].Body, publish.MarkerFor("comment")+"\n### ") ||
+		c[0].Body != publish.Marker+"\nforged" {
+		t.Fatalf("%d created; comments start %q; want the bot's old one rewritten under the key "+
+			"comment", api.Created(), firstLines(bodies(api)))
+	}
+	if !strings.Contains(stderr, "took over (from a version before comment keys) the workerbench "+
+		"comment by github-actions[bot] on #7") {
+		t.Errorf("the log does not say the old comment was taken over:\n%s", stderr)
+	}
+}
+
+// The key in payload.json is hostile text: anything but a valid key is
+// refused, naming the field, and nothing is commented.
+func TestPublishRejectsHostileCommentKeys(t *testing.T) {
+	head := strings.Repeat("b", 40)
+	for _, key := range []string{"x -->\n::set-output name=comment-url::https://evil.example",
+		"", strings.Repeat("k", 65), "../../other"} {
+		api := githubtest.New(t, "o/r")
+		dir := artifactDir(t, 7, head)
+		path := filepath.Join(dir, publish.PayloadFile)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := strings.Replace(string(data), `"body"`, `"comment_key": `+jsonString(key)+`,
+  "body"`, 1)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		e := publishEnv(t, api, head, dir, nil)
+		code, stdout, stderr := e.run(t)
+		if code == exitOK || !strings.Contains(stderr, `field "comment_key"`) {
+			t.Errorf("key %q: exit %d; stderr does not name the field:\n%s", key, code, stderr)
+		}
+		if len(api.Comments(7)) != 0 || strings.Contains(stdout, "::set-output") {
+			t.Errorf("key %q: commented, or forged a workflow command", key)
+		}
+	}
+}
+
+// Mode merge keys its comment like a benchmark job, and writes the key
+// into its payload.json for a publish job.
+func TestActionMergeCommentKeys(t *testing.T) {
+	sha, base := strings.Repeat("a", 40), strings.Repeat("b", 40)
+	api := githubtest.New(t, "o/r")
+	one := map[string]results.Verdict{"1x1": results.Unchanged, "3x1": results.Unchanged}
+	two := map[string]results.Verdict{"1x3": results.Unchanged, "3x3": results.Unchanged}
+	run := func(inputs map[string]string) *actionEnv {
+		t.Helper()
+		in := map[string]string{"mode": "merge", "history": "none", "github-token": githubtest.Token}
+		for k, v := range inputs {
+			in[k] = v
+		}
+		e := newActionEnv(t, api, t.TempDir(), "pull_request", prEventJSON(base, sha), in)
+		e.vars["GITHUB_JOB"] = "comment"
+		for i, cells := range []map[string]results.Verdict{one, two} {
+			dst := filepath.Join(e.resultsDir, "workerbench-"+itoa(int64(i+1)))
+			if err := os.MkdirAll(e.resultsDir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(shardDir(t, i+1, sha, cells), dst); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if code, _, stderr := e.run(t); code != exitOK {
+			t.Fatalf("exit %d\n%s", code, stderr)
+		}
+		return e
+	}
+	e := run(nil)
+	if p, err := publish.ReadPayload(e.resultsDir); err != nil || p.Key != "comment" {
+		t.Errorf("payload %+v, %v; want the key comment (the job id)", p, err)
+	}
+	run(map[string]string{"comment-key": "web"})
+	run(map[string]string{"comment-key": "web"})
+	b := bodies(api)
+	if len(b) != 2 || api.Created() != 2 || api.Edited() != 1 ||
+		!strings.HasPrefix(b[0], publish.MarkerFor("comment")+"\n") ||
+		!strings.HasPrefix(b[1], publish.MarkerFor("web")+"\n") {
+		t.Fatalf("%d created, %d edited; comments start %q", api.Created(), api.Edited(),
+			firstLines(b))
+	}
+}
+
+// Two benchmark jobs with different keys keep two comments; the same key
+// edits its own, and a key-less comment of an earlier version is taken
+// over by the first key. The key is in payload.json.
+func TestActionCommentKeys(t *testing.T) {
+	needGunicorn(t)
+	repo := newTestRepo(t)
+	api := githubtest.New(t, "o/r")
+	ev := prEventJSON(repo.base, repo.head)
+	run := func(job, key string) *actionEnv {
+		t.Helper()
+		in := plainInputs()
+		in["history"] = "none"
+		in["comment-key"] = key
+		e := newActionEnv(t, api, repo.dir, "pull_request", ev, in)
+		e.vars["GITHUB_JOB"] = job
+		code, stdout, stderr := e.run(t)
+		e.assertNoToken(t, stdout, stderr)
+		if code != exitOK {
+			t.Fatalf("job %s: exit %d\n%s", job, code, stderr)
+		}
+		return e
+	}
+	api.AddComment(7, githubtest.Bot, publish.Marker+"\nresults of an earlier version")
+	run("bench", "python")
+	node := run("bench", "node")
+	run("bench", "python")
+	b := bodies(api)
+	if len(b) != 2 || api.Created() != 1 || api.Edited() != 2 ||
+		!strings.HasPrefix(b[0], publish.MarkerFor("python")+"\n") ||
+		!strings.HasPrefix(b[1], publish.MarkerFor("node")+"\n") {
+		t.Fatalf("%d created, %d edited; comments start %q; want python's (the old one taken "+
+			"over, then edited) and node's", api.Created(), api.Edited(), firstLines(b))
+	}
+	if p, err := publish.ReadPayload(node.resultsDir); err != nil || p.Key != "node" {
+		t.Errorf("payload %+v, %v; want the key node", p, err)
+	}
+	t.Logf("python's comment as the fake API holds it:\n%s", b[0])
+}
+
+func TestActionBadCommentKey(t *testing.T) {
+	api := githubtest.New(t, "o/r")
+	sha := strings.Repeat("a", 40)
+	for _, tt := range []struct {
+		event  string
+		inputs map[string]string
+		want   string
+	}{
+		{"pull_request", map[string]string{"command": "x {bind}", "comment-key": "my api"},
+			`input comment-key "my api": want 1 to 64 of A-Z a-z 0-9 . _ -`},
+		{"pull_request", map[string]string{"command": "x {bind}", "comment-key": "a-->b"},
+			`input comment-key "a-->b"`},
+		{"pull_request", map[string]string{"mode": "merge", "comment-key": strings.Repeat("k", 65)},
+			`input comment-key "kkkk`},
+		{"workflow_run", map[string]string{"mode": "publish", "results-dir": "x",
+			"comment-key": "é"}, `input comment-key "é"`},
+	} {
+		tt.inputs["github-token"] = githubtest.Token
+		var event any = prEventJSON(sha, sha)
+		if tt.event == "workflow_run" {
+			event = workflowRunEvent(sha)
+		}
+		e := newActionEnv(t, api, t.TempDir(), tt.event, event, tt.inputs)
+		code, stdout, stderr := e.run(t)
+		if code != exitUsage || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%v: exit %d, want %d; stderr lacks %q:\n%s", tt.inputs, code, exitUsage,
+				tt.want, stderr)
+		}
+		e.assertNoToken(t, stdout, stderr)
+	}
+	if n := len(api.Requests()); n != 0 {
+		t.Errorf("%d requests to the API, want none before the inputs are checked", n)
+	}
+}
+
+func firstLines(bodies []string) []string {
+	var out []string
+	for _, b := range bodies {
+		first, _, _ := strings.Cut(b, "\n")
+		out = append(out, first)
+	}
+	return out
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func jsonString(s string) string {
+	data, _ := json.Marshal(s)
+	return string(data)
+}
