@@ -26,8 +26,9 @@ const defaultMatrix = "1x1,1x3,3x1,3x3"
 // defaultConfigFile is read when --config is not given and it exists.
 const defaultConfigFile = "workerbench.yml"
 
-// runFlags binds the benchmark flags shared by run, ab and demo to cfg.
-// The matrix, bursts and env arrive as text and are parsed by parse.
+// runFlags binds the benchmark flags shared by run, ab and the action to
+// cfg. The matrix, bursts and env arrive as text and are parsed by
+// parseRunFlags.
 type runFlags struct {
 	fs      *flag.FlagSet
 	cfg     *bench.Config
@@ -46,6 +47,9 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
+// newRunFlags returns the flags of the command name over cfg. ab, which
+// never sweeps and runs in --base-dir and --head-dir, has no --sweep… and
+// no --dir.
 func newRunFlags(name string, cfg bench.Config, stderr io.Writer) *runFlags {
 	f := &runFlags{fs: flag.NewFlagSet(name, flag.ContinueOnError), cfg: &cfg}
 	fs := f.fs
@@ -81,7 +85,9 @@ func newRunFlags(name string, cfg bench.Config, stderr io.Writer) *runFlags {
 		"",
 		"request `PATH` to load (default /; a config file can list several endpoints)",
 	)
-	fs.StringVar(&cfg.Dir, "dir", cfg.Dir, "working `DIR` of the server")
+	if name != "ab" {
+		fs.StringVar(&cfg.Dir, "dir", cfg.Dir, "working `DIR` of the server (default: this one)")
+	}
 	fs.StringVar(&cfg.Setup, "setup", cfg.Setup,
 		"shell `COMMAND` run once in each side's directory before its first cell, to install "+
 			"that side's own dependencies or database, e.g. "+
@@ -106,13 +112,18 @@ func newRunFlags(name string, cfg bench.Config, stderr io.Writer) *runFlags {
 		cfg.Requests,
 		"measure a fixed number of requests per trial instead of --duration",
 	)
-	fs.IntVar(&cfg.Trials, "trials", cfg.Trials, "closed-loop trials per cell")
-	fs.IntVar(
-		&cfg.Connections,
-		"connections",
-		cfg.Connections,
-		"closed-loop connections (default 3 × slots, at least 8)",
-	)
+	trials := "closed-loop trials per cell"
+	if name == "ab" {
+		trials = "pairs of trials per cell in the first batch (more follow up to --max-pairs)"
+	}
+	fs.IntVar(&cfg.Trials, "trials", cfg.Trials, trials)
+	// What bench.Config.ConnectionsFor does when --connections is 0.
+	connections := "closed-loop connections (default 3 × slots, at least 8)"
+	if cfg.ShortQueue {
+		connections = "closed-loop connections (default 2 × slots; on an event-loop server, " +
+			"3 × slots, at least 8)"
+	}
+	fs.IntVar(&cfg.Connections, "connections", cfg.Connections, connections)
 	fs.StringVar(
 		&f.bursts,
 		"burst",
@@ -139,12 +150,15 @@ func newRunFlags(name string, cfg bench.Config, stderr io.Writer) *runFlags {
 		cfg.Grace,
 		"time between SIGTERM and SIGKILL when stopping a server",
 	)
-	fs.BoolVar(&cfg.Sweep, "sweep", cfg.Sweep,
-		"when a cell's concurrency reaches the connection count (an event-loop server), "+
-			"sweep the connections upward to find its peak (run only)")
-	fs.IntVar(&cfg.SweepMaxConnections, "sweep-max-connections", cfg.SweepMaxConnections,
-		"most connections a sweep tries")
-	fs.DurationVar(&cfg.SweepTime, "sweep-time", cfg.SweepTime, "longest a sweep of one cell runs")
+	if name != "ab" {
+		fs.BoolVar(&cfg.Sweep, "sweep", cfg.Sweep,
+			"when a cell's concurrency reaches the connection count (an event-loop server), "+
+				"sweep the connections upward to find its peak")
+		fs.IntVar(&cfg.SweepMaxConnections, "sweep-max-connections", cfg.SweepMaxConnections,
+			"most connections a sweep tries")
+		fs.DurationVar(&cfg.SweepTime, "sweep-time", cfg.SweepTime,
+			"longest a sweep of one cell runs")
+	}
 	fs.IntVar(&cfg.Target.CPUs, "target-cpus", cfg.Target.CPUs,
 		"cores of the machine the recommendation is for (default: this machine's)")
 	fs.Var((*bytesFlag)(&cfg.Target.MemoryBudget), "memory-budget",
