@@ -35,6 +35,7 @@ type actionInputs struct {
 	GitHubToken      string // github-token
 	UploadArtifacts  string // upload-artifacts
 	ArtifactName     string // artifact-name
+	RetentionDays    string // retention-days, for the upload step
 	CommentKey       string // comment-key (commentKeyOf)
 	Mode             string // mode: benchmark | merge | publish
 	ResultsDir       string // results-dir
@@ -69,6 +70,7 @@ func readActionInputs(gha *publish.Actions) actionInputs {
 		GitHubToken:            gha.Input("github-token"),
 		UploadArtifacts:        gha.Input("upload-artifacts"),
 		ArtifactName:           gha.Input("artifact-name"),
+		RetentionDays:          gha.Input("retention-days"),
 		CommentKey:             gha.Input("comment-key"),
 		Mode:                   gha.Input("mode"),
 		ResultsDir:             gha.Input("results-dir"),
@@ -186,6 +188,9 @@ func parseBenchInputs(
 		errs = append(errs, err)
 	}
 	if s.upload, err = boolInput("upload-artifacts", in.UploadArtifacts, true); err != nil {
+		errs = append(errs, err)
+	}
+	if err := retentionInput(in.RetentionDays); err != nil {
 		errs = append(errs, err)
 	}
 	if s.key, err = commentKeyOf(in, o.getenv); err != nil {

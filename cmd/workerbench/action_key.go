@@ -88,3 +88,18 @@ func keyFrom(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return string(b[:min(len(b), publish.MaxKeyLen-9)]) + "-" + hex.EncodeToString(sum[:4])
 }
+
+// retentionInput checks retention-days, which the upload step passes to
+// actions/upload-artifact: empty or 0 for the repository's default, else
+// a number of days, which GitHub caps at the repository's limit. Checked
+// here, before measuring, since the upload comes after.
+func retentionInput(v string) error {
+	if v == "" {
+		return nil
+	}
+	if n, err := strconv.Atoi(v); err != nil || n < 0 || n > 100000 {
+		return fmt.Errorf("input retention-days %q: want a number of days, e.g. 7 "+
+			"(empty or 0: the repository's default)", v)
+	}
+	return nil
+}

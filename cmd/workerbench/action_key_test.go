@@ -11,6 +11,7 @@ import (
 	"github.com/workerbench/workerbench/bench/results"
 	"github.com/workerbench/workerbench/cmd/workerbench/internal/githubtest"
 	"github.com/workerbench/workerbench/cmd/workerbench/internal/publish"
+	"go.yaml.in/yaml/v3"
 )
 
 func TestCommentKeyOf(t *testing.T) {
@@ -103,12 +104,12 @@ func bodies(api *githubtest.Server) []string {
 // Mode publish comments under the key the benchmark job wrote into
 // payload.json: two artifacts with two keys leave two comments, the same
 // key again edits its own; the publish job's own comment-key wins over
-// the artifact's.
+// the artifact's; comment-url names the comment created or updated.
 func TestPublishModeCommentKeys(t *testing.T) {
 	head := strings.Repeat("b", 40)
 	api := githubtest.New(t, "o/r")
 	api.AddPull(7, githubtest.Pull{HeadSHA: head, HeadRepo: "fork/r"})
-	run := func(key string, inputs map[string]string) string {
+	run := func(key string, inputs map[string]string) (map[string]string, string) {
 		t.Helper()
 		e := publishEnv(t, api, head, artifactKeyDir(t, head, key), inputs)
 		code, stdout, stderr := e.run(t)
@@ -116,15 +117,15 @@ func TestPublishModeCommentKeys(t *testing.T) {
 		if code != exitOK {
 			t.Fatalf("key %s: exit %d\n%s", key, code, stderr)
 		}
-		return stderr
+		return e.outputs(t), stderr
 	}
 
-	stderr := run("api", nil)
+	out, stderr := run("api", nil)
 	if !strings.Contains(stderr, "comment-key api (from payload.json") {
 		t.Errorf("the log does not say which key:\n%s", stderr)
 	}
 	run("web", nil)
-	run("api", nil)
+	out2, _ := run("api", nil)
 	b := bodies(api)
 	if len(b) != 2 || api.Created() != 2 || api.Edited() != 1 ||
 		!strings.HasPrefix(b[0], publish.MarkerFor("api")+"\n### ") ||
@@ -132,9 +133,16 @@ func TestPublishModeCommentKeys(t *testing.T) {
 		t.Fatalf("%d created, %d edited; comments start %q; want api's and web's, api's edited",
 			api.Created(), api.Edited(), firstLines(b))
 	}
+	ids := api.Comments(7)
+	url := func(i int) string {
+		return "https://github.com/o/r/pull/7#issuecomment-" + itoa(ids[i].ID)
+	}
+	if out["comment-url"] != url(0) || out2["comment-url"] != url(0) {
+		t.Errorf("comment-url %q, then %q; want %q", out["comment-url"], out2["comment-url"], url(0))
+	}
 
 	// The publish job's own input wins over the artifact's key.
-	stderr = run("web", map[string]string{"comment-key": "api"})
+	_, stderr = run("web", map[string]string{"comment-key": "api"})
 	if api.Created() != 2 || api.Edited() != 2 {
 		t.Errorf("comment-key api over payload's web: %d created, %d edited; want api's edited",
 			api.Created(), api.Edited())
@@ -170,6 +178,9 @@ func TestPublishModeAdoptsTheKeylessComment(t *testing.T) {
 		"comment by github-actions[bot] on #7") {
 		t.Errorf("the log does not say the old comment was taken over:\n%s", stderr)
 	}
+	if got := e.outputs(t)["comment-url"]; !strings.HasSuffix(got, "#issuecomment-"+itoa(old)) {
+		t.Errorf("comment-url %q, want the old comment's", got)
+	}
 }
 
 // The key in payload.json is hostile text: anything but a valid key is
@@ -197,6 +208,9 @@ func TestPublishRejectsHostileCommentKeys(t *testing.T) {
 		}
 		if len(api.Comments(7)) != 0 || strings.Contains(stdout, "::set-output") {
 			t.Errorf("key %q: commented, or forged a workflow command", key)
+		}
+		if data, _ := os.ReadFile(e.output); strings.Contains(string(data), "comment-url") {
+			t.Errorf("key %q: comment-url set:\n%s", key, data)
 		}
 	}
 }
@@ -235,7 +249,7 @@ func TestActionMergeCommentKeys(t *testing.T) {
 		t.Errorf("payload %+v, %v; want the key comment (the job id)", p, err)
 	}
 	run(map[string]string{"comment-key": "web"})
-	run(map[string]string{"comment-key": "web"})
+	e = run(map[string]string{"comment-key": "web"})
 	b := bodies(api)
 	if len(b) != 2 || api.Created() != 2 || api.Edited() != 1 ||
 		!strings.HasPrefix(b[0], publish.MarkerFor("comment")+"\n") ||
@@ -243,11 +257,16 @@ func TestActionMergeCommentKeys(t *testing.T) {
 		t.Fatalf("%d created, %d edited; comments start %q", api.Created(), api.Edited(),
 			firstLines(b))
 	}
+	want := "https://github.com/o/r/pull/7#issuecomment-" + itoa(api.Comments(7)[1].ID)
+	if got := e.outputs(t)["comment-url"]; got != want {
+		t.Errorf("comment-url %q, want %q", got, want)
+	}
 }
 
 // Two benchmark jobs with different keys keep two comments; the same key
 // edits its own, and a key-less comment of an earlier version is taken
-// over by the first key. The key is in payload.json.
+// over by the first key. The key is in payload.json, and comment-url
+// names each run's comment.
 func TestActionCommentKeys(t *testing.T) {
 	needGunicorn(t)
 	repo := newTestRepo(t)
@@ -268,9 +287,9 @@ func TestActionCommentKeys(t *testing.T) {
 		return e
 	}
 	api.AddComment(7, githubtest.Bot, publish.Marker+"\nresults of an earlier version")
-	run("bench", "python")
+	py := run("bench", "python")
 	node := run("bench", "node")
-	run("bench", "python")
+	py2 := run("bench", "python")
 	b := bodies(api)
 	if len(b) != 2 || api.Created() != 1 || api.Edited() != 2 ||
 		!strings.HasPrefix(b[0], publish.MarkerFor("python")+"\n") ||
@@ -278,13 +297,20 @@ func TestActionCommentKeys(t *testing.T) {
 		t.Fatalf("%d created, %d edited; comments start %q; want python's (the old one taken "+
 			"over, then edited) and node's", api.Created(), api.Edited(), firstLines(b))
 	}
+	ids := api.Comments(7)
+	for i, e := range []*actionEnv{py, node, py2} {
+		want := "https://github.com/o/r/pull/7#issuecomment-" + itoa(ids[[]int{0, 1, 0}[i]].ID)
+		if got := e.outputs(t)["comment-url"]; got != want {
+			t.Errorf("run %d: comment-url %q, want %q", i+1, got, want)
+		}
+	}
 	if p, err := publish.ReadPayload(node.resultsDir); err != nil || p.Key != "node" {
 		t.Errorf("payload %+v, %v; want the key node", p, err)
 	}
 	t.Logf("python's comment as the fake API holds it:\n%s", b[0])
 }
 
-func TestActionBadCommentKey(t *testing.T) {
+func TestActionBadCommentKeyAndRetention(t *testing.T) {
 	api := githubtest.New(t, "o/r")
 	sha := strings.Repeat("a", 40)
 	for _, tt := range []struct {
@@ -300,6 +326,10 @@ func TestActionBadCommentKey(t *testing.T) {
 			`input comment-key "kkkk`},
 		{"workflow_run", map[string]string{"mode": "publish", "results-dir": "x",
 			"comment-key": "é"}, `input comment-key "é"`},
+		{"push", map[string]string{"command": "x {bind}", "retention-days": "a week"},
+			`input retention-days "a week": want a number of days`},
+		{"push", map[string]string{"mode": "merge", "retention-days": "-1"},
+			`input retention-days "-1"`},
 	} {
 		tt.inputs["github-token"] = githubtest.Token
 		var event any = prEventJSON(sha, sha)
@@ -316,6 +346,50 @@ func TestActionBadCommentKey(t *testing.T) {
 	}
 	if n := len(api.Requests()); n != 0 {
 		t.Errorf("%d requests to the API, want none before the inputs are checked", n)
+	}
+}
+
+// action.yml passes retention-days to the upload and its artifact-url and
+// the run step's comment-url out.
+func TestActionYMLArtifactOutputs(t *testing.T) {
+	data, err := os.ReadFile("../../action.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a struct {
+		Outputs map[string]struct{ Value string } `yaml:"outputs"`
+		Runs    struct {
+			Steps []struct {
+				ID   string            `yaml:"id"`
+				Uses string            `yaml:"uses"`
+				With map[string]string `yaml:"with"`
+			} `yaml:"steps"`
+		} `yaml:"runs"`
+	}
+	if err := yaml.Unmarshal(data, &a); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{
+		"comment-url":  "${{ steps.run.outputs.comment-url }}",
+		"artifact-url": "${{ steps.upload.outputs.artifact-url }}",
+	} {
+		if got := a.Outputs[name].Value; got != want {
+			t.Errorf("output %s = %q, want %q", name, got, want)
+		}
+	}
+	uploads := 0
+	for _, s := range a.Runs.Steps {
+		if strings.HasPrefix(s.Uses, "actions/upload-artifact@") {
+			uploads++
+			if s.ID != "upload" || s.Uses != "actions/upload-artifact@v4" ||
+				s.With["retention-days"] != "${{ inputs.retention-days }}" {
+				t.Errorf("upload step: id %q, uses %q, retention-days %q", s.ID, s.Uses,
+					s.With["retention-days"])
+			}
+		}
+	}
+	if uploads != 1 {
+		t.Errorf("%d upload steps, want 1", uploads)
 	}
 }
 

@@ -51,6 +51,9 @@ func mergeRun(ctx context.Context, o actionOptions, gha *publish.Actions, in act
 	if err != nil {
 		errs = append(errs, err)
 	}
+	if err := retentionInput(in.RetentionDays); err != nil {
+		errs = append(errs, err)
+	}
 	key, err := commentKeyOf(in, o.getenv)
 	if err != nil {
 		errs = append(errs, err)

@@ -196,6 +196,9 @@ func (r reporter) comment(
 		fmt.Fprintf(r.o.stderr, "comment-key %s (from %s): workerbench jobs with other keys "+
 			"keep comments of their own\n", r.key.key, r.key.from)
 	}
+	if err := r.gha.SetOutput("comment-url", c.URL); err != nil {
+		return err
+	}
 	if c.Created && c.Login != "" && !strings.EqualFold(c.Login, c.Author) {
 		return r.gha.Warning("workerbench: set comment-author",
 			fmt.Sprintf("the comment was posted as %s, but workerbench looks for comments by %s, "+
