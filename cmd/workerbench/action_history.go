@@ -126,7 +126,8 @@ func (h historySetup) record(
 	if h.branch == "" || o.getenv("GITHUB_EVENT_NAME") != "push" {
 		return nil
 	}
-	if ok, ref, def := onDefaultBranch(o.getenv); !ok {
+	ok, ref, def := onDefaultBranch(o.getenv)
+	if !ok {
 		fmt.Fprintf(o.stderr, "history: not recorded: the push is to %s, not to the default "+
 			"branch %s\n", ref, def)
 		return nil
@@ -149,13 +150,20 @@ func (h historySetup) record(
 	}
 	fmt.Fprintf(o.stderr, "history: recorded %s in series %s on branch %s (commit %s",
 		short(res.Commit), h.series, h.branch, short(pushed.Commit))
-	if pushed.Created {
-		fmt.Fprint(o.stderr, ", branch created")
-	}
 	if pushed.Attempts > 1 {
 		fmt.Fprintf(o.stderr, ", after %d attempts", pushed.Attempts)
 	}
 	fmt.Fprintln(o.stderr, ")")
+	if pushed.Created {
+		if def == "" {
+			def = "the default branch"
+		}
+		// Said once, on the first record: the branch is new in the
+		// repository, and a user who did not ask for it learns how to stop it.
+		fmt.Fprintf(o.stderr, "history: branch created: %s, in this repository, keeps %s's "+
+			"history (a record per push, shown as a trend on pull requests); to turn it off, "+
+			"give the action history: none\n", h.branch, def)
+	}
 	return nil
 }
 

@@ -68,8 +68,11 @@ func TestActionHistory(t *testing.T) {
 		t.Fatalf("push: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	want := "history: recorded " + repo.head[:7] + " in series default on branch workerbench-data"
-	if !strings.Contains(stderr, want) || !strings.Contains(stderr, "branch created") {
-		t.Errorf("push: stderr lacks %q and branch created:\n%s", want, stderr)
+	created := "\nhistory: branch created: workerbench-data, in this repository, keeps main's " +
+		"history (a record per push, shown as a trend on pull requests); to turn it off, give " +
+		"the action history: none\n"
+	if !strings.Contains(stderr, want) || !strings.Contains(stderr, created) {
+		t.Errorf("push: stderr lacks %q and the line %q:\n%s", want, created, stderr)
 	}
 	files := gitIn(t, bare, "ls-tree", "-r", "--name-only", "workerbench-data")
 	for _, f := range []string{"README.md", "default.jsonl", "charts/trend-default-1x1.svg"} {
