@@ -82,7 +82,8 @@ func (f *abFlags) options() bench.ABOptions {
 
 func abCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var af abFlags
-	f, err := parseRunFlags("ab", bench.DefaultABConfig(), args, stderr, af.register)
+	f, err := parseRunLine("ab", bench.DefaultABConfig(), args, af.register,
+		func(cfg *bench.Config) error { return af.options().Validate(cfg) })
 	if err != nil {
 		return err
 	}

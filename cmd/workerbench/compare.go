@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,8 +12,8 @@ import (
 )
 
 func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	cl := newCmdLine("compare")
+	fs := cl.fs
 	threshold := thresholdFlag(results.DefaultThreshold)
 	fs.Var(
 		&threshold,
@@ -27,16 +26,15 @@ func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		"",
 		"write the comparison's results.json, summary.md and charts to `DIR`",
 	)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: workerbench compare [flags] BASE.json HEAD.json")
-		fs.PrintDefaults()
-	}
-	files, err := parse(fs, args)
+	files, err := cl.parse(args)
 	if err != nil {
 		return err
 	}
 	if len(files) != 2 {
-		return usagef("compare takes two results files, BASE.json HEAD.json; got %d", len(files))
+		cl.problemf("compare takes two results files, BASE.json HEAD.json; got %d", len(files))
+	}
+	if err := cl.err(); err != nil {
+		return err
 	}
 	base, err := results.Read(files[0])
 	if err != nil {
@@ -83,22 +81,20 @@ func reportComparison(
 }
 
 func plotCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("plot", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	out := fs.String("out", "", "directory to write the charts to (required)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: workerbench plot RESULTS.json --out DIR")
-		fs.PrintDefaults()
-	}
-	files, err := parse(fs, args)
+	cl := newCmdLine("plot")
+	out := cl.fs.String("out", "", "`DIR` to write the charts to (required)")
+	files, err := cl.parse(args)
 	if err != nil {
 		return err
 	}
 	if len(files) != 1 {
-		return usagef("plot takes one results file, got %d", len(files))
+		cl.problemf("plot takes one results file, got %d", len(files))
 	}
 	if *out == "" {
-		return usagef("plot: --out DIR is required")
+		cl.problemf("plot: --out DIR is required")
+	}
+	if err := cl.err(); err != nil {
+		return err
 	}
 	res, err := results.Read(files[0])
 	if err != nil {

@@ -34,8 +34,8 @@ const demoSleepMS = 100
 const demoCPU = 500 * time.Microsecond
 
 func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	cl := newCmdLine("demo")
+	fs := cl.fs
 	out := fs.String("out", "", "also write results.json, summary.md and charts to `DIR` "+
 		"(the event-loop part's to DIR/event-loop)")
 	builtin := fs.Bool(
@@ -44,12 +44,15 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		"use the built-in servers even when gunicorn and uvicorn are installed",
 	)
 	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
-	pos, err := parse(fs, args)
+	pos, err := cl.parse(args)
 	if err != nil {
 		return err
 	}
 	if len(pos) > 0 {
-		return usagef("demo takes no arguments, got %q", pos[0])
+		cl.problemf("demo takes no arguments, got %q", pos[0])
+	}
+	if err := cl.err(); err != nil {
+		return err
 	}
 	self, err := os.Executable()
 	if err != nil {

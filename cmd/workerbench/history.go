@@ -73,22 +73,21 @@ func historyCmd(
 	getenv func(string) string,
 	stdout, stderr io.Writer,
 ) error {
-	if len(args) == 0 || args[0] != "add" {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-			fmt.Fprint(stderr, historyUsage)
-			return nil
+	switch {
+	case len(args) > 0 && (isHelpFlag(args[0]) || args[0] == "help"):
+		// add is its only subcommand: its help is history's.
+		return historyAddCmd(ctx, []string{"-h"}, getenv, stdout, stderr)
+	case len(args) == 0:
+		return seeHelp{usagef("history: no subcommand given: want add"), "history"}
+	case args[0] != "add":
+		msg := fmt.Sprintf("history: unknown subcommand %q: want add", args[0])
+		if len(suggest(args[0], []string{"add"})) > 0 {
+			msg = fmt.Sprintf("history: unknown subcommand %q; did you mean add?", args[0])
 		}
-		fmt.Fprint(stderr, historyUsage)
-		if len(args) == 0 {
-			return usagef("history: no subcommand given: want add")
-		}
-		return usagef("history: unknown subcommand %q: want add", args[0])
+		return seeHelp{usagef("%s", msg), "history"}
 	}
 	return historyAddCmd(ctx, args[1:], getenv, stdout, stderr)
 }
-
-const historyUsage = `usage: workerbench history add (--history DIR | --branch BRANCH) [--commit SHA] [--series NAME] RESULTS.json
-`
 
 var commitRE = regexp.MustCompile(`^[0-9a-fA-F]{7,64}$`)
 
@@ -98,8 +97,8 @@ func historyAddCmd(
 	getenv func(string) string,
 	stdout, stderr io.Writer,
 ) error {
-	fs := flag.NewFlagSet("history add", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	cl := newCmdLine("history")
+	fs := cl.fs
 	var where historyFlags
 	where.register(fs)
 	commit := fs.String(
@@ -112,25 +111,22 @@ func historyAddCmd(
 		history.DefaultSeries,
 		"the series `NAME` (one per benchmark job: 1–64 of a-z 0-9 . _ -)",
 	)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, historyUsage)
-		fs.PrintDefaults()
-	}
-	files, err := parse(fs, args)
+	files, err := cl.parse(args)
 	if err != nil {
 		return err
 	}
 	if len(files) != 1 {
-		return usagef("history add takes one results file; got %d", len(files))
+		cl.problemf("history add takes one results file; got %d", len(files))
 	}
-	if err := where.check("history add"); err != nil {
-		return err
-	}
+	cl.check(where.check("history add"))
 	if !history.ValidSeries(*series) {
-		return usagef(
+		cl.problemf(
 			"--series %q: want 1 to 64 of a-z 0-9 . _ -, starting with a letter or digit",
 			*series,
 		)
+	}
+	if err := cl.err(); err != nil {
+		return err
 	}
 	sha, err := commitToRecord(ctx, *commit, where.repo, getenv)
 	if err != nil {
@@ -264,8 +260,8 @@ func short(sha string) string {
 
 // trendCmd is "workerbench trend".
 func trendCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("trend", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	cl := newCmdLine("trend")
+	fs := cl.fs
 	var where historyFlags
 	where.register(fs)
 	out := fs.String(
@@ -274,33 +270,29 @@ func trendCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		"write the trend charts (PNG and SVG) and trend.md to `DIR` (required)",
 	)
 	last := fs.Int("last", 10, "show the last `N` pushes of each cell")
-	fs.Usage = func() {
-		fmt.Fprintln(
-			stderr,
-			"usage: workerbench trend (--history DIR | --branch BRANCH) --out DIR [--last N]",
-		)
-		fs.PrintDefaults()
-	}
-	rest, err := parse(fs, args)
+	rest, err := cl.parse(args)
 	if err != nil {
 		return err
 	}
 	if len(rest) > 0 {
-		return usagef("trend takes no arguments; got %q", rest[0])
+		cl.problemf("trend takes no arguments; got %q", rest[0])
 	}
-	if err := where.check("trend"); err != nil {
-		return err
-	}
+	cl.check(where.check("trend"))
 	if *out == "" {
-		return usagef("trend: --out DIR is required")
+		cl.problemf("trend: --out DIR is required")
 	}
 	if *last < 1 {
-		return usagef("--last %d: must be at least 1", *last)
+		cl.problemf("--last %d: must be at least 1", *last)
 	}
 	if where.dir != "" {
 		if fi, err := os.Stat(where.dir); err != nil || !fi.IsDir() {
-			return usagef("--history %q: not a directory", where.dir)
+			cl.problemf("--history %q: not a directory", where.dir)
 		}
+	}
+	if err := cl.err(); err != nil {
+		return err
+	}
+	if where.dir != "" {
 		return trendOf(history.Dir{Path: where.dir}, where.dir, *out, *last, stdout, stderr)
 	}
 	err = where.dataBranch(stderr).Read(ctx, func(dir string) error {

@@ -11,6 +11,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/workerbench/workerbench/bench"
@@ -54,15 +56,45 @@ func (u usageError) Unwrap() error { return u.err }
 
 func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
 
+// seeHelp is a usage error about a command line: exitCode prints it a
+// problem a line and then where the command's help is.
+type seeHelp struct {
+	err   error
+	topic string // the command: "workerbench help TOPIC"; "" for the list
+}
+
+func (s seeHelp) Error() string { return s.err.Error() }
+func (s seeHelp) Unwrap() error { return s.err }
+
+// helpRequest is -h or --help given to a command whose flags are fs: run
+// prints the command's help on stdout.
+type helpRequest struct{ fs *flag.FlagSet }
+
+func (helpRequest) Error() string        { return "help requested" }
+func (helpRequest) Is(target error) bool { return target == flag.ErrHelp }
+
 // errRegression is returned when --fail-on-regression finds a regression.
 var errRegression = errors.New("throughput regressed")
 
 func exitCode(err error, stderr io.Writer) int {
-	if err == nil || errors.Is(err, flag.ErrHelp) { // -h printed the usage
+	if err == nil || errors.Is(err, flag.ErrHelp) { // a help request, answered on stdout
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "workerbench: %v\n", err)
 	var u usageError
+	var see seeHelp
+	switch {
+	case errors.As(err, &see):
+		// One line per problem, then one line to go on from.
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(stderr, "workerbench: %s\n", line)
+		}
+		// The action's flags come from its inputs: no help applies.
+		if see.topic != "action" {
+			fmt.Fprintln(stderr, "see: "+strings.TrimSpace("workerbench help "+see.topic))
+		}
+	default:
+		fmt.Fprintf(stderr, "workerbench: %v\n", err)
+	}
 	switch {
 	case errors.As(err, &u), errors.As(err, new(*bench.SetupError)):
 		return exitUsage
@@ -72,26 +104,6 @@ func exitCode(err error, stderr io.Writer) int {
 		return exitError
 	}
 }
-
-const usage = `workerbench measures the concurrency a web server achieves under a matrix of
-worker × thread configurations.
-
-Usage:
-  workerbench run     --cmd TEMPLATE --matrix 1x1,1x3,3x1,3x3 [flags]
-  workerbench ab      --base-dir DIR --head-dir DIR [run's flags] [--threshold 5%] [--fail-on-regression]
-  workerbench compare BASE.json HEAD.json [--threshold 5%] [--fail-on-regression]
-  workerbench merge   DIR… [--out DIR]   put the shards of a matrix back together
-  workerbench plot    RESULTS.json --out DIR
-  workerbench demo    [--out DIR]   the seed experiment on the bundled Flask example
-  workerbench action  the GitHub Action's entry point (INPUT_* and GITHUB_* variables)
-  workerbench publish [--dir DIR]   comment a results artifact from a workflow_run job
-  workerbench history add --history DIR RESULTS.json   record a push (or --branch BRANCH)
-  workerbench trend   --history DIR --out DIR   trend charts and change points (or --branch BRANCH)
-  workerbench version  the version, commit and Go version (also --version)
-  workerbench help    [COMMAND]
-
-Run "workerbench help run" for the flags.
-`
 
 func run(
 	ctx context.Context,
@@ -103,6 +115,21 @@ func run(
 	// in a GitHub Actions log none of it may start a workflow command. The
 	// action's annotations are written under the guard (publish.Actions).
 	stdout, stderr = report.NewCommandGuard(stdout), report.NewCommandGuard(stderr)
+	err := dispatch(ctx, args, getenv, stdout, stderr)
+	if h := (helpRequest{}); errors.As(err, &h) {
+		return writeHelp(stdout, h.fs)
+	}
+	return err
+}
+
+// dispatch runs the command args name. A command given -h or --help
+// returns a helpRequest.
+func dispatch(
+	ctx context.Context,
+	args []string,
+	getenv func(string) string,
+	stdout, stderr io.Writer,
+) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return usagef("no command given")
@@ -122,6 +149,9 @@ func run(
 	case "demo":
 		return demoCmd(ctx, rest, stdout, stderr)
 	case "action":
+		if len(rest) > 0 && isHelpFlag(rest[0]) {
+			return helpRequest{newCmdLine("action").fs}
+		}
 		return actionCmd(ctx, rest, getenv, stdout, stderr)
 	case "publish":
 		return publishCmd(ctx, rest, getenv, stdout, stderr)
@@ -133,14 +163,53 @@ func run(
 		return demoServerCmd(ctx, rest, stderr)
 	case "version", "--version":
 		return versionCmd(rest, stdout, stderr)
-	case "help", "-h", "--help":
-		if len(rest) > 0 {
-			return run(ctx, []string{rest[0], "-h"}, getenv, stdout, stderr)
+	case "help", "-h", "--help", "-help":
+		if len(rest) == 0 || rest[0] == "help" || isHelpFlag(rest[0]) {
+			fmt.Fprint(stdout, usage)
+			return nil
 		}
-		fmt.Fprint(stdout, usage)
-		return nil
+		if !slices.Contains(commands, rest[0]) {
+			return unknownCommand(rest[0])
+		}
+		// "help history add" is history's help, like "help history".
+		return dispatch(ctx, []string{rest[0], "-h"}, getenv, stdout, stderr)
 	default:
-		fmt.Fprint(stderr, usage)
-		return usagef("unknown command %q", cmd)
+		return unknownCommand(cmd)
 	}
 }
+
+// commands are the commands "workerbench help" lists, in its order.
+var commands = []string{
+	"run", "ab", "compare", "merge", "plot", "demo", "action", "publish", "history", "trend",
+	"version", "help",
+}
+
+func isHelpFlag(arg string) bool { return arg == "-h" || arg == "--help" || arg == "-help" }
+
+func unknownCommand(cmd string) error {
+	msg := fmt.Sprintf("unknown command %q", cmd)
+	if s := suggest(strings.TrimLeft(cmd, "-"), commands); len(s) > 0 {
+		msg += "; did you mean " + strings.Join(s, " or ") + "?"
+	}
+	return seeHelp{usageError{errors.New(msg)}, ""}
+}
+
+const usage = `workerbench measures the concurrency a web server achieves under a matrix of
+worker × thread configurations, and whether a change made it worse.
+
+Usage:
+  workerbench run     (--server NAME --app SPEC | --cmd TEMPLATE) [--matrix WxT,...] [flags]
+  workerbench ab      --base-dir DIR --head-dir DIR [run's flags] [--fail-on-regression]
+  workerbench compare BASE.json HEAD.json [--threshold 5%] [--fail-on-regression]
+  workerbench merge   DIR... [--out DIR]    put the shards of a matrix back together
+  workerbench plot    RESULTS.json --out DIR
+  workerbench demo    [--out DIR]    the seed experiment on the bundled Flask example
+  workerbench action  the GitHub Action's entry point (INPUT_* and GITHUB_* variables)
+  workerbench publish [--dir DIR]    comment a results artifact from a workflow_run job
+  workerbench history add (--history DIR | --branch BRANCH) RESULTS.json    record a push
+  workerbench trend   (--history DIR | --branch BRANCH) --out DIR    trend charts, change points
+  workerbench version    the version, commit and Go version (also --version)
+  workerbench help    [COMMAND]
+
+Run "workerbench help COMMAND" (or "workerbench COMMAND --help") for its flags and examples.
+`

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -15,21 +13,18 @@ import (
 // measured by a job of its own (--shard I/N), put back together into one
 // results.json, summary.md and set of charts with one verdict.
 func mergeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("merge", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	out := fs.String("out", "", "write the merged results.json, summary.md and charts to `DIR`")
-	fail := fs.Bool("fail-on-regression", false, "exit 3 when the merged verdict is regressed")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: workerbench merge [flags] DIR|results.json…\n\n"+
-			"Each argument is a shard's results directory (or its results.json).")
-		fs.PrintDefaults()
-	}
-	paths, err := parse(fs, args)
+	cl := newCmdLine("merge")
+	out := cl.fs.String("out", "", "write the merged results.json, summary.md and charts to `DIR`")
+	fail := cl.fs.Bool("fail-on-regression", false, "exit 3 when the merged verdict is regressed")
+	paths, err := cl.parse(args)
 	if err != nil {
 		return err
 	}
 	if len(paths) == 0 {
-		return usagef("merge takes the shards' results: DIR… or results.json…")
+		cl.problemf("merge takes the shards' results: DIR… or results.json…")
+	}
+	if err := cl.err(); err != nil {
+		return err
 	}
 	runs, err := readShards(paths)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -29,26 +28,21 @@ func publishCmd(
 	getenv func(string) string,
 	stdout, stderr io.Writer,
 ) error {
-	fs := flag.NewFlagSet("publish", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dir := fs.String(
+	cl := newCmdLine("publish")
+	dir := cl.fs.String(
 		"dir",
 		"",
-		"the downloaded results artifact: results.json and payload.json (default: input results-dir)",
+		"`DIR` of the downloaded results artifact: results.json and payload.json (default: input results-dir)",
 	)
-	fs.Usage = func() {
-		fmt.Fprintln(
-			stderr,
-			"usage: workerbench publish [--dir DIR]\n\nIn a workflow_run job: comment the first stage's results on its pull request.",
-		)
-		fs.PrintDefaults()
-	}
-	pos, err := parse(fs, args)
+	pos, err := cl.parse(args)
 	if err != nil {
 		return err
 	}
 	if len(pos) > 0 {
-		return usagef("publish takes no arguments, got %q", pos[0])
+		cl.problemf("publish takes no arguments, got %q", pos[0])
+	}
+	if err := cl.err(); err != nil {
+		return err
 	}
 	o := actionOptions{
 		getenv:     getenv,

@@ -30,6 +30,7 @@ const defaultConfigFile = "workerbench.yml"
 // cfg. The matrix, bursts and env arrive as text and are parsed by
 // parseRunFlags.
 type runFlags struct {
+	cl      *cmdLine
 	fs      *flag.FlagSet
 	cfg     *bench.Config
 	matrix  string
@@ -50,10 +51,10 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 // newRunFlags returns the flags of the command name over cfg. ab, which
 // never sweeps and runs in --base-dir and --head-dir, has no --sweep… and
 // no --dir.
-func newRunFlags(name string, cfg bench.Config, stderr io.Writer) *runFlags {
-	f := &runFlags{fs: flag.NewFlagSet(name, flag.ContinueOnError), cfg: &cfg}
-	fs := f.fs
-	fs.SetOutput(stderr)
+func newRunFlags(name string, cfg bench.Config) *runFlags {
+	f := &runFlags{cl: newCmdLine(name), cfg: &cfg}
+	fs := f.cl.fs
+	f.fs = fs
 	fs.StringVar(
 		&cfg.Command,
 		"cmd",
@@ -130,7 +131,8 @@ func newRunFlags(name string, cfg bench.Config, stderr io.Writer) *runFlags {
 		"",
 		"after the closed loop, fire `N[,N...]` requests at the same instant and report completion waves",
 	)
-	fs.BoolVar(&cfg.KeepAlive, "keep-alive", cfg.KeepAlive, "reuse connections (HTTP keep-alive)")
+	fs.BoolVar(&cfg.KeepAlive, "keep-alive", cfg.KeepAlive,
+		"reuse connections (HTTP keep-alive); without, one connection per request")
 	fs.IntVar(
 		&cfg.Sequential,
 		"sequential",
@@ -165,7 +167,7 @@ func newRunFlags(name string, cfg bench.Config, stderr io.Writer) *runFlags {
 		"Σ PSS the recommended configuration may use, `SIZE` like 512MiB or 2GiB (default: no limit)")
 	fs.Var((*secondsFlag)(&cfg.Target.P99), "p99-target",
 		"p99 latency the recommendation is checked against, `DURATION` like 300ms")
-	fs.StringVar(&cfg.Host, "host", cfg.Host, "address the server binds and load goes to")
+	fs.StringVar(&cfg.Host, "host", cfg.Host, "`ADDRESS` the server binds and load goes to")
 	fs.BoolVar(
 		&cfg.AllowRemote,
 		"allow-remote",
@@ -193,7 +195,8 @@ func newRunFlags(name string, cfg bench.Config, stderr io.Writer) *runFlags {
 
 // parseRunFlags parses args over the defaults and the config file, so
 // flags override the file and the file overrides the defaults, then
-// validates the result once.
+// validates the result once. Every problem of the command line and the
+// file comes back at once, in one error. Nothing is written to stderr.
 //
 // extra, when not nil, registers a command's own flags; it may be called
 // twice (once more when a config file is read) and must bind the same
@@ -205,16 +208,25 @@ func parseRunFlags(
 	stderr io.Writer,
 	extra func(*flag.FlagSet),
 ) (*runFlags, error) {
-	f := newRunFlags(name, defaults, stderr)
+	return parseRunLine(name, defaults, args, extra, nil)
+}
+
+// parseRunLine is parseRunFlags with check, when not nil, checking the
+// command's own flags against the validated config, among the rest.
+func parseRunLine(
+	name string,
+	defaults bench.Config,
+	args []string,
+	extra func(*flag.FlagSet),
+	check func(*bench.Config) error,
+) (*runFlags, error) {
+	f := newRunFlags(name, defaults)
 	if extra != nil {
 		extra(f.fs)
 	}
-	pos, err := parse(f.fs, args)
+	pos, err := f.cl.parse(args)
 	if err != nil {
 		return nil, err
-	}
-	if len(pos) > 0 {
-		return nil, usagef("unexpected argument %q: quote the --cmd template", pos[0])
 	}
 	path := f.config
 	if path == "" {
@@ -222,22 +234,30 @@ func parseRunFlags(
 			path = defaultConfigFile
 		}
 	}
+	unread := false // a config file that could not be read: nothing to validate
 	if path != "" {
 		// Load the file, then parse the same flags again on top of it.
 		cfg := defaults
 		if err := cfg.LoadConfigFile(path, runtime.NumCPU()); err != nil {
-			return nil, usageError{err}
-		}
-		f = newRunFlags(name, cfg, io.Discard)
-		if extra != nil {
-			extra(f.fs)
-		}
-		if _, err := parse(f.fs, args); err != nil {
-			return nil, err
+			f.cl.check(err)
+			unread = true
+		} else {
+			f = newRunFlags(name, cfg)
+			if extra != nil {
+				extra(f.fs)
+			}
+			if _, err := f.cl.parse(args); err != nil {
+				return nil, err
+			}
 		}
 	}
+	if len(pos) > 0 {
+		f.cl.problemf("unexpected argument %q: quote the --cmd template", pos[0])
+	}
+	if unread {
+		return nil, f.cl.err()
+	}
 	cfg := f.cfg
-	var errs []error
 	if f.matrix != "" || cfg.Matrix == nil {
 		m := f.matrix
 		if m == "" {
@@ -248,7 +268,10 @@ func parseRunFlags(
 		}
 		matrix, err := bench.ParseMatrix(m, runtime.NumCPU())
 		if err != nil {
-			errs = append(errs, fmt.Errorf("--matrix: %w", err))
+			f.cl.problemf("--matrix: %w", err)
+			// A stand-in, so that Validate checks the rest without
+			// reporting the matrix again.
+			matrix = []bench.Shape{{Workers: 1, Threads: 1}}
 		}
 		cfg.Matrix = matrix
 	}
@@ -260,19 +283,20 @@ func parseRunFlags(
 		for _, s := range strings.Split(f.bursts, ",") {
 			n, err := strconv.Atoi(strings.TrimSpace(s))
 			if err != nil {
-				errs = append(
-					errs,
-					fmt.Errorf("--burst %q: want request counts like 5,20", f.bursts),
-				)
+				f.cl.problemf("--burst %q: want request counts like 5,20", f.bursts)
+				cfg.Bursts = nil
 				break
 			}
 			cfg.Bursts = append(cfg.Bursts, n)
 		}
 	}
 	cfg.Env = append(cfg.Env, f.env...)
-	errs = append(errs, cfg.Validate())
-	if err := errors.Join(errs...); err != nil {
-		return nil, usageError{err}
+	f.cl.check(cfg.Validate())
+	if check != nil {
+		f.cl.check(check(cfg))
+	}
+	if err := f.cl.err(); err != nil {
+		return nil, err
 	}
 	return f, nil
 }

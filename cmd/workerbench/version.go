@@ -72,18 +72,19 @@ func resolveVersion(stampedVersion, stampedCommit string, info *debug.BuildInfo)
 // versionCmd prints the version; its first line, "workerbench VERSION",
 // is what the action checks a downloaded binary against.
 func versionCmd(args []string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-		fmt.Fprintln(
-			stderr,
-			"Usage: workerbench version\n\nPrints the version, the commit and the Go version it was built with.",
-		)
-		return nil
+	cl := newCmdLine("version")
+	pos, err := cl.parse(args)
+	if err != nil {
+		return err
 	}
-	if len(args) > 0 {
-		return usagef("version takes no arguments; got %q", args[0])
+	if len(pos) > 0 {
+		cl.problemf("version takes no arguments; got %q", pos[0])
+	}
+	if err := cl.err(); err != nil {
+		return err
 	}
 	v := buildVersion()
-	_, err := fmt.Fprintf(
+	_, err = fmt.Fprintf(
 		stdout,
 		"workerbench %s\ncommit %s\nbuilt with %s %s/%s\n",
 		v.Version,
