@@ -82,10 +82,19 @@ func (f *abFlags) options() bench.ABOptions {
 
 func abCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var af abFlags
-	f, err := parseRunLine("ab", bench.DefaultABConfig(), args, af.register,
+	var asJSON bool
+	f, err := parseRunLine("ab", bench.DefaultABConfig(), args,
+		func(fs *flag.FlagSet) {
+			af.register(fs)
+			fs.BoolVar(&asJSON, "json", false, jsonUsage)
+		},
 		func(cfg *bench.Config) error { return af.options().Validate(cfg) })
 	if err != nil {
 		return err
+	}
+	table := stdout
+	if asJSON {
+		table = stderr
 	}
 	a, err := bench.NewAB(
 		bench.Runner{Config: f.cfg, Version: buildVersion().Version},
@@ -115,7 +124,7 @@ func abCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if res == nil {
 		return runErr
 	}
-	if err := report.Table(stdout, res); err != nil {
+	if err := report.Table(table, res); err != nil {
 		return err
 	}
 	if f.verbose {
@@ -135,6 +144,11 @@ func abCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if f.out != "" {
 		if err := writeOutputs(f.out, res); err != nil {
+			return errors.Join(runErr, err)
+		}
+	}
+	if asJSON {
+		if err := writeJSON(stdout, res); err != nil {
 			return errors.Join(runErr, err)
 		}
 	}

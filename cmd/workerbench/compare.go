@@ -26,6 +26,7 @@ func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		"",
 		"write the comparison's results.json, summary.md and charts to `DIR`",
 	)
+	asJSON := fs.Bool("json", false, jsonUsage)
 	files, err := cl.parse(args)
 	if err != nil {
 		return err
@@ -48,22 +49,27 @@ func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return usageError{err}
 	}
-	return reportComparison(res, *out, *fail, stdout, stderr)
+	return reportComparison(res, *out, *fail, *asJSON, stdout, stderr)
 }
 
 // reportComparison ends compare and merge: res's warnings on stderr, its
-// table on stdout, the outputs in out (when set), and errRegression when
+// table on stdout (or with asJSON its results.json, and the table on
+// stderr), the outputs in out (when set), and errRegression when
 // failOnRegression is set and res regressed.
 func reportComparison(
 	res *results.Run,
 	out string,
-	failOnRegression bool,
+	failOnRegression, asJSON bool,
 	stdout, stderr io.Writer,
 ) error {
 	for _, w := range res.Warnings {
 		fmt.Fprintf(stderr, "warning: %s\n", report.Plain(w))
 	}
-	if err := report.Table(stdout, res); err != nil {
+	table := stdout
+	if asJSON {
+		table = stderr
+	}
+	if err := report.Table(table, res); err != nil {
 		return err
 	}
 	if out != "" {
@@ -71,6 +77,11 @@ func reportComparison(
 			return fmt.Errorf("--out: %w", err)
 		}
 		if err := writeOutputs(out, res); err != nil {
+			return err
+		}
+	}
+	if asJSON {
+		if err := writeJSON(stdout, res); err != nil {
 			return err
 		}
 	}

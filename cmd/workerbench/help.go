@@ -37,7 +37,7 @@ var (
 	}
 	sweepFlags     = []string{"sweep", "sweep-max-connections", "sweep-time"}
 	recommendFlags = []string{"target-cpus", "memory-budget", "p99-target"}
-	outputFlags    = []string{"out", "quiet", "verbose"}
+	outputFlags    = []string{"out", "json", "quiet", "verbose"}
 )
 
 var helpTopics = map[string]helpTopic{
@@ -64,8 +64,8 @@ var helpTopics = map[string]helpTopic{
 			"# any server: a command template; results.json, summary.md and charts in out/",
 			"workerbench run --cmd 'gunicorn --bind {bind} --workers {workers} --threads {threads} app:app' \\",
 			"    --dir examples/flask --out out/",
-			"# the settings of workerbench.yml, without progress lines",
-			"workerbench run --config workerbench.yml --quiet",
+			"# the settings of workerbench.yml, the results as JSON for a script",
+			"workerbench run --config workerbench.yml --quiet --json > results.json",
 		},
 	},
 	"ab": {
@@ -97,6 +97,8 @@ var helpTopics = map[string]helpTopic{
 			"workerbench ab --base-dir ../base --head-dir . \\",
 			"    --setup 'python3 -m venv .venv && .venv/bin/pip install -r requirements.txt' \\",
 			"    --cmd '.venv/bin/gunicorn --bind {bind} --workers {workers} --threads {threads} app:app'",
+			"# the verdict as JSON, the table on stderr",
+			"workerbench ab --server uvicorn --app main:app --base-dir ../base --head-dir . --json > ab.json",
 		},
 	},
 	"compare": {
@@ -107,7 +109,7 @@ var helpTopics = map[string]helpTopic{
 		examples: []string{
 			"workerbench compare base/results.json head/results.json",
 			"workerbench compare base.json head.json --threshold 10% --fail-on-regression",
-			"workerbench compare base.json head.json --out comparison/",
+			"workerbench compare base.json head.json --out comparison/ --json > comparison.json",
 		},
 	},
 	"merge": {

@@ -16,6 +16,7 @@ func mergeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cl := newCmdLine("merge")
 	out := cl.fs.String("out", "", "write the merged results.json, summary.md and charts to `DIR`")
 	fail := cl.fs.Bool("fail-on-regression", false, "exit 3 when the merged verdict is regressed")
+	asJSON := cl.fs.Bool("json", false, jsonUsage)
 	paths, err := cl.parse(args)
 	if err != nil {
 		return err
@@ -34,7 +35,7 @@ func mergeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return usageError{err}
 	}
-	return reportComparison(res, *out, *fail, stdout, stderr)
+	return reportComparison(res, *out, *fail, *asJSON, stdout, stderr)
 }
 
 // readShards reads each shard's results.json: the path itself, or

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -193,6 +194,9 @@ func newRunFlags(name string, cfg bench.Config) *runFlags {
 	return f
 }
 
+// jsonUsage is --json's, on each command that has it.
+const jsonUsage = "write results.json to stdout (the table goes to stderr)"
+
 // parseRunFlags parses args over the defaults and the config file, so
 // flags override the file and the file overrides the defaults, then
 // validates the result once. Every problem of the command line and the
@@ -302,14 +306,34 @@ func parseRunLine(
 }
 
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f, err := parseRunFlags("run", bench.DefaultConfig(), args, stderr, nil)
+	var asJSON bool
+	f, err := parseRunFlags("run", bench.DefaultConfig(), args, stderr, func(fs *flag.FlagSet) {
+		fs.BoolVar(&asJSON, "json", false, jsonUsage)
+	})
 	if err != nil {
 		return err
 	}
-	res, err := measure(ctx, f.cfg, f.out, f.quiet, stdout, stderr)
+	table := stdout
+	if asJSON {
+		table = stderr
+	}
+	res, err := measure(ctx, f.cfg, f.out, f.quiet, table, stderr)
 	if f.verbose && res != nil {
 		err = errors.Join(err, report.WallTime(stderr, res))
 	}
+	if asJSON && res != nil {
+		err = errors.Join(err, writeJSON(stdout, res))
+	}
+	return err
+}
+
+// writeJSON writes res as results.Write writes results.json.
+func writeJSON(w io.Writer, res *results.Run) error {
+	data, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(data, '\n'))
 	return err
 }
 
