@@ -51,8 +51,8 @@ func commentKeyOf(in actionInputs, getenv func(string) string) (commentKey, erro
 // publishKeyOf is the comment key of mode publish: the comment-key input
 // when given, which wins over the artifact's; else the key the benchmark
 // job wrote into payload.json (untrusted, but validated by ReadPayload);
-// else, for a payload of a version before keys, this job's own
-// (commentKeyOf).
+// else none, the key-less marker: the payload is of a version before
+// keys, whose comments carry that marker.
 func publishKeyOf(in actionInputs, getenv func(string) string, p publish.Payload) (commentKey, error) {
 	switch {
 	case in.CommentKey != "":
@@ -68,7 +68,7 @@ func publishKeyOf(in actionInputs, getenv func(string) string, p publish.Payload
 		}
 		return commentKey{p.Key, "payload.json (the benchmark job's)"}, nil
 	}
-	return commentKeyOf(in, getenv)
+	return commentKey{}, nil
 }
 
 // keyFrom makes s a valid key: s itself when it is one, else s with every

@@ -154,25 +154,38 @@ func TestPublishModeCommentKeys(t *testing.T) {
 }
 
 // A key-less comment of a version before keys, by the bot, is taken over
-// by the default key (here the publish job's id, for a payload of that
-// version without a key); someone else's key-less comment is not.
+// by the default key (the benchmark job's id, from payload.json);
+// someone else's key-less comment is not. A payload of that version,
+// without a key, keeps the key-less marker, and so the same comment.
 func TestPublishModeAdoptsTheKeylessComment(t *testing.T) {
 	head := strings.Repeat("b", 40)
 	api := githubtest.New(t, "o/r")
 	api.AddPull(7, githubtest.Pull{HeadSHA: head, HeadRepo: "fork/r"})
 	api.AddComment(7, "mallory", publish.Marker+"\nforged")
 	old := api.AddComment(7, githubtest.Bot, publish.Marker+"\nresults of an earlier version")
+
 	e := publishEnv(t, api, head, artifactDir(t, 7, head), nil)
+	if code, _, stderr := e.run(t); code != exitOK {
+		t.Fatalf("payload without a key: exit %d\n%s", code, stderr)
+	}
+	c := api.Comments(7)
+	if len(c) != 2 || api.Created() != 0 || c[1].ID != old ||
+		!strings.HasPrefix(c[1].Body, publish.Marker+"\n### ") {
+		t.Fatalf("payload without a key: %d created; comments start %q; want the bot's old one "+
+			"edited, key-less", api.Created(), firstLines(bodies(api)))
+	}
+
+	e = publishEnv(t, api, head, artifactKeyDir(t, head, "concurrency"), nil)
 	code, _, stderr := e.run(t)
 	if code != exitOK {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
-	c := api.Comments(7)
+	c = api.Comments(7)
 	if len(c) != 2 || api.Created() != 0 || c[1].ID != old ||
-		!strings.HasPrefix(c[1].Body, publish.MarkerFor("comment")+"\n### ") ||
+		!strings.HasPrefix(c[1].Body, publish.MarkerFor("concurrency")+"\n### ") ||
 		c[0].Body != publish.Marker+"\nforged" {
 		t.Fatalf("%d created; comments start %q; want the bot's old one rewritten under the key "+
-			"comment", api.Created(), firstLines(bodies(api)))
+			"concurrency", api.Created(), firstLines(bodies(api)))
 	}
 	if !strings.Contains(stderr, "took over (from a version before comment keys) the workerbench "+
 		"comment by github-actions[bot] on #7") {
