@@ -313,7 +313,7 @@ var (
 
 // actOutputs are the outputs the action's steps set.
 var actOutputs = []string{"path", "bin", "verdict", "regressed", "results", "summary",
-	"best-config", "recommended-config", "dir"}
+	"best-config", "recommended-config", "dir", "comment-url", "artifact-url"}
 
 // checkActLog reports actLogProblems as errors of t.
 func checkActLog(t *testing.T, out string, regressions int, verdict string) {
