@@ -116,7 +116,7 @@ func escapeHTML(s string) string {
 		case r == '#' && isASCIIDigit(next):
 			b.WriteString("#" + zwsp)
 		case r == '[' && i >= 2 && rs[i-1] == '#' && rs[i-2] == '#':
-			b.WriteString("&#91;") // "##[" would be a workflow command in a log
+			b.WriteString(zwsp + "[") // "##[" would be a workflow command in a log
 		case startsURL(rs, i):
 			b.WriteString(zwsp + string(r))
 		default:
