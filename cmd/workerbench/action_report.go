@@ -101,9 +101,11 @@ func (r reporter) summarize(res *results.Run, resultsPath string) (string, error
 	}
 	for _, c := range res.Cells {
 		if c.Verdict == results.Regressed {
+			// The cell's name holds its endpoint, from an artifact in the
+			// publish job: one line, clipped, so it cannot pose as more.
 			msg := fmt.Sprintf(
 				"%s: throughput head/base %.3f [%.3f, %.3f]",
-				c.Name(),
+				report.Clip(report.Plain(c.Name()), 80),
 				c.Ratio,
 				c.CILow,
 				c.CIHigh,

@@ -272,6 +272,11 @@ func TestPublishNeutralisesCommands(t *testing.T) {
 	if !strings.Contains(stdout, "\n"+ownAnnotation) {
 		t.Errorf("the regression's annotation is missing or neutralised:\n%s", stdout)
 	}
+	for _, l := range strings.Split(stdout, "\n") {
+		if strings.HasPrefix(l, ownAnnotation) && strings.Contains(l, "%0A") {
+			t.Errorf("the annotation carries the artifact's line breaks: %q", l)
+		}
+	}
 	out := e.outputs(t)
 	if out["verdict"] != "regressed" || out["regressed"] != "true" || out["best-config"] != "3x3" {
 		t.Errorf("outputs verdict %q, regressed %q, best-config %q", out["verdict"], out["regressed"],
