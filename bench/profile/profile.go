@@ -172,6 +172,23 @@ func (p Profile) program(f Finder) ([]string, error) {
 	)
 }
 
+// MissingAxis is the error for a matrix that asks p for value on an axis
+// it does not have ("workers" or "threads"), first in cell (e.g. "2x4").
+func (p Profile) MissingAxis(axis string, value int, cell string) error {
+	want := "1xT"
+	if axis == "threads" {
+		want = "Wx1"
+	}
+	hint := ""
+	if p.Name == "paas" && axis == "threads" {
+		hint = ", or give the server its threads through its environment, e.g. --env RAILS_MAX_THREADS={threads}"
+	}
+	return fmt.Errorf(
+		"server %s has no %s to set (%s), but the matrix asks for %s %d (cell %s): give cells %s, like its default matrix %s%s",
+		p.Name, axis, p.Summary, axis, value, cell, want, p.Matrix, hint,
+	)
+}
+
 // quote quotes a word for a command template when it needs it.
 func quote(s string) string {
 	if s == "" || strings.ContainsAny(s, " \t\n'\"\\") {

@@ -202,3 +202,28 @@ func TestGreedyAccept(t *testing.T) {
 		}
 	}
 }
+
+// TestMissingAxis: the error says which cells the server takes, from its
+// default matrix, and for paas how threads can be given.
+func TestMissingAxis(t *testing.T) {
+	for _, tt := range []struct {
+		server, axis string
+		value        int
+		cell, want   string
+	}{
+		{"waitress", "workers", 2, "2x4",
+			"server waitress has no workers to set (waitress: one process, a pool of threads (WSGI)), but the matrix asks for workers 2 (cell 2x4): give cells 1xT, like its default matrix 1x1,1x4,1x8"},
+		{"uvicorn", "threads", 2, "2x2",
+			"server uvicorn has no threads to set (uvicorn: an asyncio event loop per worker (ASGI: Starlette, FastAPI)), but the matrix asks for threads 2 (cell 2x2): give cells Wx1, like its default matrix 1x1,2x1,4x1"},
+		{"paas", "threads", 2, "1x2",
+			"give cells Wx1, like its default matrix 1x1,2x1,4x1, or give the server its threads through its environment, e.g. --env RAILS_MAX_THREADS={threads}"},
+	} {
+		p, err := Lookup(tt.server)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := p.MissingAxis(tt.axis, tt.value, tt.cell).Error(); !strings.HasSuffix(got, tt.want) {
+			t.Errorf("%s %s: %q, want it to end %q", tt.server, tt.axis, got, tt.want)
+		}
+	}
+}

@@ -1,5 +1,11 @@
 package bench
 
+// The server command of a Config: the one --server's profile builds or
+// --cmd gives, its environment, concurrency model and runtime, and whether
+// the matrix fits the axes the command has. What each server is and how
+// it starts is package profile's; this is the glue that applies it to a
+// Config.
+
 import (
 	"context"
 	"errors"
@@ -146,7 +152,7 @@ func (c *Config) checkAxes() error {
 		}
 		if c.Server != "" {
 			if i := slices.IndexFunc(values, func(v int) bool { return v != 1 }); i >= 0 {
-				errs = append(errs, missingAxis(p, a.name, values[i], cells[i]))
+				errs = append(errs, p.MissingAxis(a.name, values[i], cells[i].String()))
 			}
 			continue
 		}
@@ -163,21 +169,4 @@ func (c *Config) checkAxes() error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// missingAxis is the error for a server profile asked for an axis it does
-// not have.
-func missingAxis(p profile.Profile, axis string, value int, cell Shape) error {
-	want := "1xT"
-	if axis == "threads" {
-		want = "Wx1"
-	}
-	hint := ""
-	if p.Name == "paas" && axis == "threads" {
-		hint = ", or give the server its threads through its environment, e.g. --env RAILS_MAX_THREADS={threads}"
-	}
-	return fmt.Errorf(
-		"server %s has no %s to set (%s), but the matrix asks for %s %d (cell %s): give cells %s, like its default matrix %s%s",
-		p.Name, axis, p.Summary, axis, value, cell, want, p.Matrix, hint,
-	)
 }
