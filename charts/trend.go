@@ -97,7 +97,7 @@ func trendPanel(t history.Trend, c history.CellTrend, s panelSpec) *plot.Plot {
 	n := len(t.Commits)
 	names := make([]string, n)
 	for i, commit := range t.Commits {
-		names[i] = shortCommit(commit)
+		names[i] = history.ShortCommit(commit)
 	}
 	nominalX(p, names)
 
@@ -234,7 +234,11 @@ func trendPanel(t history.Trend, c history.CellTrend, s panelSpec) *plot.Plot {
 		changes.xs = append(changes.xs, float64(c.Points[ch.Point].Index)-0.5)
 		changes.texts = append(
 			changes.texts,
-			fmt.Sprintf("%s %s", shortCommit(c.Points[ch.Point].Commit), signedPercent(ch.Ratio())),
+			fmt.Sprintf(
+				"%s %s",
+				history.ShortCommit(c.Points[ch.Point].Commit),
+				signedPercent(ch.Ratio()),
+			),
 		)
 	}
 	changes.sty = textStyle(sansBold, 8)
@@ -262,14 +266,6 @@ func trendPanel(t history.Trend, c history.CellTrend, s panelSpec) *plot.Plot {
 		finish(p, leg)
 	}
 	return p
-}
-
-// shortCommit is the first 7 digits of a commit.
-func shortCommit(c string) string {
-	if len(c) > 7 {
-		return c[:7]
-	}
-	return c
 }
 
 // lineThumb is a line's legend entry.

@@ -94,7 +94,7 @@ func TestTrendChart(t *testing.T) {
 	if len(ch) != 1 {
 		t.Fatalf("3x3 changes %+v", ch)
 	}
-	label := fmt.Sprintf("%s %s", shortCommit(ch[0].Commit), signedPercent(ch[0].Ratio()))
+	label := fmt.Sprintf("%s %s", history.ShortCommit(ch[0].Commit), signedPercent(ch[0].Ratio()))
 	for _, want := range []string{
 		label, "noise band ±2σ", "change point", "failed", "9 slots",
 		"achieved concurrency, of 9 configured slots", "commit (oldest → newest)",

@@ -191,7 +191,7 @@ func (d Dir) Append(recs ...Record) (warnings []error, err error) {
 					fmt.Errorf(
 						"%s: commit %s already has a record: adding another (a re-run?)",
 						name,
-						short(r.Commit),
+						ShortCommit(r.Commit),
 					),
 				)
 			}
@@ -223,8 +223,9 @@ func (d Dir) Append(recs ...Record) (warnings []error, err error) {
 	return warnings, nil
 }
 
-// short is a commit's first 7 digits.
-func short(commit string) string {
+// ShortCommit is a commit's first 7 digits, as git abbreviates it, or the
+// whole of a shorter one: "1f55114".
+func ShortCommit(commit string) string {
 	if len(commit) > 7 {
 		return commit[:7]
 	}

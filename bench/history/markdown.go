@@ -130,7 +130,7 @@ func writeTrend(b *strings.Builder, t Trend, opt MarkdownOptions) {
 	var notes []string
 	for _, e := range t.Events {
 		if e.Index >= n-shown {
-			notes = append(notes, fmt.Sprintf("%s at `%s`", e.What, short(t.Commits[e.Index])))
+			notes = append(notes, fmt.Sprintf("%s at `%s`", e.What, ShortCommit(t.Commits[e.Index])))
 		}
 	}
 	if len(notes) > 0 {

@@ -261,9 +261,9 @@ func analyzeMetric(points []Point, value func(Point) float64, opt Options) Metri
 // for a summary "first…last".
 func (p Point) Label() string {
 	if p.Pushes > 1 && p.FirstCommit != "" {
-		return short(p.FirstCommit) + "…" + short(p.Commit)
+		return ShortCommit(p.FirstCommit) + "…" + ShortCommit(p.Commit)
 	}
-	return short(p.Commit)
+	return ShortCommit(p.Commit)
 }
 
 // Title names the series: "default" or "default · GET /x".

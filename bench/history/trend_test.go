@@ -108,7 +108,7 @@ func TestAnalyzeSummaries(t *testing.T) {
 		t.Fatalf("%d pushes in %d records", tr.Pushes, len(tr.Commits))
 	}
 	p := tr.Cells[0].Points[0]
-	if p.Pushes != 10 || p.Label() != short(commitOf(0))+"…"+short(commitOf(9)) {
+	if p.Pushes != 10 || p.Label() != ShortCommit(commitOf(0))+"…"+ShortCommit(commitOf(9)) {
 		t.Errorf("first point %+v, label %q", p, p.Label())
 	}
 	ch, ok := tr.Cells[0].Throughput.Latest()

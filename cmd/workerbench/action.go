@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/workerbench/workerbench/bench/history"
 	"github.com/workerbench/workerbench/bench/report"
 	"github.com/workerbench/workerbench/bench/results"
 	"github.com/workerbench/workerbench/cmd/workerbench/internal/publish"
@@ -103,8 +104,8 @@ func benchmarkRun(
 	}
 	labels := report.MarkdownOptions{Title: o.getenv("GITHUB_REPOSITORY")}
 	if s.baseline == "base" {
-		labels.Base = ev.PullRequest.Base.Ref + " " + shortSHA(ev.PullRequest.Base.SHA)
-		labels.Head = ev.PullRequest.Head.Ref + " " + shortSHA(ev.PullRequest.Head.SHA)
+		labels.Base = ev.PullRequest.Base.Ref + " " + history.ShortCommit(ev.PullRequest.Base.SHA)
+		labels.Head = ev.PullRequest.Head.Ref + " " + history.ShortCommit(ev.PullRequest.Head.SHA)
 	}
 	if s.upload {
 		labels.ArtifactURL = runURL(o.getenv, o.getenv("GITHUB_RUN_ID"))

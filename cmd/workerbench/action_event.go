@@ -81,10 +81,3 @@ func readPREvent(path string) (prEvent, error) {
 	}
 	return ev, nil
 }
-
-func shortSHA(s string) string {
-	if len(s) > 7 {
-		return s[:7]
-	}
-	return s
-}

@@ -149,7 +149,7 @@ func (h historySetup) record(
 		return gha.Warning("workerbench: history not recorded", err.Error())
 	}
 	fmt.Fprintf(o.stderr, "history: recorded %s in series %s on branch %s (commit %s",
-		short(res.Commit), h.series, h.branch, short(pushed.Commit))
+		history.ShortCommit(res.Commit), h.series, h.branch, history.ShortCommit(pushed.Commit))
 	if pushed.Attempts > 1 {
 		fmt.Fprintf(o.stderr, ", after %d attempts", pushed.Attempts)
 	}

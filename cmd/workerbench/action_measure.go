@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/workerbench/workerbench/bench"
+	"github.com/workerbench/workerbench/bench/history"
 	"github.com/workerbench/workerbench/bench/results"
 )
 
@@ -43,7 +44,7 @@ func measureForAction(
 	relabel := func(res *results.Run) {
 		res.Dir, res.Commit = rel, commit
 		if res.BaseDir != "" {
-			res.BaseDir = rel + " at " + shortSHA(ev.PullRequest.Base.SHA)
+			res.BaseDir = rel + " at " + history.ShortCommit(ev.PullRequest.Base.SHA)
 			res.BaseCommit = ev.PullRequest.Base.SHA
 		}
 	}
@@ -93,7 +94,7 @@ func measureBaseline(
 			return nil, fmt.Errorf(
 				"working-directory %q does not exist in the base commit %s: nothing to compare against (use baseline: none)",
 				rel,
-				shortSHA(ev.PullRequest.Base.SHA),
+				history.ShortCommit(ev.PullRequest.Base.SHA),
 			)
 		}
 		opts := s.ab.options()

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/workerbench/workerbench/bench/history"
 	"github.com/workerbench/workerbench/bench/report"
 	"github.com/workerbench/workerbench/bench/results"
 	"github.com/workerbench/workerbench/cmd/workerbench/internal/publish"
@@ -98,8 +99,8 @@ func mergeRun(ctx context.Context, o actionOptions, gha *publish.Actions, in act
 	}
 	labels := report.MarkdownOptions{Title: o.getenv("GITHUB_REPOSITORY")}
 	if res.IsComparison() && isPREvent(eventName) {
-		labels.Base = ev.PullRequest.Base.Ref + " " + shortSHA(ev.PullRequest.Base.SHA)
-		labels.Head = ev.PullRequest.Head.Ref + " " + shortSHA(ev.PullRequest.Head.SHA)
+		labels.Base = ev.PullRequest.Base.Ref + " " + history.ShortCommit(ev.PullRequest.Base.SHA)
+		labels.Head = ev.PullRequest.Head.Ref + " " + history.ShortCommit(ev.PullRequest.Head.SHA)
 	}
 	if upload {
 		labels.ArtifactURL = runURL(o.getenv, o.getenv("GITHUB_RUN_ID"))

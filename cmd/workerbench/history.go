@@ -151,7 +151,7 @@ func historyAddCmd(
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "recorded %s in %s (%s)\n", short(sha), where.dir, recordFiles(recs))
+		fmt.Fprintf(stdout, "recorded %s in %s (%s)\n", history.ShortCommit(sha), where.dir, recordFiles(recs))
 		return nil
 	}
 
@@ -163,11 +163,11 @@ func historyAddCmd(
 	fmt.Fprintf(
 		stdout,
 		"recorded %s on branch %s of %s (%s; commit %s",
-		short(sha),
+		history.ShortCommit(sha),
 		b.Name,
 		where.remote,
 		recordFiles(recs),
-		short(pushed.Commit),
+		history.ShortCommit(pushed.Commit),
 	)
 	if pushed.Created {
 		fmt.Fprint(stdout, ", branch created")
@@ -190,7 +190,7 @@ func recordOnBranch(
 	sha, series string,
 	stderr io.Writer,
 ) (databranch.Pushed, error) {
-	msg := fmt.Sprintf("workerbench: record %s (%s)", short(sha), series)
+	msg := fmt.Sprintf("workerbench: record %s (%s)", history.ShortCommit(sha), series)
 	var warns []error
 	pushed, err := b.Update(ctx, msg, func(dir string) error {
 		warns = nil // this round's, not a lost round's
@@ -249,13 +249,6 @@ func printWarnings(w io.Writer, warns []error) {
 	for _, e := range warns {
 		fmt.Fprintf(w, "warning: %v\n", e)
 	}
-}
-
-func short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
 }
 
 // trendCmd is "workerbench trend".
@@ -352,7 +345,7 @@ func writeTrendText(w io.Writer, t history.Trend, last int) {
 	fmt.Fprintln(w)
 	for _, e := range t.Events {
 		if e.Index >= n-last {
-			fmt.Fprintf(w, "  note: %s at %s\n", e.What, short(t.Commits[e.Index]))
+			fmt.Fprintf(w, "  note: %s at %s\n", e.What, history.ShortCommit(t.Commits[e.Index]))
 		}
 	}
 	for _, c := range t.Cells {
@@ -436,7 +429,7 @@ func writeDashboard(d history.Dir, commit string) ([]error, error) {
 	b.WriteString(
 		"(schema `" + history.Schema + "`) and redraws the charts below. Do not merge it.\n\n",
 	)
-	fmt.Fprintf(&b, "Last recorded: `%s`.\n\n", short(commit))
+	fmt.Fprintf(&b, "Last recorded: `%s`.\n\n", history.ShortCommit(commit))
 	for _, t := range h.Trends(history.Options{}) {
 		// SVG only: it compresses and deltas well, where a PNG per cell
 		// per push would grow the repository by ~100 KB each.

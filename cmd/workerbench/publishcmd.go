@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/google/go-github/v60/github"
+	"github.com/workerbench/workerbench/bench/history"
 	"github.com/workerbench/workerbench/bench/report"
 	"github.com/workerbench/workerbench/bench/results"
 	"github.com/workerbench/workerbench/cmd/workerbench/internal/publish"
@@ -107,7 +108,7 @@ func publishRun(ctx context.Context, o actionOptions, gha *publish.Actions, in a
 	if err != nil {
 		return usageError{err}
 	}
-	labels := report.MarkdownOptions{Title: ev.Repo, Head: shortSHA(p.HeadSHA)}
+	labels := report.MarkdownOptions{Title: ev.Repo, Head: history.ShortCommit(p.HeadSHA)}
 	if id := runIDOf(evPath); id != "" {
 		labels.ArtifactURL = runURL(o.getenv, id)
 	}

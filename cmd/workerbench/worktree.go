@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/workerbench/workerbench/bench/history"
 	"github.com/workerbench/workerbench/bench/report"
 	"github.com/workerbench/workerbench/cmd/workerbench/internal/publish"
 )
@@ -34,12 +35,12 @@ func addWorktree(ctx context.Context, repo, sha, tmpRoot string, log io.Writer) 
 		fmt.Fprintf(
 			log,
 			"base commit %s is not in the checkout; fetching it from origin\n",
-			shortSHA(sha),
+			history.ShortCommit(sha),
 		)
 		if _, ferr := git(ctx, repo, "fetch", "--no-tags", "--depth=1", "origin", sha); ferr != nil {
 			return nil, fmt.Errorf(
 				"base commit %s is not in the checkout and could not be fetched (%v): check out with actions/checkout's fetch-depth: 0, or set baseline: none",
-				shortSHA(sha),
+				history.ShortCommit(sha),
 				ferr,
 			)
 		}
@@ -51,9 +52,9 @@ func addWorktree(ctx context.Context, repo, sha, tmpRoot string, log io.Writer) 
 	w := &worktree{repo: repo, dir: filepath.Join(tmp, "base"), tmp: tmp}
 	if _, err := git(ctx, repo, "worktree", "add", "--detach", w.dir, sha); err != nil {
 		os.RemoveAll(tmp)
-		return nil, fmt.Errorf("check out base commit %s: %w", shortSHA(sha), err)
+		return nil, fmt.Errorf("check out base commit %s: %w", history.ShortCommit(sha), err)
 	}
-	fmt.Fprintf(log, "base commit %s checked out in %s\n", shortSHA(sha), w.dir)
+	fmt.Fprintf(log, "base commit %s checked out in %s\n", history.ShortCommit(sha), w.dir)
 	return w, nil
 }
 
