@@ -127,9 +127,12 @@ func NewAB(r Runner, o ABOptions) (*AB, error) {
 }
 
 // Run measures every cell on both sides and returns head's results with
-// the comparison filled in. Failed cells and interrupts behave as in
-// Runner.Run.
+// the comparison filled in. Failed cells, interrupts and an OS other than
+// Linux behave as in Runner.Run.
 func (a *AB) Run(ctx context.Context) (*results.Run, error) {
+	if err := checkPlatform(); err != nil {
+		return nil, err // nothing measured, no server started
+	}
 	res := a.newRun(a.HeadDir)
 	res.RunComparison = results.RunComparison{BaseCommand: a.Config.template.String(), BaseDir: a.BaseDir}
 	res.Settings.Threshold = a.Threshold

@@ -73,8 +73,12 @@ type Runner struct {
 // results. A failed cell does not stop the run: it is recorded with its
 // reason and what the server's log says, and Run returns ErrCellsFailed at
 // the end. When ctx is cancelled, Run stops the server, marks the results
-// interrupted and returns them with ctx's error.
+// interrupted and returns them with ctx's error. On any OS but Linux it
+// measures nothing and returns ErrNotLinux.
 func (r *Runner) Run(ctx context.Context) (*results.Run, error) {
+	if err := checkPlatform(); err != nil {
+		return nil, err // nothing measured, no server started
+	}
 	res := r.newRun(r.Config.Dir)
 	err := r.eachShape(ctx, res, shapeLoop{
 		sides:    []setupSide{{name: "head", dir: r.Config.Dir}},
