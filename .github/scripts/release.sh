@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Builds a workerbench release: for linux and darwin × amd64 and arm64,
 # workerbench_VERSION_OS_ARCH.tar.gz holding the binary, LICENSE and
-# README.md, plus checksums.txt (SHA-256, sha256sum's format) and
-# metadata.json. VERSION comes from the file VERSION.
+# README.md, and the Python wheel carrying the same binary
+# (workerbench-PEP440VERSION-py3-none-PLATFORM.whl, built by
+# internal/wheel: `pip install workerbench` without Go), plus checksums.txt
+# (SHA-256 of the archives and wheels, sha256sum's format, sorted by name)
+# and metadata.json. VERSION comes from the file VERSION.
 #
 #   release.sh [DIST]        build into DIST (default dist/)
 #   release.sh digests       build into a temporary directory and write the
-#                            archives' SHA-256 to .github/release-digests.txt,
+#                            archives' and wheels' SHA-256 to .github/release-digests.txt,
 #                            which is committed before tagging (README, "Releases")
 #   release.sh check [DIST]  build into DIST (default dist/) and fail unless the
-#                            archives' SHA-256 are exactly those committed in
+#                            archives' and wheels' SHA-256 are exactly those committed in
 #                            .github/release-digests.txt (the release workflow)
 #
 # The action (.github/scripts/install.sh) runs a release archive only when
@@ -19,7 +22,9 @@
 # local go is another), CGO_ENABLED=0, -trimpath, -buildvcs=false, no build
 # ID, stripped (-s -w), stamped with the version and the source commit; tar
 # archives (GNU tar: sorted, owner 0, every time the source commit's) and
-# gzip -n. The source commit is the newest commit that changed anything but
+# gzip -n; wheels zipped by internal/wheel, built with that same toolchain
+# (its deflate is Go's: fixed for a Go version), entries in a fixed order,
+# every time the source commit's. The source commit is the newest commit that changed anything but
 # .github/release-digests.txt, so committing the digests does not change
 # what they are the digests of.
 #
@@ -100,6 +105,9 @@ mkdir -p "$dist"
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"; [ "$mode" != digests ] || rm -rf "$dist"' EXIT
 
+# The wheel builder, for this machine: Go's deflate is the pinned toolchain's.
+go build -o "$stage/wheel" ./internal/wheel
+
 for platform in $platforms; do
   goos=${platform%_*} goarch=${platform#*_}
   name="workerbench_${version}_${platform}"
@@ -113,9 +121,12 @@ for platform in $platforms; do
   "$tar" --format=gnu --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$when" \
     -C "$stage/$name" -cf - LICENSE README.md workerbench | gzip -n -9 >"$dist/$name.tar.gz"
   echo "built $dist/$name.tar.gz"
+  wheel=$("$stage/wheel" -version "$version" -platform "$platform" -binary "$stage/$name/workerbench" \
+    -license LICENSE -mtime "$when" -out "$dist")
+  echo "built $wheel"
 done
 
-(cd "$dist" && sha256 -- *.tar.gz >checksums.txt)
+(cd "$dist" && sha256 -- *.tar.gz *.whl | sort -k 2 >checksums.txt)
 printf '{"version": "%s", "commit": "%s", "go": "%s"}\n' "$version" "$commit" "$goversion" >"$dist/metadata.json"
 echo "wrote $dist/checksums.txt: version $version, source commit $commit, $goversion"
 
@@ -130,6 +141,6 @@ check)
   if ! diff -u --label "committed $digests_file" --label "built now" "$digests_file" "$dist/checksums.txt" >&2; then
     die "the archives built now differ from the digests committed in $digests_file (above): run .github/scripts/release.sh digests on the commit to release, commit only $digests_file on top of it, and tag that commit"
   fi
-  echo "every archive matches $digests_file"
+  echo "every archive and wheel matches $digests_file"
   ;;
 esac

@@ -64,7 +64,7 @@ func needReleaseTools(t *testing.T) {
 }
 
 // TestReleaseBuildIsReproducible builds the linux/amd64 release archive
-// twice, the second time with `release.sh check` against the first build's
+// and wheel twice, the second time with `release.sh check` against the first build's
 // digests, as the release workflow checks the committed ones; then checks
 // that other digests fail the check; then installs the archive through
 // install.sh from a fake release on loopback.
@@ -72,6 +72,7 @@ func TestReleaseBuildIsReproducible(t *testing.T) {
 	needReleaseTools(t)
 	version := versionFile(t)
 	archive := "workerbench_" + version + "_" + reproPlatform + ".tar.gz"
+	wheel := releaseWheel(t, version, reproPlatform)
 	tmp := t.TempDir()
 	first, second := filepath.Join(tmp, "first"), filepath.Join(tmp, "second")
 
@@ -82,33 +83,40 @@ func TestReleaseBuildIsReproducible(t *testing.T) {
 	firstTook := time.Since(start)
 	digests := filepath.Join(first, "checksums.txt")
 	sums := readChecksums(t, digests)
-	if len(sums) != 1 || sums[archive] == "" {
-		t.Fatalf("checksums.txt lists %v, want %s alone", sums, archive)
+	if len(sums) != 2 || sums[archive] == "" || sums[wheel] == "" {
+		t.Fatalf("checksums.txt lists %v, want %s and %s alone", sums, archive, wheel)
 	}
 
 	start = time.Now()
 	out, errOut, err := runRelease(t, []string{"WORKERBENCH_RELEASE_DIGESTS=" + digests}, "check", second)
-	if err != nil || !strings.Contains(out, "every archive matches "+digests) {
+	if err != nil || !strings.Contains(out, "every archive and wheel matches "+digests) {
 		t.Fatalf("release.sh check against the first build: %v\n%s%s", err, out, errOut)
 	}
-	t.Logf("%s built twice (%v, %v): sha256 %s both times",
-		archive, firstTook.Round(time.Millisecond), time.Since(start).Round(time.Millisecond), sums[archive])
-	a, err := os.ReadFile(filepath.Join(first, archive))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(filepath.Join(second, archive))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(a, b) {
-		t.Fatalf("the two builds of %s differ", archive)
+	t.Logf("%s and %s built twice (%v, %v): sha256 %s and %s both times",
+		archive, wheel, firstTook.Round(time.Millisecond), time.Since(start).Round(time.Millisecond),
+		sums[archive], sums[wheel])
+	var a []byte
+	for _, name := range []string{archive, wheel} {
+		first, err := os.ReadFile(filepath.Join(first, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(second, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(first, b) {
+			t.Fatalf("the two builds of %s differ", name)
+		}
+		if name == archive {
+			a = first
+		}
 	}
 
 	// Digests other than the build's fail the check, showing both.
 	other := strings.Repeat("0", 64)
 	wrong := filepath.Join(tmp, "wrong.txt")
-	writeFile(t, wrong, other+"  "+archive+"\n")
+	writeFile(t, wrong, other+"  "+wheel+"\n"+other+"  "+archive+"\n")
 	out, errOut, err = runRelease(t, []string{"WORKERBENCH_RELEASE_DIGESTS=" + wrong}, "check", filepath.Join(tmp, "third"))
 	if err == nil {
 		t.Fatalf("release.sh check passed against digests that are not the build's\n%s", out)
@@ -116,6 +124,8 @@ func TestReleaseBuildIsReproducible(t *testing.T) {
 	for _, want := range []string{
 		"-" + other + "  " + archive,
 		"+" + sums[archive] + "  " + archive,
+		"-" + other + "  " + wheel,
+		"+" + sums[wheel] + "  " + wheel,
 		"the archives built now differ from the digests committed in " + wrong,
 	} {
 		if !strings.Contains(errOut, want) {
@@ -173,12 +183,19 @@ func TestReleaseDigestsFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	line := regexp.MustCompile(`^[0-9a-f]{64}  workerbench_([0-9A-Za-z.+-]+)_([a-z0-9]+_[a-z0-9]+)\.tar\.gz$`)
+	wheelLine := regexp.MustCompile(`^[0-9a-f]{64}  workerbench-[0-9A-Za-z.]+-py3-none-[0-9A-Za-z_.]+\.whl$`)
 	versions := map[string]bool{}
-	var platforms, names []string
+	var platforms, names, wheels []string
 	for _, l := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+		if wheelLine.MatchString(l) {
+			wheels = append(wheels, l[66:])
+			names = append(names, l[66:])
+			continue
+		}
 		m := line.FindStringSubmatch(l)
 		if m == nil {
-			t.Fatalf("%s: line %q is not `SHA256  workerbench_VERSION_OS_ARCH.tar.gz` (sha256sum's output)", digestsPath, l)
+			t.Fatalf("%s: line %q is neither `SHA256  workerbench_VERSION_OS_ARCH.tar.gz` "+
+				"nor `SHA256  workerbench-VERSION-py3-none-PLATFORM.whl` (sha256sum's output)", digestsPath, l)
 		}
 		versions[m[1]] = true
 		platforms = append(platforms, m[2])
@@ -193,6 +210,21 @@ func TestReleaseDigestsFiles(t *testing.T) {
 	slices.Sort(platforms)
 	if !slices.Equal(platforms, releasePlatforms) {
 		t.Errorf("%s: platforms %v, want %v", digestsPath, platforms, releasePlatforms)
+	}
+	// A wheel per platform, of the same version: the release workflow
+	// uploads these to PyPI.
+	if len(versions) == 1 {
+		var want []string
+		for v := range versions {
+			for _, p := range releasePlatforms {
+				want = append(want, releaseWheel(t, v, p))
+			}
+		}
+		slices.Sort(want)
+		slices.Sort(wheels)
+		if !slices.Equal(wheels, want) {
+			t.Errorf("%s: wheels %v, want %v", digestsPath, wheels, want)
+		}
 	}
 }
 
