@@ -2,7 +2,6 @@ package bench
 
 import (
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
@@ -10,10 +9,11 @@ import (
 	"github.com/workerbench/workerbench/bench/results"
 )
 
-// eventLoopServers are real event-loop servers on the apps in
-// testdata/eventloop: / sleeps ?ms=, /cpu computes.
+// eventLoopServers are real event-loop servers on their fixture apps
+// (testdata/apps): / sleeps ?ms=, /cpu computes.
 var eventLoopServers = []struct {
 	name, cmd string
+	fixture   string // the key of fixtureApps
 	env       []string
 	cpuPath   string
 	// cpuKeepAlive: measure the CPU-bound endpoint on kept-alive
@@ -28,12 +28,14 @@ var eventLoopServers = []struct {
 		name: "uvicorn",
 		cmd: "/usr/bin/python3 -m uvicorn --host {host} --port {port} " +
 			"--workers {workers} app:app",
+		fixture: "asgi",
 		cpuPath: "/cpu?n=60000",
 		need:    []string{"/usr/bin/python3", "-c", "import uvicorn, starlette"},
 	},
 	{
 		name:         "node",
 		cmd:          "node server.js",
+		fixture:      "node",
 		env:          []string{"PORT={port}", "WEB_CONCURRENCY={workers}"},
 		cpuPath:      "/cpu?n=3000000",
 		cpuKeepAlive: true,
@@ -52,15 +54,12 @@ func TestEventLoopServers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs real servers for about 30 s each")
 	}
-	dir, err := filepath.Abs("testdata/eventloop")
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, srv := range eventLoopServers {
 		t.Run(srv.name, func(t *testing.T) {
 			if out, err := exec.Command(srv.need[0], srv.need[1:]...).CombinedOutput(); err != nil {
 				t.Skipf("%s is not installed (%v: %s)", srv.name, err, out)
 			}
+			dir := fixtureDir(t, srv.fixture)
 			for _, path := range []string{"/?ms=100", srv.cpuPath} {
 				cfg := DefaultConfig()
 				cfg.Command, cfg.Env, cfg.Dir = srv.cmd, srv.env, dir

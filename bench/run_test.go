@@ -208,19 +208,10 @@ func gunicornOrSkip(t *testing.T) string {
 	return path
 }
 
-// flaskDir copies the example app into a fresh directory (so leftover
-// processes can be found by their working directory).
+// flaskDir is a fresh directory holding the example Flask app.
 func flaskDir(t *testing.T) string {
 	t.Helper()
-	src, err := os.ReadFile("../examples/flask/app.py")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "app.py"), src, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return fixtureDir(t, "wsgi")
 }
 
 // TestGunicornSeed reproduces the seed on real gunicorn + Flask: 1x1 serves

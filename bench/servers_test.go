@@ -65,6 +65,31 @@ var fixtureApps = map[string]struct {
 	},
 }
 
+// fixtureDir copies the files of fixture app name into a fresh directory
+// (so leftover processes can be found by their working directory, and
+// nothing a server writes lands in the repository) and returns it.
+func fixtureDir(t *testing.T, name string) string {
+	t.Helper()
+	fx, ok := fixtureApps[name]
+	if !ok {
+		t.Fatalf("no fixture app %q", name)
+	}
+	dir := t.TempDir()
+	for file, src := range fx.files {
+		data, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, file)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, file), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
 // serverCase is one server profile on a fixture app.
 type serverCase struct {
 	server, app, fixture string
@@ -84,19 +109,7 @@ func serverConfig(t *testing.T, c serverCase) Config {
 	if err := exec.Command(fx.needs[0], fx.needs[1:]...).Run(); err != nil {
 		t.Skipf("%s: %v (see .ci/run for the packages)", strings.Join(fx.needs, " "), err)
 	}
-	dir := t.TempDir()
-	for name, src := range fx.files {
-		data, err := os.ReadFile(src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := fixtureDir(t, c.fixture)
 	cfg := DefaultConfig()
 	cfg.Server, cfg.App, cfg.Dir, cfg.Matrix = c.server, c.app, dir, c.matrix
 	cfg.KeepAlive = c.keepAlive
