@@ -10,6 +10,7 @@ import (
 
 	"github.com/workerbench/workerbench/bench/internal/stats"
 	"github.com/workerbench/workerbench/bench/profile"
+	"github.com/workerbench/workerbench/bench/report"
 	"github.com/workerbench/workerbench/bench/results"
 )
 
@@ -164,7 +165,7 @@ func blockedLoopNote(c *results.Cell, f facts) string {
 	}
 	return fmt.Sprintf("the event loop is blocked while a request waits: %.2f requests at a time "+
 		"on %s with %d connections, %s, though the handler computes little (%.0f%% of S0); "+
-		"likely %s", c.Concurrency, plural(c.Workers, "worker"), c.Connections, per,
+		"likely %s", c.Concurrency, report.Plural(c.Workers, "worker"), c.Connections, per,
 		100*c.CPUBoundness, causes)
 }
 
@@ -199,13 +200,6 @@ func poolNote(c *results.Cell) string {
 		"core: not the event loop but a pool of about that size per process capped it (the "+
 		"thread pool that runs sync endpoints, 40 under Starlette and FastAPI; a database "+
 		"connection pool; a semaphore)", per, which, k.BusyCores/float64(procs))
-}
-
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return fmt.Sprintf("%d %ss", n, what)
 }
 
 // diagnoseProcesses notes, once the server's processes were sampled, a

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/workerbench/workerbench/bench/internal/stats"
+	"github.com/workerbench/workerbench/bench/report"
 )
 
 // MarkdownOptions tune the Markdown trend block.
@@ -83,9 +84,9 @@ func writeTrend(b *strings.Builder, t Trend, opt MarkdownOptions) {
 		b.WriteString(": no records yet\n")
 		return
 	case t.Pushes == shown:
-		fmt.Fprintf(b, ", %s\n\n", plural(t.Pushes, "push", "pushes"))
+		fmt.Fprintf(b, ", %s\n\n", report.Plural(t.Pushes, "push"))
 	default:
-		fmt.Fprintf(b, ", last %d of %s\n\n", shown, plural(t.Pushes, "push", "pushes"))
+		fmt.Fprintf(b, ", last %d of %s\n\n", shown, report.Plural(t.Pushes, "push"))
 	}
 	b.WriteString(
 		"| cell | req/s, oldest → latest | latest | level | noise | concurrency | last change point |\n",
@@ -174,13 +175,6 @@ func sparkline(points []Point, from, to int) string {
 		b.WriteRune(blocks[min(max(k, 0), len(blocks)-1)])
 	}
 	return b.String()
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }
 
 // mdEscape keeps a name from breaking a code span or a table.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/workerbench/workerbench/bench/history"
 	"github.com/workerbench/workerbench/bench/history/databranch"
+	"github.com/workerbench/workerbench/bench/report"
 	"github.com/workerbench/workerbench/bench/results"
 	"github.com/workerbench/workerbench/charts"
 )
@@ -338,7 +339,7 @@ func trendOf(d history.Dir, name, out string, last int, stdout, stderr io.Writer
 // summary line and the last pushes' throughput.
 func writeTrendText(w io.Writer, t history.Trend, last int) {
 	n := len(t.Commits)
-	fmt.Fprintf(w, "%s: %s", t.Title(), plural(t.Pushes, "push", "pushes"))
+	fmt.Fprintf(w, "%s: %s", t.Title(), report.Plural(t.Pushes, "push"))
 	if n != t.Pushes {
 		fmt.Fprintf(w, " in %d records (older pushes summarised)", n)
 	}
@@ -373,13 +374,6 @@ func trendNum(v float64) string {
 		return fmt.Sprintf("%.1f", v)
 	}
 	return fmt.Sprintf("%.2f", v)
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }
 
 // writeTrendMarkdown writes a series' trend block and its charts, linked
