@@ -42,7 +42,7 @@ func trialRange(ts []results.Trial, f func(results.Trial) float64) (lo, hi float
 	n := 0
 	for _, t := range ts {
 		v := f(t)
-		if !finite(v) || v <= 0 {
+		if !results.Finite(v) || v <= 0 {
 			continue
 		}
 		lo, hi = min(lo, v), max(hi, v)
@@ -111,7 +111,7 @@ func cellBars(cells []results.Cell, spec barSpec) (*plot.Plot, error) {
 				continue
 			}
 			v := spec.value(*s.c)
-			if !finite(v) || v < 0 {
+			if !results.Finite(v) || v < 0 {
 				continue
 			}
 			bars.bs = append(bars.bs, box{x - width/2, x + width/2, 0, v})
@@ -123,7 +123,7 @@ func cellBars(cells []results.Cell, spec barSpec) (*plot.Plot, error) {
 					top = max(top, hi)
 				}
 			}
-			if spec.ideal != nil && finite(spec.ideal(*s.c)) {
+			if spec.ideal != nil && results.Finite(spec.ideal(*s.c)) {
 				top = max(top, spec.ideal(*s.c)) // keep the label off the ideal
 			}
 			if label {
@@ -148,7 +148,7 @@ func cellBars(cells []results.Cell, spec barSpec) (*plot.Plot, error) {
 			ideal.line.Dashes = []vg.Length{4, 2} // too short to read as dashed otherwise
 		}
 		for i, c := range cells {
-			if y := spec.ideal(c); finite(y) { // no ideal where there are no slots
+			if y := spec.ideal(c); results.Finite(y) { // no ideal where there are no slots
 				ideal.ss = append(ideal.ss, segment{float64(i) - 0.47, y, float64(i) + 0.47, y})
 			}
 		}

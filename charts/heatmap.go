@@ -35,7 +35,7 @@ func heatmap(cells []results.Cell, model string) (*plot.Plot, error) {
 	cmpd := results.Compared(cells)
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, c := range cells {
-		if v := c.PeakThroughput(); !c.Failed() && v > 0 && finite(v) {
+		if v := c.PeakThroughput(); !c.Failed() && v > 0 && results.Finite(v) {
 			lo, hi = min(lo, v), max(hi, v)
 		}
 	}
@@ -81,7 +81,7 @@ func heatmap(cells []results.Cell, model string) (*plot.Plot, error) {
 			tile.fill = lightGrey
 			s.Color = failedRed
 			txt = "failed"
-		case !(v > 0) || !finite(v):
+		case !(v > 0) || !results.Finite(v):
 			tile.fill = lightGrey
 			txt = "n/a"
 		default:
@@ -94,10 +94,10 @@ func heatmap(cells []results.Cell, model string) (*plot.Plot, error) {
 			s.Color = readableOn(col)
 			txt = formatNum(v)
 			switch {
-			case cmpd && c.Ratio > 0 && finite(c.Ratio):
+			case cmpd && c.Ratio > 0 && results.Finite(c.Ratio):
 				txt += "\n" + fmt.Sprintf("×%.2f", c.Ratio)
 			case !cmpd && results.SlotsApply(model, c) && c.Efficiency > 0 &&
-				finite(c.Efficiency):
+				results.Finite(c.Efficiency):
 				txt += "\n" + report.Percent(c.Efficiency)
 			}
 		}

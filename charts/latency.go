@@ -105,7 +105,7 @@ func Latency(cells []results.Cell) (*plot.Plot, error) {
 		lo, hi := math.Inf(1), math.Inf(-1)
 		for i, pc := range pcts {
 			v := pc.get(c.Latency) * scale
-			if !(v > 0) || !finite(v) {
+			if !(v > 0) || !results.Finite(v) {
 				continue
 			}
 			ms[i].xys = append(ms[i].xys, xy{x, v})
@@ -159,7 +159,7 @@ func latencyTop(c results.Cell) float64 {
 		return 0
 	}
 	v := max(c.Latency.P50, c.Latency.P90, c.Latency.P99, c.ServiceTimeS)
-	if !finite(v) {
+	if !results.Finite(v) {
 		return 0
 	}
 	return v

@@ -41,7 +41,7 @@ func concurrency(cells []results.Cell, model string) (*plot.Plot, error) {
 			switch {
 			case c.Sweep != nil:
 				return "peak " + formatNum(c.PeakConcurrency())
-			case !slotted(c) || c.Efficiency <= 0 || !finite(c.Efficiency):
+			case !slotted(c) || c.Efficiency <= 0 || !results.Finite(c.Efficiency):
 				return ""
 			}
 			return report.Percent(c.Efficiency)
@@ -97,12 +97,12 @@ var verdictStyles = []struct {
 func Ratio(cells []results.Cell, overall *results.Overall, threshold float64) (*plot.Plot, error) {
 	if !slices.ContainsFunc(
 		cells,
-		func(c results.Cell) bool { return c.Ratio > 0 && finite(c.Ratio) },
+		func(c results.Cell) bool { return c.Ratio > 0 && results.Finite(c.Ratio) },
 	) {
 		return nil, fmt.Errorf("%w: no head/base ratio", ErrNotApplicable)
 	}
 	names := cellNames(cells)
-	withOverall := overall != nil && overall.Ratio > 0 && finite(overall.Ratio)
+	withOverall := overall != nil && overall.Ratio > 0 && results.Finite(overall.Ratio)
 	if withOverall {
 		names = append(names, "overall")
 	}
@@ -118,7 +118,7 @@ func Ratio(cells []results.Cell, overall *results.Overall, threshold float64) (*
 	n := float64(len(names))
 
 	leg := newLegend()
-	if threshold > 0 && finite(threshold) {
+	if threshold > 0 && results.Finite(threshold) {
 		band := &boxes{bs: []box{{-0.5, n - 0.5, 1 - threshold, 1 + threshold}}, fill: lightGrey}
 		p.Add(band)
 		leg.add(fmt.Sprintf("±%s threshold", trimPercent(threshold)), band)
@@ -162,7 +162,7 @@ func Ratio(cells []results.Cell, overall *results.Overall, threshold float64) (*
 	}
 	for i, c := range cells {
 		x := float64(i)
-		if !(c.Ratio > 0) || !finite(c.Ratio) {
+		if !(c.Ratio > 0) || !results.Finite(c.Ratio) {
 			note := "n/a"
 			if c.Failed() || (c.Base != nil && c.Base.Failed()) {
 				note = "failed"

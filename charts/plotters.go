@@ -8,6 +8,8 @@ import (
 	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/workerbench/workerbench/bench/results"
 )
 
 // The plotters here work in data coordinates and skip what cannot be drawn,
@@ -18,7 +20,9 @@ import (
 // box is an axis-aligned rectangle in data coordinates.
 type box struct{ x0, x1, y0, y1 float64 }
 
-func (b box) ok() bool { return finite(b.x0) && finite(b.x1) && finite(b.y0) && finite(b.y1) }
+func (b box) ok() bool {
+	return results.Finite(b.x0) && results.Finite(b.x1) && results.Finite(b.y0) && results.Finite(b.y1)
+}
 
 // boxes fills rectangles with one colour.
 type boxes struct {
@@ -84,7 +88,7 @@ func newWhiskers() *whiskers {
 func (w *whiskers) Plot(c draw.Canvas, p *plot.Plot) {
 	trX, trY := p.Transforms(&c)
 	for _, iv := range w.is {
-		if !finite(iv.x) || !finite(iv.lo) || !finite(iv.hi) {
+		if !results.Finite(iv.x) || !results.Finite(iv.lo) || !results.Finite(iv.hi) {
 			continue
 		}
 		x, lo, hi := trX(iv.x), trY(iv.lo), trY(iv.hi)
@@ -101,7 +105,7 @@ func (w *whiskers) DataRange() (xmin, xmax, ymin, ymax float64) {
 	xmin, ymin = math.Inf(1), math.Inf(1)
 	xmax, ymax = math.Inf(-1), math.Inf(-1)
 	for _, iv := range w.is {
-		if !finite(iv.x) || !finite(iv.lo) || !finite(iv.hi) {
+		if !results.Finite(iv.x) || !results.Finite(iv.lo) || !results.Finite(iv.hi) {
 			continue
 		}
 		xmin, xmax = min(xmin, iv.x), max(xmax, iv.x)
@@ -120,6 +124,10 @@ func (w *whiskers) Thumbnail(c *draw.Canvas) {
 // segment is a straight line between two points in data coordinates.
 type segment struct{ x0, y0, x1, y1 float64 }
 
+func (sg segment) ok() bool {
+	return results.Finite(sg.x0) && results.Finite(sg.y0) && results.Finite(sg.x1) && results.Finite(sg.y1)
+}
+
 // segments draws line segments of one style, e.g. the ideal level per cell.
 type segments struct {
 	ss   []segment
@@ -129,7 +137,7 @@ type segments struct {
 func (s *segments) Plot(c draw.Canvas, p *plot.Plot) {
 	trX, trY := p.Transforms(&c)
 	for _, sg := range s.ss {
-		if !finite(sg.x0) || !finite(sg.x1) || !finite(sg.y0) || !finite(sg.y1) {
+		if !sg.ok() {
 			continue
 		}
 		pts := []vg.Point{{X: trX(sg.x0), Y: trY(sg.y0)}, {X: trX(sg.x1), Y: trY(sg.y1)}}
@@ -141,7 +149,7 @@ func (s *segments) DataRange() (xmin, xmax, ymin, ymax float64) {
 	xmin, ymin = math.Inf(1), math.Inf(1)
 	xmax, ymax = math.Inf(-1), math.Inf(-1)
 	for _, sg := range s.ss {
-		if !finite(sg.x0) || !finite(sg.x1) || !finite(sg.y0) || !finite(sg.y1) {
+		if !sg.ok() {
 			continue
 		}
 		xmin, xmax = min(xmin, sg.x0, sg.x1), max(xmax, sg.x0, sg.x1)
@@ -169,7 +177,7 @@ type label struct {
 type labels struct{ ls []label }
 
 func (l *labels) add(x, y float64, s string, sty text.Style, off vg.Point) {
-	if finite(x) && finite(y) && s != "" {
+	if results.Finite(x) && results.Finite(y) && s != "" {
 		l.ls = append(l.ls, label{x: x, y: y, s: s, sty: sty, off: off})
 	}
 }
@@ -263,7 +271,7 @@ func yAxisWidth(p *plot.Plot) vg.Length {
 	if a.Label.Text != "" {
 		w += a.Label.TextStyle.Height(a.Label.Text) + a.Label.Padding
 	}
-	if a.Tick.Marker != nil && finite(a.Min) && finite(a.Max) {
+	if a.Tick.Marker != nil && results.Finite(a.Min) && results.Finite(a.Max) {
 		widest := vg.Length(0)
 		for _, t := range a.Tick.Marker.Ticks(a.Min, a.Max) {
 			widest = max(widest, a.Tick.Label.Width(t.Label))
@@ -338,7 +346,7 @@ type marks struct {
 func (m *marks) Plot(c draw.Canvas, p *plot.Plot) {
 	trX, trY := p.Transforms(&c)
 	for _, pt := range m.xys {
-		if finite(pt.x) && finite(pt.y) {
+		if results.Finite(pt.x) && results.Finite(pt.y) {
 			c.DrawGlyph(m.sty, vg.Point{X: trX(pt.x), Y: trY(pt.y)})
 		}
 	}
@@ -348,7 +356,7 @@ func (m *marks) DataRange() (xmin, xmax, ymin, ymax float64) {
 	xmin, ymin = math.Inf(1), math.Inf(1)
 	xmax, ymax = math.Inf(-1), math.Inf(-1)
 	for _, pt := range m.xys {
-		if finite(pt.x) && finite(pt.y) {
+		if results.Finite(pt.x) && results.Finite(pt.y) {
 			xmin, xmax = min(xmin, pt.x), max(xmax, pt.x)
 			ymin, ymax = min(ymin, pt.y), max(ymax, pt.y)
 		}
@@ -359,7 +367,7 @@ func (m *marks) DataRange() (xmin, xmax, ymin, ymax float64) {
 func (m *marks) GlyphBoxes(p *plot.Plot) []plot.GlyphBox {
 	bs := make([]plot.GlyphBox, 0, len(m.xys))
 	for _, pt := range m.xys {
-		if finite(pt.x) && finite(pt.y) {
+		if results.Finite(pt.x) && results.Finite(pt.y) {
 			bs = append(
 				bs,
 				plot.GlyphBox{X: p.X.Norm(pt.x), Y: p.Y.Norm(pt.y), Rectangle: m.sty.Rectangle()},

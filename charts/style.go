@@ -155,10 +155,6 @@ func cellNames(cells []results.Cell) []string {
 	return names
 }
 
-// finite reports whether v can be drawn: JSON cannot carry NaN or ±Inf, but
-// arithmetic on absurd values can produce them.
-func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
-
 // formatNum prints v with about three significant digits.
 func formatNum(v float64) string {
 	a := math.Abs(v)
@@ -186,7 +182,7 @@ type niceTicks struct{ n int }
 
 func (t niceTicks) Ticks(lo, hi float64) []plot.Tick {
 	step := niceStep((hi - lo) / float64(max(t.n, 1)))
-	if !(step > 0) || !finite(lo) || !finite(hi) {
+	if !(step > 0) || !results.Finite(lo) || !results.Finite(hi) {
 		return nil
 	}
 	decimals := 0
@@ -217,7 +213,7 @@ func (t niceTicks) Ticks(lo, hi float64) []plot.Tick {
 
 // niceStep rounds raw up to 1, 2, 2.5 or 5 × 10^k.
 func niceStep(raw float64) float64 {
-	if !(raw > 0) || !finite(raw) {
+	if !(raw > 0) || !results.Finite(raw) {
 		return 0
 	}
 	p := math.Pow(10, math.Floor(math.Log10(raw)))
@@ -233,7 +229,7 @@ func niceStep(raw float64) float64 {
 // that the data never touches the frame and the top has room for labels.
 func numeric(a *plot.Axis, n int) {
 	lo, hi := a.Min, a.Max
-	if !finite(lo) || !finite(hi) {
+	if !results.Finite(lo) || !results.Finite(hi) {
 		return
 	}
 	if !(hi > lo) {

@@ -26,7 +26,7 @@ func Sweep(c results.Cell) (*plot.Plot, error) {
 	lo, hi, top := math.Inf(1), math.Inf(-1), 0.0
 	for _, p := range s.Points {
 		n, x := float64(p.Connections), p.ThroughputRPS
-		if !(n >= 1) || !finite(x) || x < 0 || !finite(n) {
+		if !(n >= 1) || !results.Finite(x) || x < 0 || !results.Finite(n) {
 			continue
 		}
 		if p.Errors > 0 {
@@ -60,7 +60,7 @@ func Sweep(c results.Cell) (*plot.Plot, error) {
 	leg := newLegend()
 
 	// Waiting for nothing, every connection completes a request per S0.
-	if s0 := c.ServiceTimeS; s0 > 0 && finite(s0) {
+	if s0 := c.ServiceTimeS; s0 > 0 && results.Finite(s0) {
 		ideal := &segments{line: draw.LineStyle{Color: grey, Width: 1, Dashes: []vg.Length{4, 2}}}
 		ideal.ss = curve(p.X.Min, min(p.X.Max, p.Y.Max*s0), func(n float64) float64 {
 			return n / s0
@@ -77,7 +77,7 @@ func Sweep(c results.Cell) (*plot.Plot, error) {
 		leg.add(fmt.Sprintf("USL fit (σ %s, κ %s, R² %.3f)", sigFig(u.Sigma), sigFig(u.Kappa),
 			u.R2), fit)
 	}
-	if k, ok := s.Knee(); ok && finite(k.ThroughputRPS) {
+	if k, ok := s.Knee(); ok && results.Finite(k.ThroughputRPS) {
 		n := float64(k.Connections)
 		p.Add(&vrule{x: n, line: draw.LineStyle{Color: vermilion, Width: 1,
 			Dashes: []vg.Length{3, 2}}})
@@ -116,14 +116,14 @@ func Sweep(c results.Cell) (*plot.Plot, error) {
 // segments; points where f is not finite are left out.
 func curve(lo, hi float64, f func(float64) float64) []segment {
 	const steps = 120
-	if !(lo > 0) || !(hi > lo) || !finite(hi) {
+	if !(lo > 0) || !(hi > lo) || !results.Finite(hi) {
 		return nil
 	}
 	var ss []segment
 	r := math.Pow(hi/lo, 1.0/steps)
 	for i, x := 0, lo; i < steps; i, x = i+1, x*r {
 		y0, y1 := f(x), f(x*r)
-		if finite(y0) && finite(y1) {
+		if results.Finite(y0) && results.Finite(y1) {
 			ss = append(ss, segment{x, y0, x * r, y1})
 		}
 	}

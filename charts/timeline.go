@@ -179,7 +179,7 @@ func (w *waveBars) add(r results.BurstRequest, y, half float64) {
 		w.byKey[k] = bs
 	}
 	end := r.EndS
-	if !finite(end) || end < r.StartS {
+	if !results.Finite(end) || end < r.StartS {
 		end = r.StartS
 	}
 	bs.bs = append(bs.bs, box{r.StartS, end, y - half, y + half})

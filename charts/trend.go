@@ -11,6 +11,7 @@ import (
 
 	"github.com/workerbench/workerbench/bench/history"
 	"github.com/workerbench/workerbench/bench/report"
+	"github.com/workerbench/workerbench/bench/results"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/text"
@@ -104,7 +105,7 @@ func trendPanel(t history.Trend, c history.CellTrend, s panelSpec) *plot.Plot {
 	// The y range: the data, the bands and the reference, padded.
 	lo, hi := math.Inf(1), math.Inf(-1)
 	see := func(v float64) {
-		if finite(v) {
+		if results.Finite(v) {
 			lo, hi = min(lo, v), max(hi, v)
 		}
 	}
@@ -207,7 +208,7 @@ func trendPanel(t history.Trend, c history.CellTrend, s panelSpec) *plot.Plot {
 	var failed []float64
 	for _, pt := range c.Points {
 		v := s.value(pt)
-		if !finite(v) {
+		if !results.Finite(v) {
 			failed = append(failed, float64(pt.Index))
 			flush()
 			continue
@@ -251,7 +252,7 @@ func trendPanel(t history.Trend, c history.CellTrend, s panelSpec) *plot.Plot {
 			leg.add("several old pushes (median)", glyphThumb{summ.sty})
 		}
 		leg.add("level", level)
-		if finite(s.metric.NoiseCV) {
+		if results.Finite(s.metric.NoiseCV) {
 			leg.add(fmt.Sprintf("noise band ±2σ (σ %.1f%%)", 100*s.metric.NoiseCV), band)
 		}
 		if len(s.metric.Changes) > 0 {
@@ -293,7 +294,7 @@ func (v *vrules) Plot(c draw.Canvas, p *plot.Plot) {
 	lastEnd := vg.Length(math.Inf(-1))
 	row := 0
 	for i, x := range v.xs {
-		if !finite(x) {
+		if !results.Finite(x) {
 			continue
 		}
 		px := trX(x)

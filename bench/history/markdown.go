@@ -10,6 +10,7 @@ import (
 
 	"github.com/workerbench/workerbench/bench/internal/stats"
 	"github.com/workerbench/workerbench/bench/report"
+	"github.com/workerbench/workerbench/bench/results"
 )
 
 // MarkdownOptions tune the Markdown trend block.
@@ -115,7 +116,7 @@ func writeTrend(b *strings.Builder, t Trend, opt MarkdownOptions) {
 		if segs := c.Throughput.Segments; len(segs) > 0 {
 			level = num(segs[len(segs)-1].Level)
 		}
-		if finite(c.Throughput.NoiseCV) {
+		if results.Finite(c.Throughput.NoiseCV) {
 			noise = fmt.Sprintf("±%.1f%%", 100*c.Throughput.NoiseCV)
 		}
 		change := "none"

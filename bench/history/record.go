@@ -202,11 +202,11 @@ func cellFromResults(c results.Cell) Cell {
 		return out
 	}
 	for _, t := range c.Trials {
-		if v := t.ThroughputRPS; finite(v) && v >= 0 {
+		if v := t.ThroughputRPS; results.Finite(v) && v >= 0 {
 			out.Throughput = append(out.Throughput, round(v))
 		}
 	}
-	if len(out.Throughput) == 0 && finite(c.ThroughputRPS) && c.ThroughputRPS > 0 {
+	if len(out.Throughput) == 0 && results.Finite(c.ThroughputRPS) && c.ThroughputRPS > 0 {
 		out.Throughput = []float64{round(c.ThroughputRPS)}
 	}
 	out.Throughput = spread(out.Throughput, MaxTrials)
@@ -289,7 +289,7 @@ func (c *Cell) validate() error {
 		)
 	}
 	for _, v := range c.Throughput {
-		if !finite(v) || v < 0 {
+		if !results.Finite(v) || v < 0 {
 			errs = append(
 				errs,
 				fmt.Errorf("throughput %v: must be a finite, non-negative req/s", v),
@@ -301,7 +301,7 @@ func (c *Cell) validate() error {
 		name string
 		v    float64
 	}{{"concurrency", c.Concurrency}, {"s0_s", c.ServiceTimeS}, {"p99_s", c.P99S}} {
-		if !finite(f.v) || f.v < 0 {
+		if !results.Finite(f.v) || f.v < 0 {
 			errs = append(errs, fmt.Errorf("%s %v: must be finite and non-negative", f.name, f.v))
 		}
 	}
@@ -323,12 +323,10 @@ func FileName(series, endpoint string) string {
 	return fmt.Sprintf("%s--%s-%06x.jsonl", series, cmp.Or(results.Slug(endpoint, 40), "endpoint"), h.Sum32()&0xffffff)
 }
 
-func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
-
 // clean makes a figure storable: JSON has no NaN or ∞, and a negative one is
 // not a measurement.
 func clean(v float64) float64 {
-	if !finite(v) || v < 0 {
+	if !results.Finite(v) || v < 0 {
 		return 0
 	}
 	return round(v)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/workerbench/workerbench/bench/history/changepoint"
 	"github.com/workerbench/workerbench/bench/report"
+	"github.com/workerbench/workerbench/bench/results"
 )
 
 // Trend is one series read for its trend: per cell, a point per record and
@@ -209,7 +210,7 @@ func analyzeMetric(points []Point, value func(Point) float64, opt Options) Metri
 	var xs []float64
 	var at []int // point index of each value
 	for i, p := range points {
-		if v := value(p); finite(v) {
+		if v := value(p); results.Finite(v) {
 			xs = append(xs, v)
 			at = append(at, i)
 		}
@@ -250,7 +251,7 @@ func analyzeMetric(points []Point, value func(Point) float64, opt Options) Metri
 	for i := range m.Segments {
 		sg := &m.Segments[i]
 		sg.Lo, sg.Hi = math.NaN(), math.NaN()
-		if finite(m.NoiseCV) {
+		if results.Finite(m.NoiseCV) {
 			sg.Lo, sg.Hi = sg.Level*(1-2*m.NoiseCV), sg.Level*(1+2*m.NoiseCV)
 		}
 	}
@@ -284,7 +285,7 @@ func (c CellTrend) Summary() string {
 	} else {
 		b.WriteString("failed at the latest push")
 	}
-	if finite(c.Throughput.NoiseCV) {
+	if results.Finite(c.Throughput.NoiseCV) {
 		fmt.Fprintf(&b, " (noise ±%.1f%%)", 100*c.Throughput.NoiseCV)
 	}
 	if ch, ok := c.Throughput.Latest(); ok {
@@ -321,7 +322,7 @@ func agoText(n int) string {
 
 // signedPercent prints a ratio as a change with a real minus: 0.949 is "−5.1%".
 func signedPercent(ratio float64) string {
-	if !finite(ratio) {
+	if !results.Finite(ratio) {
 		return "?"
 	}
 	return strings.Replace(fmt.Sprintf("%+.1f%%", 100*(ratio-1)), "-", "−", 1)

@@ -16,12 +16,10 @@ import (
 // infinite), and the renderer shows its own placeholder (style.none: "-" on
 // a terminal, "—" in Markdown).
 
-func bad(x float64) bool { return math.IsNaN(x) || math.IsInf(x, 0) }
-
 // Num formats a figure with about three significant digits: "1234",
 // "12.3", "1.23", "0.123"; "" for a value that is not a number.
 func Num(x float64) string {
-	if bad(x) {
+	if !results.Finite(x) {
 		return ""
 	}
 	switch a := math.Abs(x); {
@@ -41,7 +39,7 @@ func Num(x float64) string {
 // seconds formats a duration in seconds in human units: "850 µs", "201 ms", "1.62 s".
 func seconds(s float64) string {
 	switch {
-	case bad(s) || s <= 0:
+	case !results.Finite(s) || s <= 0:
 		return ""
 	case s >= 0.9995:
 		return Num(s) + " s"
@@ -80,7 +78,7 @@ func pss(m results.Memory) uint64 {
 // Percent formats a fraction as a whole percentage: 0.987 → "99%"; ""
 // for a value that is not a number.
 func Percent(f float64) string {
-	if bad(f) {
+	if !results.Finite(f) {
 		return ""
 	}
 	return strconv.FormatFloat(100*f, 'f', 0, 64) + "%"
@@ -88,7 +86,7 @@ func Percent(f float64) string {
 
 // change formats a head/base ratio as a signed change: 0.919 → "-8.1%".
 func change(ratio float64) string {
-	if bad(ratio) || ratio <= 0 {
+	if !results.Finite(ratio) || ratio <= 0 {
 		return ""
 	}
 	s := fmt.Sprintf("%+.1f%%", 100*(ratio-1))
@@ -100,7 +98,7 @@ func change(ratio float64) string {
 
 // changeShort is change with whole percents from 10% on: "-12%", "-8.1%".
 func changeShort(ratio float64) string {
-	if bad(ratio) || ratio <= 0 {
+	if !results.Finite(ratio) || ratio <= 0 {
 		return ""
 	}
 	if math.Abs(ratio-1) >= 0.0995 {
@@ -111,7 +109,7 @@ func changeShort(ratio float64) string {
 
 // interval formats a confidence interval of a ratio: "[-10.2%, -6.0%]".
 func interval(lo, hi float64) string {
-	if lo <= 0 || hi <= 0 || bad(lo) || bad(hi) {
+	if lo <= 0 || hi <= 0 || !results.Finite(lo) || !results.Finite(hi) {
 		return ""
 	}
 	return "[" + change(lo) + ", " + change(hi) + "]"
@@ -120,7 +118,7 @@ func interval(lo, hi float64) string {
 // pvalue formats a p-value: "0.002", "<0.001". Zero means not computed.
 func pvalue(p float64) string {
 	switch {
-	case bad(p) || p <= 0:
+	case !results.Finite(p) || p <= 0:
 		return ""
 	case p < 0.001:
 		return "<0.001"
@@ -163,7 +161,7 @@ func atoi(s string) int {
 // sig formats a fitted parameter with two significant digits: "0", "0.012",
 // "3.5e-06".
 func sig(x float64) string {
-	if bad(x) {
+	if !results.Finite(x) {
 		return ""
 	}
 	if x == 0 {
@@ -174,7 +172,7 @@ func sig(x float64) string {
 
 // fixed2 formats an achieved concurrency: "8.98".
 func fixed2(x float64) string {
-	if bad(x) {
+	if !results.Finite(x) {
 		return ""
 	}
 	return strconv.FormatFloat(x, 'f', 2, 64)

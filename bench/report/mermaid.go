@@ -31,13 +31,13 @@ func Mermaid(r *results.Run) string {
 		case cellFailed(c):
 			continue
 		case comparison:
-			if c.Base == nil || c.Ratio <= 0 || bad(c.Ratio) {
+			if c.Base == nil || c.Ratio <= 0 || !results.Finite(c.Ratio) {
 				continue
 			}
 			bars = append(bars, c.Ratio)
 			line = append(line, 1)
 		default:
-			if bad(c.PeakConcurrency()) {
+			if !results.Finite(c.PeakConcurrency()) {
 				continue
 			}
 			bars = append(bars, c.PeakConcurrency())
@@ -114,7 +114,7 @@ func chartNums(xs []float64) string {
 // niceCeil rounds x up to 1, 2 or 5 times a power of ten, or to a whole
 // number below 10: 9.9 → 10, 49.5 → 50, 3.3 → 4.
 func niceCeil(x float64) float64 {
-	if x <= 0 || bad(x) {
+	if x <= 0 || !results.Finite(x) {
 		return 1
 	}
 	if x <= 10 {

@@ -274,7 +274,7 @@ func ratioOfMedians(head, base []float64) float64 {
 		return 0
 	}
 	r := stats.Median(head) / stats.Median(base)
-	if math.IsNaN(r) || math.IsInf(r, 0) {
+	if !Finite(r) {
 		return 0
 	}
 	return r

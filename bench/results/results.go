@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/workerbench/workerbench/bench/internal/stats"
+	"math"
 )
 
 // Schema identifies the results.json format written by this package.
@@ -382,6 +383,11 @@ type Recommendation struct {
 
 // Config is the recommendation as WORKERSxTHREADS.
 func (r Recommendation) Config() string { return fmt.Sprintf("%dx%d", r.Workers, r.Threads) }
+
+// Finite reports whether v is a figure: not NaN or ±Inf. JSON cannot
+// carry those, but arithmetic on absurd values can produce them, so a
+// figure is checked before it is stored, drawn or printed.
+func Finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 // Slug makes a cell or endpoint name safe and stable in a file name: its
 // letters and digits, lower case, with a dash between runs of them, at most

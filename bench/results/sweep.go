@@ -2,7 +2,6 @@ package results
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/workerbench/workerbench/bench/internal/stats"
 )
@@ -93,7 +92,7 @@ func (u USL) At(n float64) float64 {
 // non-negative σ and κ.
 func (u USL) Usable() bool {
 	for _, v := range []float64{u.Lambda, u.Sigma, u.Kappa, u.R2, u.PeakN} {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
+		if !Finite(v) {
 			return false
 		}
 	}
