@@ -134,3 +134,36 @@ func Burst(ctx context.Context, t Target, n int) ([]Outcome, error) {
 	wg.Wait()
 	return out, ctx.Err()
 }
+
+// Outcome is one request of a burst. Start and End are measured from the fire instant, when all
+// the burst's connections were released together: Start is when the request was written, End
+// when its response was read or it failed. Both are zero for a request whose connection could not
+// be opened.
+type Outcome struct {
+	Start, End time.Duration
+	Status     int    // response status; 0 if no response was read
+	Err        string // "" on success, else the error kind (KindConnect, KindTimeout, ...)
+	Detail     string // the error's message, for diagnostics
+}
+
+// abortWhenDone calls abort if ctx ends before release is called. release returns once the
+// goroutine watching ctx has exited.
+func abortWhenDone(ctx context.Context, abort func()) (release func()) {
+	if ctx.Done() == nil {
+		return func() {}
+	}
+	quit := make(chan struct{})
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		select {
+		case <-ctx.Done():
+			abort()
+		case <-quit:
+		}
+	}()
+	return func() {
+		close(quit)
+		<-exited
+	}
+}
