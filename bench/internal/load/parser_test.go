@@ -18,7 +18,7 @@ type parsed struct {
 
 // parseFed runs the event loop's parser over in as it would see it arrive in pieces of the given
 // sizes (the last piece runs to the end; then EOF), through a buffer of readBufSize bytes that
-// keeps an incomplete line at its front, as loop_linux.go does.
+// keeps an incomplete line at its front, as evLoop.parse does.
 func parseFed(in []byte, sizes []int, head bool, maxBody int64) parsed {
 	var p parser
 	p.reset(head, maxBody)
