@@ -219,7 +219,7 @@ func TestCalibrate(t *testing.T) {
 		b.WriteString(r.String() + "\n")
 	}
 	t.Log("\n" + b.String())
-	// Targets (issue 15): no more than 1% false alarms without a change;
+	// Targets: no more than 1% false alarms without a change;
 	// a 10% slower sleep detected 95% of the time, a 5% slower one 90%.
 	for _, r := range rows {
 		got := float64(r.verdicts[results.Regressed]) / float64(r.n)

@@ -215,7 +215,7 @@ func pss(c results.Cell) float64 {
 // robust to one noisy cell), and the base from what is left. Without such
 // a pair a cost is unknown, not 0: with 1x1 and 2x2 alone both are, and a
 // fit that took them as 0 put 4x16 at 52.4 MiB, below the 60.7 MiB the 2x2
-// measured (issue 19).
+// measured.
 func fitMemory(cells []results.Cell) memory {
 	var m memory
 	for _, c := range cells {

@@ -134,7 +134,7 @@ func matrixOf(cpu bool, cells ...sized) *results.Run {
 }
 
 // TestMemoryHonesty pins what the recommendation says of memory when the
-// matrix cannot fit a cost (issue 19): it names the cost and the cells to
+// matrix cannot fit a cost: it names the cost and the cells to
 // add, leaves out an estimate that would need it, and never puts a
 // configuration below a measured cell it dominates.
 func TestMemoryHonesty(t *testing.T) {
@@ -149,7 +149,7 @@ func TestMemoryHonesty(t *testing.T) {
 		reasons []string
 		absent  []string
 	}{
-		// The issue's matrix: a fit that took both costs as 0 put 4x16
+		// A fit that took both costs as 0 put 4x16
 		// at 52.4 MiB, below the 60.7 MiB the 2x2 measured.
 		{"1x1,2x2", matrixOf(io, sized{1, 1, 44.1}, sized{2, 2, 60.7}), Target{CPUs: 4}, "4x16",
 			[]string{"pss_per_worker", "pss_per_thread"}, 0,

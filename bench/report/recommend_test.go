@@ -10,7 +10,7 @@ import (
 
 // TestRecommendationGolden pins the recommendation as the terminal and the
 // Markdown show it: with the costs fitted (the seed matrix), and with
-// neither fitted (1x1 and 2x2 alone, issue 19), where the headline says
+// neither fitted (1x1 and 2x2 alone), where the headline says
 // the memory is not estimated instead of giving a wrong figure.
 func TestRecommendationGolden(t *testing.T) {
 	tests := []struct {

@@ -12,7 +12,7 @@ import (
 // ComparePaired compares head against base from paired trials:
 // head.Trials[i] was measured interleaved with base.Trials[i] on the same
 // machine. It returns a copy of head with Base set to a copy of base and the
-// comparison fields filled (see bench/stats for the decision rule).
+// comparison fields filled (see bench/internal/stats for the decision rule).
 // threshold is a fraction; 0 means stats.DefaultThreshold. seed drives the
 // bootstrap when one is used; the default rank-based decision uses no
 // randomness. Caveats go to the returned cell's Diagnostics, prefixed

@@ -32,7 +32,7 @@ const peakChildEnv = "WORKERBENCH_TEST_DECODE_PEAK"
 
 // TestDecodeHostilePeakMemory decodes a 4 MiB file of empty cells in a
 // fresh process (this test binary, re-executed) and reads that process's
-// peak RSS (VmHWM), which must stay under the 256 MiB the issue allows and
+// peak RSS (VmHWM), which must stay under the 256 MiB MaxSize promises and
 // under 20 × the file's size plus the runtime's own. Before decoding was
 // bounded this file took 2.68 GB. The figure is logged (go test -v).
 func TestDecodeHostilePeakMemory(t *testing.T) {

@@ -48,8 +48,8 @@ type Server struct {
 // serving one connection at a time, until ctx is done or ln is closed. A slot
 // accepts only when free, so waiting connections stay in the kernel's
 // backlog instead of being hoarded (gunicorn's gthread workers hoard; see
-// DESIGN.md). Serve closes ln when ctx is done and returns after every slot
-// has finished its current request.
+// profile.GreedyAccept). Serve closes ln when ctx is done and returns after
+// every slot has finished its current request.
 func (s Server) Serve(ctx context.Context, ln net.Listener) error {
 	if s.EventLoop {
 		return s.serveLoop(ctx, ln)

@@ -41,7 +41,7 @@
 //
 // # Measured
 //
-// go test -run TestRates -v ./history/changepoint/ -args -runs 2000, with
+// go test -run TestRates -v ./bench/history/changepoint/ -args -runs 2000, with
 // the defaults (α = 0.005, 199 permutations, segments of at least 3), on
 // seeded series of 60 values with 2% CV (normal) noise:
 //

@@ -14,8 +14,8 @@ import (
 
 // This is a minimal HTTP/1.1 client on raw connections, not net/http, because the generator
 // shares the machine with the server it measures: on a 2-core CI runner every microsecond of
-// generator CPU is taken from the server under test. DESIGN.md measured net/http at 120–150 µs of
-// CPU per request against gunicorn where wrk spends 70 µs. So the request is encoded once per
+// generator CPU is taken from the server under test. net/http was measured at 120–150 µs of CPU
+// per request against gunicorn where wrk spends 70 µs. So the request is encoded once per
 // Target; each connection is read through one bufio.Reader (one per client, reset onto each new
 // connection); only the fields that frame the body are parsed and the body is discarded unread;
 // a request on a kept-alive connection allocates nothing; and on Linux connections are opened

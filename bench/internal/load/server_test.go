@@ -131,7 +131,7 @@ func reset(c net.Conn, br *bufio.Reader) {
 	}
 }
 
-// slotServer is the ground truth of DESIGN.md: a server with exactly k slots, each request holding
+// slotServer is the ground truth the estimator is checked against: a server with exactly k slots, each request holding
 // one for a fixed sleep, so throughput is k/sleep. It records connections and peak concurrency.
 type slotServer struct {
 	addr     string

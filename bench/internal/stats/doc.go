@@ -43,11 +43,11 @@
 //     "Fewer pairs" for unchanged). The decision then carries the minimum
 //     detectable effect.
 //
-// The four cases are exclusive. The issue's wording, "regressed only when
-// the interval lies below 1 − t", cannot meet its own acceptance target:
-// a 5% slowdown is a throughput ratio of 1/1.05 ≈ 0.952, whose interval
-// straddles 0.95 however many pairs are run, so it would be detected less
-// than half the time. The rule above asks two separate questions:
+// The four cases are exclusive. The plainer rule "regressed only when the
+// interval lies below 1 − t" cannot meet the acceptance targets (see
+// "Adaptive stopping"): a 5% slowdown is a throughput ratio of 1/1.05 ≈
+// 0.952, whose interval straddles 0.95 however many pairs are run, so it
+// would be detected less than half the time. The rule above asks two separate questions:
 // whether there is a drop at all (significance, which is what controls
 // false alarms) and whether it may matter (the threshold, which decides
 // which real drops are worth reporting). A drop that is significant but

@@ -17,9 +17,9 @@ type Plan struct {
 	Confirm int
 }
 
-// DefaultPlan is the plan DESIGN's acceptance targets were simulated with
-// (see the package documentation): 6 pairs, then 4 at a time up to 30,
-// and 10 more to confirm a change.
+// DefaultPlan is the plan the acceptance targets were simulated with
+// (TestSimulation, and the package documentation): 6 pairs, then 4 at a
+// time up to 30, and 10 more to confirm a change.
 func DefaultPlan() Plan { return Plan{Initial: 6, Step: 4, Max: 30, Confirm: 10} }
 
 func (p Plan) normalized() Plan {
