@@ -8,10 +8,11 @@ import (
 	"testing"
 )
 
-// badInputCase is one row of the README's "Bad input" table: the input, a
-// mistake in it, and what the user sees (a part of stderr) with the exit code.
+// badInputCase is one row of the "Bad input" table of
+// docs/troubleshooting.md: the input, a mistake in it, and what the user
+// sees (a part of stderr) with the exit code.
 type badInputCase struct {
-	row  string   // the README row's first column
+	row  string   // the table row's first column
 	args []string // CONFIG and DIR are replaced by a config file and a temp dir
 	yml  string   // content of CONFIG
 	want string
@@ -105,7 +106,8 @@ func badInputCases() []badInputCase {
 	}
 }
 
-// TestBadInputTable runs every row of the README's "Bad input" table.
+// TestBadInputTable runs every row of the "Bad input" table of
+// docs/troubleshooting.md.
 func TestBadInputTable(t *testing.T) {
 	for _, tc := range badInputCases() {
 		name := tc.row + " " + strings.Join(tc.args, " ")
@@ -138,16 +140,17 @@ func TestBadInputTable(t *testing.T) {
 	}
 }
 
-// TestBadInputREADME keeps the README's "Bad input" table and the cases
-// above in step: every row is tested, every tested input is documented.
+// TestBadInputREADME keeps the "Bad input" table, which moved from the
+// README to docs/troubleshooting.md, and the cases above in step: every
+// row is tested, every tested input is documented.
 func TestBadInputREADME(t *testing.T) {
-	data, err := os.ReadFile("../../README.md")
+	data, err := os.ReadFile("../../docs/troubleshooting.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, section, ok := strings.Cut(string(data), "\n## Bad input\n")
 	if !ok {
-		t.Fatal(`README.md has no "## Bad input" section`)
+		t.Fatal(`docs/troubleshooting.md has no "## Bad input" section`)
 	}
 	section, _, _ = strings.Cut(section, "\n## ")
 	rowRE := regexp.MustCompile("(?m)^\\| `([^`]+)` \\|")
@@ -159,12 +162,12 @@ func TestBadInputREADME(t *testing.T) {
 	for _, tc := range badInputCases() {
 		tested[tc.row] = true
 		if !documented[tc.row] {
-			t.Errorf("input %q is tested but has no row in README's Bad input table", tc.row)
+			t.Errorf("input %q is tested but has no row in the Bad input table of docs/troubleshooting.md", tc.row)
 		}
 	}
 	for row := range documented {
 		if !tested[row] && !strings.HasPrefix(row, "action") {
-			t.Errorf("README's Bad input row %q has no case in badInputCases", row)
+			t.Errorf("the Bad input row %q of docs/troubleshooting.md has no case in badInputCases", row)
 		}
 	}
 }
