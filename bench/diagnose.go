@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/workerbench/workerbench/bench/human"
 	"github.com/workerbench/workerbench/bench/internal/stats"
 	"github.com/workerbench/workerbench/bench/profile"
 	"github.com/workerbench/workerbench/bench/report"
@@ -59,7 +60,7 @@ func diagnose(c *results.Cell, f facts) {
 		if k := c.ThroughputRPS * c.ServiceTimeS; k > 1.15*float64(f.cpus) {
 			add("CPU-bound concurrency above the core count: throughput × S0 gives %.2f on %d cores, "+
 				"so the unloaded service time (%s) is not the handler's cost under load; "+
-				"busy cores (%.2f) are reported instead", k, f.cpus, fmtSeconds(c.ServiceTimeS), c.BusyCores)
+				"busy cores (%.2f) are reported instead", k, f.cpus, human.Seconds(c.ServiceTimeS), c.BusyCores)
 		}
 	case c.Efficiency > 0 && c.Efficiency < 0.9 && c.Connections >= c.Slots:
 		// Efficiency is 0 (left out) where no slots bound the server.
@@ -69,7 +70,7 @@ func diagnose(c *results.Cell, f facts) {
 	reached := fmt.Sprintf("reached the %d connections of the closed loop", c.Connections)
 	if c.TransportStallS > 0 {
 		reached = fmt.Sprintf("is what the %d connections of the closed loop allow when each "+
-			"response also waits %s in the transport", c.Connections, fmtSeconds(c.TransportStallS))
+			"response also waits %s in the transport", c.Connections, human.Seconds(c.TransportStallS))
 	}
 	if s := c.Sweep; s != nil && len(s.Points) > 0 {
 		add("concurrency %.2f %s: the load generator, "+
@@ -102,7 +103,7 @@ func diagnose(c *results.Cell, f facts) {
 		add("kept-alive responses waited %s in the transport (S0 %s on new connections): "+
 			"written in pieces without TCP_NODELAY, the client's delayed ACK holds the rest "+
 			"(uvicorn --workers ≥ 2); S0 and concurrency leave the wait out%s",
-			fmtSeconds(c.TransportStallS), fmtSeconds(c.ServiceTimeNewConnS), off)
+			human.Seconds(c.TransportStallS), human.Seconds(c.ServiceTimeNewConnS), off)
 	}
 	// One slot's requests in turn should wait about alike; a tail this
 	// long means some connections are served much later than others.
@@ -110,7 +111,7 @@ func diagnose(c *results.Cell, f facts) {
 		add("unfair scheduling: p99 is %.0f × p50 (%s against %s): some connections wait far "+
 			"longer than others (puma serves kept-alive connections unfairly); throughput is right, "+
 			"the tail latency is the server's scheduling", c.Latency.P99/c.Latency.P50,
-			fmtSeconds(c.Latency.P99), fmtSeconds(c.Latency.P50))
+			human.Seconds(c.Latency.P99), human.Seconds(c.Latency.P50))
 	}
 	if c.Errors > 0 {
 		add("%d errors (%s)", c.Errors, describeErrors(c.ErrorKinds))
@@ -131,7 +132,7 @@ func diagnose(c *results.Cell, f facts) {
 		c.GeneratorCPUPerRequestS > c.ServerCPUPerRequestS {
 		add("the load generator used more CPU per request (%s, %.0f%% of a core) than the server "+
 			"(%s): on a small runner it competes with the server for cores",
-			fmtSeconds(c.GeneratorCPUPerRequestS), 100*genCores, fmtSeconds(c.ServerCPUPerRequestS))
+			human.Seconds(c.GeneratorCPUPerRequestS), 100*genCores, human.Seconds(c.ServerCPUPerRequestS))
 	}
 }
 
@@ -340,7 +341,7 @@ func diagnoseBoots(cells []results.Cell) []string {
 		}
 		notes = append(notes, fmt.Sprintf("the service time of %s varied between boots (S0 %s → %s "+
 			"across %s): busy cores, not throughput × S0, measure its parallelism",
-			what, fmtSeconds(lo), fmtSeconds(hi), cellNames(cells, idx)))
+			what, human.Seconds(lo), human.Seconds(hi), cellNames(cells, idx)))
 	}
 	return notes
 }
@@ -375,15 +376,4 @@ func describeErrors(m map[string]int64) string {
 		parts[i] = fmt.Sprintf("%s: %d", k, m[k])
 	}
 	return strings.Join(parts, ", ")
-}
-
-func fmtSeconds(s float64) string {
-	switch {
-	case s >= 1:
-		return fmt.Sprintf("%.2fs", s)
-	case s >= 0.001:
-		return fmt.Sprintf("%.1fms", s*1e3)
-	default:
-		return fmt.Sprintf("%.0fµs", s*1e6)
-	}
 }

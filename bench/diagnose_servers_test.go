@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/workerbench/workerbench/bench/human"
 	"github.com/workerbench/workerbench/bench/results"
 )
 
@@ -96,7 +97,7 @@ func TestDiagnosticsOnRealServers(t *testing.T) {
 			}
 			if !within(c.ServiceTimeS, 0.051, 0.1) || c.TransportStallS < 0.02 {
 				t.Errorf("S0 %s with a stall of %s, want about 51ms and a stall of tens of ms",
-					fmtSeconds(c.ServiceTimeS), fmtSeconds(c.TransportStallS))
+					human.Seconds(c.ServiceTimeS), human.Seconds(c.TransportStallS))
 			}
 			if c.KeepAliveOff == nil || c.KeepAliveOff.ThroughputRPS <= 0 {
 				t.Errorf("keep-alive-off trial %+v, want one", c.KeepAliveOff)

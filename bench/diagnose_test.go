@@ -88,13 +88,13 @@ func TestDiagnose(t *testing.T) {
 			c.ServiceTimeS, c.ServiceTimeNewConnS, c.TransportStallS = 0.0021, 0.0021, 0.0439
 			c.Bound, c.CPUBoundness, c.ThroughputRPS = "io", 0.05, 181
 			c.KeepAliveOff = &results.Trial{ThroughputRPS: 1322}
-		}, want: []string{"kept-alive responses waited 43.9ms in the transport (S0 2.1ms on new " +
+		}, want: []string{"kept-alive responses waited 43.9 ms in the transport (S0 2.10 ms on new " +
 			"connections): written in pieces without TCP_NODELAY, the client's delayed ACK holds the " +
 			"rest (uvicorn --workers ≥ 2); S0 and concurrency leave the wait out; with " +
 			"--keep-alive=false 1322.0 req/s, not 181.0"}},
 		{name: "unfair scheduling", change: func(c *results.Cell) {
 			c.Latency = results.Latency{P50: 0.101, P99: 4.1}
-		}, want: []string{"unfair scheduling: p99 is 41 × p50 (4.10s against 101.0ms)"}},
+		}, want: []string{"unfair scheduling: p99 is 41 × p50 (4.10 s against 101 ms)"}},
 		{name: "errors", change: func(c *results.Cell) {
 			c.Errors, c.ErrorKinds = 3, map[string]int64{"status": 2, "connect": 1}
 		}, want: []string{"3 errors (connect: 1, status: 2)"}},
@@ -103,8 +103,8 @@ func TestDiagnose(t *testing.T) {
 		}, want: []string{"burst 20: first wave served 6 requests at once, not 9: threaded workers"}},
 		{name: "generator busier than the server", change: func(c *results.Cell) {
 			c.ThroughputRPS, c.GeneratorCPUPerRequestS, c.ServerCPUPerRequestS = 2000, 0.0002, 0.0001
-		}, want: []string{"the load generator used more CPU per request (200µs, 40% of a core) than " +
-			"the server (100µs)"}},
+		}, want: []string{"the load generator used more CPU per request (200 µs, 40% of a core) than " +
+			"the server (100 µs)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -150,7 +150,7 @@ func TestDiagnoseProcessesAndBoots(t *testing.T) {
 	if len(cells[0].Diagnostics) != 1 || !strings.Contains(cells[0].Diagnostics[0], "2 processes did the work where 3 workers were asked") {
 		t.Errorf("cell 0 notes %q", cells[0].Diagnostics)
 	}
-	if len(notes) != 1 || !strings.Contains(notes[0], "S0 3.1ms → 5.0ms across 3x1 and 3x1") {
+	if len(notes) != 1 || !strings.Contains(notes[0], "S0 3.10 ms → 5.00 ms across 3x1 and 3x1") {
 		t.Errorf("run notes %q: want the boots note once, naming its cells", notes)
 	}
 	if len(cells[1].Diagnostics) != 0 || len(cells[3].Diagnostics) != 0 {

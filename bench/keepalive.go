@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/workerbench/workerbench/bench/human"
 )
 
 // Above this S0 a stall on kept-alive requests is looked for only when the
@@ -62,7 +64,7 @@ func (m *meter) transportStall(ctx context.Context, firstByte float64) error {
 		c.TransportStallS = keptAlive - c.ServiceTimeNewConnS
 		m.progress("      %s: kept-alive responses wait %s in the transport after the server "+
 			"has answered: S0 is %s (new connections; first byte %s)", c.Name(),
-			fmtSeconds(c.TransportStallS), fmtSeconds(c.ServiceTimeS), fmtSeconds(firstByte))
+			human.Seconds(c.TransportStallS), human.Seconds(c.ServiceTimeS), human.Seconds(firstByte))
 	}
 	return nil
 }

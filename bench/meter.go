@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/workerbench/workerbench/bench/human"
 	"github.com/workerbench/workerbench/bench/internal/load"
 	"github.com/workerbench/workerbench/bench/internal/proctree"
 	"github.com/workerbench/workerbench/bench/internal/stats"
@@ -84,7 +85,7 @@ func (m *meter) serviceTime(ctx context.Context) error {
 	m.progress(
 		"      %s: service time %s (median of %d sequential requests)",
 		m.cell.Name(),
-		fmtSeconds(m.cell.ServiceTimeS),
+		human.Seconds(m.cell.ServiceTimeS),
 		len(ts),
 	)
 	first := make([]time.Duration, len(ts))

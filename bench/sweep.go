@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/workerbench/workerbench/bench/human"
 	"github.com/workerbench/workerbench/bench/internal/load"
 	"github.com/workerbench/workerbench/bench/internal/proctree"
 	"github.com/workerbench/workerbench/bench/internal/stats"
@@ -72,7 +73,7 @@ func (m *meter) sweepConnections(ctx context.Context) error {
 		s.Points = append(s.Points, p)
 		m.progress("      %s: sweep: %d connections: %.1f req/s (%+.0f%%), p50 %s, p99 %s, "+
 			"%.2f busy cores%s", c.Name(), n, p.ThroughputRPS,
-			100*(p.ThroughputRPS/last.ThroughputRPS-1), fmtSeconds(p.P50S), fmtSeconds(p.P99S),
+			100*(p.ThroughputRPS/last.ThroughputRPS-1), human.Seconds(p.P50S), human.Seconds(p.P99S),
 			p.BusyCores, errorNote(rep))
 		if p.Errors > 0 {
 			s.Limited = results.LimitedErrors

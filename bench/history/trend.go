@@ -11,7 +11,7 @@ import (
 	"github.com/workerbench/workerbench/bench/internal/stats"
 
 	"github.com/workerbench/workerbench/bench/history/changepoint"
-	"github.com/workerbench/workerbench/bench/report"
+	"github.com/workerbench/workerbench/bench/human"
 	"github.com/workerbench/workerbench/bench/results"
 )
 
@@ -330,4 +330,4 @@ func signedPercent(ratio float64) string {
 
 // num prints about three significant digits, as the reports do, and "—"
 // for a value that is not one.
-func num(v float64) string { return cmp.Or(report.Num(v), "—") }
+func num(v float64) string { return cmp.Or(human.Num(v), "—") }

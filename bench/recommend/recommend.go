@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/workerbench/workerbench/bench/human"
 	"github.com/workerbench/workerbench/bench/profile"
 	"github.com/workerbench/workerbench/bench/results"
 )
@@ -99,11 +100,12 @@ func For(r *results.Run, t Target) (results.Recommendation, bool) {
 		rec.Reasons = append(rec.Reasons, "1 thread: each worker's event loop serves the requests that wait.")
 	case cpuBound:
 		rec.Reasons = append(rec.Reasons, fmt.Sprintf("1 thread: the handler is CPU-bound (%s of CPU "+
-			"in a %s request), so more threads would only queue for the core.", secs(cpu), secs(s0)))
+			"in a %s request), so more threads would only queue for the core.",
+			human.Seconds(cpu), human.Seconds(s0)))
 	default:
 		rec.Reasons = append(rec.Reasons, fmt.Sprintf("%d threads per worker: a request waits %s and computes "+
-			"%s, so about %.0f requests in service keep %d cores busy%s.", threads, secs(s0), secs(cpu), need,
-			t.CPUs, capped(need, w, threads)))
+			"%s, so about %.0f requests in service keep %d cores busy%s.",
+			threads, human.Seconds(s0), human.Seconds(cpu), need, t.CPUs, capped(need, w, threads)))
 	}
 	rec.Workers, rec.Threads = w, threads
 	if est, told := m.at(w, threads); told {
@@ -476,7 +478,7 @@ func p99Reason(cells []results.Cell, w, threads int, target float64) string {
 	}
 	if best.Latency.P99 <= target {
 		return fmt.Sprintf("The p99 target of %s holds even at full load: %s p99 was %s with %d "+
-			"connections.", secs(target), at, secs(best.Latency.P99), best.Connections)
+			"connections.", human.Seconds(target), at, human.Seconds(best.Latency.P99), best.Connections)
 	}
 	unqueued := best.Latency.P99
 	if c, k := float64(best.Connections), best.Concurrency; k > 0 && c > k {
@@ -486,12 +488,12 @@ func p99Reason(cells []results.Cell, w, threads int, target float64) string {
 		return fmt.Sprintf("The p99 target of %s holds while requests do not queue: %s p99 was %s "+
 			"with %d connections for about %.0f in service; without the wait it is about %s. "+
 			"Keep the load below the expected throughput.",
-			secs(target), at, secs(best.Latency.P99), best.Connections, best.Concurrency,
-			secs(unqueued))
+			human.Seconds(target), at, human.Seconds(best.Latency.P99), best.Connections,
+			best.Concurrency, human.Seconds(unqueued))
 	}
 	return fmt.Sprintf("The p99 target of %s does not hold at any load: %s p99 was %s, and about "+
 		"%s without waiting for a slot; workers and threads add capacity, not speed.",
-		secs(target), at, secs(best.Latency.P99), secs(unqueued))
+		human.Seconds(target), at, human.Seconds(best.Latency.P99), human.Seconds(unqueued))
 }
 
 func abs(x int) int {
@@ -505,14 +507,3 @@ func mib(b float64) string { return fmt.Sprintf("%.0f MiB", b/(1<<20)) }
 
 // mib1 is mib to a tenth, for a lower bound that rounding up would break.
 func mib1(b float64) string { return fmt.Sprintf("%.1f MiB", b/(1<<20)) }
-
-func secs(s float64) string {
-	switch {
-	case s >= 1:
-		return fmt.Sprintf("%.2f s", s)
-	case s >= 0.001:
-		return fmt.Sprintf("%.1f ms", s*1e3)
-	default:
-		return fmt.Sprintf("%.0f µs", s*1e6)
-	}
-}

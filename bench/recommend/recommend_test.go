@@ -50,7 +50,7 @@ func TestFor(t *testing.T) {
 		// each (22 MiB) fit in 512 MiB over the 30 MiB shared, not 32.
 		{"I/O-bound, 32 cores, 512 MiB", sleepApp(), Target{CPUs: 32, MemoryBudget: 512 * mi}, "21x16",
 			[]string{"21 workers, not one per core: at 22 MiB of Σ PSS each (plus 30 MiB shared), the 512 MiB budget holds 21",
-				"16 threads per worker: a request waits 100.0 ms and computes 1.0 ms, so about 3200 requests in service keep 32 cores busy (capped at 16"}},
+				"16 threads per worker: a request waits 100 ms and computes 1.00 ms, so about 3200 requests in service keep 32 cores busy (capped at 16"}},
 		{"I/O-bound, 2 cores, no budget", sleepApp(), Target{CPUs: 2}, "2x16",
 			[]string{"2 workers, one per core: a worker process computes on one core at a time (Python's GIL)"}},
 		{"I/O-bound, 4 cores, 100 MiB", sleepApp(), Target{CPUs: 4, MemoryBudget: 100 * mi}, "3x16",
@@ -62,11 +62,11 @@ func TestFor(t *testing.T) {
 			[]string{"Not measured: the matrix has no 2x16, so its throughput and memory are estimated from the cells that were; add 2x16 to the matrix to measure it."}},
 		// 27 connections for 9 slots: each request waited for two others.
 		{"p99 target, queueing", sleepApp(), Target{CPUs: 3, P99: 0.3}, "3x16",
-			[]string{"The p99 target of 300.0 ms holds while requests do not queue: at 3x3 (the nearest measured) p99 was 310.0 ms with 27 connections for about 9 in service; without the wait it is about 103.3 ms."}},
+			[]string{"The p99 target of 300 ms holds while requests do not queue: at 3x3 (the nearest measured) p99 was 310 ms with 27 connections for about 9 in service; without the wait it is about 103 ms."}},
 		{"p99 target, met", sleepApp(), Target{CPUs: 3, P99: 0.5}, "3x16",
-			[]string{"The p99 target of 500.0 ms holds even at full load: at 3x3 (the nearest measured) p99 was 310.0 ms"}},
+			[]string{"The p99 target of 500 ms holds even at full load: at 3x3 (the nearest measured) p99 was 310 ms"}},
 		{"p99 target, slower than the handler", sleepApp(), Target{CPUs: 3, P99: 0.05}, "3x16",
-			[]string{"The p99 target of 50.0 ms does not hold at any load", "about 103.3 ms without waiting for a slot", "add capacity, not speed"}},
+			[]string{"The p99 target of 50.0 ms does not hold at any load", "about 103 ms without waiting for a slot", "add capacity, not speed"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,46 +8,22 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/workerbench/workerbench/bench/human"
 	"github.com/workerbench/workerbench/bench/results"
 )
 
-// Number formatting for the model (newModel) and the sentences. Each
-// function returns "" for a value that was not measured (zero, NaN,
+// Number formatting for the model (newModel) and the sentences, with the
+// digits of package human. Each function returns "" for a value that was not measured (zero, NaN,
 // infinite), and the renderer shows its own placeholder (style.none: "-" on
 // a terminal, "—" in Markdown).
 
-// Num formats a figure with about three significant digits: "1234",
-// "12.3", "1.23", "0.123"; "" for a value that is not a number.
-func Num(x float64) string {
-	if !results.Finite(x) {
-		return ""
-	}
-	switch a := math.Abs(x); {
-	case a == 0:
-		return "0"
-	case a >= 99.95:
-		return strconv.FormatFloat(x, 'f', 0, 64)
-	case a >= 9.995:
-		return strconv.FormatFloat(x, 'f', 1, 64)
-	case a >= 0.9995:
-		return strconv.FormatFloat(x, 'f', 2, 64)
-	default:
-		return strconv.FormatFloat(x, 'f', 3, 64)
-	}
-}
-
-// seconds formats a duration in seconds in human units: "850 µs", "201 ms", "1.62 s".
+// seconds is a measured duration for the model, "" where the duration is
+// zero: not measured.
 func seconds(s float64) string {
-	switch {
-	case !results.Finite(s) || s <= 0:
+	if s <= 0 {
 		return ""
-	case s >= 0.9995:
-		return Num(s) + " s"
-	case s >= 0.0009995:
-		return Num(s*1e3) + " ms"
-	default:
-		return Num(s*1e6) + " µs"
 	}
+	return human.Seconds(s)
 }
 
 // bytesIEC formats a byte count: "40.0 MiB", "1.25 GiB".
@@ -58,11 +34,11 @@ func bytesIEC(b uint64) string {
 	case b == 0:
 		return ""
 	case b >= gib:
-		return Num(x/gib) + " GiB"
+		return human.Num(x/gib) + " GiB"
 	case b >= mib:
-		return Num(x/mib) + " MiB"
+		return human.Num(x/mib) + " MiB"
 	default:
-		return Num(x/kib) + " KiB"
+		return human.Num(x/kib) + " KiB"
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/workerbench/workerbench/bench/human"
 	"github.com/workerbench/workerbench/bench/results"
 )
 
@@ -234,7 +235,7 @@ func newMeasures(c results.Cell, slotted bool) measures {
 		return measures{failed: true, err: c.Error}
 	}
 	m := measures{
-		throughput:   Num(c.ThroughputRPS),
+		throughput:   human.Num(c.ThroughputRPS),
 		concurrency:  fixed2(c.Concurrency),
 		concurrency1: strconv.FormatFloat(c.Concurrency, 'f', 1, 64),
 		efficiency:   Percent(c.Efficiency),
@@ -258,8 +259,8 @@ func newMeasures(c results.Cell, slotted bool) measures {
 		// The server's figures are its sweep's peak; Measurements keeps
 		// the trials at the cell's own connection count.
 		m.swept = true
-		m.throughput = Num(s.PeakThroughputRPS)
-		m.concurrency = atLeast(*s) + Num(s.PeakConcurrency)
+		m.throughput = human.Num(s.PeakThroughputRPS)
+		m.concurrency = atLeast(*s) + human.Num(s.PeakConcurrency)
 		m.concurrency1 = m.concurrency
 		if k, ok := s.Knee(); ok {
 			m.p50, m.p99 = seconds(k.P50S), seconds(k.P99S)
@@ -276,7 +277,7 @@ func newMeasures(c results.Cell, slotted bool) measures {
 			m.trials = append(m.trials, "…")
 			break
 		}
-		m.trials = append(m.trials, Num(t.ThroughputRPS))
+		m.trials = append(m.trials, human.Num(t.ThroughputRPS))
 	}
 	return m
 }
@@ -286,14 +287,14 @@ func newSweepRow(c results.Cell) sweepRow {
 	r := sweepRow{
 		name:      c.Name(),
 		points:    len(s.Points),
-		peak:      atLeast(*s) + Num(s.PeakConcurrency),
-		peakX:     Num(s.PeakThroughputRPS),
+		peak:      atLeast(*s) + human.Num(s.PeakConcurrency),
+		peakX:     human.Num(s.PeakThroughputRPS),
 		peakConns: itoa(s.PeakConnections),
 		why:       s.Why(),
 	}
 	for _, p := range s.Points {
 		r.connections = append(r.connections, itoa(p.Connections))
-		r.throughput = append(r.throughput, Num(p.ThroughputRPS))
+		r.throughput = append(r.throughput, human.Num(p.ThroughputRPS))
 	}
 	if n := len(s.Points); n > 0 {
 		r.from, r.to = itoa(s.Points[0].Connections), itoa(s.Points[n-1].Connections)
@@ -304,9 +305,9 @@ func newSweepRow(c results.Cell) sweepRow {
 	if u := s.USL; u != nil && u.Usable() {
 		peak := "none (κ = 0)"
 		if u.PeakN > 0 {
-			peak = Num(u.PeakN) + " connections"
+			peak = human.Num(u.PeakN) + " connections"
 		}
-		r.usl = "λ " + Num(u.Lambda) + " req/s, σ " + sig(u.Sigma) + ", κ " + sig(u.Kappa) +
+		r.usl = "λ " + human.Num(u.Lambda) + " req/s, σ " + sig(u.Sigma) + ", κ " + sig(u.Kappa) +
 			", peak at " + peak + ", R² " + strconv.FormatFloat(u.R2, 'f', 3, 64)
 	}
 	return r

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/workerbench/workerbench/bench/human"
 	"github.com/workerbench/workerbench/bench/results"
 )
 
@@ -17,7 +18,7 @@ func recommendation(r *results.Run) (head string, reasons []string, ok bool) {
 	}
 	head = fmt.Sprintf("recommended for %s: %s", Plural(rec.TargetCPUs, "core"), rec.Config())
 	var expect []string
-	if x := Num(rec.ExpectedRPS); x != "" {
+	if x := human.Num(rec.ExpectedRPS); x != "" {
 		expect = append(expect, "about "+x+" req/s")
 	}
 	switch {

@@ -571,7 +571,7 @@ func TestNoEfficiencyWithoutSlots(t *testing.T) {
 // note base and head share is printed once, marked for both.
 func TestNotesOnce(t *testing.T) {
 	r := compareRegressed()
-	run := "the service time varied between boots (S0 3.1ms → 5.0ms across 1x1 and 3x1)"
+	run := "the service time varied between boots (S0 3.10 ms → 5.00 ms across 1x1 and 3x1)"
 	r.Diagnostics, r.BaseDiagnostics = []string{run}, []string{run}
 	shared := "the load generator used more CPU per request than the server"
 	r.Cells[0].Diagnostics = []string{shared, shared}

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/workerbench/workerbench/bench"
-	"github.com/workerbench/workerbench/bench/report"
+	"github.com/workerbench/workerbench/bench/human"
 	"github.com/workerbench/workerbench/bench/results"
 	"github.com/workerbench/workerbench/bench/slotserver"
 	asgiapp "github.com/workerbench/workerbench/examples/asgi"
@@ -200,7 +200,7 @@ func writeContrast(w io.Writer, slotName string, slots *results.Run, loopName st
 		"one %s worker served %s%.0f at once on the same %d ms wait (%s req/s against %s), "+
 		"because a waiting request holds a slot in the first and nothing in the second.\n",
 		slotName, one.Concurrency, loopName, bound, loopCell.PeakConcurrency(), demoSleepMS,
-		report.Num(loopCell.PeakThroughput()), report.Num(one.ThroughputRPS))
+		human.Num(loopCell.PeakThroughput()), human.Num(one.ThroughputRPS))
 	fmt.Fprintln(w, "Workers and threads multiply a slot server's concurrency; "+
 		"an event loop's runs until its CPU is spent, so there workers count and threads do not.")
 }

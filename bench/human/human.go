@@ -1,0 +1,52 @@
+// Package human formats figures for people, one way wherever they are
+// shown: the terminal table, the Markdown, the notes the engine and the
+// recommendation write into results.json, the history's trend and the
+// charts. It sits below all of them (it imports only results), so that
+// bench, bench/recommend and bench/report, which cannot import one another
+// that way round, share it.
+//
+// A value that is not a number (NaN, ±Inf) formats as "".
+package human
+
+import (
+	"math"
+	"strconv"
+
+	"github.com/workerbench/workerbench/bench/results"
+)
+
+// Num formats a figure with about three significant digits: "1234",
+// "12.3", "1.23", "0.123".
+func Num(x float64) string {
+	if !results.Finite(x) {
+		return ""
+	}
+	switch a := math.Abs(x); {
+	case a == 0:
+		return "0"
+	case a >= 99.95:
+		return strconv.FormatFloat(x, 'f', 0, 64)
+	case a >= 9.995:
+		return strconv.FormatFloat(x, 'f', 1, 64)
+	case a >= 0.9995:
+		return strconv.FormatFloat(x, 'f', 2, 64)
+	default:
+		return strconv.FormatFloat(x, 'f', 3, 64)
+	}
+}
+
+// Seconds formats a duration given in seconds in the unit that keeps
+// Num's three digits whole, with a space before the unit: "840 µs",
+// "1.10 ms", "201 ms", "1.63 s"; zero is "0 µs".
+func Seconds(s float64) string {
+	switch a := math.Abs(s); {
+	case !results.Finite(s):
+		return ""
+	case a >= 0.9995:
+		return Num(s) + " s"
+	case a >= 0.0009995:
+		return Num(s*1e3) + " ms"
+	default:
+		return Num(s*1e6) + " µs"
+	}
+}
