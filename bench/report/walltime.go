@@ -47,8 +47,8 @@ func WallTime(w io.Writer, r *results.Run) error {
 	return err
 }
 
-// SetupTimes says how long setup took on each side: "base 12.1s, head
-// 11.9s", or "12.1s" in a run.
+// SetupTimes says how long setup took on each side: "base 12.1 s, head
+// 11.9 s", or "12.1 s" in a run.
 func SetupTimes(s *results.Setup) string {
 	if s.WallTime.BaseS == 0 {
 		return secs(s.WallTime.HeadS)
@@ -63,10 +63,12 @@ func wallRow(name string, w results.WallTime) []string {
 		secs(w.TotalS)}
 }
 
-// secs is a duration in seconds to a tenth, "-" for none.
+// secs is a wall time in seconds to a tenth, "-" for none: phases that
+// add up to the total read best in one unit, so not human.Seconds, but
+// with its space before the unit.
 func secs(s float64) string {
 	if s < 0.05 && s > -0.05 {
 		return "-"
 	}
-	return fmt.Sprintf("%.1fs", s)
+	return fmt.Sprintf("%.1f s", s)
 }

@@ -393,7 +393,7 @@ func measure(
 }
 
 // setupNote is what the closing line says of setup, which its time
-// includes: " (setup: base 12.1s, head 11.9s)", or nothing.
+// includes: " (setup: base 12.1 s, head 11.9 s)", or nothing.
 func setupNote(res *results.Run) string {
 	if res.Setup == nil {
 		return ""
