@@ -24,7 +24,8 @@ import (
 // seconds apart on the same two servers see the same machine (noisy
 // neighbours, clock changes), which is what makes pairing remove noise.
 // What this does not sample is boot-to-boot variation of one version;
-// the calibration (see README) measured how often that causes false alarms.
+// the calibration (see docs/statistics.md) measured how often that causes
+// false alarms.
 type AB struct {
 	Runner
 	ABOptions
@@ -54,7 +55,8 @@ func DefaultABOptions() ABOptions {
 // until each connection completes several requests), a short queue (see
 // Config.ShortQueue), S0 from 10 sequential requests instead of 50 (it
 // does not enter the verdict), and the plan's first batch of pairs as
-// Trials. The README's calibration measured the verdict with them.
+// Trials. The calibration in docs/statistics.md measured the verdict with
+// them.
 func DefaultABConfig() Config {
 	cfg := DefaultConfig()
 	cfg.Duration = 500 * time.Millisecond

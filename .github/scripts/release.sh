@@ -10,7 +10,7 @@
 #   release.sh [DIST]        build into DIST (default dist/)
 #   release.sh digests       build into a temporary directory and write the
 #                            archives' and wheels' SHA-256 to .github/release-digests.txt,
-#                            which is committed before tagging (README, "Releases")
+#                            which is committed before tagging (CONTRIBUTING.md, "Releases")
 #   release.sh check [DIST]  build into DIST (default dist/) and fail unless the
 #                            archives' and wheels' SHA-256 are exactly those committed in
 #                            .github/release-digests.txt (the release workflow)

@@ -17,8 +17,8 @@ import (
 )
 
 // names are the files that pin dependencies, by base name; patterns has
-// those matched by a glob. This is the one list: the report and the README
-// name it.
+// those matched by a glob. This is the one list: the report and
+// docs/cli.md name it.
 var (
 	names = []string{
 		"pyproject.toml", "poetry.lock", "uv.lock", "Pipfile", "Pipfile.lock", "setup.py", "setup.cfg",

@@ -180,7 +180,7 @@ func (r reporter) comment(
 			"workerbench: results are in the job summary",
 			"the token cannot comment on pull requests (a fork or Dependabot pull request gets a read-only one). "+
 				"To get the sticky comment, grant the job `permissions: pull-requests: write`, or for fork pull requests "+
-				"use the two-stage workflow_run publish (README, GitHub Action, Fork pull requests)",
+				"use the two-stage workflow_run publish (docs/action.md, Fork pull requests)",
 		)
 	}
 	if err != nil {

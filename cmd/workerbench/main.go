@@ -40,7 +40,7 @@ func main() {
 	os.Exit(exitCode(err, report.NewCommandGuard(os.Stderr)))
 }
 
-// Exit codes, as documented in the README.
+// Exit codes, as documented in docs/cli.md and docs/troubleshooting.md.
 const (
 	exitOK         = 0
 	exitError      = 1

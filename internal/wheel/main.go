@@ -100,7 +100,7 @@ func wheelName(pyVersion string, tags []string) string {
 }
 
 // versionRE is the versions release.sh releases: X.Y.Z with an optional
-// prerelease or development suffix (README, "Releases").
+// prerelease or development suffix (CONTRIBUTING.md, "Releases").
 var versionRE = regexp.MustCompile(`^([0-9]+\.[0-9]+\.[0-9]+)(?:-(dev|alpha|a|beta|b|rc)(?:\.?([0-9]+))?)?$`)
 
 // pep440 is version in PEP 440's normal form, which pip and PyPI require:
