@@ -131,7 +131,7 @@ func slotDemo(dir, self string, builtin bool, stderr io.Writer) (bench.Config, s
 		}
 		// --worker-connections {threads}: gthread workers otherwise accept
 		// up to 1000 connections each while their threads are busy, and a
-		// burst piles onto one worker (see DESIGN.md).
+		// burst piles onto one worker (see profile.GreedyAccept).
 		cfg.Command = quoteArg(gunicorn) +
 			" --bind {bind} --workers {workers} --threads {threads} --worker-connections {threads} app:app"
 		fmt.Fprintf(
