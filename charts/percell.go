@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/workerbench/workerbench/bench/human"
 	"github.com/workerbench/workerbench/bench/report"
 	"github.com/workerbench/workerbench/bench/results"
 	"gonum.org/v1/plot"
@@ -138,7 +139,7 @@ func Ratio(cells []results.Cell, overall *results.Overall, threshold float64) (*
 	noteSty.Color = failedRed
 	widest := noteSty.Width("failed")
 	for _, c := range cells {
-		widest = max(widest, valueSty.Width(signedPercent(c.Ratio)))
+		widest = max(widest, valueSty.Width(human.SignedPercent(c.Ratio)))
 	}
 	alignLabels(widest, slot, &valueSty, &noteSty)
 	radius := min(vg.Length(3.5), slot*0.3)
@@ -178,7 +179,7 @@ func Ratio(cells []results.Cell, overall *results.Overall, threshold float64) (*
 		}
 		vs.pts.xys = append(vs.pts.xys, xy{x, c.Ratio})
 		if showValues {
-			texts.add(x, top, signedPercent(c.Ratio), valueSty, vg.Point{Y: 3})
+			texts.add(x, top, human.SignedPercent(c.Ratio), valueSty, vg.Point{Y: 3})
 		}
 	}
 	for i, vs := range byVerdict {
@@ -205,7 +206,7 @@ func Ratio(cells []results.Cell, overall *results.Overall, threshold float64) (*
 			w.is = []interval{{x, overall.CILow, overall.CIHigh}}
 			top = max(top, overall.CIHigh)
 		}
-		texts.add(x, top, signedPercent(overall.Ratio), valueSty, vg.Point{Y: 3})
+		texts.add(x, top, human.SignedPercent(overall.Ratio), valueSty, vg.Point{Y: 3})
 		p.Add(w, pts)
 		// Overall.Method is a sentence for the summary; a legend needs a label.
 		leg.add("overall (geometric mean of cells)", w, pts)

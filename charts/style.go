@@ -168,13 +168,6 @@ func formatNum(v float64) string {
 	}
 }
 
-// signedPercent prints a ratio as a change: 0.9 is "−10.0%".
-func signedPercent(ratio float64) string {
-	d := (ratio - 1) * 100
-	s := fmt.Sprintf("%+.1f%%", d)
-	return strings.Replace(s, "-", "−", 1)
-}
-
 // niceTicks labels about n ticks at 1, 2, 2.5 or 5 × 10^k with just the
 // decimals the step needs, with an unlabelled minor tick between. gonum's
 // default ticks round their labels to too few digits ("1.1" at 1.05).

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/workerbench/workerbench/bench/history"
+	"github.com/workerbench/workerbench/bench/human"
 	"github.com/workerbench/workerbench/bench/report"
 	"github.com/workerbench/workerbench/bench/results"
 	"gonum.org/v1/plot"
@@ -238,7 +239,7 @@ func trendPanel(t history.Trend, c history.CellTrend, s panelSpec) *plot.Plot {
 			fmt.Sprintf(
 				"%s %s",
 				history.ShortCommit(c.Points[ch.Point].Commit),
-				signedPercent(ch.Ratio()),
+				human.SignedPercent(ch.Ratio()),
 			),
 		)
 	}

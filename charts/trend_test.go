@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/workerbench/workerbench/bench/history"
+	"github.com/workerbench/workerbench/bench/human"
 )
 
 // trendSeries is n pushes of a 1x1 and a 3x3 cell at 2% run-to-run noise,
@@ -94,7 +95,7 @@ func TestTrendChart(t *testing.T) {
 	if len(ch) != 1 {
 		t.Fatalf("3x3 changes %+v", ch)
 	}
-	label := fmt.Sprintf("%s %s", history.ShortCommit(ch[0].Commit), signedPercent(ch[0].Ratio()))
+	label := fmt.Sprintf("%s %s", history.ShortCommit(ch[0].Commit), human.SignedPercent(ch[0].Ratio()))
 	for _, want := range []string{
 		label, "noise band ±2σ", "change point", "failed", "9 slots",
 		"achieved concurrency, of 9 configured slots", "commit (oldest → newest)",

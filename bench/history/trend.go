@@ -304,7 +304,7 @@ func (c CellTrend) describe(ch Change) string {
 	}
 	return fmt.Sprintf(
 		"%s at %s, %s",
-		signedPercent(ch.Ratio()),
+		cmp.Or(human.SignedPercent(ch.Ratio()), "?"),
 		c.Points[ch.Point].Label(),
 		agoText(ago-1),
 	)
@@ -318,14 +318,6 @@ func agoText(n int) string {
 		return "1 push ago"
 	}
 	return fmt.Sprintf("%d pushes ago", n)
-}
-
-// signedPercent prints a ratio as a change with a real minus: 0.949 is "−5.1%".
-func signedPercent(ratio float64) string {
-	if !results.Finite(ratio) {
-		return "?"
-	}
-	return strings.Replace(fmt.Sprintf("%+.1f%%", 100*(ratio-1)), "-", "−", 1)
 }
 
 // num prints about three significant digits, as the reports do, and "—"

@@ -9,8 +9,10 @@
 package human
 
 import (
+	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/workerbench/workerbench/bench/results"
 )
@@ -49,4 +51,13 @@ func Seconds(s float64) string {
 	default:
 		return Num(s*1e6) + " µs"
 	}
+}
+
+// SignedPercent formats a ratio as a signed change to a tenth of a
+// percent, with a typographic minus: 0.949 is "−5.1%", 1.2 is "+20.0%".
+func SignedPercent(ratio float64) string {
+	if !results.Finite(ratio) {
+		return ""
+	}
+	return strings.Replace(fmt.Sprintf("%+.1f%%", 100*(ratio-1)), "-", "−", 1)
 }

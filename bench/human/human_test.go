@@ -52,3 +52,21 @@ func TestSeconds(t *testing.T) {
 		}
 	}
 }
+
+func TestSignedPercent(t *testing.T) {
+	tests := []struct {
+		in   float64
+		want string
+	}{
+		{0.949, "−5.1%"},
+		{0.9, "−10.0%"},
+		{1.2, "+20.0%"},
+		{1, "+0.0%"},
+		{math.NaN(), ""},
+	}
+	for _, tt := range tests {
+		if got := SignedPercent(tt.in); got != tt.want {
+			t.Errorf("SignedPercent(%v) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
