@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/workerbench/workerbench/bench/human"
 	"github.com/workerbench/workerbench/bench/report"
 	"github.com/workerbench/workerbench/bench/results"
 	"gonum.org/v1/plot"
@@ -92,7 +93,7 @@ func heatmap(cells []results.Cell, model string) (*plot.Plot, error) {
 			col := viridis(f)
 			tile.fill = col
 			s.Color = readableOn(col)
-			txt = formatNum(v)
+			txt = human.Terse(v)
 			switch {
 			case cmpd && c.Ratio > 0 && results.Finite(c.Ratio):
 				txt += "\n" + fmt.Sprintf("×%.2f", c.Ratio)
@@ -109,8 +110,8 @@ func heatmap(cells []results.Cell, model string) (*plot.Plot, error) {
 	}
 	p.Add(texts)
 	leg := newLegend()
-	leg.add(fmt.Sprintf("lowest %s req/s", formatNum(lo)), &boxes{fill: viridis(0)})
-	leg.add(fmt.Sprintf("highest %s req/s", formatNum(hi)), &boxes{fill: viridis(1)})
+	leg.add(fmt.Sprintf("lowest %s req/s", human.Terse(lo)), &boxes{fill: viridis(0)})
+	leg.add(fmt.Sprintf("highest %s req/s", human.Terse(hi)), &boxes{fill: viridis(1)})
 	if slices.ContainsFunc(cells, results.Cell.Failed) {
 		leg.add("failed", &boxes{fill: lightGrey})
 	}

@@ -41,7 +41,7 @@ func concurrency(cells []results.Cell, model string) (*plot.Plot, error) {
 		text: func(c results.Cell) string {
 			switch {
 			case c.Sweep != nil:
-				return "peak " + formatNum(c.PeakConcurrency())
+				return "peak " + human.Terse(c.PeakConcurrency())
 			case !slotted(c) || c.Efficiency <= 0 || !results.Finite(c.Efficiency):
 				return ""
 			}
@@ -75,7 +75,7 @@ func Throughput(cells []results.Cell) (*plot.Plot, error) {
 		yLabel: "throughput (req/s)",
 		value:  results.Cell.PeakThroughput,
 		trial:  func(t results.Trial) float64 { return t.ThroughputRPS },
-		text:   func(c results.Cell) string { return formatNum(c.PeakThroughput()) },
+		text:   func(c results.Cell) string { return human.Terse(c.PeakThroughput()) },
 	})
 }
 

@@ -1,7 +1,6 @@
 package charts
 
 import (
-	"fmt"
 	"image/color"
 	"math"
 	"strconv"
@@ -153,19 +152,6 @@ func cellNames(cells []results.Cell) []string {
 		names[i] = shorten(c.Name(), 24)
 	}
 	return names
-}
-
-// formatNum prints v with about three significant digits.
-func formatNum(v float64) string {
-	a := math.Abs(v)
-	switch {
-	case a >= 100:
-		return fmt.Sprintf("%.0f", v)
-	case a >= 10:
-		return fmt.Sprintf("%.1f", v)
-	default:
-		return fmt.Sprintf("%.2f", v)
-	}
 }
 
 // niceTicks labels about n ticks at 1, 2, 2.5 or 5 × 10^k with just the

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/workerbench/workerbench/bench/human"
 	"github.com/workerbench/workerbench/bench/results"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
@@ -45,8 +46,8 @@ func Sweep(c results.Cell) (*plot.Plot, error) {
 		atLeast, peakName = "≥ ", "most connections tried"
 	}
 	p := newPlot(fmt.Sprintf("Connection sweep of %s: peak useful concurrency %s%s at %s req/s",
-		shorten(c.Name(), 24), atLeast, formatNum(s.PeakConcurrency),
-		formatNum(s.PeakThroughputRPS)),
+		shorten(c.Name(), 24), atLeast, human.Terse(s.PeakConcurrency),
+		human.Terse(s.PeakThroughputRPS)),
 		"connections of the closed loop (log scale)", "throughput (req/s)")
 	addGrid(p, true, true)
 	p.X.Scale = plot.LogScale{}
@@ -95,7 +96,7 @@ func Sweep(c results.Cell) (*plot.Plot, error) {
 		}
 		texts := &labels{}
 		texts.add(n, k.ThroughputRPS, fmt.Sprintf("%s%s at once, %s req/s", atLeast,
-			formatNum(s.PeakConcurrency), formatNum(k.ThroughputRPS)), sty, off)
+			human.Terse(s.PeakConcurrency), human.Terse(k.ThroughputRPS)), sty, off)
 		p.Add(texts)
 	}
 	measured := &marks{xys: pts,

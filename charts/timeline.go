@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/workerbench/workerbench/bench/human"
 	"github.com/workerbench/workerbench/bench/report"
 	"github.com/workerbench/workerbench/bench/results"
 	"gonum.org/v1/plot"
@@ -134,7 +135,7 @@ func Timeline(c results.Cell, b results.Burst) (*plot.Plot, error) {
 		}
 		p.Add(s0)
 		leg.add(
-			fmt.Sprintf("unloaded service time S0 = %s s", formatNum(c.ServiceTimeS)),
+			fmt.Sprintf("unloaded service time S0 = %s s", human.Terse(c.ServiceTimeS)),
 			&segments{line: s0.line},
 		)
 	}

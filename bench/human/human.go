@@ -37,6 +37,23 @@ func Num(x float64) string {
 	}
 }
 
+// Terse formats a figure with about three significant digits but at most
+// two decimals, where a chart's label or a row of figures has no room for
+// Num's third: "1234", "12.3", "1.23", "0.12".
+func Terse(x float64) string {
+	if !results.Finite(x) {
+		return ""
+	}
+	switch a := math.Abs(x); {
+	case a >= 100:
+		return fmt.Sprintf("%.0f", x)
+	case a >= 10:
+		return fmt.Sprintf("%.1f", x)
+	default:
+		return fmt.Sprintf("%.2f", x)
+	}
+}
+
 // Seconds formats a duration given in seconds in the unit that keeps
 // Num's three digits whole, with a space before the unit: "840 µs",
 // "1.10 ms", "201 ms", "1.63 s"; zero is "0 µs".

@@ -70,3 +70,23 @@ func TestSignedPercent(t *testing.T) {
 		}
 	}
 }
+
+func TestTerse(t *testing.T) {
+	tests := []struct {
+		in   float64
+		want string
+	}{
+		{1234.4, "1234"},
+		{99.97, "100.0"},
+		{12.34, "12.3"},
+		{1.234, "1.23"},
+		{0.1234, "0.12"},
+		{0, "0.00"},
+		{math.NaN(), ""},
+	}
+	for _, tt := range tests {
+		if got := Terse(tt.in); got != tt.want {
+			t.Errorf("Terse(%v) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/workerbench/workerbench/bench/history"
 	"github.com/workerbench/workerbench/bench/history/databranch"
+	"github.com/workerbench/workerbench/bench/human"
 	"github.com/workerbench/workerbench/bench/report"
 	"github.com/workerbench/workerbench/bench/results"
 	"github.com/workerbench/workerbench/charts"
@@ -359,21 +360,11 @@ func writeTrendText(w io.Writer, t history.Trend, last int) {
 			if p.Failed() {
 				vals = append(vals, "failed")
 			} else {
-				vals = append(vals, trendNum(p.Throughput))
+				vals = append(vals, human.Terse(p.Throughput))
 			}
 		}
 		fmt.Fprintf(w, "         last %d: %s\n", len(vals), strings.Join(vals, " "))
 	}
-}
-
-func trendNum(v float64) string {
-	switch {
-	case v >= 100:
-		return fmt.Sprintf("%.0f", v)
-	case v >= 10:
-		return fmt.Sprintf("%.1f", v)
-	}
-	return fmt.Sprintf("%.2f", v)
 }
 
 // writeTrendMarkdown writes a series' trend block and its charts, linked
