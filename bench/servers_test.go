@@ -107,7 +107,7 @@ func serverConfig(t *testing.T, c serverCase) Config {
 	}
 	fx := fixtureApps[c.fixture]
 	if err := exec.Command(fx.needs[0], fx.needs[1:]...).Run(); err != nil {
-		t.Skipf("%s: %v (see .ci/run for the packages)", strings.Join(fx.needs, " "), err)
+		t.Skipf("%s: %v (see .github/scripts/install-test-deps.sh for the packages)", strings.Join(fx.needs, " "), err)
 	}
 	dir := fixtureDir(t, c.fixture)
 	cfg := DefaultConfig()
