@@ -7,7 +7,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/workerbench/workerbench/bench/history"
 	"github.com/workerbench/workerbench/bench/human"
@@ -390,18 +389,10 @@ func RenderStack(ps []*plot.Plot, format string) (data []byte, err error) {
 	return encode(cw, format)
 }
 
-// TrendStem is the file stem of a cell's trend chart:
-// "trend-default-3x3", with the endpoint's slug and hash for one of
-// several endpoints.
-func TrendStem(t history.Trend, c history.CellTrend) string {
-	series := strings.TrimSuffix(history.FileName(t.Series, t.Endpoint), ".jsonl")
-	return "trend-" + series + "-" + c.Name
-}
-
 // WriteTrend renders each cell's trend chart as STEM.png and STEM.svg in
-// dir (see TrendStem), or in the formats given, creating dir if needed,
-// and returns the paths written in that order. Cells never measured have
-// no chart.
+// dir (see history.ChartStem), or in the formats given, creating dir if
+// needed, and returns the paths written in that order. Cells never
+// measured have no chart.
 func WriteTrend(t history.Trend, dir string, formats ...string) ([]string, error) {
 	if len(formats) == 0 {
 		formats = []string{"png", "svg"}
@@ -426,7 +417,7 @@ func WriteTrend(t history.Trend, dir string, formats ...string) ([]string, error
 				errs = append(errs, fmt.Errorf("trend chart %s: %w", c.Name, err))
 				continue
 			}
-			path := filepath.Join(dir, TrendStem(t, c)+"."+format)
+			path := filepath.Join(dir, history.ChartStem(t, c)+"."+format)
 			if err := os.WriteFile(path, data, 0o644); err != nil {
 				errs = append(errs, fmt.Errorf("write trend chart: %w", err))
 				continue

@@ -10,14 +10,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/workerbench/workerbench/bench/history"
 	"github.com/workerbench/workerbench/bench/history/databranch"
-	"github.com/workerbench/workerbench/bench/human"
-	"github.com/workerbench/workerbench/bench/report"
 	"github.com/workerbench/workerbench/bench/results"
 	"github.com/workerbench/workerbench/charts"
 )
@@ -318,7 +315,9 @@ func trendOf(d history.Dir, name, out string, last int, stdout, stderr io.Writer
 		if i > 0 {
 			fmt.Fprintln(stdout)
 		}
-		writeTrendText(stdout, t, last)
+		if err := history.WriteTrendText(stdout, t, last); err != nil {
+			return err
+		}
 		paths, err := charts.WriteTrend(t, out)
 		if err != nil {
 			return fmt.Errorf("trend charts: %w", err)
@@ -326,7 +325,7 @@ func trendOf(d history.Dir, name, out string, last int, stdout, stderr io.Writer
 		for _, p := range paths {
 			fmt.Fprintln(stderr, p)
 		}
-		writeTrendMarkdown(&md, t, "", false)
+		history.WriteTrendMarkdown(&md, t, history.ChartLinks{}) // a strings.Builder does not fail
 	}
 	path := filepath.Join(out, "trend.md")
 	if err := os.WriteFile(path, []byte(md.String()), 0o644); err != nil {
@@ -334,58 +333,6 @@ func trendOf(d history.Dir, name, out string, last int, stdout, stderr io.Writer
 	}
 	fmt.Fprintln(stderr, path)
 	return nil
-}
-
-// writeTrendText prints a series' trend for a terminal: per cell the
-// summary line and the last pushes' throughput.
-func writeTrendText(w io.Writer, t history.Trend, last int) {
-	n := len(t.Commits)
-	fmt.Fprintf(w, "%s: %s", t.Title(), report.Plural(t.Pushes, "push"))
-	if n != t.Pushes {
-		fmt.Fprintf(w, " in %d records (older pushes summarised)", n)
-	}
-	fmt.Fprintln(w)
-	for _, e := range t.Events {
-		if e.Index >= n-last {
-			fmt.Fprintf(w, "  note: %s at %s\n", e.What, history.ShortCommit(t.Commits[e.Index]))
-		}
-	}
-	for _, c := range t.Cells {
-		fmt.Fprintf(w, "  %-6s %s\n", c.Name, c.Summary())
-		var vals []string
-		for _, p := range c.Points {
-			if p.Index < n-last {
-				continue
-			}
-			if p.Failed() {
-				vals = append(vals, "failed")
-			} else {
-				vals = append(vals, human.Terse(p.Throughput))
-			}
-		}
-		fmt.Fprintf(w, "         last %d: %s\n", len(vals), strings.Join(vals, " "))
-	}
-}
-
-// writeTrendMarkdown writes a series' trend block and its charts, linked
-// under prefix (a directory relative to the Markdown file, or ""): the PNG
-// linking to the SVG, or with svgOnly the SVG alone.
-func writeTrendMarkdown(w io.Writer, t history.Trend, prefix string, svgOnly bool) {
-	fmt.Fprintf(w, "## %s\n\n", t.Title())
-	history.WriteMarkdown(w, []history.Trend{t}, history.MarkdownOptions{Title: "Trend", Last: 20})
-	for _, c := range t.Cells {
-		if !slices.ContainsFunc(c.Points, func(p history.Point) bool { return !p.Failed() }) {
-			continue // never measured: no chart
-		}
-		stem := prefix + charts.TrendStem(t, c)
-		alt := c.Name + ": throughput and achieved concurrency per push"
-		if svgOnly {
-			fmt.Fprintf(w, "\n### %s\n\n![%s](%s.svg)\n", c.Name, alt, stem)
-		} else {
-			fmt.Fprintf(w, "\n### %s\n\n[![%s](%s.png)](%s.svg)\n", c.Name, alt, stem, stem)
-		}
-	}
-	fmt.Fprintln(w)
 }
 
 // writeDashboard renders the charts of every series of d into d/charts (as
@@ -399,30 +346,20 @@ func writeDashboard(d history.Dir, commit string) ([]error, error) {
 	}
 	// RemoveAll removes a planted charts symlink itself, not what it
 	// names, and the charts are written into a new directory.
-	chartDir := filepath.Join(d.Path, "charts")
+	chartDir := filepath.Join(d.Path, history.ChartDir)
 	if err := os.RemoveAll(chartDir); err != nil {
 		return h.Warnings, err
 	}
-	var b strings.Builder
-	b.WriteString("# workerbench history\n\n")
-	b.WriteString(
-		"This branch holds data, not code: [workerbench](https://github.com/workerbench/workerbench) ",
-	)
-	b.WriteString(
-		"appends one record per push to the default branch to a `*.jsonl` file per series ",
-	)
-	b.WriteString(
-		"(schema `" + history.Schema + "`) and redraws the charts below. Do not merge it.\n\n",
-	)
-	fmt.Fprintf(&b, "Last recorded: `%s`.\n\n", history.ShortCommit(commit))
-	for _, t := range h.Trends(history.Options{}) {
+	trends := h.Trends(history.Options{})
+	for _, t := range trends {
 		// SVG only: it compresses and deltas well, where a PNG per cell
 		// per push would grow the repository by ~100 KB each.
 		if _, err := charts.WriteTrend(t, chartDir, "svg"); err != nil {
 			return h.Warnings, fmt.Errorf("trend charts: %w", err)
 		}
-		writeTrendMarkdown(&b, t, "charts/", true)
 	}
+	var b strings.Builder
+	history.WriteDashboard(&b, trends, commit) // a strings.Builder does not fail
 	// Atomically, by rename: a README.md planted on the branch as a
 	// symbolic link is replaced, not followed to what it names.
 	return h.Warnings, results.WriteFileAtomic(filepath.Join(d.Path, "README.md"), []byte(b.String()))
