@@ -56,3 +56,21 @@ func synth(seed uint64, n, step int, ratio, cv float64) []Record {
 	}
 	return recs
 }
+
+// trendFixture is the history the trend goldens show: a series whose
+// cells fell 5% at push 30, whose runner changed at push 55 and whose 3x3
+// failed at the latest push, and twelve flat pushes of a second endpoint
+// with two cells.
+func trendFixture() (series, endpoint []Record) {
+	series = synth(7, 60, 30, 0.95, 0.02)
+	series[59].Cells[3].Error, series[59].Cells[3].Throughput = "server exited", nil
+	for i := 55; i < 60; i++ {
+		series[i].Host.CPUs = 4
+	}
+	endpoint = synth(11, 12, 12, 1, 0.02)
+	for i := range endpoint {
+		endpoint[i].Endpoint = "GET /cpu"
+		endpoint[i].Cells = endpoint[i].Cells[:2]
+	}
+	return series, endpoint
+}

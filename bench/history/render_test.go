@@ -7,19 +7,9 @@ import (
 
 // TestRender pins the trend as workerbench trend prints it (trend.txt),
 // its Markdown beside the charts (trend_charts.md) and the data branch's
-// README.md (dashboard.md): the series of TestTrendMarkdown, whose 3x3
-// failed at the latest push, and one of a second endpoint.
+// README.md (dashboard.md), of the history of trendFixture.
 func TestRender(t *testing.T) {
-	recs := synth(7, 60, 30, 0.95, 0.02)
-	recs[59].Cells[3].Error, recs[59].Cells[3].Throughput = "server exited", nil
-	for i := 55; i < 60; i++ {
-		recs[i].Host.CPUs = 4
-	}
-	other := synth(11, 12, 12, 1, 0.02)
-	for i := range other {
-		other[i].Endpoint = "GET /cpu"
-		other[i].Cells = other[i].Cells[:2]
-	}
+	recs, other := trendFixture()
 	trends := []Trend{
 		Analyze(Series{Name: DefaultSeries, Records: recs}, Options{}),
 		Analyze(Series{Name: DefaultSeries, Endpoint: "GET /cpu", Records: other}, Options{}),

@@ -121,16 +121,7 @@ func TestAnalyzeSummaries(t *testing.T) {
 }
 
 func TestTrendMarkdown(t *testing.T) {
-	recs := synth(7, 60, 30, 0.95, 0.02)
-	recs[59].Cells[3].Error, recs[59].Cells[3].Throughput = "server exited", nil
-	for i := 55; i < 60; i++ {
-		recs[i].Host.CPUs = 4
-	}
-	other := synth(11, 12, 12, 1, 0.02)
-	for i := range other {
-		other[i].Endpoint = "GET /cpu"
-		other[i].Cells = other[i].Cells[:2]
-	}
+	recs, other := trendFixture()
 	got := TrendMarkdown(append(recs, other...), MarkdownOptions{Title: "main's trend"})
 	golden(t, "trend.md", got)
 	if !strings.Contains(got, "| 3x3 | ") || !strings.Contains(got, "| failed |") ||

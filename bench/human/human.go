@@ -1,9 +1,9 @@
 // Package human formats figures for people, one way wherever they are
 // shown: the terminal table, the Markdown, the notes the engine and the
 // recommendation write into results.json, the history's trend and the
-// charts. It sits below all of them (it imports only results), so that
-// bench, bench/recommend and bench/report, which cannot import one another
-// that way round, share it.
+// charts. It imports only results, so every one of those packages can
+// import it; bench/recommend could not import bench/report for this, as
+// report's tests import recommend.
 //
 // A value that is not a number (NaN, ±Inf) formats as "".
 package human

@@ -5,88 +5,54 @@ import (
 	"testing"
 )
 
-func TestNum(t *testing.T) {
+// TestFormats pins each format's digits and its units' boundaries: a
+// value that would round to 1000 of a unit is shown in the next one.
+func TestFormats(t *testing.T) {
 	tests := []struct {
+		name string
+		f    func(float64) string
 		in   float64
 		want string
 	}{
-		{0, "0"},
-		{1234.4, "1234"},
-		{99.96, "100"},
-		{12.34, "12.3"},
-		{9.996, "10.0"},
-		{1.234, "1.23"},
-		{0.1234, "0.123"},
-		{-8.1, "-8.10"},
-		{math.NaN(), ""},
-		{math.Inf(1), ""},
-	}
-	for _, tt := range tests {
-		if got := Num(tt.in); got != tt.want {
-			t.Errorf("Num(%v) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
+		{"Num", Num, 0, "0"},
+		{"Num", Num, 1234.4, "1234"},
+		{"Num", Num, 99.96, "100"},
+		{"Num", Num, 12.34, "12.3"},
+		{"Num", Num, 9.996, "10.0"},
+		{"Num", Num, 1.234, "1.23"},
+		{"Num", Num, 0.1234, "0.123"},
+		{"Num", Num, -8.1, "-8.10"},
+		{"Num", Num, math.NaN(), ""},
+		{"Num", Num, math.Inf(1), ""},
 
-// TestSeconds pins the one spacing and the units' boundaries: a value
-// that would round to 1000 of a unit is shown in the next one.
-func TestSeconds(t *testing.T) {
-	tests := []struct {
-		in   float64
-		want string
-	}{
-		{0, "0 µs"},
-		{0.00084, "840 µs"},
-		{0.0009996, "1.00 ms"},
-		{0.0011, "1.10 ms"},
-		{0.2013, "201 ms"},
-		{0.99951, "1.00 s"},
-		{1.63, "1.63 s"},
-		{41.3, "41.3 s"},
-		{math.NaN(), ""},
-		{math.Inf(-1), ""},
-	}
-	for _, tt := range tests {
-		if got := Seconds(tt.in); got != tt.want {
-			t.Errorf("Seconds(%v) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
+		{"Terse", Terse, 1234.4, "1234"},
+		{"Terse", Terse, 99.97, "100.0"},
+		{"Terse", Terse, 12.34, "12.3"},
+		{"Terse", Terse, 1.234, "1.23"},
+		{"Terse", Terse, 0.1234, "0.12"},
+		{"Terse", Terse, 0, "0.00"},
+		{"Terse", Terse, math.NaN(), ""},
 
-func TestSignedPercent(t *testing.T) {
-	tests := []struct {
-		in   float64
-		want string
-	}{
-		{0.949, "−5.1%"},
-		{0.9, "−10.0%"},
-		{1.2, "+20.0%"},
-		{1, "+0.0%"},
-		{math.NaN(), ""},
-	}
-	for _, tt := range tests {
-		if got := SignedPercent(tt.in); got != tt.want {
-			t.Errorf("SignedPercent(%v) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
+		{"Seconds", Seconds, 0, "0 µs"},
+		{"Seconds", Seconds, 0.00084, "840 µs"},
+		{"Seconds", Seconds, 0.0009996, "1.00 ms"},
+		{"Seconds", Seconds, 0.0011, "1.10 ms"},
+		{"Seconds", Seconds, 0.2013, "201 ms"},
+		{"Seconds", Seconds, 0.99951, "1.00 s"},
+		{"Seconds", Seconds, 1.63, "1.63 s"},
+		{"Seconds", Seconds, 41.3, "41.3 s"},
+		{"Seconds", Seconds, math.NaN(), ""},
+		{"Seconds", Seconds, math.Inf(-1), ""},
 
-func TestTerse(t *testing.T) {
-	tests := []struct {
-		in   float64
-		want string
-	}{
-		{1234.4, "1234"},
-		{99.97, "100.0"},
-		{12.34, "12.3"},
-		{1.234, "1.23"},
-		{0.1234, "0.12"},
-		{0, "0.00"},
-		{math.NaN(), ""},
+		{"SignedPercent", SignedPercent, 0.949, "−5.1%"},
+		{"SignedPercent", SignedPercent, 0.9, "−10.0%"},
+		{"SignedPercent", SignedPercent, 1.2, "+20.0%"},
+		{"SignedPercent", SignedPercent, 1, "+0.0%"},
+		{"SignedPercent", SignedPercent, math.NaN(), ""},
 	}
 	for _, tt := range tests {
-		if got := Terse(tt.in); got != tt.want {
-			t.Errorf("Terse(%v) = %q, want %q", tt.in, got, tt.want)
+		if got := tt.f(tt.in); got != tt.want {
+			t.Errorf("%s(%v) = %q, want %q", tt.name, tt.in, got, tt.want)
 		}
 	}
 }
