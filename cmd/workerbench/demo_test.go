@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -64,10 +65,15 @@ func TestDemo(t *testing.T) {
 	if peak := loop.Cells[0].PeakConcurrency(); peak < 20 {
 		t.Errorf("one event-loop worker's peak useful concurrency %.1f, want ≥ 20", peak)
 	}
-	for _, want := range []string{"The contrast: one ", "served 1.00 request at a time", "at once on the same 100 ms wait"} {
+	for _, want := range []string{"The contrast: one ", "at once on the same 100 ms wait"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("stdout lacks %q", want)
 		}
+	}
+	// One sync worker with one thread serves one request at a time: 0.99
+	// and 1.01 are that figure on a busy machine.
+	if !regexp.MustCompile(`served (0\.9[5-9]|1\.0[0-5]) request at a time`).MatchString(stdout.String()) {
+		t.Errorf("stdout lacks \"served 1.00 request at a time\" (± 5%%)")
 	}
 	for _, f := range []string{"summary.md", "event-loop/summary.md", "event-loop/sweep-1x1.svg"} {
 		if fi, err := os.Stat(filepath.Join(out, f)); err != nil || fi.Size() == 0 {
