@@ -166,12 +166,14 @@ func TestDiagnosticsOnRealServers(t *testing.T) {
 			}
 		},
 		checkAll: func(t *testing.T, res *results.Run) {
-			// Kept-alive connections may all land on one worker: 40 per
-			// worker that did the work.
+			// 40 per worker at most. How the kernel spreads kept-alive
+			// connections over the two workers sets where in 40–80 the
+			// peak lands: 79.2 evenly, 39.8 when one worker took them
+			// all, 44.1 when one took most of 128 (the other's few
+			// connections each wait out the transport stall).
 			c := res.Cells[1]
-			if c.Sweep == nil || !within(c.Sweep.PeakConcurrency, 80, 0.15) &&
-				!(c.Memory.WorkingProcesses == 1 && within(c.Sweep.PeakConcurrency, 40, 0.15)) {
-				t.Errorf("2x1 sweep %+v with %d working processes, want a peak of 40 ± 15%% per one",
+			if c.Sweep == nil || c.Sweep.PeakConcurrency < 40*0.85 || c.Sweep.PeakConcurrency > 80*1.15 {
+				t.Errorf("2x1 sweep %+v with %d working processes, want a peak of 40 to 80 (± 15%%)",
 					c.Sweep, c.Memory.WorkingProcesses)
 			}
 			if !strings.Contains(strings.Join(c.Diagnostics, "\n"), "a pool of about that size") {
