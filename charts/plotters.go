@@ -20,8 +20,34 @@ import (
 // box is an axis-aligned rectangle in data coordinates.
 type box struct{ x0, x1, y0, y1 float64 }
 
-func (b box) ok() bool {
-	return results.Finite(b.x0) && results.Finite(b.x1) && results.Finite(b.y0) && results.Finite(b.y1)
+func (b box) corners() (x0, y0, x1, y1 float64) { return b.x0, b.y0, b.x1, b.y1 }
+
+// shape is a box or a segment: two corners in data coordinates.
+type shape interface {
+	corners() (x0, y0, x1, y1 float64)
+}
+
+// drawable reports whether every coordinate of s is finite: a shape with
+// a NaN or an infinity is left out, not drawn to the edge of the canvas.
+func drawable(s shape) bool {
+	x0, y0, x1, y1 := s.corners()
+	return results.Finite(x0) && results.Finite(y0) && results.Finite(x1) && results.Finite(y1)
+}
+
+// dataRange is the extent of the drawable shapes, for a plotter's
+// DataRange.
+func dataRange[S shape](shapes []S) (xmin, xmax, ymin, ymax float64) {
+	xmin, ymin = math.Inf(1), math.Inf(1)
+	xmax, ymax = math.Inf(-1), math.Inf(-1)
+	for _, s := range shapes {
+		if !drawable(s) {
+			continue
+		}
+		x0, y0, x1, y1 := s.corners()
+		xmin, xmax = min(xmin, x0, x1), max(xmax, x0, x1)
+		ymin, ymax = min(ymin, y0, y1), max(ymax, y0, y1)
+	}
+	return xmin, xmax, ymin, ymax
 }
 
 // boxes fills rectangles with one colour.
@@ -35,7 +61,7 @@ type boxes struct {
 func (r *boxes) Plot(c draw.Canvas, p *plot.Plot) {
 	trX, trY := p.Transforms(&c)
 	for _, b := range r.bs {
-		if !b.ok() {
+		if !drawable(b) {
 			continue
 		}
 		x0, x1, y0, y1 := trX(b.x0), trX(b.x1), trY(b.y0), trY(b.y1)
@@ -47,18 +73,7 @@ func (r *boxes) Plot(c draw.Canvas, p *plot.Plot) {
 	}
 }
 
-func (r *boxes) DataRange() (xmin, xmax, ymin, ymax float64) {
-	xmin, ymin = math.Inf(1), math.Inf(1)
-	xmax, ymax = math.Inf(-1), math.Inf(-1)
-	for _, b := range r.bs {
-		if !b.ok() {
-			continue
-		}
-		xmin, xmax = min(xmin, b.x0, b.x1), max(xmax, b.x0, b.x1)
-		ymin, ymax = min(ymin, b.y0, b.y1), max(ymax, b.y0, b.y1)
-	}
-	return xmin, xmax, ymin, ymax
-}
+func (r *boxes) DataRange() (xmin, xmax, ymin, ymax float64) { return dataRange(r.bs) }
 
 func (r *boxes) Thumbnail(c *draw.Canvas) {
 	pts := []vg.Point{
@@ -124,9 +139,7 @@ func (w *whiskers) Thumbnail(c *draw.Canvas) {
 // segment is a straight line between two points in data coordinates.
 type segment struct{ x0, y0, x1, y1 float64 }
 
-func (sg segment) ok() bool {
-	return results.Finite(sg.x0) && results.Finite(sg.y0) && results.Finite(sg.x1) && results.Finite(sg.y1)
-}
+func (sg segment) corners() (x0, y0, x1, y1 float64) { return sg.x0, sg.y0, sg.x1, sg.y1 }
 
 // segments draws line segments of one style, e.g. the ideal level per cell.
 type segments struct {
@@ -137,7 +150,7 @@ type segments struct {
 func (s *segments) Plot(c draw.Canvas, p *plot.Plot) {
 	trX, trY := p.Transforms(&c)
 	for _, sg := range s.ss {
-		if !sg.ok() {
+		if !drawable(sg) {
 			continue
 		}
 		pts := []vg.Point{{X: trX(sg.x0), Y: trY(sg.y0)}, {X: trX(sg.x1), Y: trY(sg.y1)}}
@@ -145,18 +158,7 @@ func (s *segments) Plot(c draw.Canvas, p *plot.Plot) {
 	}
 }
 
-func (s *segments) DataRange() (xmin, xmax, ymin, ymax float64) {
-	xmin, ymin = math.Inf(1), math.Inf(1)
-	xmax, ymax = math.Inf(-1), math.Inf(-1)
-	for _, sg := range s.ss {
-		if !sg.ok() {
-			continue
-		}
-		xmin, xmax = min(xmin, sg.x0, sg.x1), max(xmax, sg.x0, sg.x1)
-		ymin, ymax = min(ymin, sg.y0, sg.y1), max(ymax, sg.y0, sg.y1)
-	}
-	return xmin, xmax, ymin, ymax
-}
+func (s *segments) DataRange() (xmin, xmax, ymin, ymax float64) { return dataRange(s.ss) }
 
 func (s *segments) Thumbnail(c *draw.Canvas) {
 	y := (c.Min.Y + c.Max.Y) / 2
