@@ -123,20 +123,30 @@ func TestActionHistory(t *testing.T) {
 	e.assertNoToken(t, stdout, stderr)
 }
 
+// gitHTTPBackend is git's CGI program that serves a repository over HTTP.
+const gitHTTPBackend = "/usr/lib/git-core/git-http-backend"
+
+// httpOriginRepo is a test repository with a bare origin, for a test that
+// serves that origin through gitHTTPBackend; it skips without gunicorn or
+// the backend.
+func httpOriginRepo(t *testing.T) (repo testRepo, bare string) {
+	t.Helper()
+	needGunicorn(t)
+	if _, err := os.Stat(gitHTTPBackend); err != nil {
+		t.Skip("git http-backend is not installed at " + gitHTTPBackend)
+	}
+	repo = newTestRepo(t)
+	return repo, withOrigin(t, repo)
+}
+
 // TestActionHistoryReadOnly serves origin the way GitHub serves a token
 // without contents: write — reads allowed, pushes refused with HTTP 403 —
 // through git http-backend on loopback: the push job succeeds with a
 // notice that says how to grant the permission, and a pull request's
 // comment says there is no history yet. history: none reads nothing.
 func TestActionHistoryReadOnly(t *testing.T) {
-	needGunicorn(t)
-	const backend = "/usr/lib/git-core/git-http-backend"
-	if _, err := os.Stat(backend); err != nil {
-		t.Skip("git http-backend is not installed at " + backend)
-	}
-	repo := newTestRepo(t)
-	bare := withOrigin(t, repo)
-	srv := httptest.NewServer(&cgi.Handler{Path: backend, Stderr: io.Discard, Env: []string{
+	repo, bare := httpOriginRepo(t)
+	srv := httptest.NewServer(&cgi.Handler{Path: gitHTTPBackend, Stderr: io.Discard, Env: []string{
 		"GIT_PROJECT_ROOT=" + filepath.Dir(bare), "GIT_HTTP_EXPORT_ALL=1"}})
 	t.Cleanup(srv.Close)
 	gitIn(t, repo.dir, "remote", "set-url", "origin", srv.URL+"/"+filepath.Base(bare))
@@ -189,14 +199,8 @@ func TestActionHistoryReadOnly(t *testing.T) {
 // .git/config never holds it. With credentials persisted by checkout
 // (an http.extraheader), git sends that header alone, not two.
 func TestActionHistoryCredentials(t *testing.T) {
-	needGunicorn(t)
-	const backend = "/usr/lib/git-core/git-http-backend"
-	if _, err := os.Stat(backend); err != nil {
-		t.Skip("git http-backend is not installed at " + backend)
-	}
-	repo := newTestRepo(t)
-	bare := withOrigin(t, repo)
-	git := &cgi.Handler{Path: backend, Stderr: io.Discard, Env: []string{
+	repo, bare := httpOriginRepo(t)
+	git := &cgi.Handler{Path: gitHTTPBackend, Stderr: io.Discard, Env: []string{
 		"GIT_PROJECT_ROOT=" + filepath.Dir(bare), "GIT_HTTP_EXPORT_ALL=1", "REMOTE_USER=x-access-token"}}
 	var mu sync.Mutex
 	var refused []string

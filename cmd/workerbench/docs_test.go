@@ -188,6 +188,12 @@ func docLinks(md string) []docLink {
 // forProse calls f with each line (and its number) that is not in a fenced
 // code block, its code spans removed.
 func forProse(md string, f func(n int, line string)) {
+	proseLines(md, func(n int, line string) { f(n, withoutCodeSpans(line)) })
+}
+
+// proseLines calls f with each line (and its number) that is not in a
+// fenced code block.
+func proseLines(md string, f func(n int, line string)) {
 	fence := ""
 	for i, line := range strings.Split(md, "\n") {
 		if m := fenceRE.FindStringSubmatch(line); m != nil {
@@ -203,7 +209,7 @@ func forProse(md string, f func(n int, line string)) {
 		if fence != "" {
 			continue
 		}
-		f(i+1, withoutCodeSpans(line))
+		f(i+1, line)
 	}
 }
 
@@ -260,27 +266,13 @@ var (
 func headingAnchors(md string) map[string]bool {
 	anchors := map[string]bool{}
 	seen := map[string]int{}
-	fence := ""
-	for _, line := range strings.Split(md, "\n") {
-		if m := fenceRE.FindStringSubmatch(line); m != nil {
-			switch {
-			case fence == "":
-				fence = m[1]
-				continue
-			case fence == m[1]:
-				fence = ""
-				continue
-			}
-		}
-		if fence != "" {
-			continue
-		}
+	proseLines(md, func(_ int, line string) {
 		for _, m := range htmlAnchorRE.FindAllStringSubmatch(line, -1) {
 			anchors[m[1]] = true
 		}
 		m := headingRE.FindStringSubmatch(line)
 		if m == nil {
-			continue
+			return
 		}
 		slug := githubSlug(m[2])
 		if n := seen[slug]; n > 0 {
@@ -289,7 +281,7 @@ func headingAnchors(md string) map[string]bool {
 			anchors[slug] = true
 		}
 		seen[slug]++
-	}
+	})
 	return anchors
 }
 
