@@ -3,6 +3,7 @@ module github.com/workerbench/workerbench
 go 1.23.0
 
 require (
+	github.com/BurntSushi/toml v1.5.0
 	github.com/HdrHistogram/hdrhistogram-go v1.1.2
 	github.com/google/go-github/v60 v60.0.0
 	github.com/sethvargo/go-githubactions v1.3.2
