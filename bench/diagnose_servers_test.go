@@ -69,9 +69,9 @@ func TestDiagnosticsOnRealServers(t *testing.T) {
 		// also is a note naming a cause the case may have besides want.
 		also string
 		// checkAll, if set, checks the whole run.
-		checkAll func(t *testing.T, res *results.Run)
+		checkAll func(b *bands, res *results.Run)
 		cell     string
-		check    func(t *testing.T, c results.Cell)
+		check    func(b *bands, c results.Cell)
 	}{{
 		// uvicorn --workers ≥ 2 answers kept-alive requests late, and a
 		// handler that blocks its event loop serves one request at a time
@@ -85,22 +85,22 @@ func TestDiagnosticsOnRealServers(t *testing.T) {
 		setup:      func(t *testing.T, cfg *Config) { cfg.Sweep = false },
 		want:       "kept-alive responses waited", cell: "2x1",
 		also: "the event loop is blocked",
-		check: func(t *testing.T, c results.Cell) {
+		check: func(b *bands, c results.Cell) {
 			// At most one request at a time per worker. A worker with a
 			// single kept-alive connection idles through that
 			// connection's stall (50 of every 90 ms busy), so how the
 			// kernel spread the 8 connections sets where in 1–2 it lands:
 			// 1.55 for 7 and 1.
 			if c.Concurrency < 0.85 || c.Concurrency > 2*1.15 {
-				t.Errorf("concurrency %.2f, want 1 to 2 (± 15%%): one request at a time per worker",
+				b.Errorf("concurrency %.2f, want 1 to 2 (± 15%%): one request at a time per worker",
 					c.Concurrency)
 			}
 			if !within(c.ServiceTimeS, 0.051, 0.1) || c.TransportStallS < 0.02 {
-				t.Errorf("S0 %s with a stall of %s, want about 51ms and a stall of tens of ms",
+				b.Errorf("S0 %s with a stall of %s, want about 51ms and a stall of tens of ms",
 					human.Seconds(c.ServiceTimeS), human.Seconds(c.TransportStallS))
 			}
 			if c.KeepAliveOff == nil || c.KeepAliveOff.ThroughputRPS <= 0 {
-				t.Errorf("keep-alive-off trial %+v, want one", c.KeepAliveOff)
+				b.Errorf("keep-alive-off trial %+v, want one", c.KeepAliveOff)
 			}
 		},
 	}, {
@@ -110,12 +110,12 @@ func TestDiagnosticsOnRealServers(t *testing.T) {
 		serverCase: serverCase{server: "uvicorn", fixture: "asgi", matrix: []Shape{{1, 1}, {2, 1}}},
 		path:       "/block?ms=50",
 		want:       "the event loop is blocked while a request waits", cell: "2x1",
-		check: func(t *testing.T, c results.Cell) {
+		check: func(b *bands, c results.Cell) {
 			// 2.01 alone; 2.25 under go test -race ./... (43.7 req/s in one
 			// 1 s window: 8 connections of 50 ms requests complete about 5
 			// each, so a window's edges move a trial by several percent).
 			if !within(c.Concurrency, 2, 0.15) || c.Sweep != nil {
-				t.Errorf("concurrency %.2f (sweep %v), want 2 ± 15%% and no sweep", c.Concurrency,
+				b.Errorf("concurrency %.2f (sweep %v), want 2 ± 15%% and no sweep", c.Concurrency,
 					c.Sweep != nil)
 			}
 		},
@@ -129,9 +129,9 @@ func TestDiagnosticsOnRealServers(t *testing.T) {
 			matrix: []Shape{{1, 1}}},
 		path: "/?ms=100",
 		want: "the event loop is blocked while a request waits", cell: "1x1",
-		check: func(t *testing.T, c results.Cell) {
+		check: func(b *bands, c results.Cell) {
 			if !within(c.Concurrency, 1, 0.1) {
-				t.Errorf("concurrency %.2f, want 1 ± 10%%: one thread per process", c.Concurrency)
+				b.Errorf("concurrency %.2f, want 1 ± 10%%: one thread per process", c.Concurrency)
 			}
 		},
 	}, {
@@ -141,9 +141,9 @@ func TestDiagnosticsOnRealServers(t *testing.T) {
 		path:       "/?ms=50",
 		want:       "likely a call gevent cannot patch", cell: "2x1",
 		also: "the event loop is blocked",
-		check: func(t *testing.T, c results.Cell) {
+		check: func(b *bands, c results.Cell) {
 			if !within(c.Concurrency, 2, 0.15) {
-				t.Errorf("concurrency %.2f, want 2 ± 15%%: one request per worker", c.Concurrency)
+				b.Errorf("concurrency %.2f, want 2 ± 15%%: one request per worker", c.Concurrency)
 			}
 		},
 	}, {
@@ -160,12 +160,12 @@ func TestDiagnosticsOnRealServers(t *testing.T) {
 		setup: func(t *testing.T, cfg *Config) { cfg.SweepTime = 40 * time.Second },
 		want:  "a pool of about that size per process capped it", cell: "1x1",
 		also: "waited",
-		check: func(t *testing.T, c results.Cell) {
+		check: func(b *bands, c results.Cell) {
 			if c.Sweep == nil || !within(c.Sweep.PeakConcurrency, 40, 0.15) {
-				t.Errorf("sweep %+v, want a peak of 40 ± 15%%", c.Sweep)
+				b.Errorf("sweep %+v, want a peak of 40 ± 15%%", c.Sweep)
 			}
 		},
-		checkAll: func(t *testing.T, res *results.Run) {
+		checkAll: func(b *bands, res *results.Run) {
 			// 40 per worker at most. How the kernel spreads kept-alive
 			// connections over the two workers sets where in 40–80 the
 			// peak lands: 79.2 evenly, 39.8 when one worker took them
@@ -173,11 +173,11 @@ func TestDiagnosticsOnRealServers(t *testing.T) {
 			// connections each wait out the transport stall).
 			c := res.Cells[1]
 			if c.Sweep == nil || c.Sweep.PeakConcurrency < 40*0.85 || c.Sweep.PeakConcurrency > 80*1.15 {
-				t.Errorf("2x1 sweep %+v with %d working processes, want a peak of 40 to 80 (± 15%%)",
+				b.Errorf("2x1 sweep %+v with %d working processes, want a peak of 40 to 80 (± 15%%)",
 					c.Sweep, c.Memory.WorkingProcesses)
 			}
 			if !strings.Contains(strings.Join(c.Diagnostics, "\n"), "a pool of about that size") {
-				t.Errorf("2x1 notes %q: no pool note", c.Diagnostics)
+				b.Errorf("2x1 notes %q: no pool note", c.Diagnostics)
 			}
 		},
 	}, {
@@ -189,12 +189,12 @@ func TestDiagnosticsOnRealServers(t *testing.T) {
 		path:       "/?ms=50",
 		runWant:    "each worker served about 2 requests at a time whatever its threads",
 		want:       "achieved", cell: "3x3",
-		check: func(t *testing.T, c results.Cell) {
+		check: func(b *bands, c results.Cell) {
 			if !within(c.Concurrency, 6, 0.1) {
-				t.Errorf("concurrency %.2f, want 6 ± 10%%: 3 workers of 2 pooled connections", c.Concurrency)
+				b.Errorf("concurrency %.2f, want 6 ± 10%%: 3 workers of 2 pooled connections", c.Concurrency)
 			}
 			if notes := strings.Join(c.Diagnostics, "\n"); strings.Contains(notes, "--worker-connections") {
-				t.Errorf("the greedy-accept hint, which the profile's command rules out:\n%s", notes)
+				b.Errorf("the greedy-accept hint, which the profile's command rules out:\n%s", notes)
 			}
 		},
 	}, {
@@ -208,11 +208,11 @@ func TestDiagnosticsOnRealServers(t *testing.T) {
 			cfg.Duration = 3 * time.Second
 		},
 		want: "workers were replaced", cell: "2x2",
-		check: func(t *testing.T, c results.Cell) {
+		check: func(b *bands, c results.Cell) {
 			// About 190 req/s for 3 s: some 20 replacements; once a second
 			// the sampler sees a few of them.
 			if c.Memory.WorkersReplaced < 2 {
-				t.Errorf("workers replaced %d, want at least 2", c.Memory.WorkersReplaced)
+				b.Errorf("workers replaced %d, want at least 2", c.Memory.WorkersReplaced)
 			}
 		},
 	}, {
@@ -221,10 +221,10 @@ func TestDiagnosticsOnRealServers(t *testing.T) {
 		path:       "/?ms=20",
 		setup:      func(t *testing.T, cfg *Config) { cfg.Duration = 2 * time.Second },
 		want:       "unfair scheduling: p99 is", cell: "1x2",
-		check: func(t *testing.T, c results.Cell) {
+		check: func(b *bands, c results.Cell) {
 			// The per-connection estimate would read 6 of 2 slots here.
 			if !within(c.Concurrency, 2, 0.1) {
-				t.Errorf("concurrency %.2f, want 2 ± 10%% despite the unfair tail", c.Concurrency)
+				b.Errorf("concurrency %.2f, want 2 ± 10%% despite the unfair tail", c.Concurrency)
 			}
 		},
 	}, {
@@ -278,54 +278,56 @@ func TestDiagnosticsOnRealServers(t *testing.T) {
 			if c.setup != nil {
 				c.setup(t, &cfg)
 			}
-			res, err := runMatrix(t, cfg)
-			for try := 2; err == nil && try <= 3 && contended(res, c.cell); try++ {
-				t.Logf("try %d: the S0 probe waited for a core (other tests beside it); measuring again", try)
-				res, err = runMatrix(t, cfg)
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if c.checkAll != nil {
-				c.checkAll(t, res)
-			}
-			if notes := strings.Join(res.Diagnostics, "\n"); !strings.Contains(notes, c.runWant) {
-				t.Errorf("run notes %q: none saying %q", res.Diagnostics, c.runWant)
-			}
-			for _, cell := range res.Cells {
-				logCell(t, res, cell, c.path)
-				if cell.Name() != c.cell {
-					continue
+			withinBands(t, func(b *bands) {
+				res, err := runMatrix(t, cfg)
+				for try := 2; err == nil && try <= 3 && contended(res, c.cell); try++ {
+					t.Logf("try %d: the S0 probe waited for a core (other tests beside it); measuring again", try)
+					res, err = runMatrix(t, cfg)
 				}
-				notes := strings.Join(cell.Diagnostics, "\n")
-				t.Logf("%s diagnostics:\n%s", cell.Name(), notes)
-				if !strings.Contains(notes, c.want) {
-					t.Errorf("%s: no diagnostic saying %q", cell.Name(), c.want)
+				if err != nil {
+					t.Fatal(err)
 				}
-				if c.check != nil {
-					c.check(t, cell)
+				if c.checkAll != nil {
+					c.checkAll(b, res)
 				}
-			}
-			for _, cell := range res.Cells {
-				// Every worker of a healthy server works (keep-alive delay
-				// and S0 cases run 2 workers).
-				notes := strings.Join(cell.Diagnostics, "\n")
-				if c.name != "--reload" && strings.Contains(notes, "did the work") {
-					t.Errorf("%s: the fewer-workers note on a server whose workers all served", cell.Name())
+				if notes := strings.Join(res.Diagnostics, "\n"); !strings.Contains(notes, c.runWant) {
+					b.Errorf("run notes %q: none saying %q", res.Diagnostics, c.runWant)
 				}
-				// A note naming a cause appears only where the case has it.
-				for _, cause := range []string{"waited", "the event loop is blocked", "a pool of about",
-					"--worker-connections equal to --threads"} {
-					if strings.Contains(notes, cause) && !strings.Contains(c.want+c.also, cause) {
-						t.Errorf("%s: a note saying %q, which this case does not have:\n%s",
-							cell.Name(), cause, notes)
+				for _, cell := range res.Cells {
+					logCell(t, res, cell, c.path)
+					if cell.Name() != c.cell {
+						continue
+					}
+					notes := strings.Join(cell.Diagnostics, "\n")
+					t.Logf("%s diagnostics:\n%s", cell.Name(), notes)
+					if !strings.Contains(notes, c.want) {
+						b.Errorf("%s: no diagnostic saying %q", cell.Name(), c.want)
+					}
+					if c.check != nil {
+						c.check(b, cell)
 					}
 				}
-			}
-			if notes := strings.Join(res.Diagnostics, "\n"); c.runWant == "" &&
-				strings.Contains(notes, "each worker served about") {
-				t.Errorf("run notes %q: a per-process cap this case does not have", res.Diagnostics)
-			}
+				for _, cell := range res.Cells {
+					// Every worker of a healthy server works (keep-alive delay
+					// and S0 cases run 2 workers).
+					notes := strings.Join(cell.Diagnostics, "\n")
+					if c.name != "--reload" && strings.Contains(notes, "did the work") {
+						b.Errorf("%s: the fewer-workers note on a server whose workers all served", cell.Name())
+					}
+					// A note naming a cause appears only where the case has it.
+					for _, cause := range []string{"waited", "the event loop is blocked", "a pool of about",
+						"--worker-connections equal to --threads"} {
+						if strings.Contains(notes, cause) && !strings.Contains(c.want+c.also, cause) {
+							b.Errorf("%s: a note saying %q, which this case does not have:\n%s",
+								cell.Name(), cause, notes)
+						}
+					}
+				}
+				if notes := strings.Join(res.Diagnostics, "\n"); c.runWant == "" &&
+					strings.Contains(notes, "each worker served about") {
+					b.Errorf("run notes %q: a per-process cap this case does not have", res.Diagnostics)
+				}
+			})
 		})
 	}
 }

@@ -53,36 +53,38 @@ func TestEstimatorGroundTruth(t *testing.T) {
 	cfg.Health = "/health"
 	cfg.Duration = 2 * time.Second
 	cfg.Warmup = 500 * time.Millisecond
-	res, err := runMatrix(t, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range res.Cells {
-		t.Logf(
-			"K=%2d: S0 %.2fms X %.1f/s K^ %.3f (%.1f%%) gen CPU %.0fµs/req",
-			c.Slots,
-			c.ServiceTimeS*1e3,
-			c.ThroughputRPS,
-			c.Concurrency,
-			100*(c.Concurrency/float64(c.Slots)-1),
-			c.GeneratorCPUPerRequestS*1e6,
-		)
-		if !within(c.Concurrency, float64(c.Slots), 0.03) {
-			t.Errorf(
-				"%s: achieved concurrency %.3f, want %d ± 3%%",
-				c.Name(),
-				c.Concurrency,
+	withinBands(t, func(b *bands) {
+		res, err := runMatrix(t, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range res.Cells {
+			t.Logf(
+				"K=%2d: S0 %.2fms X %.1f/s K^ %.3f (%.1f%%) gen CPU %.0fµs/req",
 				c.Slots,
+				c.ServiceTimeS*1e3,
+				c.ThroughputRPS,
+				c.Concurrency,
+				100*(c.Concurrency/float64(c.Slots)-1),
+				c.GeneratorCPUPerRequestS*1e6,
 			)
+			if !within(c.Concurrency, float64(c.Slots), 0.03) {
+				b.Errorf(
+					"%s: achieved concurrency %.3f, want %d ± 3%%",
+					c.Name(),
+					c.Concurrency,
+					c.Slots,
+				)
+			}
+			if c.Errors != 0 {
+				t.Errorf("%s: %d errors %v", c.Name(), c.Errors, c.ErrorKinds)
+			}
+			if c.Sweep != nil || c.Efficiency == 0 {
+				t.Errorf("%s: swept (%v) or without efficiency: slots bound this server",
+					c.Name(), c.Sweep != nil)
+			}
 		}
-		if c.Errors != 0 {
-			t.Errorf("%s: %d errors %v", c.Name(), c.Errors, c.ErrorKinds)
-		}
-		if c.Sweep != nil || c.Efficiency == 0 {
-			t.Errorf("%s: swept (%v) or without efficiency: slots bound this server",
-				c.Name(), c.Sweep != nil)
-		}
-	}
+	})
 }
 
 // TestEstimatorFewConnections: with fewer connections than slots, the
@@ -99,17 +101,19 @@ func TestEstimatorFewConnections(t *testing.T) {
 	cfg.Health = "/health"
 	cfg.Duration = 2 * time.Second
 	cfg.Warmup = 300 * time.Millisecond
-	res, err := runMatrix(t, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := res.Cells[0]
-	if !within(c.Concurrency, 4, 0.03) {
-		t.Errorf("2x8 with 4 connections: concurrency %.3f, want 4 ± 3%%", c.Concurrency)
-	}
-	if len(c.Diagnostics) == 0 {
-		t.Errorf("no diagnostic about connections < slots")
-	}
+	withinBands(t, func(b *bands) {
+		res, err := runMatrix(t, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := res.Cells[0]
+		if !within(c.Concurrency, 4, 0.03) {
+			b.Errorf("2x8 with 4 connections: concurrency %.3f, want 4 ± 3%%", c.Concurrency)
+		}
+		if len(c.Diagnostics) == 0 {
+			t.Errorf("no diagnostic about connections < slots")
+		}
+	})
 }
 
 // TestBurstWaves is the seed experiment on the ground-truth server.
@@ -301,60 +305,62 @@ func TestGunicornCPUBound(t *testing.T) {
 	cfg.Endpoints = []Endpoint{{Name: "cpu", Path: "/cpu"}, {Name: "sleep", Path: "/?ms=30"}}
 	cfg.Health = "/health"
 	cfg.Duration = 3 * time.Second
-	res, err := runMatrix(t, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cells := map[string]results.Cell{}
-	for _, c := range res.Cells {
-		cells[c.Name()] = c
-		t.Logf(
-			"%s: S0 %.1fms X %.1f/s K %.2f server CPU/req %.1fms (%.0f%% of S0, %s-bound)",
-			c.Name(),
-			c.ServiceTimeS*1e3,
-			c.ThroughputRPS,
-			c.Concurrency,
-			c.ServerCPUPerRequestS*1e3,
-			100*c.CPUBoundness,
-			c.Bound,
-		)
-	}
-	// S0 is measured on an idle machine, where one busy core may run at a
-	// higher clock and nothing competes for caches; under load each request
-	// costs more CPU, and S0 itself varies between boots by ±20% for a 5 ms
-	// handler, so K lands around the core count (1.5–2.5 seen on 2 cores). The
-	// upper bound still tells cores from the 4 slots. The machine is also
-	// shared: under go test -race ./... other packages' tests
-	// run beside this one and took 0.75 of 2 cores in one CI run (4x1 read
-	// 1.25). So 4 workers must show more than one core's work and clearly
-	// more than 4 threads under the GIL, and never more than the cores.
-	cores := float64(res.Host.CPUs)
-	k4x1, k1x4 := cells["4x1 cpu"].Concurrency, cells["1x4 cpu"].Concurrency
-	if cores >= 2 && k4x1 < 1.15 || k4x1 > 1.5*cores {
-		t.Errorf("4x1 cpu: concurrency %.2f, want more than one core's work, at most ≈ %v cores",
-			k4x1, cores)
-	}
-	if k1x4 < 0.7 || k1x4 > 1.25 {
-		t.Errorf("1x4 cpu: concurrency %.2f, want ≈ 1 (GIL)", k1x4)
-	}
-	if cores >= 2 && k4x1 < 1.2*k1x4 {
-		t.Errorf(
-			"4 workers reached %.2f, 4 threads %.2f: workers should parallelise a CPU-bound handler and threads should not",
-			k4x1,
-			k1x4,
-		)
-	}
-	for _, shape := range []string{"4x1", "1x4"} {
-		cpu, sleep := cells[shape+" cpu"], cells[shape+" sleep"]
-		if cpu.CPUBoundness <= 2*sleep.CPUBoundness || cpu.Bound != "cpu" || sleep.Bound != "io" {
-			t.Errorf(
-				"%s: CPU share cpu %.2f (%s) vs sleep %.2f (%s)",
-				shape,
-				cpu.CPUBoundness,
-				cpu.Bound,
-				sleep.CPUBoundness,
-				sleep.Bound,
+	withinBands(t, func(b *bands) {
+		res, err := runMatrix(t, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cells := map[string]results.Cell{}
+		for _, c := range res.Cells {
+			cells[c.Name()] = c
+			t.Logf(
+				"%s: S0 %.1fms X %.1f/s K %.2f server CPU/req %.1fms (%.0f%% of S0, %s-bound)",
+				c.Name(),
+				c.ServiceTimeS*1e3,
+				c.ThroughputRPS,
+				c.Concurrency,
+				c.ServerCPUPerRequestS*1e3,
+				100*c.CPUBoundness,
+				c.Bound,
 			)
 		}
-	}
+		// S0 is measured on an idle machine, where one busy core may run at a
+		// higher clock and nothing competes for caches; under load each request
+		// costs more CPU, and S0 itself varies between boots by ±20% for a 5 ms
+		// handler, so K lands around the core count (1.5–2.5 seen on 2 cores). The
+		// upper bound still tells cores from the 4 slots. So 4 workers must show
+		// more than one core's work and clearly more than 4 threads under the
+		// GIL, and never more than the cores. Other packages' tests beside this
+		// one took 0.75 of 2 cores in one CI run (4x1 read 1.25): withinBands
+		// reads a fault only from a quiet machine.
+		cores := float64(res.Host.CPUs)
+		k4x1, k1x4 := cells["4x1 cpu"].Concurrency, cells["1x4 cpu"].Concurrency
+		if cores >= 2 && k4x1 < 1.15 || k4x1 > 1.5*cores {
+			b.Errorf("4x1 cpu: concurrency %.2f, want more than one core's work, at most ≈ %v cores",
+				k4x1, cores)
+		}
+		if k1x4 < 0.7 || k1x4 > 1.25 {
+			b.Errorf("1x4 cpu: concurrency %.2f, want ≈ 1 (GIL)", k1x4)
+		}
+		if cores >= 2 && k4x1 < 1.2*k1x4 {
+			b.Errorf(
+				"4 workers reached %.2f, 4 threads %.2f: workers should parallelise a CPU-bound handler and threads should not",
+				k4x1,
+				k1x4,
+			)
+		}
+		for _, shape := range []string{"4x1", "1x4"} {
+			cpu, sleep := cells[shape+" cpu"], cells[shape+" sleep"]
+			if cpu.CPUBoundness <= 2*sleep.CPUBoundness || cpu.Bound != "cpu" || sleep.Bound != "io" {
+				b.Errorf(
+					"%s: CPU share cpu %.2f (%s) vs sleep %.2f (%s)",
+					shape,
+					cpu.CPUBoundness,
+					cpu.Bound,
+					sleep.CPUBoundness,
+					sleep.Bound,
+				)
+			}
+		}
+	})
 }

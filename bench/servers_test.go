@@ -1,12 +1,9 @@
 package bench
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -203,72 +200,44 @@ func TestSlotServersCPUBound(t *testing.T) {
 			cfg.Endpoints = []Endpoint{{Name: "cpu", Path: "/cpu"}}
 			cfg.Sequential = 50
 			cfg.Trials = 3 // the median of three windows: other processes come and go
-			start, busy := time.Now(), hostBusy(t)
-			res, err := runMatrix(t, cfg)
-			for try := 2; err == nil && try <= 3 && anyContended(res); try++ {
-				t.Logf("try %d: an S0 probe waited for a core (other tests beside it); measuring again", try)
-				res, err = runMatrix(t, cfg)
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			// Other processes on the machine take cores from the server:
-			// a failure says how busy the machine was.
-			machine := fmt.Sprintf("the machine kept %.2f cores busy during the run", busy())
-			t.Logf("%s: %d cells in %s; %s",
-				c.server, len(res.Cells), time.Since(start).Round(time.Second), machine)
-			// S0 is taken on an idle machine and swings between boots (see
-			// TestGunicornCPUBound), so the bands are wide; they still tell
-			// the core count from the slots, and one core from several.
-			cores := float64(res.Host.CPUs)
-			for _, cell := range res.Cells {
-				logCell(t, res, cell, cfg.Endpoints[0].Path)
-				k := cell.Concurrency
-				switch {
-				case cell.Bound != "cpu":
-					t.Errorf("%s: classified %q-bound, want cpu (%s)",
-						cell.Name(), cell.Bound, machine)
-				case cell.Threads == 1 && (k < 0.65*cores || k > 1.5*cores):
-					t.Errorf("%s: concurrency %.2f, want ≈ %v cores (%s)",
-						cell.Name(), k, cores, machine)
-				case cell.Workers == 1 && (k < 0.6 || k > 1.3):
-					t.Errorf("%s: concurrency %.2f, want ≈ 1 (%s; %s)",
-						cell.Name(), k, res.Runtime, machine)
+			withinBands(t, func(b *bands) {
+				start := time.Now()
+				res, err := runMatrix(t, cfg)
+				for try := 2; err == nil && try <= 3 && anyContended(res); try++ {
+					t.Logf("try %d: an S0 probe waited for a core (other tests beside it); measuring again", try)
+					res, err = runMatrix(t, cfg)
 				}
-				// Never above the cores without saying so.
-				above := strings.Contains(strings.Join(cell.Diagnostics, "\n"), "above the core count")
-				if k > 1.15*cores && !above {
-					t.Errorf("%s: concurrency %.2f on %v cores and no note (%q)",
-						cell.Name(), k, cores, cell.Diagnostics)
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
+				t.Logf("%s: %d cells in %s", c.server, len(res.Cells), time.Since(start).Round(time.Second))
+				// S0 is taken on an idle machine and swings between boots (see
+				// TestGunicornCPUBound), so the bands are wide; they still tell
+				// the core count from the slots, and one core from several.
+				cores := float64(res.Host.CPUs)
+				for _, cell := range res.Cells {
+					logCell(t, res, cell, cfg.Endpoints[0].Path)
+					k := cell.Concurrency
+					switch {
+					case cell.Bound != "cpu":
+						b.Errorf("%s: classified %q-bound, want cpu",
+							cell.Name(), cell.Bound)
+					case cell.Threads == 1 && (k < 0.65*cores || k > 1.5*cores):
+						b.Errorf("%s: concurrency %.2f, want ≈ %v cores",
+							cell.Name(), k, cores)
+					case cell.Workers == 1 && (k < 0.6 || k > 1.3):
+						b.Errorf("%s: concurrency %.2f, want ≈ 1 (%s)",
+							cell.Name(), k, res.Runtime)
+					}
+					// Never above the cores without saying so.
+					above := strings.Contains(strings.Join(cell.Diagnostics, "\n"), "above the core count")
+					if k > 1.15*cores && !above {
+						b.Errorf("%s: concurrency %.2f on %v cores and no note (%q)",
+							cell.Name(), k, cores, cell.Diagnostics)
+					}
+				}
+			})
 		})
-	}
-}
-
-// hostBusy returns a function that tells how many cores the whole machine
-// kept busy (every process, from /proc/stat) since hostBusy was called.
-func hostBusy(t *testing.T) func() float64 {
-	t.Helper()
-	read := func() (busy, total float64) {
-		data, err := os.ReadFile("/proc/stat")
-		if err != nil {
-			t.Fatal(err)
-		}
-		line, _, _ := strings.Cut(string(data), "\n")
-		for i, f := range strings.Fields(line)[1:] {
-			v, _ := strconv.ParseFloat(f, 64)
-			total += v
-			if i != 3 && i != 4 { // idle, iowait
-				busy += v
-			}
-		}
-		return busy, total
-	}
-	b0, t0 := read()
-	return func() float64 {
-		b1, t1 := read()
-		return (b1 - b0) / (t1 - t0) * float64(runtime.NumCPU())
 	}
 }
 

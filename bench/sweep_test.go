@@ -41,34 +41,36 @@ func TestSweepFindsTheKnee(t *testing.T) {
 		t.Skip("runs real servers for about 10 s")
 	}
 	cmd, env := eventLoopCommand(t, 50*time.Millisecond, 2*time.Millisecond)
-	res, err := runMatrix(t, sweepConfig(cmd, env, 1024))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := res.Cells[0]
-	s := c.Sweep
-	if s == nil {
-		t.Fatalf("no sweep: concurrency %.2f with %d connections", c.Concurrency, c.Connections)
-	}
-	logSweep(t, c)
-	if !within(s.PeakConcurrency, 26, 0.2) {
-		t.Errorf("peak useful concurrency %.1f, want 26 ± 20%%", s.PeakConcurrency)
-	}
-	if !within(s.PeakThroughputRPS, 500, 0.2) {
-		t.Errorf("throughput at the peak %.0f req/s, want 500 ± 20%%", s.PeakThroughputRPS)
-	}
-	if s.Limited != results.LimitedThroughput {
-		t.Errorf("sweep stopped by %q, want %q", s.Limited, results.LimitedThroughput)
-	}
-	if s.USL == nil || s.USL.R2 < 0.9 {
-		t.Errorf("USL fit %+v, want R² ≥ 0.9", s.USL)
-	}
-	if c.Efficiency != 0 {
-		t.Errorf("efficiency %.2f of a cell without slots, want none (0)", c.Efficiency)
-	}
-	if c.Errors != 0 {
-		t.Errorf("%d errors %v", c.Errors, c.ErrorKinds)
-	}
+	withinBands(t, func(b *bands) {
+		res, err := runMatrix(t, sweepConfig(cmd, env, 1024))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := res.Cells[0]
+		s := c.Sweep
+		if s == nil {
+			t.Fatalf("no sweep: concurrency %.2f with %d connections", c.Concurrency, c.Connections)
+		}
+		logSweep(t, c)
+		if !within(s.PeakConcurrency, 26, 0.2) {
+			b.Errorf("peak useful concurrency %.1f, want 26 ± 20%%", s.PeakConcurrency)
+		}
+		if !within(s.PeakThroughputRPS, 500, 0.2) {
+			b.Errorf("throughput at the peak %.0f req/s, want 500 ± 20%%", s.PeakThroughputRPS)
+		}
+		if s.Limited != results.LimitedThroughput {
+			b.Errorf("sweep stopped by %q, want %q", s.Limited, results.LimitedThroughput)
+		}
+		if s.USL == nil || s.USL.R2 < 0.9 {
+			b.Errorf("USL fit %+v, want R² ≥ 0.9", s.USL)
+		}
+		if c.Efficiency != 0 {
+			b.Errorf("efficiency %.2f of a cell without slots, want none (0)", c.Efficiency)
+		}
+		if c.Errors != 0 {
+			t.Errorf("%d errors %v", c.Errors, c.ErrorKinds)
+		}
+	})
 }
 
 // TestSweepBounds: a handler that only waits has no knee below the
@@ -78,34 +80,36 @@ func TestSweepBounds(t *testing.T) {
 		t.Skip("runs real servers for about 6 s")
 	}
 	cmd, env := eventLoopCommand(t, 50*time.Millisecond, 0)
-	res, err := runMatrix(t, sweepConfig(cmd, env, 100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := res.Cells[0]
-	if c.Sweep == nil {
-		t.Fatalf("no sweep: concurrency %.2f with %d connections", c.Concurrency, c.Connections)
-	}
-	logSweep(t, c)
-	var conns []int
-	for _, p := range c.Sweep.Points {
-		conns = append(conns, p.Connections)
-	}
-	if want := []int{8, 16, 32, 64, 100}; !equalInts(conns, want) {
-		t.Errorf("swept %v connections, want %v", conns, want)
-	}
-	if c.Sweep.Limited != results.LimitedConnections || c.Sweep.PeakConnections != 100 {
-		t.Errorf("stopped by %q at a peak of %d connections, want %q at 100",
-			c.Sweep.Limited, c.Sweep.PeakConnections, results.LimitedConnections)
-	}
-	if c.Sweep.PeakConcurrency < 80 {
-		t.Errorf("peak useful concurrency %.1f with 100 connections, want ≥ 80",
-			c.Sweep.PeakConcurrency)
-	}
-	if st := res.Settings; st.SweepMaxConnections != 100 || st.SweepTimeS <= 0 {
-		t.Errorf("settings record a sweep of %d connections and %.0f s, want 100 and the time",
-			st.SweepMaxConnections, st.SweepTimeS)
-	}
+	withinBands(t, func(b *bands) {
+		res, err := runMatrix(t, sweepConfig(cmd, env, 100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := res.Cells[0]
+		if c.Sweep == nil {
+			t.Fatalf("no sweep: concurrency %.2f with %d connections", c.Concurrency, c.Connections)
+		}
+		logSweep(t, c)
+		var conns []int
+		for _, p := range c.Sweep.Points {
+			conns = append(conns, p.Connections)
+		}
+		if want := []int{8, 16, 32, 64, 100}; !equalInts(conns, want) {
+			b.Errorf("swept %v connections, want %v", conns, want)
+		}
+		if c.Sweep.Limited != results.LimitedConnections || c.Sweep.PeakConnections != 100 {
+			b.Errorf("stopped by %q at a peak of %d connections, want %q at 100",
+				c.Sweep.Limited, c.Sweep.PeakConnections, results.LimitedConnections)
+		}
+		if c.Sweep.PeakConcurrency < 80 {
+			b.Errorf("peak useful concurrency %.1f with 100 connections, want ≥ 80",
+				c.Sweep.PeakConcurrency)
+		}
+		if st := res.Settings; st.SweepMaxConnections != 100 || st.SweepTimeS <= 0 {
+			t.Errorf("settings record a sweep of %d connections and %.0f s, want 100 and the time",
+				st.SweepMaxConnections, st.SweepTimeS)
+		}
+	})
 }
 
 // TestSweepOff: --sweep=false leaves a cell the connections limited as
@@ -184,30 +188,32 @@ func TestABDoesNotSweep(t *testing.T) {
 	}
 	o := DefaultABOptions()
 	o.BaseDir, o.HeadDir, o.Seed, o.MaxPairs, o.ConfirmPairs = cfg.Dir, cfg.Dir, 1, 2, 0
-	a := newAB(t, Runner{Config: &cfg, Progress: testWriter{t},
-		LogDir: filepath.Join(t.TempDir(), "logs")}, o)
-	res, err := a.Run(context.Background())
-	assertNoProcesses(t, cfg.Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st := res.Settings; st.SweepMaxConnections != 0 || st.SweepTimeS != 0 {
-		t.Errorf("ab's settings record a sweep (%d connections, %.0f s)", st.SweepMaxConnections,
-			st.SweepTimeS)
-	}
-	c := res.Cells[0]
-	for _, side := range []*results.Cell{&c, c.Base} {
-		if side == nil {
-			t.Fatal("no base side")
+	withinBands(t, func(b *bands) {
+		a := newAB(t, Runner{Config: &cfg, Progress: testWriter{t},
+			LogDir: filepath.Join(t.TempDir(), "logs")}, o)
+		res, err := a.Run(context.Background())
+		assertNoProcesses(t, cfg.Dir)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if side.Sweep != nil || side.Efficiency != 0 {
-			t.Errorf("sweep %v, efficiency %.2f: ab must neither sweep nor give an efficiency",
-				side.Sweep != nil, side.Efficiency)
+		if st := res.Settings; st.SweepMaxConnections != 0 || st.SweepTimeS != 0 {
+			t.Errorf("ab's settings record a sweep (%d connections, %.0f s)", st.SweepMaxConnections,
+				st.SweepTimeS)
 		}
-		if !slices.ContainsFunc(side.Diagnostics, func(d string) bool {
-			return strings.Contains(d, "run sweeps it upward")
-		}) {
-			t.Errorf("no diagnostic says the connections were the limit: %q", side.Diagnostics)
+		c := res.Cells[0]
+		for _, side := range []*results.Cell{&c, c.Base} {
+			if side == nil {
+				t.Fatal("no base side")
+			}
+			if side.Sweep != nil || side.Efficiency != 0 {
+				t.Errorf("sweep %v, efficiency %.2f: ab must neither sweep nor give an efficiency",
+					side.Sweep != nil, side.Efficiency)
+			}
+			if !slices.ContainsFunc(side.Diagnostics, func(d string) bool {
+				return strings.Contains(d, "run sweeps it upward")
+			}) {
+				b.Errorf("no diagnostic says the connections were the limit: %q", side.Diagnostics)
+			}
 		}
-	}
+	})
 }
