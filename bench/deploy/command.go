@@ -3,6 +3,7 @@ package deploy
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -163,6 +164,16 @@ func (b *build) finish() (Deployment, error) {
 			d.Sources = append(d.Sources, src)
 		}
 	}
+	for k, v := range b.env {
+		switch k {
+		case "PORT", "HOST", "WEB_CONCURRENCY", "GUNICORN_CMD_ARGS":
+			continue
+		}
+		if v.src.File != "" {
+			d.Env = append(d.Env, k+"="+v.value)
+		}
+	}
+	slices.Sort(d.Env)
 	if b.p.machineSrc != (Source{}) {
 		d.MachineCPUs, d.MachineMemoryMiB = b.p.machineCPUs, b.p.machineMiB
 		d.Sources = append(d.Sources, b.p.machineSrc)

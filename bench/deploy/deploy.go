@@ -110,6 +110,12 @@ type Deployment struct {
 	// when a file states it (fly.toml [[vm]], render.yaml plan), else 0.
 	MachineCPUs      int
 	MachineMemoryMiB int
+	// Env is what the project's files set in the server's environment
+	// (Dockerfile ENV, app.json env, render.yaml envVars, fly.toml [env],
+	// the command's own VAR=value), as sorted KEY=value entries; never the
+	// process environment, and never PORT, HOST, WEB_CONCURRENCY or
+	// GUNICORN_CMD_ARGS, which workerbench sets or the cell overrides.
+	Env []string
 
 	workers node // the workers expression, for WorkersFor; nil for literals
 }
@@ -142,6 +148,11 @@ func (d Deployment) Summary() string {
 	line := "deployed: " + d.Profile + " " + d.Cell()
 	if len(d.Sources) > 0 {
 		line += " from " + d.Sources[0].String()
+	}
+	for _, s := range d.Sources[1:] {
+		if s.What == "via" { // the command that named this one: npm start
+			line += " via " + s.String()
+		}
 	}
 	if d.WorkersExpr != "" {
 		line += ", workers = " + d.WorkersExpr

@@ -89,6 +89,9 @@ func (b *build) npm(prog string, args []string, depth int) (Deployment, error) {
 	if c == nil {
 		return Deployment{}, b.unreadable("runs package.json's %s script, which it does not have", name)
 	}
+	via := b.cmd.src
+	via.What = "via"
+	b.d.Sources = append(b.d.Sources, via)
 	b.cmd = *c
 	return b.run(depth + 1)
 }

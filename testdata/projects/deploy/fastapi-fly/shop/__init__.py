@@ -1,0 +1,1 @@
+"""shop: a FastAPI inventory service on SQLite (uvicorn serves shop.main:app)."""

@@ -1,0 +1,17 @@
+DROP TABLE IF EXISTS books;
+DROP TABLE IF EXISTS authors;
+
+CREATE TABLE authors (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE
+);
+
+CREATE TABLE books (
+  id INTEGER PRIMARY KEY,
+  author_id INTEGER NOT NULL REFERENCES authors (id),
+  title TEXT NOT NULL,
+  year INTEGER NOT NULL,
+  price_cents INTEGER NOT NULL
+);
+
+CREATE INDEX books_year ON books (year);
