@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 
@@ -142,6 +143,7 @@ func (a *AB) Run(ctx context.Context) (*results.Run, error) {
 	res.Settings.SweepMaxConnections, res.Settings.SweepTimeS = 0, 0 // ab never sweeps
 	res.Dependencies = a.dependencies()
 	res.Warnings = append(res.Warnings, a.sharedDatabases()...)
+	res.Warnings = append(res.Warnings, a.baseDeployment(res, os.Environ(), runtime.NumCPU())...)
 	for _, w := range res.Warnings {
 		a.progress("warning: %s", w)
 	}

@@ -44,6 +44,9 @@ func (c *Config) command() (Template, error) {
 				c.App,
 			)
 		}
+		if c.Command == "" && c.searched != "" {
+			return Template{}, c.notDeployed()
+		}
 		t, err := ParseTemplate(c.Command)
 		if err == nil {
 			c.model, c.runtime = profile.Classify(t.argv)
@@ -65,7 +68,7 @@ func (c *Config) command() (Template, error) {
 	if find.Look == nil {
 		find = localFinder(slices.Concat(ServerEnviron(os.Environ()), c.Env))
 	}
-	cmd, err := p.Resolve(c.App, find)
+	cmd, err := p.Resolve(c.App, c.ServerArgs, find)
 	if err != nil {
 		return Template{}, err
 	}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/workerbench/workerbench/bench/deploy"
 	"github.com/workerbench/workerbench/bench/recommend"
 
 	"github.com/workerbench/workerbench/bench/internal/load"
@@ -29,6 +30,12 @@ type Config struct {
 	App     string   // what Server starts; "" for the profile's default
 	Dir     string   // working directory of the server
 	Env     []string // extra environment, KEY=VALUE
+	// ServerArgs are more of Server's flags: a deployment's (Detect).
+	ServerArgs []string
+	// Deployed is the configuration the project's files say it is served
+	// with (Detect), nil when the command was given; its cell must be in
+	// Matrix.
+	Deployed *deploy.Deployment
 	// Setup is a shell command (sh -c) run once in each side's directory
 	// before its first cell: the side's own dependencies and database.
 	// {side} is its only placeholder.
@@ -81,6 +88,7 @@ type Config struct {
 	model     profile.Model   // set by Validate
 	runtime   profile.Runtime // set by Validate
 	find      profile.Finder  // how Validate finds Server's program; zero: here
+	searched  string          // the directory Detect found no deployment in
 }
 
 // Endpoint is one request the load generator sends.
@@ -178,6 +186,9 @@ func (c *Config) Validate() error {
 		bad("matrix is empty: give cells like --matrix 1x1,1x3,3x1,3x3")
 	} else {
 		errs = append(errs, c.checkAxes())
+	}
+	if s, ok := c.DeployedShape(); ok && !slices.Contains(c.Matrix, s) {
+		bad("matrix %s lacks the deployed cell %s (%s)", FormatMatrix(c.Matrix), s, c.Deployed.Summary())
 	}
 	if len(c.Endpoints) == 0 {
 		c.Endpoints = []Endpoint{{Path: "/"}}

@@ -124,6 +124,7 @@ func (r *Runner) newRun(dir string) *results.Run {
 		Started:  time.Now().UTC().Format(time.RFC3339),
 		Settings: cfg.settings(),
 		Shard:    cfg.shardOf(),
+		Deployed: cfg.deployed(),
 	}
 }
 
@@ -167,6 +168,10 @@ func (r *Runner) eachShape(ctx context.Context, res *results.Run, l shapeLoop) e
 			save()
 		}
 		return err
+	}
+	if d := r.Config.Deployed; d != nil {
+		r.progress("%s, one of the %d cells of the matrix %s", d.Summary(), len(r.Config.Matrix),
+			FormatMatrix(r.Config.Matrix))
 	}
 	matrix := r.Config.work() // the shapes this run boots: its shard's, or all
 	if len(matrix) == 0 {
@@ -386,14 +391,11 @@ func (c *Config) settings() results.Settings {
 // the target machine (this one unless Config.Target says otherwise), and
 // says it.
 func (r *Runner) recommend(res *results.Run) {
-	t := r.Config.Target
-	if t.CPUs == 0 {
-		t.CPUs = runtime.NumCPU()
-	}
+	t := r.Config.recommendFor(runtime.NumCPU())
 	rec, ok := recommend.For(res, t)
 	if !ok {
 		return
 	}
 	res.Recommendation = &rec
-	r.progress("recommended for %d cores: %s", t.CPUs, rec.Config())
+	r.progress("recommended for %d cores: %s%s", t.CPUs, rec.Config(), versusLine(rec.VsDeployed))
 }

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -35,15 +36,16 @@ type vars struct {
 	side  string
 }
 
+// giveCommand says how to give the server command.
+const giveCommand = "give the server command, e.g. --cmd \"gunicorn --bind {bind} --workers {workers} --threads {threads} app:app\", or a server workerbench knows, e.g. --server gunicorn --app app:app"
+
 // ParseTemplate splits a command template into words with shell-like
 // quoting ('single', "double", backslash escapes) and checks its
 // placeholders. Config.Validate checks that the port reaches the server,
 // through the template or the environment.
 func ParseTemplate(s string) (Template, error) {
 	if strings.TrimSpace(s) == "" {
-		return Template{}, fmt.Errorf(
-			"command is empty: give the server command, e.g. --cmd \"gunicorn --bind {bind} --workers {workers} --threads {threads} app:app\", or a server workerbench knows, e.g. --server gunicorn --app app:app",
-		)
+		return Template{}, errors.New("command is empty: " + giveCommand)
 	}
 	argv, err := splitWords(s)
 	if err != nil {

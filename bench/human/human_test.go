@@ -33,6 +33,14 @@ func TestFormats(t *testing.T) {
 		{"Terse", Terse, 0, "0.00"},
 		{"Terse", Terse, math.NaN(), ""},
 
+		{"Times", Times, 2.4, "2.4 ×"},
+		{"Times", Times, 1, "1 ×"},
+		{"Times", Times, 0.5234, "0.52 ×"},
+		{"Times", Times, 9.96, "10 ×"},
+		{"Times", Times, 123.4, "123 ×"},
+		{"Times", Times, 0, ""},
+		{"Times", Times, math.Inf(1), ""},
+
 		{"Seconds", Seconds, 0, "0 µs"},
 		{"Seconds", Seconds, 0.00084, "840 µs"},
 		{"Seconds", Seconds, 0.0009996, "1.00 ms"},

@@ -113,7 +113,11 @@ type Finder struct {
 // (Debian's uvicorn has no program of its own, and the python3 on PATH may
 // not be the one the packages installed into). Its error says how to
 // install the server.
-func (p Profile) Resolve(app string, f Finder) (Command, error) {
+//
+// args are more of the server's flags (a deployment's --preload), put
+// before the app, or before the flag that takes it (uWSGI's --module); a
+// profile whose app is the command (paas) takes them after it.
+func (p Profile) Resolve(app string, args []string, f Finder) (Command, error) {
 	if app == "" {
 		app = p.DefaultApp
 	}
@@ -128,6 +132,7 @@ func (p Profile) Resolve(app string, f Finder) (Command, error) {
 		if argv == nil {
 			return ""
 		}
+		argv = withArgs(argv, args)
 		words := make([]string, 0, len(prog)+len(argv))
 		for _, w := range prog {
 			words = append(words, quote(w))
@@ -148,6 +153,21 @@ func (p Profile) Resolve(app string, f Finder) (Command, error) {
 		OneWorker:   join(p.one),
 		Environment: slices.Clone(p.env),
 	}, nil
+}
+
+// withArgs is argv with args before its {app}, or before the flag that
+// takes it, or after it when it is the command.
+func withArgs(argv, args []string) []string {
+	i := slices.Index(argv, "{app}")
+	switch {
+	case len(args) == 0 || i < 0:
+		return argv
+	case i == 0:
+		i = 1
+	case strings.HasPrefix(argv[i-1], "-"):
+		i--
+	}
+	return slices.Concat(argv[:i], args, argv[i:])
 }
 
 // program is the first of the profile's ways to start it that f finds.

@@ -45,6 +45,7 @@ func TestResolve(t *testing.T) {
 	)
 	tests := []struct {
 		server, app string
+		args        []string
 		f           Finder
 		want, one   string
 		env         []string
@@ -70,6 +71,18 @@ func TestResolve(t *testing.T) {
 		{server: "paas", app: "node server.js", f: debian, want: "node server.js",
 			env: []string{"PORT={port}", "HOST={host}", "WEB_CONCURRENCY={workers}"}},
 		{server: "paas", f: debian, err: "server paas needs --app: the command to run"},
+		// A deployment's flags go before the app, or before the flag that
+		// takes it, and after a command.
+		{server: "gunicorn", args: []string{"--preload", "--worker-class", "gthread"}, f: debian,
+			want: "gunicorn --bind {bind} --workers {workers} --threads {threads} --worker-connections {threads} --preload --worker-class gthread app:app"},
+		{server: "uwsgi", args: []string{"--lazy-apps"}, f: debian,
+			want: "uwsgi_python3 --http-socket {bind} --master --die-on-term --enable-threads --need-app --processes {workers} --threads {threads} --lazy-apps --module app:app"},
+		{server: "puma", args: []string{"--preload", "-e production"}, f: debian,
+			want: "puma -b tcp://{bind} -w {workers} -t {threads}:{threads} --preload '-e production' config.ru",
+			one:  "puma -b tcp://{bind} -w 0 -t {threads}:{threads} --preload '-e production' config.ru"},
+		{server: "paas", app: "node server.js", args: []string{"--max-old-space-size=512"}, f: debian,
+			want: "node server.js --max-old-space-size=512",
+			env:  []string{"PORT={port}", "HOST={host}", "WEB_CONCURRENCY={workers}"}},
 		{
 			server: "hypercorn",
 			f:      finder(nil, nil),
@@ -77,12 +90,12 @@ func TestResolve(t *testing.T) {
 		},
 	}
 	for _, tt := range tests {
-		t.Run(tt.server+" "+tt.app, func(t *testing.T) {
+		t.Run(tt.server+" "+tt.app+" "+strings.Join(tt.args, " "), func(t *testing.T) {
 			p, err := Lookup(tt.server)
 			if err != nil {
 				t.Fatal(err)
 			}
-			c, err := p.Resolve(tt.app, tt.f)
+			c, err := p.Resolve(tt.app, tt.args, tt.f)
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("Resolve error = %v, want %q", err, tt.err)
@@ -123,6 +136,7 @@ func TestProfilesAreConsistent(t *testing.T) {
 		p, _ := Lookup(name)
 		c, err := p.Resolve(
 			"x",
+			nil,
 			Finder{
 				Look:    func(s string) (string, error) { return s, nil },
 				Imports: func(string, string) bool { return true },

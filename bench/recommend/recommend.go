@@ -21,7 +21,19 @@ type Target struct {
 	CPUs         int     // cores; must be positive
 	MemoryBudget uint64  // bytes of Σ PSS the server may use; 0 for no limit
 	P99          float64 // seconds; 0 for no latency target
+	// Deployed is the configuration the project deploys, on this target:
+	// its workers evaluated for CPUs. Zero when nothing is deployed.
+	Deployed Config
+	// FromDeployment says CPUs or MemoryBudget are the deployment
+	// machine's, as the user gave none.
+	FromDeployment bool
 }
+
+// Config is a workers × threads configuration.
+type Config struct{ Workers, Threads int }
+
+// String is "WxT".
+func (c Config) String() string { return fmt.Sprintf("%dx%d", c.Workers, c.Threads) }
 
 // maxThreads bounds the threads per worker a recommendation asks for:
 // beyond it the GIL's hand-offs and the app's own pools (database
@@ -115,17 +127,20 @@ func For(r *results.Run, t Target) (results.Recommendation, bool) {
 		rec.Reasons = append(rec.Reasons, m.unknownWhy(), m.estimateWhy(w, threads, t.MemoryBudget))
 	}
 
-	slots := float64(w * threads)
-	bySlots := slots * perSlot / s0
-	usable := float64(min(w, t.CPUs))
-	if !gilBound(rt) && !eventLoop {
-		usable = float64(min(w*threads, t.CPUs))
+	throughput := func(w, threads int) float64 {
+		bySlots := float64(w*threads) * perSlot / s0
+		usable := float64(min(w, t.CPUs))
+		if !gilBound(rt) && !eventLoop {
+			usable = float64(min(w*threads, t.CPUs))
+		}
+		byCPU := usable / cpu
+		if eventLoop {
+			return byCPU
+		}
+		return math.Min(bySlots, byCPU)
 	}
-	byCPU := usable / cpu
-	rec.ExpectedRPS = math.Min(bySlots, byCPU)
-	if eventLoop {
-		rec.ExpectedRPS = byCPU
-	}
+	rec.ExpectedRPS = throughput(w, threads)
+	rec.VsDeployed = vsDeployed(r, t, rec, throughput, m)
 	if t.P99 > 0 {
 		rec.Reasons = append(rec.Reasons, p99Reason(cells, w, threads, t.P99))
 	}

@@ -58,6 +58,13 @@ func elementLimit(t reflect.Type, name string) int {
 		}
 	case reflect.TypeFor[Burst]():
 		return 10000 // requests and waves; a burst is at most 10,000 requests
+	case reflect.TypeFor[Deployed]():
+		switch name {
+		case "args":
+			return maxDeployArgs
+		case "sources":
+			return maxDeploySources
+		}
 	case reflect.TypeFor[Sweep]():
 		return 1000 // points: doubling from 1 reaches 10,000 connections in 14
 	}

@@ -78,6 +78,10 @@ type Run struct {
 	// Setup is the command each side ran before its first cell (--setup),
 	// nil when there was none.
 	Setup *Setup `json:"setup,omitempty"`
+	// Deployed is the configuration the project's own files say it is
+	// served with, found when no command was given; nil otherwise. In a
+	// comparison it is head's, which both sides ran.
+	Deployed *Deployed `json:"deployed,omitempty"`
 
 	// RunComparison is set only by a comparison (ab, compare).
 	RunComparison
@@ -99,6 +103,9 @@ type RunComparison struct {
 	// between base and head, and whether the verdict includes that change;
 	// nil when it was not looked at (compare of two files).
 	Dependencies *Dependencies `json:"dependencies,omitempty"`
+	// BaseDeployed is the base's deployment when its files state another
+	// than head's (Run.Deployed); both sides ran head's.
+	BaseDeployed *Deployed `json:"base_deployed,omitempty"`
 }
 
 // Host describes the machine the results were measured on.
@@ -378,6 +385,9 @@ type Recommendation struct {
 	Reasons      []string `json:"reasons"`
 	// RuleOfThumb is (2 × cores) + 1 workers, given for comparison.
 	RuleOfThumbWorkers int `json:"rule_of_thumb_workers"`
+	// VsDeployed sets the recommendation against the configuration the
+	// project deploys (Run.Deployed); nil when none is.
+	VsDeployed *VersusDeployed `json:"vs_deployed,omitempty"`
 }
 
 // Config is the recommendation as WORKERSxTHREADS.

@@ -17,6 +17,15 @@ func validResults(t testing.TB) []byte {
 		Schema:  Schema,
 		Host:    Host{CPUs: 2, OS: "linux", Arch: "amd64"},
 		Command: "gunicorn --bind {bind} --workers {workers} --threads {threads} app:app",
+		Deployed: &Deployed{Cell: "1x3", Workers: 1, Threads: 3, Profile: "gunicorn", App: "app:app",
+			Args: []string{"--preload"}, WorkersExpr: "$WEB_CONCURRENCY default 1",
+			Sources: []Source{{File: "Procfile", Line: 1, What: "web process"}},
+			Machine: &Machine{CPUs: 1, MemoryMiB: 512}},
+		Recommendation: &Recommendation{Workers: 2, Threads: 8, TargetCPUs: 1, Reasons: []string{"x"},
+			VsDeployed: &VersusDeployed{
+				Measured:             &Versus{Config: "1x3", Deployed: "1x3", ThroughputRatio: 1, PSSRatio: 1},
+				Target:               &Versus{Config: "2x8", Deployed: "1x3", ThroughputRatio: 2.4, PSSRatio: 1.1},
+				TargetFromDeployment: true}},
 		Cells: []Cell{
 			{
 				Workers:       1,
@@ -80,6 +89,24 @@ func TestDecodeResultsRejects(t *testing.T) {
 		{"nested base", `{"schema": "workerbench/results/v1", "cells": [{"workers": 1, "threads": 1, "base": {"workers": 1, "threads": 1, "base": {"workers": 1, "threads": 1}}}]}`, "has a base of its own"},
 		{"too many dependency files", `{"schema": "workerbench/results/v1", "cells": [], "dependencies": {"changed": [` +
 			strings.Repeat(`"a",`, 1000) + `"b"]}}`, "dependencies.changed lists 1001 files"},
+		{"deployed cell unlike its numbers", `{"schema": "workerbench/results/v1", "cells": [], "deployed": {"cell": "3x3", "workers": 3, "threads": 2, "profile": "gunicorn", "sources": [{"file": "Procfile", "line": 1}]}}`,
+			`deployed: cell "3x3" is not its workers and threads, 3x2`},
+		{"deployed by an unknown server", `{"schema": "workerbench/results/v1", "cells": [], "deployed": {"cell": "3x2", "workers": 3, "threads": 2, "profile": "<img>", "sources": [{"file": "Procfile", "line": 1}]}}`,
+			`deployed: profile "<img>": want gunicorn,`},
+		{"deployed from nowhere", `{"schema": "workerbench/results/v1", "cells": [], "deployed": {"cell": "3x2", "workers": 3, "threads": 2, "profile": "gunicorn", "sources": []}}`,
+			`deployed: sources: 0, want 1 to 32`},
+		{"deployed app too long", `{"schema": "workerbench/results/v1", "cells": [], "deployed": {"cell": "3x2", "workers": 3, "threads": 2, "profile": "gunicorn", "app": "` + strings.Repeat("a", 300) + `", "sources": [{"file": "Procfile", "line": 1}]}}`,
+			`deployed: app: 300 bytes, want at most 256`},
+		{"deployed args beyond their limit", `{"schema": "workerbench/results/v1", "cells": [], "deployed": {"args": [` + strings.Repeat(`"a",`, 64) + `"b"]}}`,
+			`deployed.args: more than 64 elements`},
+		{"deployed machine absurd", `{"schema": "workerbench/results/v1", "cells": [], "deployed": {"cell": "3x2", "workers": 3, "threads": 2, "profile": "gunicorn", "sources": [{"file": "fly.toml"}], "machine": {"cpus": -1}}}`,
+			`deployed: machine: -1 CPUs`},
+		{"base deployed bad", `{"schema": "workerbench/results/v1", "cells": [], "base_deployed": {"cell": "0x2", "workers": 0, "threads": 2, "profile": "gunicorn", "sources": [{"file": "Procfile"}]}}`,
+			`base_deployed: 0x2 is not a configuration`},
+		{"versus a free text cell", `{"schema": "workerbench/results/v1", "cells": [], "recommendation": {"vs_deployed": {"target": {"config": "@everyone", "deployed": "3x2"}}}}`,
+			`recommendation.vs_deployed.target.config "@everyone": want WORKERSxTHREADS`},
+		{"versus a negative ratio", `{"schema": "workerbench/results/v1", "cells": [], "recommendation": {"vs_deployed": {"measured": {"config": "2x8", "deployed": "3x2", "pss_ratio": -1}}}}`,
+			`recommendation.vs_deployed.measured: a ratio of -1 is out of range`},
 		{"hostile base burst", `{"schema": "workerbench/results/v1", "cells": [{"workers": 1, "threads": 1, "base": {"workers": 1, "threads": 1, "bursts": [{"size": -5}]}}]}`, "cells[0].base.bursts[0]"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

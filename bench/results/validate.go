@@ -29,6 +29,16 @@ func (r *Run) validate() error {
 			errs = append(errs, oneOf(fmt.Sprintf("recommendation.unknown_costs[%d]", i), u,
 				"pss_per_worker", "pss_per_thread"))
 		}
+		if v := rec.VsDeployed; v != nil {
+			errs = append(errs, v.Measured.validate("recommendation.vs_deployed.measured"),
+				v.Target.validate("recommendation.vs_deployed.target"))
+		}
+	}
+	if r.Deployed != nil {
+		errs = append(errs, r.Deployed.validate("deployed"))
+	}
+	if r.BaseDeployed != nil {
+		errs = append(errs, r.BaseDeployed.validate("base_deployed"))
 	}
 	for i, c := range r.Cells {
 		if len(errs) > maxErrors {

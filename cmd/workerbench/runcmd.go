@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -262,7 +263,11 @@ func parseRunLine(
 		return nil, f.cl.err()
 	}
 	cfg := f.cfg
-	if f.matrix != "" || cfg.Matrix == nil {
+	f.cl.check(detect(f))
+	switch {
+	case f.matrix == "" && cfg.Matrix == nil && cfg.Deployed != nil:
+		cfg.Matrix = cfg.AroundDeployed()
+	case f.matrix != "" || cfg.Matrix == nil:
 		m := f.matrix
 		if m == "" {
 			m = defaultMatrix
@@ -279,6 +284,7 @@ func parseRunLine(
 		}
 		cfg.Matrix = matrix
 	}
+	cfg.Matrix = cfg.WithDeployed(cfg.Matrix)
 	if f.path != "" {
 		cfg.Endpoints = []bench.Endpoint{{Path: f.path}}
 	}
@@ -303,6 +309,21 @@ func parseRunLine(
 		return nil, err
 	}
 	return f, nil
+}
+
+// detect reads how the project is served when neither --cmd nor --server
+// is given (bench.Config.Detect), in the directory its server runs in:
+// --head-dir for ab, else --dir. A directory that does not exist is left
+// to the check that says so.
+func detect(f *runFlags) error {
+	dir := f.cfg.Dir
+	if hd := f.fs.Lookup("head-dir"); hd != nil {
+		dir = hd.Value.String()
+	}
+	if fi, err := os.Stat(cmp.Or(dir, ".")); err != nil || !fi.IsDir() {
+		return nil
+	}
+	return f.cfg.Detect(dir, os.Environ(), runtime.NumCPU())
 }
 
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
