@@ -34,7 +34,8 @@ type Chart struct {
 // Charts builds every chart that applies to r, in a stable order:
 // concurrency, throughput, ratio, latency, memory, heatmap, a sweep per
 // swept cell, a timeline of all cells per burst size, then a timeline per
-// cell and burst. Charts that
+// cell and burst. The deployed cell (results.Run.Deployed) is outlined
+// and labelled in the charts with a place per cell. Charts that
 // do not apply are left out; the error joins the failures of the others.
 func Charts(r *results.Run) ([]Chart, error) {
 	var out []Chart
@@ -48,18 +49,19 @@ func Charts(r *results.Run) ([]Chart, error) {
 			errs = append(errs, fmt.Errorf("chart %s: %w", name, err))
 		}
 	}
+	d := r.Deployed
 	p, err := concurrency(r.Cells, r.Model)
-	add("concurrency", p, err)
+	add("concurrency", markColumns(p, r.Cells, d), err)
 	p, err = Throughput(r.Cells)
-	add("throughput", p, err)
+	add("throughput", markColumns(p, r.Cells, d), err)
 	p, err = Ratio(r.Cells, r.Overall, r.Threshold())
-	add("ratio", p, err)
+	add("ratio", markColumns(p, r.Cells, d), err)
 	p, err = Latency(r.Cells)
-	add("latency", p, err)
+	add("latency", markColumns(p, r.Cells, d), err)
 	p, err = Memory(r.Cells)
 	add("memory", p, err)
 	p, err = heatmap(r.Cells, r.Model)
-	add("heatmap", p, err)
+	add("heatmap", markTile(p, r.Cells, d), err)
 	for _, c := range r.Cells {
 		if c.Sweep != nil && !c.Failed() {
 			p, err := Sweep(c)

@@ -18,6 +18,7 @@ var goldenDir = filepath.Join("testdata", "golden")
 // goldenFixtures are the fixtures with charts; failed.json has none.
 var goldenFixtures = []string{
 	"seed", "compare", "one", "partial", "nomemory", "grid64", "grid64-compare", "endpoints", "eventloop",
+	"deployed",
 }
 
 // TestGoldenSVG renders every chart of every fixture as SVG and compares it

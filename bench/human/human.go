@@ -79,14 +79,17 @@ func SignedPercent(ratio float64) string {
 	return strings.Replace(fmt.Sprintf("%+.1f%%", 100*(ratio-1)), "-", "−", 1)
 }
 
-// Times formats a ratio as a multiple with two significant digits: "2.4 ×",
-// "1.1 ×", "0.52 ×", "12 ×"; "" for a ratio that is not a positive figure.
+// Times formats a ratio as a multiple with about two significant digits:
+// "2.4 ×", "1.0 ×", "0.52 ×", "12 ×"; "" for a ratio that is not a
+// positive figure.
 func Times(x float64) string {
-	if !results.Finite(x) || x <= 0 {
+	switch {
+	case !results.Finite(x) || x <= 0:
 		return ""
-	}
-	if x >= 9.95 {
+	case x >= 9.95:
 		return strconv.FormatFloat(x, 'f', 0, 64) + " ×"
+	case x >= 0.995:
+		return strconv.FormatFloat(x, 'f', 1, 64) + " ×"
 	}
-	return strconv.FormatFloat(x, 'g', 2, 64) + " ×"
+	return strconv.FormatFloat(x, 'f', 2, 64) + " ×"
 }

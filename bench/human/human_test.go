@@ -34,7 +34,8 @@ func TestFormats(t *testing.T) {
 		{"Terse", Terse, math.NaN(), ""},
 
 		{"Times", Times, 2.4, "2.4 ×"},
-		{"Times", Times, 1, "1 ×"},
+		{"Times", Times, 1, "1.0 ×"},
+		{"Times", Times, 0.996, "1.0 ×"},
 		{"Times", Times, 0.5234, "0.52 ×"},
 		{"Times", Times, 9.96, "10 ×"},
 		{"Times", Times, 123.4, "123 ×"},

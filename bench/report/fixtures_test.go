@@ -389,3 +389,35 @@ func compareDepsMeasured() *results.Run {
 	r.Dependencies = &results.Dependencies{Changed: []string{"requirements.txt"}, Setup: true}
 	return r
 }
+
+// procfile is the deployment of the seed's app as a Procfile states it.
+func procfile(workers, threads int) *results.Deployed {
+	return &results.Deployed{Cell: fmt.Sprintf("%dx%d", workers, threads), Workers: workers, Threads: threads,
+		Profile: "gunicorn", App: "app:app", Sources: []results.Source{{File: "Procfile", Line: 1, What: "web process"}}}
+}
+
+// compareDeployed is compareRegressed of a project that deploys 3x3, whose
+// base deployed 3x1.
+func compareDeployed() *results.Run {
+	r := compareRegressed()
+	r.Deployed = procfile(3, 3)
+	r.BaseDeployed = procfile(3, 1)
+	r.Warnings = []string{"base deploys gunicorn 3x1 app:app (Procfile line 1); both sides ran head's " +
+		"gunicorn 3x3 app:app (Procfile line 1), so the verdict is the code's under it"}
+	return r
+}
+
+// deployedHostile is a run whose deployment's text a pull request wrote.
+func deployedHostile() *results.Run {
+	r := seedRun()
+	r.Deployed = procfile(1, 3)
+	r.Deployed.App = hostile
+	r.Deployed.WorkersExpr = "\n::error::" + hostile
+	r.Deployed.Sources = append(r.Deployed.Sources, results.Source{File: hostile, What: "machine " + hostile})
+	r.Deployed.Machine = &results.Machine{CPUs: 4}
+	r.Recommendation = &results.Recommendation{Workers: 4, Threads: 16, TargetCPUs: 4, Reasons: []string{"x"},
+		VsDeployed: &results.VersusDeployed{TargetFromDeployment: true,
+			Measured: &results.Versus{Config: "3x3", Deployed: "1x3", ThroughputRatio: 3, PSSRatio: 1.8, P99Ratio: 1},
+			Target:   &results.Versus{Config: "4x16", Deployed: "1x3", ThroughputRatio: 21}}}
+	return r
+}

@@ -69,6 +69,12 @@ func (d *mdDoc) runOutcome() (emoji, text string) {
 			what = "best " + what
 		}
 		parts = append(parts, Plural(o.measured, "cell")+", "+what)
+		if dc := o.deployed; dc != nil && dc.name == c.name {
+			parts[len(parts)-1] += ", the " + deployedMark + " one"
+		} else if dc != nil && !dc.head.failed {
+			parts = append(parts, fmt.Sprintf("%s %s = %s req/s", deployedMark,
+				Escape(Clip(dc.name, mdNameRunes)), or(dc.head.throughput, "?")))
+		}
 		if len(failed) > 0 {
 			what := failedNames(failed) + " failed"
 			if len(failed) <= 2 {
@@ -191,6 +197,10 @@ func (d *mdDoc) comparisonOutcome() (emoji, text string) {
 			emoji = "⚠️"
 		}
 	}
+	if v := deployedVerdict(o, Escape); v != "" {
+		// What the team runs in production comes first.
+		text = "Deployed " + v + "; " + lowerFirst(text)
+	}
 	if s := d.r.Shard; s != nil && s.Count > 1 {
 		// One shard's part of the matrix: the verdict over all cells is
 		// the merge's.
@@ -239,6 +249,10 @@ func lowerFirst(s string) string {
 }
 
 func (d *mdDoc) intro() {
+	if s := deployedIntro(d.r, Escape); s != "" {
+		d.line(s)
+		d.line("")
+	}
 	if !d.comparison {
 		s := "*Achieved concurrency* = throughput × unloaded service time: how many " +
 			"requests the server really serves at once. " +

@@ -45,6 +45,16 @@ func (d *mdDoc) shownCells() []int {
 	return idx
 }
 
+// mdCellName is the table's name of a cell, its mark when it is the
+// deployed one: "3x2 (**deployed**)".
+func mdCellName(c row) string {
+	name := Escape(Clip(c.name, mdCellRunes))
+	if c.deployed {
+		name += " (**" + deployedMark + "**)"
+	}
+	return name
+}
+
 func (d *mdDoc) runTable(shown []int) {
 	if len(d.m.rows) == 0 {
 		return
@@ -54,7 +64,7 @@ func (d *mdDoc) runTable(shown []int) {
 	d.table(append([]column{lcol("cell"), rcol("slots")}, figures...)...)
 	for _, i := range shown {
 		c := d.m.rows[i]
-		name := Escape(Clip(c.name, mdCellRunes))
+		name := mdCellName(c)
 		if c.head.failed {
 			empty := strings.Repeat(" |", len(figures))
 			d.line("| " + name + " | " + itoa(c.slots) + " | ❌ failed" + empty)
@@ -76,7 +86,7 @@ func (d *mdDoc) comparisonTable(shown []int) {
 		rcol("Σ PSS (base → head)"))
 	for _, i := range shown {
 		c := d.m.rows[i]
-		name := Escape(Clip(c.name, mdCellRunes))
+		name := mdCellName(c)
 		head := or(c.head.throughput, st.none)
 		// A cell without a comparison has its state in the verdict column.
 		note := func(base, verdict string) {

@@ -37,6 +37,9 @@ type row struct {
 	// slotted: efficiency against the slots applies (results.SlotsApply);
 	// otherwise head's and base's efficiency are "".
 	slotted bool
+	// deployed: the cell is the configuration the project deploys
+	// (results.Run.Deployed).
+	deployed bool
 
 	head measures  // the cell's figures; head's in a comparison
 	base *measures // base's figures; nil outside a comparison or without a base
@@ -186,6 +189,7 @@ func newRow(run *results.Run, c results.Cell) row {
 		threads:     c.Threads,
 		slots:       c.Slots,
 		slotted:     slotted,
+		deployed:    run.Deployed.Is(c),
 		head:        newMeasures(c, slotted),
 		verdict:     c.Verdict,
 		significant: c.Significant(),

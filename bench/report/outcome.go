@@ -17,6 +17,7 @@ type outcome struct {
 	cells       int  // cells in the run
 	measured    int  // cells measured on every side
 	best        *row // the best cell (results.Run.Best); nil when none was measured
+	deployed    *row // the deployed cell (of the first endpoint); nil when none is
 
 	// Measured cells by verdict, the largest change first.
 	regressed, improved, inconclusive []row
@@ -42,9 +43,12 @@ func newOutcome(r *results.Run, rows []row) outcome {
 		b := newRow(r, c)
 		o.best = &b
 	}
-	for _, c := range rows {
+	for i, c := range rows {
 		if !c.failed() {
 			o.measured++
+		}
+		if c.deployed && o.deployed == nil {
+			o.deployed = &rows[i]
 		}
 	}
 	o.regressed = withVerdict(rows, results.Regressed)

@@ -36,6 +36,10 @@ func recommendation(r *results.Run) (head string, reasons []string, ok bool) {
 	if len(expect) > 0 {
 		head += " (" + strings.Join(expect, ", ") + ")"
 	}
+	head += versusHead(rec.VsDeployed)
+	for _, s := range versusReasons(r, rec) {
+		reasons = append(reasons, Clip(s, 2*termNoteRunes))
+	}
 	for _, s := range rec.Reasons {
 		reasons = append(reasons, Clip(s, 2*termNoteRunes)) // a reason runs to 250 runes
 	}

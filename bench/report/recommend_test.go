@@ -24,6 +24,17 @@ func TestRecommendationGolden(t *testing.T) {
 			r.Cells = []results.Cell{seedCell(1, 1, 4.97, 44.1), seedCell(2, 2, 19.9, 60.7)}
 			return r
 		}, recommend.Target{CPUs: 8, MemoryBudget: 512 * mib}},
+		// A project that deploys 3x1 on a machine of 4 cores and 512 MiB,
+		// as its files state: the advice is set against it.
+		{"recommend_deployed", func() *results.Run {
+			r := seedRun()
+			r.Deployed = procfile(3, 1)
+			r.Deployed.Sources = append(r.Deployed.Sources,
+				results.Source{File: "fly.toml", Line: 12, What: "machine size"})
+			r.Deployed.Machine = &results.Machine{CPUs: 4, MemoryMiB: 512}
+			return r
+		}, recommend.Target{CPUs: 4, MemoryBudget: 512 * mib, FromDeployment: true,
+			Deployed: recommend.Config{Workers: 3, Threads: 1}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -71,6 +71,7 @@ var fixtures = []struct {
 	{"compare_event_loop", compareEventLoop, MarkdownOptions{}},
 	{"compare_deps_unmeasured", compareDepsUnmeasured, MarkdownOptions{Base: "main", Head: "deps/bump"}},
 	{"compare_deps_measured", compareDepsMeasured, MarkdownOptions{Base: "main", Head: "deps/bump"}},
+	{"compare_deployed", compareDeployed, MarkdownOptions{Base: "main", Head: "feature/async-db"}},
 }
 
 func TestGolden(t *testing.T) {
@@ -605,7 +606,8 @@ func TestNotesOnce(t *testing.T) {
 // CommandGuard, and to Markdown with no live HTML, mention, issue
 // reference or bare URL.
 func FuzzDecodedRenders(f *testing.F) {
-	for _, r := range []*results.Run{seedRun(), compareRegressed(), failedHostile(), eventLoopRun()} {
+	for _, r := range []*results.Run{seedRun(), compareRegressed(), failedHostile(), eventLoopRun(),
+		compareDeployed(), deployedHostile()} {
 		data, err := json.Marshal(r)
 		if err != nil {
 			f.Fatal(err)

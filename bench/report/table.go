@@ -66,7 +66,11 @@ func runTable(b *strings.Builder, r *results.Run, m *model) {
 			t.add("failed: "+Clip(plain(c.head.err), termErrorRunes), cells...)
 			continue
 		}
-		t.add("", append(cells, c.head.figures(st)...)...)
+		tail := ""
+		if c.deployed {
+			tail = "← " + deployedMark
+		}
+		t.add(tail, append(cells, c.head.figures(st)...)...)
 	}
 	t.write(b)
 	if d := m.outcome.down; d != nil {
@@ -107,6 +111,9 @@ func comparisonTable(b *strings.Builder, r *results.Run, m *model) {
 		lcol("delta"), rcol("p"), lcol("verdict"))
 	for _, c := range m.rows {
 		name, slots := Clip(plain(c.name), termNameRunes), c.slotsText(st.none)
+		if c.deployed {
+			name += " (" + deployedMark + ")"
+		}
 		base, head := st.none, or(c.head.throughput, st.none)
 		if c.base != nil {
 			base = or(c.base.throughput, st.none)
@@ -147,6 +154,9 @@ func comparisonTable(b *strings.Builder, r *results.Run, m *model) {
 	fmt.Fprintf(b, "\noverall: %s\n", verdict)
 	if how != "" {
 		fmt.Fprintf(b, "         %s\n", how)
+	}
+	if v := deployedVerdict(m.outcome, plain); v != "" {
+		fmt.Fprintf(b, "deployed: %s\n", v)
 	}
 	writeRecommendation(b, r)
 	writeDiagnostics(b, m)
