@@ -44,7 +44,10 @@ func (c *Config) command() (Template, error) {
 				c.App,
 			)
 		}
-		if c.Command == "" && c.searched != "" {
+		switch {
+		case c.Command == "" && c.undetected != nil:
+			return Template{}, c.undetected
+		case c.Command == "" && c.searched != "":
 			return Template{}, c.notDeployed()
 		}
 		t, err := ParseTemplate(c.Command)

@@ -83,12 +83,13 @@ type Config struct {
 	// (recommend.For); zero CPUs means this one.
 	Target recommend.Target
 
-	template  Template        // parsed Command or Server's command, set by Validate
-	serverEnv []string        // Server's environment entries, set by Validate
-	model     profile.Model   // set by Validate
-	runtime   profile.Runtime // set by Validate
-	find      profile.Finder  // how Validate finds Server's program; zero: here
-	searched  string          // the directory Detect found no deployment in
+	template   Template        // parsed Command or Server's command, set by Validate
+	serverEnv  []string        // Server's environment entries, set by Validate
+	model      profile.Model   // set by Validate
+	runtime    profile.Runtime // set by Validate
+	find       profile.Finder  // how Validate finds Server's program; zero: here
+	searched   string          // the directory Detect found no deployment in
+	undetected error           // why Detect could not read the deployment
 }
 
 // Endpoint is one request the load generator sends.

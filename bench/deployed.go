@@ -32,12 +32,19 @@ const deployFiles = "Procfile, gunicorn.conf.py, GUNICORN_CMD_ARGS, uwsgi.ini, "
 // A project whose files say nothing is no error here: Validate then says
 // the command is empty and which files were looked for. A file that says
 // something workerbench cannot interpret (a shell script) is an
-// *deploy.UnreadableError, which names the flag that takes over.
+// *deploy.UnreadableError, which names the flag that takes over; Validate
+// reports it again, in place of the empty command.
 func (c *Config) Detect(dir string, environ []string, cpus int) error {
-	c.searched = ""
+	c.searched, c.undetected = "", nil
 	if c.Command != "" || c.Server != "" {
 		return nil
 	}
+	err := c.detect(dir, environ, cpus)
+	c.undetected = err
+	return err
+}
+
+func (c *Config) detect(dir string, environ []string, cpus int) error {
 	if dir == "" {
 		dir = "."
 	}

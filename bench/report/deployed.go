@@ -142,7 +142,10 @@ func machineFrom(d *results.Deployed) string {
 		return ""
 	}
 	for _, s := range d.Sources {
-		if strings.Contains(s.What, "machine") {
+		// How package deploy names the part of a file that sizes the
+		// machine: fly.toml's [[vm]], render.yaml's plan, app.json's dyno.
+		if s.File != "" && (s.What == "[[vm]]" || strings.HasPrefix(s.What, "plan ") ||
+			strings.HasPrefix(s.What, "dyno size ") || strings.Contains(s.What, "machine")) {
 			return " (" + Clip(s.Where(), deployedRunes) + ")"
 		}
 	}

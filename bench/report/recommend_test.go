@@ -30,7 +30,7 @@ func TestRecommendationGolden(t *testing.T) {
 			r := seedRun()
 			r.Deployed = procfile(3, 1)
 			r.Deployed.Sources = append(r.Deployed.Sources,
-				results.Source{File: "fly.toml", Line: 12, What: "machine size"})
+				results.Source{File: "fly.toml", Line: 12, What: "[[vm]]"})
 			r.Deployed.Machine = &results.Machine{CPUs: 4, MemoryMiB: 512}
 			return r
 		}, recommend.Target{CPUs: 4, MemoryBudget: 512 * mib, FromDeployment: true,

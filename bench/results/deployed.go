@@ -37,12 +37,12 @@ type Deployed struct {
 	Machine *Machine `json:"machine,omitempty"`
 }
 
-// Source is a place in a project's files: a line of a file, or a variable
-// (Line 0).
+// Source is a place in a project's files: a line of a file, a file, or
+// (File "") a variable of the environment that What names.
 type Source struct {
-	File string `json:"file"`
+	File string `json:"file,omitempty"`
 	Line int    `json:"line,omitempty"`
-	What string `json:"what,omitempty"` // "web process", "WEB_CONCURRENCY default"
+	What string `json:"what,omitempty"` // "web process", "workers", "WEB_CONCURRENCY in the environment"
 }
 
 // Machine is the size of the machine a project deploys to, 0 where its
@@ -52,9 +52,12 @@ type Machine struct {
 	MemoryMiB int `json:"memory_mib,omitempty"`
 }
 
-// Where is "Procfile line 1", or the variable's name.
+// Where is "Procfile line 1", "fly.toml", or for a variable What.
 func (s Source) Where() string {
-	if s.Line > 0 {
+	switch {
+	case s.File == "":
+		return s.What
+	case s.Line > 0:
 		return s.File + " line " + strconv.Itoa(s.Line)
 	}
 	return s.File
@@ -135,8 +138,8 @@ func (d *Deployed) validate(where string) error {
 	for i, s := range d.Sources {
 		text(fmt.Sprintf("sources[%d].file", i), s.File, maxDeployText)
 		text(fmt.Sprintf("sources[%d].what", i), s.What, maxDeployWhat)
-		if s.File == "" || s.Line < 0 || s.Line > 1<<20 {
-			bad("sources[%d]: file %.64q line %d: want a file and a line from 0 (none) to %d",
+		if s.File == "" && s.What == "" || s.Line < 0 || s.Line > 1<<20 {
+			bad("sources[%d]: file %.64q line %d: want a file or a what, and a line from 0 (none) to %d",
 				i, s.File, s.Line, 1<<20)
 		}
 	}

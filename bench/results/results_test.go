@@ -19,7 +19,8 @@ func validResults(t testing.TB) []byte {
 		Command: "gunicorn --bind {bind} --workers {workers} --threads {threads} app:app",
 		Deployed: &Deployed{Cell: "1x3", Workers: 1, Threads: 3, Profile: "gunicorn", App: "app:app",
 			Args: []string{"--preload"}, WorkersExpr: "$WEB_CONCURRENCY default 1",
-			Sources: []Source{{File: "Procfile", Line: 1, What: "web process"}},
+			Sources: []Source{{File: "Procfile", Line: 1, What: "web process"},
+				{What: "WEB_CONCURRENCY in the environment"}},
 			Machine: &Machine{CPUs: 1, MemoryMiB: 512}},
 		Recommendation: &Recommendation{Workers: 2, Threads: 8, TargetCPUs: 1, Reasons: []string{"x"},
 			VsDeployed: &VersusDeployed{

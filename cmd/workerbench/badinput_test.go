@@ -29,10 +29,15 @@ func badInputCases() []badInputCase {
 		{row: "flag", args: []string{"run", "--cmd", badTmpl, "--wrokers", "3"}, want: "unknown flag --wrokers", code: exitUsage},
 		{row: "flag", args: []string{"run", "--cmd", "x {bind}", "extra"}, want: `unexpected argument "extra": quote the --cmd template`, code: exitUsage},
 		// Template
-		{row: "--cmd", args: []string{"run", "--matrix", "1x1"}, want: "command is empty: give the server command", code: exitUsage},
+		{row: "--cmd", args: []string{"run", "--matrix", "1x1"}, want: "command is empty, and nothing in", code: exitUsage},
+		{row: "--cmd", args: []string{"run", "--matrix", "1x1"}, want: "says how the project is served (workerbench looked for Procfile, gunicorn.conf.py", code: exitUsage},
 		{row: "--cmd", args: []string{"run", "--cmd", "gunicorn --workers {workers} app:app"}, want: "has neither {bind} nor {port}: workerbench gives each cell a free port, so the command must say where it goes (e.g. --bind {bind}), or the environment must (e.g. --env PORT={port})", code: exitUsage},
 		{row: "--cmd", args: []string{"run", "--cmd", "gunicorn --bind {bnd} app:app"}, want: "unknown placeholder {bnd}", code: exitUsage},
 		{row: "--cmd", args: []string{"run", "--cmd", "gunicorn --bind '{bind} app:app"}, want: "unclosed ' quote", code: exitUsage},
+		// The project's own files, read without --cmd or --server (PROJECT
+		// is a directory whose Procfile is yml)
+		{row: "deployment", args: []string{"run", "--dir", "PROJECT"}, yml: "web: bin/start\n", want: "Procfile line 1: web: bin/start runs a script workerbench cannot read; pass --cmd '…{port}…' or --server NAME", code: exitUsage},
+		{row: "deployment", args: []string{"run", "--dir", "PROJECT"}, yml: "web: gunicorn -k eventlet app:app\n", want: "runs gunicorn's eventlet workers, which workerbench has no profile for", code: exitUsage},
 		// Matrix
 		{row: "--matrix", args: []string{"run", "--cmd", badTmpl, "--matrix", "3x"}, want: `matrix cell "3x": threads missing`, code: exitUsage},
 		{row: "--matrix", args: []string{"run", "--cmd", badTmpl, "--matrix", "3"}, want: `matrix cell "3": want WORKERSxTHREADS, like 3x2`, code: exitUsage},
@@ -126,6 +131,11 @@ func TestBadInputTable(t *testing.T) {
 					}
 				case "DIR":
 					a = dir
+				case "PROJECT":
+					a = dir
+					if err := os.WriteFile(filepath.Join(dir, "Procfile"), []byte(tc.yml), 0o644); err != nil {
+						t.Fatal(err)
+					}
 				}
 				args[i] = a
 			}

@@ -263,7 +263,7 @@ func parseRunLine(
 		return nil, f.cl.err()
 	}
 	cfg := f.cfg
-	f.cl.check(detect(f))
+	detect(f)
 	switch {
 	case f.matrix == "" && cfg.Matrix == nil && cfg.Deployed != nil:
 		cfg.Matrix = cfg.AroundDeployed()
@@ -313,17 +313,18 @@ func parseRunLine(
 
 // detect reads how the project is served when neither --cmd nor --server
 // is given (bench.Config.Detect), in the directory its server runs in:
-// --head-dir for ab, else --dir. A directory that does not exist is left
+// --head-dir for ab, else --dir. What it could not read, Validate reports
+// in place of the empty command; a directory that does not exist is left
 // to the check that says so.
-func detect(f *runFlags) error {
+func detect(f *runFlags) {
 	dir := f.cfg.Dir
 	if hd := f.fs.Lookup("head-dir"); hd != nil {
 		dir = hd.Value.String()
 	}
 	if fi, err := os.Stat(cmp.Or(dir, ".")); err != nil || !fi.IsDir() {
-		return nil
+		return
 	}
-	return f.cfg.Detect(dir, os.Environ(), runtime.NumCPU())
+	_ = f.cfg.Detect(dir, os.Environ(), runtime.NumCPU())
 }
 
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
