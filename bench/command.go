@@ -71,7 +71,7 @@ func (c *Config) command() (Template, error) {
 	if find.Look == nil {
 		find = localFinder(slices.Concat(ServerEnviron(os.Environ()), c.Env))
 	}
-	cmd, err := p.Resolve(c.App, c.ServerArgs, find)
+	cmd, err := p.Resolve(c.App, find, c.ServerArgs...)
 	if err != nil {
 		return Template{}, err
 	}

@@ -117,7 +117,7 @@ type Finder struct {
 // args are more of the server's flags (a deployment's --preload), put
 // before the app, or before the flag that takes it (uWSGI's --module); a
 // profile whose app is the command (paas) takes them after it.
-func (p Profile) Resolve(app string, args []string, f Finder) (Command, error) {
+func (p Profile) Resolve(app string, f Finder, args ...string) (Command, error) {
 	if app == "" {
 		app = p.DefaultApp
 	}

@@ -95,7 +95,7 @@ func TestResolve(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c, err := p.Resolve(tt.app, tt.args, tt.f)
+			c, err := p.Resolve(tt.app, tt.f, tt.args...)
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("Resolve error = %v, want %q", err, tt.err)
@@ -136,7 +136,6 @@ func TestProfilesAreConsistent(t *testing.T) {
 		p, _ := Lookup(name)
 		c, err := p.Resolve(
 			"x",
-			nil,
 			Finder{
 				Look:    func(s string) (string, error) { return s, nil },
 				Imports: func(string, string) bool { return true },
