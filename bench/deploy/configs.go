@@ -33,16 +33,16 @@ func (s settings) merge(over settings) {
 }
 
 // line is a logical line of a Python or Ruby file: its text, its first
-// line's number and whether it sits in a block.
+// line's number and its indentation.
 type line struct {
-	text  string
-	no    int
-	block bool
+	text   string
+	no     int
+	indent int
 }
 
 // logicalLines joins the lines of src that continue (open brackets, a
 // trailing backslash), drops comments and Python's triple-quoted strings,
-// and marks indented (Python) lines as in a block.
+// and measures each line's indentation (Python's blocks).
 func logicalLines(src string) []line {
 	var out []line
 	var cur strings.Builder
@@ -113,8 +113,8 @@ func logicalLines(src string) []line {
 		if strings.TrimSpace(text) == "" {
 			continue
 		}
-		block := text[0] == ' ' || text[0] == '\t'
-		out = append(out, line{text: strings.TrimSpace(text), no: start, block: block})
+		indent := len(text) - len(strings.TrimLeft(text, " \t"))
+		out = append(out, line{text: strings.TrimSpace(text), no: start, indent: indent})
 	}
 	if cur.Len() > 0 {
 		out = append(out, line{text: strings.TrimSpace(cur.String()), no: start})
@@ -128,38 +128,53 @@ var assignment = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)\s*(?::\s*[A-Za-z_
 var gunicornSettings = set("workers", "threads", "worker_class", "bind", "wsgi_app", "preload_app")
 
 // readGunicornConf reads a gunicorn.conf.py for its settings: top-level
-// assignments, evaluated with env; an assignment in a block (if, def, for)
-// is a setting workerbench cannot read.
+// assignments, evaluated with env. An assignment in a function is the
+// function's own; one in another block (if, for, try, with) is a setting
+// workerbench cannot read.
 func readGunicornConf(file, src string, env environ) settings {
 	out := settings{}
-	vars := map[string]node{}
-	texts := map[string]string{}
+	vars := map[string]variable{}
+	type block struct {
+		indent int
+		def    bool
+	}
+	var blocks []block
 	for _, l := range logicalLines(src) {
+		for len(blocks) > 0 && blocks[len(blocks)-1].indent >= l.indent {
+			blocks = blocks[:len(blocks)-1]
+		}
+		inDef, inBlock := false, len(blocks) > 0
+		for _, b := range blocks {
+			inDef = inDef || b.def
+		}
+		if first, _, _ := strings.Cut(l.text, " "); strings.HasSuffix(l.text, ":") && compound[first] {
+			blocks = append(blocks, block{indent: l.indent, def: first == "def" || first == "async" || first == "class"})
+			continue
+		}
 		m := assignment.FindStringSubmatch(l.text)
-		if m == nil {
+		if m == nil || inDef {
 			continue
 		}
 		name, rhs := m[1], strings.TrimSpace(m[2])
-		where := Source{File: file, Line: l.no, What: name}
-		var x node
-		var used []string
-		if l.block {
-			x = failed{errInBlock}
+		v := variable{text: written(rhs, vars)}
+		if inBlock {
+			v.x = failed{errInBlock}
 		} else {
 			var err error
-			x, used, err = parseExpr(rhs, false, env, vars)
-			if err != nil {
-				x = failed{err}
+			if v.x, v.used, err = parseExpr(rhs, false, env, vars); err != nil {
+				v.x = failed{err}
 			}
 		}
-		vars[name] = x
-		texts[name] = written(rhs, texts)
+		vars[name] = v
 		if gunicornSettings[name] {
-			out[name] = setting{x: x, text: texts[name], src: where, used: used}
+			out[name] = setting{x: v.x, text: v.text, src: Source{File: file, Line: l.no, What: name}, used: v.used}
 		}
 	}
 	return out
 }
+
+// compound are the Python statements that open a block.
+var compound = set("if", "elif", "else", "for", "while", "try", "except", "finally", "with", "def", "async", "class", "match", "case")
 
 // pumaStatement is a call in config/puma.rb: workers 2, threads 1, 5,
 // bind "…", port 3000, rackup "…", preload_app!.
@@ -170,8 +185,7 @@ var pumaStatement = regexp.MustCompile(`^(workers|threads|bind|port|rackup|prelo
 // top level, with an if or unless after them; a call inside a block is one
 // workerbench cannot read.
 func readPumaConf(file, src string, env environ, out settings) {
-	vars := map[string]node{}
-	texts := map[string]string{}
+	vars := map[string]variable{}
 	depth := 0
 	for _, l := range logicalLines(src) {
 		first, _, _ := strings.Cut(l.text, " ")
@@ -184,21 +198,21 @@ func readPumaConf(file, src string, env environ, out settings) {
 		where := Source{File: file, Line: l.no}
 		if m := assignment.FindStringSubmatch(stmt); m != nil && !opens {
 			where.What = m[1]
-			x := rubyValue(m[2], cond, env, vars, texts, depth, where, vars[m[1]])
-			vars[m[1]], texts[m[1]] = x.x, x.text
+			x := rubyValue(m[2], cond, env, vars, depth, where, vars[m[1]].x)
+			vars[m[1]] = variable{x: x.x, text: x.text, used: x.used}
 		} else if m := pumaStatement.FindStringSubmatch(stmt); m != nil {
 			name, args := m[1], m[2]+m[3]
 			where.What = strings.TrimSuffix(name, "!")
 			switch name {
 			case "workers", "port", "environment":
-				out[name] = rubyValue(args, cond, env, vars, texts, depth, where, out[name].x)
+				out[name] = rubyValue(args, cond, env, vars, depth, where, out[name].x)
 			case "threads":
 				// threads min, max: the slots are max.
 				_, max, ok := splitTopComma(args)
 				if !ok {
 					max = args
 				}
-				out[name] = rubyValue(max, cond, env, vars, texts, depth, where, out[name].x)
+				out[name] = rubyValue(max, cond, env, vars, depth, where, out[name].x)
 			case "bind", "rackup":
 				out[name] = setting{text: strings.Trim(strings.TrimSpace(args), `"'`), src: where}
 			case "preload_app!":
@@ -214,9 +228,9 @@ func readPumaConf(file, src string, env environ, out settings) {
 // rubyValue is the setting a Ruby statement makes: its expression, under
 // cond (an if or unless, "" for none) keeping prev otherwise; a statement
 // in a block is one workerbench cannot read.
-func rubyValue(src, cond string, env environ, vars map[string]node, texts map[string]string, depth int, where Source, prev node) setting {
+func rubyValue(src, cond string, env environ, vars map[string]variable, depth int, where Source, prev node) setting {
 	src = strings.TrimSpace(src)
-	text := written(src, texts)
+	text := written(src, vars)
 	if cond != "" {
 		text += " " + cond
 	}
@@ -347,10 +361,19 @@ func uwsgiValue(val string, env environ, where Source) setting {
 	return s
 }
 
+// variable is an assignment of a config file: its expression, as
+// written (a variable's own when it is one), and the environment variables
+// it reads.
+type variable struct {
+	x    node
+	text string
+	used []string
+}
+
 // written is an expression as written, a variable's own when it is one.
-func written(rhs string, texts map[string]string) string {
-	if t, ok := texts[strings.TrimSpace(rhs)]; ok {
-		return t
+func written(rhs string, vars map[string]variable) string {
+	if v, ok := vars[strings.TrimSpace(rhs)]; ok {
+		return v.text
 	}
 	return strings.TrimSpace(rhs)
 }

@@ -195,6 +195,48 @@ func TestDetectFileKinds(t *testing.T) {
 				expr: `Integer(ENV.fetch("WEB_CONCURRENCY") { 2 })`, sources: []string{"config/puma.rb", "config/puma.rb line 1", "config/puma.rb line 3"}},
 		},
 		{
+			name: "Rails 7.0's default config/puma.rb",
+			files: map[string]string{"config.ru": "run App\n", "Procfile": "web: bundle exec puma -C config/puma.rb", "config/puma.rb": `
+max_threads_count = ENV.fetch("RAILS_MAX_THREADS") { 5 }
+min_threads_count = ENV.fetch("RAILS_MIN_THREADS") { max_threads_count }
+threads min_threads_count, max_threads_count
+worker_timeout 3600 if ENV.fetch("RAILS_ENV", "development") == "development"
+port ENV.fetch("PORT") { 3000 }
+environment ENV.fetch("RAILS_ENV") { "development" }
+pidfile ENV.fetch("PIDFILE") { "tmp/pids/server.pid" }
+# workers ENV.fetch("WEB_CONCURRENCY") { 2 }
+# preload_app!
+plugin :tmp_restart
+`},
+			env:  map[string]string{"RAILS_MAX_THREADS": "4"},
+			want: want{profile: "puma", workers: 1, threads: 4, sources: []string{"Procfile line 1", "config/puma.rb line 4", "RAILS_MAX_THREADS in the environment"}},
+		},
+		{
+			name: "Rails 7.1's default config/puma.rb",
+			files: map[string]string{"config.ru": "run App\n", "config/puma.rb": `threads_count = ENV.fetch("RAILS_MAX_THREADS", 3)
+threads threads_count, threads_count
+port ENV.fetch("PORT", 3000)
+plugin :tmp_restart
+pidfile ENV["PIDFILE"] if ENV["PIDFILE"]
+`},
+			want: want{profile: "puma", workers: 1, threads: 3},
+		},
+		{
+			name: "a gunicorn.conf.py with a dict over lines",
+			files: map[string]string{"Procfile": "web: gunicorn app:app", "gunicorn.conf.py": `import os
+workers = int(os.environ.get('GUNICORN_PROCESSES', '2'))
+threads = int(os.environ.get('GUNICORN_THREADS', '4'))
+# timeout = int(os.environ.get('GUNICORN_TIMEOUT', '120'))
+bind = os.environ.get('GUNICORN_BIND', '0.0.0.0:8080')
+secure_scheme_headers = {
+    'X-Forwarded-Proto': 'https',
+}
+def on_starting(server):
+    workers = 99
+`},
+			want: want{profile: "gunicorn", workers: 2, threads: 4, bind: "0.0.0.0:8080", expr: "int(os.environ.get('GUNICORN_PROCESSES', '2'))"},
+		},
+		{
 			name:  "bundle exec puma -C with a command-line thread count",
 			files: map[string]string{"config.ru": "run App\n", "Procfile": "web: bundle exec puma -C config/puma.rb -t 2:8", "config/puma.rb": "workers Etc.nprocessors\nthreads 1, 3\n"},
 			want:  want{profile: "puma", workers: 2, threads: 8, expr: "Etc.nprocessors"},
@@ -215,6 +257,11 @@ func TestDetectFileKinds(t *testing.T) {
 			name:  "Node cluster on the CPU count",
 			files: map[string]string{"Procfile": "web: npm start", "package.json": `{"scripts": {"start": "node server"}}`, "server.js": "const n = process.env.WEB_CONCURRENCY ?? os.availableParallelism();\n"},
 			want:  want{profile: "paas", app: "node server", workers: 2, threads: 1, expr: "$WEB_CONCURRENCY default os.availableParallelism()"},
+		},
+		{
+			name:  "node with a preloaded module",
+			files: map[string]string{"Procfile": "web: node -r dotenv/config --max-old-space-size=512 app.js", "app.js": "const n = +process.env.WEB_CONCURRENCY || 3"},
+			want:  want{profile: "paas", app: "node -r dotenv/config --max-old-space-size=512 app.js", workers: 3, threads: 1, expr: "$WEB_CONCURRENCY default 3"},
 		},
 		{
 			name:  "Node without a cluster",
@@ -400,7 +447,7 @@ func TestExpressions(t *testing.T) {
 		{src: "`nproc`", err: "unexpected \"`\""},
 	} {
 		t.Run(tc.src, func(t *testing.T) {
-			n, _, err := parseExpr(tc.src, tc.ruby, env, map[string]node{})
+			n, _, err := parseExpr(tc.src, tc.ruby, env, map[string]variable{})
 			var got int
 			if err == nil {
 				var v value

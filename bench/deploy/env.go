@@ -146,7 +146,7 @@ func expandNumber(word string, e environ, shell bool, used *[]string) (node, str
 	if n, err := strconv.Atoi(word); err == nil {
 		return literal(num(float64(n))), "", nil
 	}
-	name, def, ok := variable(word)
+	name, def, ok := shellVariable(word)
 	if !ok {
 		return nil, "", fmt.Errorf("%q is not a whole number", word)
 	}
@@ -172,8 +172,8 @@ func expandNumber(word string, e environ, shell bool, used *[]string) (node, str
 	return literal(num(float64(n))), text, nil
 }
 
-// variable splits "$NAME", "${NAME}" and "${NAME:-default}".
-func variable(word string) (name, def string, ok bool) {
+// shellVariable splits "$NAME", "${NAME}" and "${NAME:-default}".
+func shellVariable(word string) (name, def string, ok bool) {
 	if inner, cut := strings.CutPrefix(word, "${"); cut && strings.HasSuffix(inner, "}") {
 		inner = strings.TrimSuffix(inner, "}")
 		name, def, _ = strings.Cut(inner, ":-")

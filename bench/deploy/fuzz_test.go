@@ -57,7 +57,7 @@ func FuzzExpr(f *testing.F) {
 		f.Add(s, true)
 	}
 	f.Fuzz(func(t *testing.T, src string, ruby bool) {
-		n, _, err := parseExpr(src, ruby, environ{"X": {value: "3"}}, map[string]node{"x": literal(num(1))})
+		n, _, err := parseExpr(src, ruby, environ{"X": {value: "3"}}, map[string]variable{"x": {x: literal(num(1))}})
 		if err == nil {
 			_, _ = n.eval(2)
 		}

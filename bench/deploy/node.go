@@ -17,9 +17,14 @@ func (b *build) node(argv []string) (Deployment, error) {
 	b.d.App = strings.Join(argv, " ")
 	b.workers = setting{x: literal(num(1)), src: b.cmd.src}
 	script := ""
-	for _, a := range argv[1:] {
-		if !strings.HasPrefix(a, "-") {
+	for i := 1; i < len(argv); i++ {
+		switch a := argv[i]; {
+		case a == "-r" || a == "--require" || a == "--import" || a == "--loader" || a == "--experimental-loader":
+			i++ // a module to preload, not the script
+		case !strings.HasPrefix(a, "-"):
 			script = a
+		}
+		if script != "" {
 			break
 		}
 	}

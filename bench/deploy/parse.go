@@ -122,13 +122,13 @@ type parser struct {
 	src   string
 	ruby  bool
 	env   environ
-	vars  map[string]node
+	vars  map[string]variable
 	used  []string
 	depth int
 }
 
 // parseExpr parses src whole, in Ruby's or Python's syntax.
-func parseExpr(src string, ruby bool, env environ, vars map[string]node) (node, []string, error) {
+func parseExpr(src string, ruby bool, env environ, vars map[string]variable) (node, []string, error) {
 	toks, err := lex(src)
 	if err != nil {
 		return nil, nil, err
@@ -426,7 +426,8 @@ func (p *parser) name() (node, error) {
 		if !ok {
 			return nil, fmt.Errorf("%s is not something workerbench evaluates", name)
 		}
-		x = v
+		x = v.x
+		p.used = append(p.used, v.used...)
 	}
 	return p.methods(x)
 }
