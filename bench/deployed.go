@@ -25,7 +25,7 @@ const deployFiles = "Procfile, gunicorn.conf.py, GUNICORN_CMD_ARGS, uwsgi.ini, "
 
 // Detect reads how the project in dir says it is served, when neither
 // Command nor Server is given, and applies it: Server, App (unless given),
-// ServerArgs and Deployed. environ is the environment the files'
+// ServerArgs, Deployed, and the environment its files set before Env. environ is the environment the files'
 // variables ($WEB_CONCURRENCY, GUNICORN_CMD_ARGS) are read from, after
 // which Env's entries count; cpus is this machine's, for cpu_count().
 //
@@ -79,6 +79,7 @@ func (c *Config) detect(dir string, environ []string, cpus int) error {
 		}
 	}
 	c.Server, c.ServerArgs, c.Deployed = d.Profile, d.Args, &d
+	c.Env = append(slices.Clone(d.Env), c.Env...) // --env overrides what the files set
 	if c.App == "" {
 		c.App = d.App
 	}

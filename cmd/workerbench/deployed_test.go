@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -28,7 +30,8 @@ type deployedProject struct {
 	summary string                    // the line that says what was found
 	cell    string                    // the deployed cell
 	source  results.Source            // where its command was found
-	cells   int                       // the default matrix around it
+	cells   int                       // measured: the default matrix around it, or 1x1 and it
+	machine bool                      // its files state the machine, the recommendation's target
 }
 
 // procfileProject is the seed's Flask app in a directory whose Procfile
@@ -46,35 +49,78 @@ func procfileProject(t *testing.T) string {
 	return dir
 }
 
+// deployFixture copies the project testdata/projects/deploy/name.
+func deployFixture(name string) func(t *testing.T) string {
+	return func(t *testing.T) string { return copyProject(t, "deploy/"+name, t.TempDir()) }
+}
+
+// deployedProjects are a Procfile project measured over the default matrix
+// around its deployment (the acceptance case), and the deployment
+// fixtures, each over 1x1 and its deployed cell.
 func deployedProjects() []deployedProject {
+	health := []string{"--path", "/", "--health", "/health"}
+	flask := func(t *testing.T) {
+		needGunicorn(t)
+		needDebian(t, "python3-flask", pythonHas("flask"))
+	}
+	confWorkers := 2*runtime.NumCPU() + 1 // gunicorn.conf.py: multiprocessing.cpu_count() * 2 + 1
 	return []deployedProject{
 		{
 			name: "Procfile", need: needGunicorn, dir: procfileProject,
 			args:    []string{"--path", "/?ms=20", "--health", "/health"},
 			summary: "deployed: gunicorn 3x2 from Procfile line 1", cell: "3x2",
-			source: results.Source{File: "Procfile", Line: 1, What: "web process"}, cells: 6,
+			source: results.Source{File: "Procfile", Line: 1}, cells: 6,
 		},
 		{
-			name: "config/puma.rb", need: func(t *testing.T) {
+			name: "django-procfile", dir: deployFixture("django-procfile"),
+			need: func(t *testing.T) {
+				needGunicorn(t)
+				needDebian(t, "python3-django", pythonHas("django"))
+			},
+			args:    append([]string{"--setup", debianPython + " manage.py migrate --noinput"}, health...),
+			summary: "deployed: gunicorn 3x2 from Procfile line 2", cell: "3x2",
+			source: results.Source{File: "Procfile", Line: 2}, cells: 2,
+		},
+		{
+			name: "flask-gunicorn-conf", need: flask, dir: deployFixture("flask-gunicorn-conf"),
+			args:    append([]string{"--setup", debianPython + " -m flask --app flaskr init-db"}, health...),
+			summary: fmt.Sprintf("deployed: gunicorn %dx2 from gunicorn.conf.py, workers = multiprocessing.cpu_count() * 2 + 1", confWorkers),
+			cell:    fmt.Sprintf("%dx2", confWorkers),
+			source:  results.Source{File: "gunicorn.conf.py"}, cells: 2,
+		},
+		{
+			name: "flask-dockerfile", need: flask, dir: deployFixture("flask-dockerfile"),
+			args:    append([]string{"--setup", debianPython + " -m flask --app flaskr init-db"}, health...),
+			summary: "deployed: gunicorn 2x4 from Dockerfile line 10", cell: "2x4",
+			source: results.Source{File: "Dockerfile", Line: 10}, cells: 2,
+		},
+		{
+			name: "sinatra-puma", dir: deployFixture("sinatra-puma"),
+			need: func(t *testing.T) {
 				needDebian(t, "puma", onPath("puma"))
 				needDebian(t, "ruby-sinatra", rubyHas("sinatra/base"))
 				needDebian(t, "ruby-sqlite3", rubyHas("sqlite3"))
 			},
-			dir:     func(t *testing.T) string { return copyProject(t, "sinatra", t.TempDir()) },
-			args:    []string{"--setup", "ruby db/init.rb", "--path", "/", "--health", "/health"},
-			summary: "deployed: puma 1x5 from config/puma.rb", cell: "1x5",
-			source: results.Source{File: "config/puma.rb"}, cells: 4,
+			args:    append([]string{"--setup", "ruby db/init.rb"}, health...),
+			summary: "deployed: puma 2x3 from Procfile line 1", cell: "2x3",
+			source: results.Source{File: "Procfile", Line: 1}, cells: 2, machine: true,
 		},
 		{
-			name: "package.json", need: func(t *testing.T) {
-				needDebian(t, "nodejs", onPath("node"))
-				needDebian(t, "npm", onPath("npm"))
+			name: "node-render", dir: deployFixture("node-render"),
+			need:    func(t *testing.T) { needDebian(t, "nodejs", onPath("node")) },
+			args:    append([]string{"--setup", "node scripts/init-db.js", "--sweep=false"}, health...),
+			summary: "deployed: paas 2x1 from package.json line 9 via render.yaml line 7", cell: "2x1",
+			source: results.Source{File: "package.json", Line: 9}, cells: 2, machine: true,
+		},
+		{
+			name: "fastapi-fly", dir: deployFixture("fastapi-fly"),
+			need: func(t *testing.T) {
+				needDebian(t, "python3-fastapi", pythonHas("fastapi"))
+				needDebian(t, "python3-uvicorn", pythonHas("uvicorn"))
 			},
-			dir: func(t *testing.T) string { return copyProject(t, "node", t.TempDir()) },
-			args: []string{"--setup", "npm ci --no-audit --no-fund && npm run init-db",
-				"--path", "/", "--health", "/health", "--sweep=false"},
-			summary: "deployed: paas 1x1 from package.json line 9", cell: "1x1",
-			source: results.Source{File: "package.json", Line: 9}, cells: 2,
+			args:    append([]string{"--setup", debianPython + " -m shop.init_db", "--sweep=false"}, health...),
+			summary: "deployed: uvicorn 2x1 from Dockerfile line 10", cell: "2x1",
+			source: results.Source{File: "Dockerfile", Line: 10}, cells: 2, machine: true,
 		},
 	}
 }
@@ -87,9 +133,15 @@ func TestRunDeployed(t *testing.T) {
 	needRecipe(t)
 	for _, p := range deployedProjects() {
 		t.Run(p.name, func(t *testing.T) {
+			// Only what the runs find and write is checked, not their
+			// figures: the projects run side by side.
+			t.Parallel()
 			p.need(t)
 			out := t.TempDir()
 			args := append([]string{"run", "--dir", p.dir(t), "--out", out}, p.args...)
+			if p.cells == 2 {
+				args = append(args, "--matrix", "1x1")
+			}
 			args = append(args, recipeWindows...)
 			begin := time.Now()
 			var stdout, stderr lockedBuffer
@@ -133,8 +185,12 @@ func TestRunDeployed(t *testing.T) {
 				t.Errorf("the recommendation is not set against the deployed %s:\n%s", p.cell, stdout.String())
 			}
 			if v := res.Recommendation; v == nil || v.VsDeployed == nil || v.VsDeployed.Measured == nil ||
-				v.VsDeployed.Measured.Deployed != p.cell {
-				t.Errorf("results.json sets no measured advice against %s: %+v", p.cell, v)
+				v.VsDeployed.Measured.Deployed != p.cell || v.VsDeployed.TargetFromDeployment != p.machine {
+				t.Errorf("results.json sets no measured advice against %s, or the target is not the "+
+					"deployment's machine (%v): %+v", p.cell, p.machine, v)
+			}
+			if p.machine && !strings.Contains(stdout.String(), "The target is the deployment's own machine") {
+				t.Errorf("the recommendation does not say its target is the deployment's machine:\n%s", stdout.String())
 			}
 			summary, err := os.ReadFile(filepath.Join(out, "summary.md"))
 			if err != nil || !strings.Contains(string(summary), "Deployed: ") ||
