@@ -155,3 +155,43 @@ func mustJSON(t *testing.T, v any) string {
 	}
 	return string(data)
 }
+
+// TestBaseDeployment: a comparison runs head's deployment on both sides;
+// when the base's files deploy otherwise it is recorded and a warning says
+// both sides ran head's.
+func TestBaseDeployment(t *testing.T) {
+	head := procfile3x2()
+	cfg := deployedConfig(head)
+	for _, tt := range []struct {
+		name, procfile string
+		want           string // "" for no warning
+		recorded       string // base_deployed's cell
+	}{
+		{"same", "web: gunicorn --workers 3 --threads 2 --preload app:app\n", "", ""},
+		{"other cell", "web: gunicorn --workers 2 --threads 2 --preload app:app\n",
+			"base deploys gunicorn 2x2 app:app --preload (Procfile line 1); both sides ran head's " +
+				"gunicorn 3x2 app:app --preload (Procfile line 1), so the verdict is the code's under it", "2x2"},
+		{"unreadable", "web: bin/start\n", "base's files state a deployment workerbench cannot read " +
+			"(Procfile line 1: web: bin/start runs a script", ""},
+		{"none", "", "base's files state no deployment; both sides ran head's", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tt.procfile != "" {
+				if err := os.WriteFile(filepath.Join(dir, "Procfile"), []byte(tt.procfile), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			a := &AB{Runner: Runner{Config: &cfg}, ABOptions: ABOptions{BaseDir: dir}}
+			res := &results.Run{}
+			got := strings.Join(a.baseDeployment(res, nil, 2), "\n")
+			if tt.want == "" && got != "" || !strings.Contains(got, tt.want) {
+				t.Errorf("warnings %q, want %q", got, tt.want)
+			}
+			if rec := res.BaseDeployed; tt.recorded == "" && rec != nil || tt.recorded != "" &&
+				(rec == nil || rec.Cell != tt.recorded) {
+				t.Errorf("base_deployed %+v, want %q", rec, tt.recorded)
+			}
+		})
+	}
+}
