@@ -124,8 +124,8 @@ func TestFixtureUnreadable(t *testing.T) {
 
 // TestFixturesBoot starts each fixture's detected deployment under its
 // server profile, as workerbench would (the profile's command with the
-// deployment's app, cell and flags, on loopback), and wants /health to
-// answer. It skips a fixture whose server or libraries are missing.
+// deployment's app, cell, flags and environment, on loopback), and wants
+// /health to answer. It skips a fixture whose server or libraries are missing.
 func TestFixturesBoot(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real servers")
@@ -148,7 +148,7 @@ func TestFixturesBoot(t *testing.T) {
 				Imports: func(python, module string) bool {
 					return exec.Command(python, "-c", "import "+module).Run() == nil
 				},
-			})
+			}, d.Args...)
 			if err != nil {
 				t.Skip(err)
 			}
@@ -178,11 +178,6 @@ func boot(t *testing.T, dir string, d deploy.Deployment, cmd profile.Command) {
 	var argv []string
 	for _, w := range strings.Fields(template) {
 		argv = append(argv, vars.Replace(strings.Trim(w, "'")))
-	}
-	if len(d.Args) > 0 && d.Profile != "paas" {
-		// The deployment's flags go before the app, the last word.
-		last := len(argv) - 1
-		argv = append(append(argv[:last:last], d.Args...), argv[last])
 	}
 	env := append(os.Environ(), d.Env...)
 	for _, e := range cmd.Environment {
