@@ -209,7 +209,7 @@ pidfile ENV.fetch("PIDFILE") { "tmp/pids/server.pid" }
 plugin :tmp_restart
 `},
 			env:  map[string]string{"RAILS_MAX_THREADS": "4"},
-			want: want{profile: "puma", workers: 1, threads: 4, sources: []string{"Procfile line 1", "config/puma.rb line 4", "RAILS_MAX_THREADS in the environment"}},
+			want: want{profile: "puma", workers: 1, threads: 4, expr: "$WEB_CONCURRENCY default 0", sources: []string{"Procfile line 1", "config/puma.rb line 4", "RAILS_MAX_THREADS in the environment"}},
 		},
 		{
 			name: "Rails 7.1's default config/puma.rb",
@@ -219,7 +219,7 @@ port ENV.fetch("PORT", 3000)
 plugin :tmp_restart
 pidfile ENV["PIDFILE"] if ENV["PIDFILE"]
 `},
-			want: want{profile: "puma", workers: 1, threads: 3},
+			want: want{profile: "puma", workers: 1, threads: 3, expr: "$WEB_CONCURRENCY default 0"},
 		},
 		{
 			name: "a gunicorn.conf.py with a dict over lines",
@@ -244,7 +244,7 @@ def on_starting(server):
 		{
 			name:  "puma defaults: single mode, 5 threads",
 			files: map[string]string{"config.ru": "run App\n", "Procfile": "web: bundle exec puma -p $PORT"},
-			want:  want{profile: "puma", workers: 1, threads: 5, bind: ":$PORT"},
+			want:  want{profile: "puma", workers: 1, threads: 5, bind: ":$PORT", expr: "$WEB_CONCURRENCY default 0"},
 		},
 		{
 			name:  "package.json start, a Node cluster",

@@ -96,6 +96,7 @@ var (
 		bools: set("--preload", "--reload", "--daemon", "--spew", "--check-config", "--print-config",
 			"--capture-output", "--enable-stdio-inheritance", "--no-sendfile", "--reuse-port",
 			"--proxy-protocol", "--initgroups", "--strip-header-spaces", "--log-syslog",
+			"--permit-unconventional-http-method", "--permit-unconventional-http-version", "--casefold-http-method",
 			"--disable-redirect-access-to-syslog", "--help", "--version"),
 		keep: set("--preload", "--max-requests", "--max-requests-jitter", "--timeout", "--keep-alive",
 			"--chdir", "--pythonpath", "--backlog"),

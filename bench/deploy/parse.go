@@ -358,10 +358,10 @@ func (p *parser) name() (node, error) {
 		if err := p.expect("("); err != nil {
 			return nil, err
 		}
-		if !p.accept('i', "os.sched_getaffinity") && !p.acceptDotted("os", "sched_getaffinity") {
+		if !p.acceptDotted("os", "sched_getaffinity") {
 			return nil, errors.New("len() of something other than os.sched_getaffinity(0)")
 		}
-		if err := p.skipArgs(); err != nil {
+		if _, err := p.args(); err != nil { // sched_getaffinity(0)
 			return nil, err
 		}
 		x = cpuCount{}
@@ -448,12 +448,6 @@ func (p *parser) noArgs(name string) error {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	return p.expect(")")
-}
-
-// skipArgs reads a call's arguments and ignores them (sched_getaffinity(0)).
-func (p *parser) skipArgs() error {
-	_, err := p.args()
-	return err
 }
 
 // args reads a parenthesised argument list.

@@ -12,7 +12,7 @@ func (b *build) gunicorn(args []string) (Deployment, error) {
 		return Deployment{}, b.unreadable("%s", err)
 	}
 	conf := settings{
-		"workers": {x: literal(num(1)), src: b.cmd.src},
+		"workers": {x: literal(num(1)), text: "$WEB_CONCURRENCY default 1", src: b.cmd.src},
 		"threads": {x: literal(num(1)), src: b.cmd.src},
 	}
 	if v, ok := b.env["WEB_CONCURRENCY"]; ok {
@@ -136,7 +136,7 @@ func stated(s setting) string {
 // uvicorn reads a uvicorn command: --workers, else WEB_CONCURRENCY, else 1.
 func (b *build) uvicorn(args []string) (Deployment, error) {
 	b.d.Profile = "uvicorn"
-	b.workers = setting{x: literal(num(1)), src: b.cmd.src}
+	b.workers = setting{x: literal(num(1)), text: "$WEB_CONCURRENCY default 1", src: b.cmd.src}
 	if v, ok := b.env["WEB_CONCURRENCY"]; ok {
 		b.workers = setting{x: literal(value{kind: 's', s: v.value}), text: "$WEB_CONCURRENCY", src: v.src, used: []string{"WEB_CONCURRENCY"}}
 	}
@@ -310,7 +310,7 @@ func (b *build) puma(args []string) (Deployment, error) {
 	}
 	b.d.Profile, b.floor = "puma", 1
 	conf := settings{
-		"workers": {x: literal(num(0)), src: b.cmd.src},
+		"workers": {x: literal(num(0)), text: "$WEB_CONCURRENCY default 0", src: b.cmd.src},
 		"threads": {x: literal(num(5)), src: b.cmd.src},
 	}
 	for _, name := range []string{"MAX_THREADS", "PUMA_MAX_THREADS"} {
