@@ -37,7 +37,10 @@
 // noise it is more than one commit off 7% of the time, which is close to
 // what any estimator can do from one value per commit. The reported Index
 // is refined to the split most often within one commit of the truth, and
-// First…Last is a 90% range for it (see locate).
+// First…Last is a 90% range for it (see locate). The refinement may move
+// it closer to an end of the segment than MinSize: a step so large that
+// the test finds it with two values after it is placed where it is, not
+// three values early.
 //
 // # Measured
 //
@@ -75,9 +78,9 @@ type Options struct {
 	Alpha float64
 	// Permutations is R, the number of shuffles per test (default 199).
 	Permutations int
-	// MinSize is the fewest values on either side of a change point
+	// MinSize is the fewest values on either side of a candidate split
 	// (default 3): a single odd value is an outlier until the next pushes
-	// confirm it.
+	// confirm it. Where the change is then placed may leave fewer.
 	MinSize int
 	// MaxChanges bounds how many change points are reported (default 16).
 	MaxChanges int
@@ -173,7 +176,7 @@ func Detect(xs []float64, opt Options) []Change {
 			break
 		}
 		a, b := bounds[seg], bounds[seg+1]
-		best, _, _ = locate(xs[a:b], best-a, opt.MinSize)
+		best, _, _ = locate(xs[a:b], best-a)
 		best += a
 		found = append(found, Change{Index: best, PValue: p, Q: bestQ})
 		bounds = append(bounds, best)
@@ -188,7 +191,7 @@ func Detect(xs []float64, opt Options) []Change {
 		if i+1 < len(found) {
 			hi = found[i+1].Index
 		}
-		at, first, last := locate(xs[lo:hi], found[i].Index-lo, opt.MinSize)
+		at, first, last := locate(xs[lo:hi], found[i].Index-lo)
 		found[i].Index, found[i].First, found[i].Last = at+lo, first+lo, last+lo
 		found[i].Before = stats.Median(xs[lo:found[i].Index])
 		found[i].After = stats.Median(xs[found[i].Index:hi])
@@ -198,17 +201,19 @@ func Detect(xs []float64, opt Options) []Change {
 
 // locate refines the position of the one change point in xs, first
 // estimated at guess, and returns it with the 90% credible range [first,
-// last] of the split. xs may hold other, smaller level shifts. The maximum of Q is the single most likely index
-// but a poor bet for "within one commit": at a 2.5σ step it is more than
-// one off 7% of the time. Under a Gaussian mean shift with the two means
-// fitted, the posterior of the split τ (flat prior) is
-// ∝ exp(−RSS(τ) / 2σ²), σ estimated from successive differences; the centre of the three neighbouring splits with
-// the most posterior mass is the estimate most often within ±1 of the
-// truth (96% instead of 93% at 2.5σ and 60 values; it is exact less often,
-// 55% instead of 76%, which is why the range is reported beside it).
-func locate(xs []float64, guess, minSize int) (at, first, last int) {
+// last] of the split, which may leave a single value on either side. xs
+// may hold other, smaller level shifts. The maximum of Q is the single
+// most likely index but a poor bet for "within one commit": at a 2.5σ
+// step it is more than one off 7% of the time. Under a Gaussian mean
+// shift with the two means fitted, the posterior of the split τ (flat
+// prior) is ∝ exp(−RSS(τ) / 2σ²), σ estimated from successive
+// differences; the centre of the three neighbouring splits with the most
+// posterior mass is the estimate most often within ±1 of the truth (96%
+// instead of 93% at 2.5σ and 60 values; it is exact less often, 55%
+// instead of 76%, which is why the range is reported beside it).
+func locate(xs []float64, guess int) (at, first, last int) {
 	m := len(xs)
-	lo, hi := minSize, m-minSize // splits allowed: lo ≤ τ ≤ hi
+	lo, hi := 1, m-1 // splits allowed: lo ≤ τ ≤ hi
 	if hi < lo {
 		return guess, guess, guess
 	}

@@ -156,6 +156,8 @@ func TestDetect(t *testing.T) {
 		{"drop then partial recovery", noisy(100, 80, 90), []int{20, 40}},
 		{"one outlier", outlier, nil},
 		{"step at the last 3", append(noisy(100, 100)[:37], 80, 80.5, 79.5), []int{37}},
+		// Found with a split three values from the end, placed where it is.
+		{"step at the last 2", append(noisy(100, 100)[:38], 80, 80.5), []int{38}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
