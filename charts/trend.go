@@ -131,8 +131,17 @@ func trendPanel(t history.Trend, c history.CellTrend, s panelSpec) *plot.Plot {
 	leg := newLegend()
 	band := &boxes{fill: bandBlue}
 	level := &segments{line: draw.LineStyle{Color: darkGrey, Width: 1.2, Dashes: []vg.Length{5, 3}}}
+	// A tentative step's level is its own: orange, without a band, so the
+	// old level's line and band end where it starts.
+	newLevel := &segments{
+		line: draw.LineStyle{Color: vermilion, Width: 1.6, Dashes: []vg.Length{5, 3}},
+	}
 	for _, sg := range s.metric.Segments {
 		x0, x1 := float64(c.Points[sg.From].Index)-0.5, float64(c.Points[sg.To-1].Index)+0.5
+		if sg.Tentative {
+			newLevel.ss = append(newLevel.ss, segment{x0, sg.Level, x1, sg.Level})
+			continue
+		}
 		band.bs = append(band.bs, box{x0, x1, sg.Lo, sg.Hi})
 		level.ss = append(level.ss, segment{x0, sg.Level, x1, sg.Level})
 	}
@@ -174,7 +183,7 @@ func trendPanel(t history.Trend, c history.CellTrend, s panelSpec) *plot.Plot {
 		}
 	}
 	p.Add(evRules)
-	p.Add(level)
+	p.Add(level, newLevel)
 
 	if s.spread {
 		w := &whiskers{line: draw.LineStyle{Color: summaryGrey, Width: 0.8}}
@@ -245,6 +254,20 @@ func trendPanel(t history.Trend, c history.CellTrend, s panelSpec) *plot.Plot {
 	changes.sty = textStyle(sansBold, 8)
 	changes.sty.Color = vermilion
 	p.Add(changes)
+	// A tentative step: a dashed line, labelled as not confirmed.
+	step := &vrules{
+		line: draw.LineStyle{Color: vermilion, Width: 1.2, Dashes: []vg.Length{3, 2}},
+		sty:  changes.sty,
+	}
+	if st := s.metric.Tentative; st != nil {
+		step.xs = []float64{float64(c.Points[st.Point].Index) - 0.5}
+		step.texts = []string{fmt.Sprintf(
+			"%s %s, not yet confirmed",
+			history.ShortCommit(st.Commit),
+			human.SignedPercent(st.Ratio()),
+		)}
+	}
+	p.Add(step)
 
 	if s.legend {
 		leg.add("per push", &lineThumb{lineSty}, glyphThumb{full.sty})
@@ -257,6 +280,9 @@ func trendPanel(t history.Trend, c history.CellTrend, s panelSpec) *plot.Plot {
 		}
 		if len(s.metric.Changes) > 0 {
 			leg.add("change point", &lineThumb{changes.line}, tint)
+		}
+		if s.metric.Tentative != nil {
+			leg.add("new level, not yet confirmed", newLevel)
 		}
 		if len(failed) > 0 {
 			leg.add("failed", glyphThumb{fails.sty})

@@ -171,3 +171,69 @@ func TestTrendChartEdgeCases(t *testing.T) {
 		t.Errorf("never measured: %v", err)
 	}
 }
+
+// stepSeries is a 2x2 cell at about 186 req/s (1% noise) for n pushes,
+// then at 165 (−12%) for the last after pushes: a step too recent for the
+// change-point test.
+func stepSeries(n, after int) history.Series {
+	rng := rand.New(rand.NewPCG(23, 23))
+	t0 := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	s := history.Series{Name: "default"}
+	for i := range n + after {
+		level := 186.0
+		if i >= n {
+			level = 165
+		}
+		day := 1 + 0.01*rng.NormFloat64()
+		c := history.Cell{Workers: 2, Threads: 2, Slots: 4, ServiceTimeS: 0.02}
+		for range 3 {
+			c.Throughput = append(c.Throughput, level*day*(1+0.003*rng.NormFloat64()))
+		}
+		c.Concurrency = 3.7 * day
+		s.Records = append(s.Records, history.Record{
+			Schema: history.Schema, Series: "default",
+			Commit:  fmt.Sprintf("%08x%032x", uint32(i*2654435761), i),
+			Time:    t0.Add(time.Duration(i) * time.Hour),
+			Command: "gunicorn app:app",
+			Host:    history.Host{CPUs: 2, OS: "linux", Arch: "amd64"},
+			Cells:   []history.Cell{c},
+		})
+	}
+	return s
+}
+
+// A step in the newest pushes is drawn as a new level of its own, dashed
+// orange from its first push, where the old level and band end.
+func TestTrendChartTentativeStep(t *testing.T) {
+	tr := history.Analyze(stepSeries(12, 2), history.Options{})
+	c := tr.Cells[0]
+	st := c.Throughput.Tentative
+	if st == nil || c.Points[st.Point].Index != 12 || len(c.Throughput.Changes) != 0 {
+		t.Fatalf("tentative %+v, changes %+v: want a step at push 12, no change point",
+			st, c.Throughput.Changes)
+	}
+	segs := c.Throughput.Segments
+	if len(segs) != 2 || segs[0].To != 12 || !segs[1].Tentative || segs[1].From != 12 {
+		t.Errorf("segments %+v", segs)
+	}
+	ps, err := Trend(tr, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svg, err := RenderStack(ps, "svg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	label := history.ShortCommit(st.Commit) + " " + human.SignedPercent(st.Ratio()) + ", not yet confirmed"
+	for _, want := range []string{label, "new level, not yet confirmed"} {
+		if !bytes.Contains(svg, []byte(escapeSVG(want))) {
+			t.Errorf("SVG lacks %q", want)
+		}
+	}
+	if *outDir != "" {
+		if _, err := WriteTrend(tr, filepath.Join(*outDir, "trend-step")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkGolden(t, filepath.Join("testdata", "trend-step.svg"), svg)
+}

@@ -37,7 +37,7 @@ func (o MarkdownOptions) normalized() MarkdownOptions {
 // summary, made from records as Dir.Load returns them: per series, a table
 // with a row per cell (a sparkline of the last pushes' throughput, the
 // latest value, the current level and noise, achieved concurrency, and the
-// most recent change point), and a note of what else changed lately
+// most recent change point or a step not yet confirmed), and a note of what else changed lately
 // (command, settings, runner). Records of several series or endpoints are
 // grouped by series, in the order met.
 func TrendMarkdown(recs []Record, opt MarkdownOptions) string {
@@ -120,11 +120,17 @@ func writeTrend(b *strings.Builder, t Trend, opt MarkdownOptions) {
 			noise = fmt.Sprintf("±%.1f%%", 100*c.Throughput.NoiseCV)
 		}
 		change := "none"
-		if ch, ok := c.Throughput.Latest(); ok {
-			change = c.describe(ch)
-			pct, rest, _ := strings.Cut(change, " at ")
-			label, ago, _ := strings.Cut(rest, ", ")
-			change = fmt.Sprintf("**%s** at `%s` (%s)", pct, label, ago)
+		switch ch, ok := c.latestChange(); {
+		case ok && ch.tentative:
+			change = fmt.Sprintf(
+				"**%s**: a new level since `%s` (%s), not yet confirmed",
+				ch.pct, ch.label, ch.ago,
+			)
+		case ok:
+			change = fmt.Sprintf("**%s** at `%s` (%s)", ch.pct, ch.label, ch.ago)
+		}
+		if pct, label, ok := c.withdrawn(); ok {
+			change += fmt.Sprintf("; "+withdrawnText, pct, "`"+label+"`")
 		}
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s |\n",
 			c.Name, sparkline(recent, n-shown, n), latest, level, noise, conc, change)

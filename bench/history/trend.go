@@ -69,9 +69,18 @@ type Metric struct {
 	Changes  []Change
 	Segments []Segment // the levels between change points
 	// NoiseCV is the run-to-run noise: a robust coefficient of variation of
-	// the values around their segment's level (1.4826 × the median absolute
-	// relative deviation), NaN with fewer than 3 values.
+	// the single pushes around their segment's level (1.4826 × the median
+	// absolute relative deviation), leaving out a tentative step's; NaN
+	// with fewer than 3 values.
 	NoiseCV float64
+	// Tentative is a new level in the newest points that the change-point
+	// test has not confirmed yet (see StepSigmas); the last segment is
+	// then its own, marked Tentative. Nil when there is none.
+	Tentative *Step
+	// Withdrawn is the step the points but the latest one showed, which
+	// the latest one, measured and back at the old level, withdrew; nil
+	// otherwise.
+	Withdrawn *Step
 }
 
 // Latest is the most recent change point.
@@ -101,8 +110,11 @@ type Segment struct {
 	From, To int
 	Level    float64 // median
 	// Lo and Hi are the noise band: Level × (1 ± 2 NoiseCV), about 95% of
-	// pushes on an unchanged level fall inside.
+	// pushes on an unchanged level fall inside; NaN for a tentative level.
 	Lo, Hi float64
+	// Tentative marks the level of a step not confirmed yet
+	// (Metric.Tentative).
+	Tentative bool
 }
 
 // Options tune Analyze.
@@ -110,6 +122,9 @@ type Options struct {
 	// ChangePoint tunes the change-point search; its seed makes the trend
 	// of the same records the same every time.
 	ChangePoint changepoint.Options
+	// stepSigmas and stepFloor replace StepSigmas and StepFloor when not
+	// 0, for the tests that measure the rule.
+	stepSigmas, stepFloor float64
 }
 
 // Analyze reads the trend of a series. Cells are in the order the newest
@@ -209,15 +224,26 @@ func events(i int, a, b *Record) []Event {
 func analyzeMetric(points []Point, value func(Point) float64, opt Options) Metric {
 	var xs []float64
 	var at []int // point index of each value
+	var single []bool
+	singles := 0
 	for i, p := range points {
 		if v := value(p); results.Finite(v) {
 			xs = append(xs, v)
 			at = append(at, i)
+			single = append(single, p.Pushes <= 1)
+			if p.Pushes <= 1 {
+				singles++
+			}
 		}
 	}
 	m := Metric{NoiseCV: math.NaN()}
 	if len(xs) == 0 {
 		return m
+	}
+	if singles < 3 { // too few single pushes for their noise: take what there is
+		for i := range single {
+			single[i] = true
+		}
 	}
 	cps := changepoint.Detect(xs, opt.ChangePoint)
 	bounds := []int{0}
@@ -229,29 +255,48 @@ func analyzeMetric(points []Point, value func(Point) float64, opt Options) Metri
 		})
 		bounds = append(bounds, c.Index)
 	}
-	bounds = append(bounds, len(xs))
+	// The segments before the last, whose noise a step in the last one is
+	// measured against too.
 	var dev []float64
+	var prior logNoise
 	for i := 0; i+1 < len(bounds); i++ {
-		seg := xs[bounds[i]:bounds[i+1]]
-		level := stats.Median(seg)
-		for _, v := range seg {
-			if level > 0 {
-				dev = append(dev, math.Abs(v/level-1))
-			}
-		}
-		to := len(points)
-		if i+2 < len(bounds) {
-			to = at[bounds[i+1]]
-		}
-		m.Segments = append(m.Segments, Segment{From: at[bounds[i]], To: to, Level: level})
+		a, b := bounds[i], bounds[i+1]
+		level := stats.Median(xs[a:b])
+		m.Segments = append(m.Segments, Segment{From: at[a], To: at[b], Level: level})
+		dev = append(dev, deviations(xs[a:b], single[a:b], level)...)
+		prior = prior.add(segmentNoise(xs[a:b], single[a:b]))
 	}
-	if len(dev) >= 3 {
-		m.NoiseCV = 1.4826 * stats.Median(dev)
+	last := bounds[len(bounds)-1]
+	sigmas, floor := cmp.Or(opt.stepSigmas, StepSigmas), cmp.Or(opt.stepFloor, StepFloor)
+	step := func(xs []float64) (Step, bool) {
+		i, before, after, ok := findStep(xs, single, last, prior, sigmas, floor)
+		return Step{Point: at[i], Commit: points[at[i]].Commit, Before: before, After: after}, ok
+	}
+	end := len(xs)
+	latestMeasured := at[len(xs)-1] == len(points)-1
+	if s, ok := step(xs); ok {
+		m.Tentative = &s
+		for end > 0 && at[end-1] >= s.Point {
+			end--
+		}
+	} else if s, ok := step(xs[:len(xs)-1]); ok && latestMeasured {
+		m.Withdrawn = &s
+	}
+	level := stats.Median(xs[last:end])
+	m.Segments = append(m.Segments, Segment{From: at[last], To: len(points), Level: level})
+	dev = append(dev, deviations(xs[last:end], single[last:end], level)...)
+	m.NoiseCV = noiseCV(dev)
+	if s := m.Tentative; s != nil {
+		m.Segments[len(m.Segments)-1].To = s.Point
+		m.Segments = append(
+			m.Segments,
+			Segment{From: s.Point, To: len(points), Level: s.After, Tentative: true},
+		)
 	}
 	for i := range m.Segments {
 		sg := &m.Segments[i]
 		sg.Lo, sg.Hi = math.NaN(), math.NaN()
-		if results.Finite(m.NoiseCV) {
+		if results.Finite(m.NoiseCV) && !sg.Tentative {
 			sg.Lo, sg.Hi = sg.Level*(1-2*m.NoiseCV), sg.Level*(1+2*m.NoiseCV)
 		}
 	}
@@ -276,8 +321,10 @@ func (t Trend) Title() string {
 }
 
 // Summary is one line about the cell's throughput: the latest value, the
-// noise and the latest change point, e.g.
-// "84.1 req/s (noise ±2.1%); −5.1% at a1b2c3d, 4 pushes ago".
+// noise and the latest change point or tentative step, e.g.
+// "84.1 req/s (noise ±2.1%); −5.1% at a1b2c3d, 4 pushes ago" or
+// "165 req/s (noise ±0.8%); −11.8%: a new level since a1b2c3d (the latest
+// push), not yet confirmed".
 func (c CellTrend) Summary() string {
 	var b strings.Builder
 	if n := len(c.Points); n > 0 && !c.Points[n-1].Failed() {
@@ -288,27 +335,65 @@ func (c CellTrend) Summary() string {
 	if results.Finite(c.Throughput.NoiseCV) {
 		fmt.Fprintf(&b, " (noise ±%.1f%%)", 100*c.Throughput.NoiseCV)
 	}
-	if ch, ok := c.Throughput.Latest(); ok {
-		fmt.Fprintf(&b, "; %s", c.describe(ch))
-	} else {
+	switch ch, ok := c.latestChange(); {
+	case !ok:
 		b.WriteString("; no change point")
+	case ch.tentative:
+		fmt.Fprintf(&b, "; %s: a new level since %s (%s), not yet confirmed", ch.pct, ch.label, ch.ago)
+	default:
+		fmt.Fprintf(&b, "; %s at %s, %s", ch.pct, ch.label, ch.ago)
+	}
+	if pct, label, ok := c.withdrawn(); ok {
+		fmt.Fprintf(&b, "; "+withdrawnText, pct, label)
 	}
 	return b.String()
 }
 
-// describe says "−5.1% at a1b2c3d, 4 pushes ago".
-func (c CellTrend) describe(ch Change) string {
+// changeWords are the parts of a change's description: "−5.1%",
+// "a1b2c3d", "4 pushes ago", and whether it is a tentative step.
+type changeWords struct {
+	pct, label, ago string
+	tentative       bool
+}
+
+// latestChange describes the cell's tentative step, or else its latest
+// change point.
+func (c CellTrend) latestChange() (changeWords, bool) {
+	m := c.Throughput
+	if s := m.Tentative; s != nil {
+		return c.words(s.Point, s.Ratio(), true), true
+	}
+	if ch, ok := m.Latest(); ok {
+		return c.words(ch.Point, ch.Ratio(), false), true
+	}
+	return changeWords{}, false
+}
+
+func (c CellTrend) words(point int, ratio float64, tentative bool) changeWords {
 	ago := 0
-	for _, p := range c.Points[ch.Point:] {
+	for _, p := range c.Points[point:] {
 		ago += p.Pushes
 	}
-	return fmt.Sprintf(
-		"%s at %s, %s",
-		cmp.Or(human.SignedPercent(ch.Ratio()), "?"),
-		c.Points[ch.Point].Label(),
-		agoText(ago-1),
-	)
+	return changeWords{
+		pct:       cmp.Or(human.SignedPercent(ratio), "?"),
+		label:     c.Points[point].Label(),
+		ago:       agoText(ago - 1),
+		tentative: tentative,
+	}
 }
+
+// withdrawn describes the tentative step of the throughput that the
+// latest push withdrew: "−12.0%", "a1b2c3d".
+func (c CellTrend) withdrawn() (pct, label string, ok bool) {
+	s := c.Throughput.Withdrawn
+	if s == nil {
+		return "", "", false
+	}
+	return cmp.Or(human.SignedPercent(s.Ratio()), "?"), c.Points[s.Point].Label(), true
+}
+
+// withdrawnText is how the text and the Markdown say it, label quoted.
+const withdrawnText = "the step of %s at %s is withdrawn: the latest push is back at the old level"
 
 func agoText(n int) string {
 	switch n {
