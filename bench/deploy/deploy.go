@@ -96,9 +96,11 @@ type Deployment struct {
 	// Bind is the address as stated ("0.0.0.0:$PORT"), informative only:
 	// workerbench always binds 127.0.0.1.
 	Bind string
-	// Workers is evaluated for the CPUs given to Detect.
+	// Workers is evaluated for the CPUs given to Detect; puma's single
+	// mode (0 workers) is 1.
 	Workers int
-	// Threads is 1 when the server has no threads axis or none is stated.
+	// Threads is 1 when the server has no threads axis; when none is
+	// stated it is the server's default (puma 5, waitress 4, else 1).
 	Threads int
 	// WorkersExpr is the workers expression as written when it is not a
 	// literal ("multiprocessing.cpu_count() * 2 + 1", "$WEB_CONCURRENCY
