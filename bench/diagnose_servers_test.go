@@ -9,6 +9,7 @@ import (
 
 	"github.com/workerbench/workerbench/bench/human"
 	"github.com/workerbench/workerbench/bench/results"
+	"github.com/workerbench/workerbench/internal/machineload"
 )
 
 // varyingApp is a WSGI app whose /cpu costs COST times a fixed loop, COST
@@ -69,9 +70,9 @@ func TestDiagnosticsOnRealServers(t *testing.T) {
 		// also is a note naming a cause the case may have besides want.
 		also string
 		// checkAll, if set, checks the whole run.
-		checkAll func(b *bands, res *results.Run)
+		checkAll func(b *machineload.Bands, res *results.Run)
 		cell     string
-		check    func(b *bands, c results.Cell)
+		check    func(b *machineload.Bands, c results.Cell)
 	}{{
 		// uvicorn --workers ≥ 2 answers kept-alive requests late, and a
 		// handler that blocks its event loop serves one request at a time
@@ -85,7 +86,7 @@ func TestDiagnosticsOnRealServers(t *testing.T) {
 		setup:      func(t *testing.T, cfg *Config) { cfg.Sweep = false },
 		want:       "kept-alive responses waited", cell: "2x1",
 		also: "the event loop is blocked",
-		check: func(b *bands, c results.Cell) {
+		check: func(b *machineload.Bands, c results.Cell) {
 			// At most one request at a time per worker. A worker with a
 			// single kept-alive connection idles through that
 			// connection's stall (50 of every 90 ms busy), so how the
@@ -110,7 +111,7 @@ func TestDiagnosticsOnRealServers(t *testing.T) {
 		serverCase: serverCase{server: "uvicorn", fixture: "asgi", matrix: []Shape{{1, 1}, {2, 1}}},
 		path:       "/block?ms=50",
 		want:       "the event loop is blocked while a request waits", cell: "2x1",
-		check: func(b *bands, c results.Cell) {
+		check: func(b *machineload.Bands, c results.Cell) {
 			// 2.01 alone; 2.25 under go test -race ./... (43.7 req/s in one
 			// 1 s window: 8 connections of 50 ms requests complete about 5
 			// each, so a window's edges move a trial by several percent).
@@ -129,7 +130,7 @@ func TestDiagnosticsOnRealServers(t *testing.T) {
 			matrix: []Shape{{1, 1}}},
 		path: "/?ms=100",
 		want: "the event loop is blocked while a request waits", cell: "1x1",
-		check: func(b *bands, c results.Cell) {
+		check: func(b *machineload.Bands, c results.Cell) {
 			if !within(c.Concurrency, 1, 0.1) {
 				b.Errorf("concurrency %.2f, want 1 ± 10%%: one thread per process", c.Concurrency)
 			}
@@ -141,7 +142,7 @@ func TestDiagnosticsOnRealServers(t *testing.T) {
 		path:       "/?ms=50",
 		want:       "likely a call gevent cannot patch", cell: "2x1",
 		also: "the event loop is blocked",
-		check: func(b *bands, c results.Cell) {
+		check: func(b *machineload.Bands, c results.Cell) {
 			if !within(c.Concurrency, 2, 0.15) {
 				b.Errorf("concurrency %.2f, want 2 ± 15%%: one request per worker", c.Concurrency)
 			}
@@ -160,12 +161,12 @@ func TestDiagnosticsOnRealServers(t *testing.T) {
 		setup: func(t *testing.T, cfg *Config) { cfg.SweepTime = 40 * time.Second },
 		want:  "a pool of about that size per process capped it", cell: "1x1",
 		also: "waited",
-		check: func(b *bands, c results.Cell) {
+		check: func(b *machineload.Bands, c results.Cell) {
 			if c.Sweep == nil || !within(c.Sweep.PeakConcurrency, 40, 0.15) {
 				b.Errorf("sweep %+v, want a peak of 40 ± 15%%", c.Sweep)
 			}
 		},
-		checkAll: func(b *bands, res *results.Run) {
+		checkAll: func(b *machineload.Bands, res *results.Run) {
 			// 40 per worker at most. How the kernel spreads kept-alive
 			// connections over the two workers sets where in 40–80 the
 			// peak lands: 79.2 evenly, 39.8 when one worker took them
@@ -189,7 +190,7 @@ func TestDiagnosticsOnRealServers(t *testing.T) {
 		path:       "/?ms=50",
 		runWant:    "each worker served about 2 requests at a time whatever its threads",
 		want:       "achieved", cell: "3x3",
-		check: func(b *bands, c results.Cell) {
+		check: func(b *machineload.Bands, c results.Cell) {
 			if !within(c.Concurrency, 6, 0.1) {
 				b.Errorf("concurrency %.2f, want 6 ± 10%%: 3 workers of 2 pooled connections", c.Concurrency)
 			}
@@ -208,7 +209,7 @@ func TestDiagnosticsOnRealServers(t *testing.T) {
 			cfg.Duration = 3 * time.Second
 		},
 		want: "workers were replaced", cell: "2x2",
-		check: func(b *bands, c results.Cell) {
+		check: func(b *machineload.Bands, c results.Cell) {
 			// About 190 req/s for 3 s: some 20 replacements; once a second
 			// the sampler sees a few of them.
 			if c.Memory.WorkersReplaced < 2 {
@@ -221,7 +222,7 @@ func TestDiagnosticsOnRealServers(t *testing.T) {
 		path:       "/?ms=20",
 		setup:      func(t *testing.T, cfg *Config) { cfg.Duration = 2 * time.Second },
 		want:       "unfair scheduling: p99 is", cell: "1x2",
-		check: func(b *bands, c results.Cell) {
+		check: func(b *machineload.Bands, c results.Cell) {
 			// The per-connection estimate would read 6 of 2 slots here.
 			if !within(c.Concurrency, 2, 0.1) {
 				b.Errorf("concurrency %.2f, want 2 ± 10%% despite the unfair tail", c.Concurrency)
@@ -278,7 +279,7 @@ func TestDiagnosticsOnRealServers(t *testing.T) {
 			if c.setup != nil {
 				c.setup(t, &cfg)
 			}
-			withinBands(t, func(b *bands) {
+			machineload.Within(t, func(b *machineload.Bands) {
 				res, err := runMatrix(t, cfg)
 				for try := 2; err == nil && try <= 3 && contended(res, c.cell); try++ {
 					t.Logf("try %d: the S0 probe waited for a core (other tests beside it); measuring again", try)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/workerbench/workerbench/bench/results"
+	"github.com/workerbench/workerbench/internal/machineload"
 )
 
 // eventLoopServers are real event-loop servers on their fixture apps
@@ -75,7 +76,7 @@ func TestEventLoopServers(t *testing.T) {
 				cfg.SweepMaxConnections = 1024
 				cfg.SweepTime = 30 * time.Second
 				cfg.KeepAlive = path != srv.cpuPath || srv.cpuKeepAlive
-				withinBands(t, func(b *bands) {
+				machineload.Within(t, func(b *machineload.Bands) {
 					start := time.Now()
 					res, err := runMatrix(t, cfg)
 					if err != nil {
@@ -97,7 +98,7 @@ func TestEventLoopServers(t *testing.T) {
 // checkEventLoopCell checks a cell of an event-loop server on the endpoint
 // that sleeps, or on the one that computes (cpu), against bands that move
 // with the machine's load.
-func checkEventLoopCell(t *testing.T, b *bands, c results.Cell, cpu bool) {
+func checkEventLoopCell(t *testing.T, b *machineload.Bands, c results.Cell, cpu bool) {
 	t.Helper()
 	if c.Efficiency != 0 {
 		b.Errorf("%s: efficiency %.0f%% of an event-loop server, want none",

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/workerbench/workerbench/bench/results"
+	"github.com/workerbench/workerbench/internal/machineload"
 )
 
 // runMatrix runs cfg in a fresh directory and asserts that no process of
@@ -53,7 +54,7 @@ func TestEstimatorGroundTruth(t *testing.T) {
 	cfg.Health = "/health"
 	cfg.Duration = 2 * time.Second
 	cfg.Warmup = 500 * time.Millisecond
-	withinBands(t, func(b *bands) {
+	machineload.Within(t, func(b *machineload.Bands) {
 		res, err := runMatrix(t, cfg)
 		if err != nil {
 			t.Fatal(err)
@@ -101,7 +102,7 @@ func TestEstimatorFewConnections(t *testing.T) {
 	cfg.Health = "/health"
 	cfg.Duration = 2 * time.Second
 	cfg.Warmup = 300 * time.Millisecond
-	withinBands(t, func(b *bands) {
+	machineload.Within(t, func(b *machineload.Bands) {
 		res, err := runMatrix(t, cfg)
 		if err != nil {
 			t.Fatal(err)
@@ -305,7 +306,7 @@ func TestGunicornCPUBound(t *testing.T) {
 	cfg.Endpoints = []Endpoint{{Name: "cpu", Path: "/cpu"}, {Name: "sleep", Path: "/?ms=30"}}
 	cfg.Health = "/health"
 	cfg.Duration = 3 * time.Second
-	withinBands(t, func(b *bands) {
+	machineload.Within(t, func(b *machineload.Bands) {
 		res, err := runMatrix(t, cfg)
 		if err != nil {
 			t.Fatal(err)
@@ -331,7 +332,7 @@ func TestGunicornCPUBound(t *testing.T) {
 		// upper bound still tells cores from the 4 slots. So 4 workers must show
 		// more than one core's work and clearly more than 4 threads under the
 		// GIL, and never more than the cores. Other packages' tests beside this
-		// one took 0.75 of 2 cores in one CI run (4x1 read 1.25): withinBands
+		// one took 0.75 of 2 cores in one CI run (4x1 read 1.25): machineload.Within
 		// reads a fault only from a quiet machine.
 		cores := float64(res.Host.CPUs)
 		k4x1, k1x4 := cells["4x1 cpu"].Concurrency, cells["1x4 cpu"].Concurrency

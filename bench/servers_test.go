@@ -10,6 +10,7 @@ import (
 
 	"github.com/workerbench/workerbench/bench/profile"
 	"github.com/workerbench/workerbench/bench/results"
+	"github.com/workerbench/workerbench/internal/machineload"
 )
 
 // Every server profile, run for real on the fixture app of its runtime
@@ -200,7 +201,7 @@ func TestSlotServersCPUBound(t *testing.T) {
 			cfg.Endpoints = []Endpoint{{Name: "cpu", Path: "/cpu"}}
 			cfg.Sequential = 50
 			cfg.Trials = 3 // the median of three windows: other processes come and go
-			withinBands(t, func(b *bands) {
+			machineload.Within(t, func(b *machineload.Bands) {
 				start := time.Now()
 				res, err := runMatrix(t, cfg)
 				for try := 2; err == nil && try <= 3 && anyContended(res); try++ {

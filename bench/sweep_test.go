@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/workerbench/workerbench/bench/results"
+	"github.com/workerbench/workerbench/internal/machineload"
 )
 
 // eventLoopCommand is the ground-truth server in event-loop mode: no slot
@@ -41,7 +42,7 @@ func TestSweepFindsTheKnee(t *testing.T) {
 		t.Skip("runs real servers for about 10 s")
 	}
 	cmd, env := eventLoopCommand(t, 50*time.Millisecond, 2*time.Millisecond)
-	withinBands(t, func(b *bands) {
+	machineload.Within(t, func(b *machineload.Bands) {
 		res, err := runMatrix(t, sweepConfig(cmd, env, 1024))
 		if err != nil {
 			t.Fatal(err)
@@ -80,7 +81,7 @@ func TestSweepBounds(t *testing.T) {
 		t.Skip("runs real servers for about 6 s")
 	}
 	cmd, env := eventLoopCommand(t, 50*time.Millisecond, 0)
-	withinBands(t, func(b *bands) {
+	machineload.Within(t, func(b *machineload.Bands) {
 		res, err := runMatrix(t, sweepConfig(cmd, env, 100))
 		if err != nil {
 			t.Fatal(err)
@@ -188,7 +189,7 @@ func TestABDoesNotSweep(t *testing.T) {
 	}
 	o := DefaultABOptions()
 	o.BaseDir, o.HeadDir, o.Seed, o.MaxPairs, o.ConfirmPairs = cfg.Dir, cfg.Dir, 1, 2, 0
-	withinBands(t, func(b *bands) {
+	machineload.Within(t, func(b *machineload.Bands) {
 		a := newAB(t, Runner{Config: &cfg, Progress: testWriter{t},
 			LogDir: filepath.Join(t.TempDir(), "logs")}, o)
 		res, err := a.Run(context.Background())

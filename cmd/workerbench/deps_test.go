@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/workerbench/workerbench/bench/results"
+	"github.com/workerbench/workerbench/internal/machineload"
 )
 
 // A pull request that changes only a dependency's version is measured when
@@ -182,60 +183,63 @@ func logFigures(t *testing.T, res *results.Run, c results.Cell) {
 func TestABDependencyChangeMeasuredWithSetup(t *testing.T) {
 	wheelhouse := buildWheelhouse(t)
 	root, base, head := depsPair(t, "slowdep==2.0")
-	out := filepath.Join(root, "out")
-	args := append([]string{"ab", "--base-dir", base, "--head-dir", head,
-		"--setup", depsSetup, "--env", "WHEELHOUSE=" + wheelhouse,
-		"--cmd", depsVenvCmd, "--out", out, "--fail-on-regression"}, depsWindows...)
-	begin := time.Now()
-	code, stdout, stderr := runCLI(t, args...)
-	took := time.Since(begin)
-	if code != exitRegression {
-		t.Fatalf("exit %d, want %d (regressed, with --fail-on-regression)\nstdout:\n%s\nstderr:\n%s",
-			code, exitRegression, stdout, stderr)
-	}
-	res, c := abResults(t, out)
-	logFigures(t, res, c)
-	t.Logf("ab took %s", took.Round(100*time.Millisecond))
-	if res.Verdict != results.Regressed || c.Verdict != results.Regressed {
-		t.Errorf("verdict %q (cell %q), want regressed", res.Verdict, c.Verdict)
-	}
-	// 10 ms against 15 ms in a handler that takes about 1 ms more:
-	// head/base about 0.68.
-	if c.Ratio <= 0 || c.Ratio > 0.8 || c.CIHigh > 0.85 {
-		t.Errorf("head/base %.3f [%.3f, %.3f], want about 0.68 (10 ms vs 15 ms of slowdep)",
-			c.Ratio, c.CILow, c.CIHigh)
-	}
-	if d := res.Dependencies; d == nil || !slices.Equal(d.Changed, []string{"requirements.txt"}) ||
-		!d.Setup {
-		t.Errorf("results.json dependencies %+v, want changed [requirements.txt] and setup true", d)
-	}
-	if s := res.Setup; s == nil || s.Command != depsSetup || s.WallTime.BaseS <= 0 ||
-		s.WallTime.HeadS <= 0 {
-		t.Errorf("results.json setup %+v, want the command and both sides' wall times", s)
-	} else {
-		t.Logf("setup: base %.1fs, head %.1fs", s.WallTime.BaseS, s.WallTime.HeadS)
-	}
-	// Each side served from its own virtualenv, with its own slowdep.
-	serverSaid(t, "base", out, c.Base.Log,
-		"app: slowdep 1.0 from "+filepath.Join(base, ".venv"))
-	serverSaid(t, "head", out, c.Log, "app: slowdep 2.0 from "+filepath.Join(head, ".venv"))
-
-	summary, err := os.ReadFile(filepath.Join(out, "summary.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(summary), "requirements.txt") {
-		t.Errorf("summary.md does not name requirements.txt:\n%s", summary)
-	}
-	for name, text := range map[string]string{"summary.md": string(summary), "stdout": stdout,
-		"stderr": stderr} {
-		if strings.Contains(text, "one environment") || strings.Contains(text, "no --setup") {
-			t.Errorf("%s warns that the dependency change was not measured:\n%s", name, text)
+	machineload.Within(t, func(b *machineload.Bands) {
+		out := filepath.Join(root, "out")
+		args := append([]string{"ab", "--base-dir", base, "--head-dir", head,
+			"--setup", depsSetup, "--env", "WHEELHOUSE=" + wheelhouse,
+			"--cmd", depsVenvCmd, "--out", out, "--fail-on-regression"}, depsWindows...)
+		begin := time.Now()
+		code, stdout, stderr := runCLI(t, args...)
+		took := time.Since(begin)
+		if code != exitRegression {
+			b.Errorf("exit %d, want %d (regressed, with --fail-on-regression)\nstdout:\n%s\nstderr:\n%s",
+				code, exitRegression, stdout, stderr)
+			return
 		}
-	}
-	if !strings.Contains(stderr+stdout, "requirements.txt") {
-		t.Errorf("the terminal does not name requirements.txt:\n%s\n%s", stdout, stderr)
-	}
+		res, c := abResults(t, out)
+		logFigures(t, res, c)
+		t.Logf("ab took %s", took.Round(100*time.Millisecond))
+		if res.Verdict != results.Regressed || c.Verdict != results.Regressed {
+			b.Errorf("verdict %q (cell %q), want regressed", res.Verdict, c.Verdict)
+		}
+		// 10 ms against 15 ms in a handler that takes about 1 ms more:
+		// head/base about 0.68.
+		if c.Ratio <= 0 || c.Ratio > 0.8 || c.CIHigh > 0.85 {
+			b.Errorf("head/base %.3f [%.3f, %.3f], want about 0.68 (10 ms vs 15 ms of slowdep)",
+				c.Ratio, c.CILow, c.CIHigh)
+		}
+		if d := res.Dependencies; d == nil || !slices.Equal(d.Changed, []string{"requirements.txt"}) ||
+			!d.Setup {
+			t.Errorf("results.json dependencies %+v, want changed [requirements.txt] and setup true", d)
+		}
+		if s := res.Setup; s == nil || s.Command != depsSetup || s.WallTime.BaseS <= 0 ||
+			s.WallTime.HeadS <= 0 {
+			t.Errorf("results.json setup %+v, want the command and both sides' wall times", s)
+		} else {
+			t.Logf("setup: base %.1fs, head %.1fs", s.WallTime.BaseS, s.WallTime.HeadS)
+		}
+		// Each side served from its own virtualenv, with its own slowdep.
+		serverSaid(t, "base", out, c.Base.Log,
+			"app: slowdep 1.0 from "+filepath.Join(base, ".venv"))
+		serverSaid(t, "head", out, c.Log, "app: slowdep 2.0 from "+filepath.Join(head, ".venv"))
+
+		summary, err := os.ReadFile(filepath.Join(out, "summary.md"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(summary), "requirements.txt") {
+			t.Errorf("summary.md does not name requirements.txt:\n%s", summary)
+		}
+		for name, text := range map[string]string{"summary.md": string(summary), "stdout": stdout,
+			"stderr": stderr} {
+			if strings.Contains(text, "one environment") || strings.Contains(text, "no --setup") {
+				t.Errorf("%s warns that the dependency change was not measured:\n%s", name, text)
+			}
+		}
+		if !strings.Contains(stderr+stdout, "requirements.txt") {
+			t.Errorf("the terminal does not name requirements.txt:\n%s\n%s", stdout, stderr)
+		}
+	})
 }
 
 // TestABDependencyChangeWarnedWithoutSetup: the same pair without
@@ -253,54 +257,57 @@ func TestABDependencyChangeWarnedWithoutSetup(t *testing.T) {
 	if out, err := install.CombinedOutput(); err != nil {
 		t.Fatalf("pip install slowdep 1.0 into %s: %v\n%s", shared, err, out)
 	}
-	out := filepath.Join(root, "out")
-	args := append([]string{"ab", "--base-dir", base, "--head-dir", head,
-		"--env", "PYTHONPATH=" + shared, "--cmd", gunicornTemplate, "--out", out,
-		"--fail-on-regression"}, depsWindows...)
-	begin := time.Now()
-	code, stdout, stderr := runCLI(t, args...)
-	took := time.Since(begin)
-	if code != 0 {
-		t.Fatalf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
-	}
-	res, c := abResults(t, out)
-	logFigures(t, res, c)
-	t.Logf("ab took %s", took.Round(100*time.Millisecond))
-	if res.Verdict != results.Unchanged {
-		t.Errorf("verdict %q, want unchanged: both sides ran slowdep 1.0", res.Verdict)
-	}
-	if d := res.Dependencies; d == nil || !slices.Equal(d.Changed, []string{"requirements.txt"}) ||
-		d.Setup {
-		t.Errorf("results.json dependencies %+v, want changed [requirements.txt] and setup false", d)
-	}
-	if res.Setup != nil {
-		t.Errorf("results.json records a setup without --setup: %+v", res.Setup)
-	}
-	want := "app: slowdep 1.0 from " + filepath.Join(shared, "slowdep.py")
-	serverSaid(t, "base", out, c.Base.Log, want)
-	serverSaid(t, "head", out, c.Log, want)
+	machineload.Within(t, func(b *machineload.Bands) {
+		out := filepath.Join(root, "out")
+		args := append([]string{"ab", "--base-dir", base, "--head-dir", head,
+			"--env", "PYTHONPATH=" + shared, "--cmd", gunicornTemplate, "--out", out,
+			"--fail-on-regression"}, depsWindows...)
+		begin := time.Now()
+		code, stdout, stderr := runCLI(t, args...)
+		took := time.Since(begin)
+		if code != 0 {
+			b.Errorf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+			return
+		}
+		res, c := abResults(t, out)
+		logFigures(t, res, c)
+		t.Logf("ab took %s", took.Round(100*time.Millisecond))
+		if res.Verdict != results.Unchanged {
+			b.Errorf("verdict %q, want unchanged: both sides ran slowdep 1.0", res.Verdict)
+		}
+		if d := res.Dependencies; d == nil || !slices.Equal(d.Changed, []string{"requirements.txt"}) ||
+			d.Setup {
+			t.Errorf("results.json dependencies %+v, want changed [requirements.txt] and setup false", d)
+		}
+		if res.Setup != nil {
+			t.Errorf("results.json records a setup without --setup: %+v", res.Setup)
+		}
+		want := "app: slowdep 1.0 from " + filepath.Join(shared, "slowdep.py")
+		serverSaid(t, "base", out, c.Base.Log, want)
+		serverSaid(t, "head", out, c.Log, want)
 
-	// The warning, where each reader meets it: a line naming the file, the
-	// one environment and setup, on the terminal and in summary.md (under
-	// a GitHub alert, which is the line before).
-	summary, err := os.ReadFile(filepath.Join(out, "summary.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !hasLine(stderr+stdout, "warning", "requirements.txt", "one environment", "setup") {
-		t.Errorf("the terminal has no warning naming requirements.txt, that both sides ran in "+
-			"one environment and what setup does:\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
-	}
-	if !strings.Contains(string(summary), "[!WARNING]") ||
-		!hasLine(string(summary), "requirements.txt", "one environment", "setup") {
-		t.Errorf("summary.md has no warning naming requirements.txt, that both sides ran in "+
-			"one environment and what setup does:\n%s", summary)
-	}
-	heading, _, _ := strings.Cut(string(summary), "\n")
-	if !strings.Contains(heading, "requirements.txt") {
-		t.Errorf("summary.md's heading does not say requirements.txt changed: %q", heading)
-	}
-	t.Logf("summary.md's heading: %s", heading)
+		// The warning, where each reader meets it: a line naming the file, the
+		// one environment and setup, on the terminal and in summary.md (under
+		// a GitHub alert, which is the line before).
+		summary, err := os.ReadFile(filepath.Join(out, "summary.md"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !hasLine(stderr+stdout, "warning", "requirements.txt", "one environment", "setup") {
+			t.Errorf("the terminal has no warning naming requirements.txt, that both sides ran in "+
+				"one environment and what setup does:\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
+		}
+		if !strings.Contains(string(summary), "[!WARNING]") ||
+			!hasLine(string(summary), "requirements.txt", "one environment", "setup") {
+			t.Errorf("summary.md has no warning naming requirements.txt, that both sides ran in "+
+				"one environment and what setup does:\n%s", summary)
+		}
+		heading, _, _ := strings.Cut(string(summary), "\n")
+		if !strings.Contains(heading, "requirements.txt") {
+			t.Errorf("summary.md's heading does not say requirements.txt changed: %q", heading)
+		}
+		t.Logf("summary.md's heading: %s", heading)
+	})
 }
 
 // hasLine reports whether a line of text contains every one of words,
@@ -333,41 +340,43 @@ func TestABSetupFailsNamingSide(t *testing.T) {
 	args := append([]string{"ab", "--base-dir", base, "--head-dir", head, "--setup", setup,
 		"--env", "WHEELHOUSE=" + wheelhouse, "--env", "SLOWDEP_APP_STARTED=" + started,
 		"--env", "PYTHONPATH=.deps", "--cmd", gunicornTemplate, "--out", out}, depsWindows...)
-	begin := time.Now()
-	code, stdout, stderr := runCLI(t, args...)
-	took := time.Since(begin)
-	t.Logf("exit %d after %s\n%s", code, took.Round(100*time.Millisecond), stderr)
-	if code != exitUsage {
-		t.Errorf("exit %d, want %d (usage)\nstdout:\n%s", code, exitUsage, stdout)
-	}
-	if took > 10*time.Second {
-		t.Errorf("took %s, want a few seconds (pip fails in about one)", took)
-	}
-	lines := strings.Split(stderr, "\n")
-	last := ""
-	for i := len(lines) - 1; i >= 0 && last == ""; i-- {
-		last = lines[i]
-	}
-	if !strings.Contains(last, "head") || strings.Contains(last, " base") || strings.Contains(last, base) ||
-		!strings.Contains(last, "nosuchpkg-workerbench") {
-		t.Errorf("the error does not name head and the missing package: %q", last)
-	}
-	if !hasLine(stderr, "ERROR: ", "nosuchpkg-workerbench") {
-		t.Errorf("stderr does not show pip's ERROR line:\n%s", stderr)
-	}
-	if strings.Contains(stderr, "starting base and head servers") {
-		t.Errorf("servers were started after setup failed:\n%s", stderr)
-	}
-	if data, err := os.ReadFile(started); err == nil {
-		t.Errorf("the app was imported (a server started) by pids %s", strings.Fields(string(data)))
-	}
-	for _, dir := range []string{base, head} {
-		waitNoServers(t, dir, 5*time.Second)
-	}
-	if logs, _ := filepath.Glob(filepath.Join(out, "logs", "server-*")); len(logs) > 0 {
-		t.Errorf("server logs were written: %v", logs)
-	}
-	if _, err := os.Stat(filepath.Join(base, ".deps", "slowdep.py")); err != nil {
-		t.Errorf("base's setup did not install slowdep: %v", err)
-	}
+	machineload.Within(t, func(b *machineload.Bands) {
+		begin := time.Now()
+		code, stdout, stderr := runCLI(t, args...)
+		took := time.Since(begin)
+		t.Logf("exit %d after %s\n%s", code, took.Round(100*time.Millisecond), stderr)
+		if code != exitUsage {
+			t.Errorf("exit %d, want %d (usage)\nstdout:\n%s", code, exitUsage, stdout)
+		}
+		if took > 10*time.Second {
+			b.Errorf("took %s, want a few seconds (pip fails in about one)", took)
+		}
+		lines := strings.Split(stderr, "\n")
+		last := ""
+		for i := len(lines) - 1; i >= 0 && last == ""; i-- {
+			last = lines[i]
+		}
+		if !strings.Contains(last, "head") || strings.Contains(last, " base") || strings.Contains(last, base) ||
+			!strings.Contains(last, "nosuchpkg-workerbench") {
+			t.Errorf("the error does not name head and the missing package: %q", last)
+		}
+		if !hasLine(stderr, "ERROR: ", "nosuchpkg-workerbench") {
+			t.Errorf("stderr does not show pip's ERROR line:\n%s", stderr)
+		}
+		if strings.Contains(stderr, "starting base and head servers") {
+			t.Errorf("servers were started after setup failed:\n%s", stderr)
+		}
+		if data, err := os.ReadFile(started); err == nil {
+			t.Errorf("the app was imported (a server started) by pids %s", strings.Fields(string(data)))
+		}
+		for _, dir := range []string{base, head} {
+			waitNoServers(t, dir, 5*time.Second)
+		}
+		if logs, _ := filepath.Glob(filepath.Join(out, "logs", "server-*")); len(logs) > 0 {
+			t.Errorf("server logs were written: %v", logs)
+		}
+		if _, err := os.Stat(filepath.Join(base, ".deps", "slowdep.py")); err != nil {
+			t.Errorf("base's setup did not install slowdep: %v", err)
+		}
+	})
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/workerbench/workerbench/internal/machineload"
 )
 
 // The failures a user meets first, each with a real server: what the
@@ -65,44 +67,46 @@ func runFailureCases(t *testing.T, cases []failureCase) {
 				}
 			}
 			args := append([]string{"run", "--dir", dir, "--sequential", "10", "--duration", "300ms", "--warmup", "100ms", "--grace", "3s"}, tc.args...)
-			begin := time.Now()
-			code, _, stderr := runCLI(t, args...)
-			took := time.Since(begin)
-			t.Logf("%s: exit %d after %v\n%s", tc.name, code, took.Round(time.Millisecond), stderr)
-			if code != tc.code {
-				t.Errorf("exit code %d, want %d", code, tc.code)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(stderr, w) {
-					t.Errorf("stderr does not contain %q", w)
+			machineload.Within(t, func(b *machineload.Bands) {
+				begin := time.Now()
+				code, _, stderr := runCLI(t, args...)
+				took := time.Since(begin)
+				t.Logf("%s: exit %d after %v\n%s", tc.name, code, took.Round(time.Millisecond), stderr)
+				if code != tc.code {
+					t.Errorf("exit code %d, want %d", code, tc.code)
 				}
-			}
-			for _, w := range tc.wantOnce {
-				if n := strings.Count(stderr, w); n != 1 {
-					t.Errorf("stderr contains %q %d times, want once", w, n)
+				for _, w := range tc.want {
+					if !strings.Contains(stderr, w) {
+						t.Errorf("stderr does not contain %q", w)
+					}
 				}
-			}
-			for _, bad := range []string{"connect: connect:", "status: status", "some cells failed", " 1 cells"} {
-				if strings.Contains(stderr, bad) {
-					t.Errorf("stderr says %q", bad)
+				for _, w := range tc.wantOnce {
+					if n := strings.Count(stderr, w); n != 1 {
+						t.Errorf("stderr contains %q %d times, want once", w, n)
+					}
 				}
-			}
-			if took > tc.within {
-				t.Errorf("took %v, want at most %v (the startup timeout is a minute)", took, tc.within)
-			}
-			waitNoServers(t, dir, 5*time.Second)
-			// A failed cell's log outlives a run without --out, and the
-			// terminal says where.
-			if code == exitError {
-				m := regexp.MustCompile(`log: (/\S+)`).FindStringSubmatch(stderr)
-				if m == nil {
-					t.Fatal("no log path under the FAILED line")
+				for _, bad := range []string{"connect: connect:", "status: status", "some cells failed", " 1 cells"} {
+					if strings.Contains(stderr, bad) {
+						t.Errorf("stderr says %q", bad)
+					}
 				}
-				if _, err := os.Stat(m[1]); err != nil {
-					t.Errorf("the failed cell's log is gone: %v", err)
+				if took > tc.within {
+					b.Errorf("took %v, want at most %v (the startup timeout is a minute)", took, tc.within)
 				}
-				os.RemoveAll(filepath.Dir(m[1]))
-			}
+				waitNoServers(t, dir, 5*time.Second)
+				// A failed cell's log outlives a run without --out, and the
+				// terminal says where.
+				if code == exitError {
+					m := regexp.MustCompile(`log: (/\S+)`).FindStringSubmatch(stderr)
+					if m == nil {
+						t.Fatal("no log path under the FAILED line")
+					}
+					if _, err := os.Stat(m[1]); err != nil {
+						t.Errorf("the failed cell's log is gone: %v", err)
+					}
+					os.RemoveAll(filepath.Dir(m[1]))
+				}
+			})
 		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/workerbench/workerbench/bench/results"
+	"github.com/workerbench/workerbench/internal/machineload"
 )
 
 // asCLIEnv makes the test binary behave as the workerbench binary, so tests
@@ -63,39 +64,41 @@ endpoints:
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "out")
-	code, stdout, stderr := runCLI(t, "run", "--config", cfgPath, "--matrix", "2x2,1x1", "--out", out)
-	if code != 0 {
-		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
-	}
-	res, err := results.Read(filepath.Join(out, "results.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The flag's matrix order wins over the file's; each endpoint is a cell.
-	var names []string
-	for _, c := range res.Cells {
-		names = append(names, c.Name())
-		if want := float64(c.Slots); c.Concurrency < 0.9*want || c.Concurrency > 1.1*want {
-			t.Errorf("%s: concurrency %.2f, want ≈ %v", c.Name(), c.Concurrency, want)
+	machineload.Within(t, func(b *machineload.Bands) {
+		code, stdout, stderr := runCLI(t, "run", "--config", cfgPath, "--matrix", "2x2,1x1", "--out", out)
+		if code != 0 {
+			t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 		}
-		if len(c.Bursts) != 1 || c.Bursts[0].Size != 4 {
-			t.Errorf("%s: bursts %+v", c.Name(), c.Bursts)
+		res, err := results.Read(filepath.Join(out, "results.json"))
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if got := strings.Join(names, ","); got != "2x2 fast,2x2 slow,1x1 fast,1x1 slow" {
-		t.Errorf("cells %s", got)
-	}
-	for _, f := range []string{"summary.md", "concurrency.png", "concurrency.svg", "logs/server-2x2.log"} {
-		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
-			t.Errorf("missing output: %v", err)
+		// The flag's matrix order wins over the file's; each endpoint is a cell.
+		var names []string
+		for _, c := range res.Cells {
+			names = append(names, c.Name())
+			if want := float64(c.Slots); c.Concurrency < 0.9*want || c.Concurrency > 1.1*want {
+				b.Errorf("%s: concurrency %.2f, want ≈ %v", c.Name(), c.Concurrency, want)
+			}
+			if len(c.Bursts) != 1 || c.Bursts[0].Size != 4 {
+				t.Errorf("%s: bursts %+v", c.Name(), c.Bursts)
+			}
 		}
-	}
-	if left := serverPids(dir); len(left) > 0 {
-		t.Errorf("processes left running: %v", left)
-	}
-	if !strings.Contains(stdout, "workers") || !strings.Contains(stderr, "[2/2] 1x1") {
-		t.Errorf("table or progress missing:\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
-	}
+		if got := strings.Join(names, ","); got != "2x2 fast,2x2 slow,1x1 fast,1x1 slow" {
+			t.Errorf("cells %s", got)
+		}
+		for _, f := range []string{"summary.md", "concurrency.png", "concurrency.svg", "logs/server-2x2.log"} {
+			if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+				t.Errorf("missing output: %v", err)
+			}
+		}
+		if left := serverPids(dir); len(left) > 0 {
+			t.Errorf("processes left running: %v", left)
+		}
+		if !strings.Contains(stdout, "workers") || !strings.Contains(stderr, "[2/2] 1x1") {
+			t.Errorf("table or progress missing:\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
+		}
+	})
 }
 
 // TestRunServerProfile runs the CLI with --server: the paas profile around
