@@ -120,11 +120,15 @@ func NewAB(r Runner, o ABOptions) (*AB, error) {
 	if o.Seed == 0 {
 		o.Seed = uint64(time.Now().UnixNano())
 	}
+	// The overall verdict corrects over every cell of the matrix, all
+	// shards' (merge recomputes it), so a cell stopped at its first look
+	// must be significant among all of them.
 	plan := stats.Plan{
 		Initial: r.Config.Trials,
 		Step:    stats.DefaultPlan().Step,
 		Max:     o.MaxPairs,
 		Confirm: o.ConfirmPairs,
+		Cells:   len(r.Config.Matrix) * len(r.Config.Endpoints),
 	}
 	return &AB{Runner: r, ABOptions: o, plan: plan}, nil
 }

@@ -227,27 +227,70 @@ func checkDecision(t *testing.T, d Decision) {
 
 func TestSequential(t *testing.T) {
 	t.Run("regression confirmed", func(t *testing.T) {
+		// 9% to 1% slower: past the threshold, but not wholly.
 		s := NewSequential(DefaultPlan(), DefaultThreshold)
 		if k := s.Next(); k != 6 {
 			t.Fatalf("first Next = %d, want 6", k)
 		}
-		s.Add(pairsOf(6, 0.9, 0.02)...)
+		s.Add(pairsOf(6, 0.95, 0.04)...)
 		if k := s.Next(); k != 4 {
 			t.Fatalf("6 pairs cannot show a change: Next = %d, want 4", k)
 		}
-		s.Add(pairsOf(4, 0.9, 0.02)...)
+		s.Add(pairsOf(4, 0.95, 0.04)...)
 		if k := s.Next(); k != 10 {
-			t.Fatalf("after a regressed look Next = %d, want 10 to confirm", k)
+			t.Fatalf("after a regressed look Next = %d, want 10 to confirm: %+v", k, s.Decision())
 		}
-		s.Add(pairsOf(10, 0.9, 0.02)...)
+		s.Add(pairsOf(10, 0.95, 0.04)...)
 		if k := s.Next(); k != 0 || !s.Done() || s.Decision().Verdict != Regressed ||
 			s.Decision().N != 20 {
 			t.Fatalf("after confirming: Next %d, %+v", k, s.Decision())
 		}
 	})
+	t.Run("large change at the first look that can reach significance", func(t *testing.T) {
+		for _, tc := range []struct {
+			cells, pairs int
+			ratio        float64
+			verdict      Verdict
+		}{
+			{1, 10, 0.85, Regressed},
+			{4, 10, 0.85, Regressed},
+			{4, 10, 1.2, Improved},
+			{5, 10, 0.7, Regressed},
+			// p = 2/1024 at 10 pairs is not below 1% ÷ 6: the first look
+			// that can reach it is at 14.
+			{6, 14, 0.85, Regressed},
+		} {
+			s := NewSequential(Plan{Initial: 6, Step: 4, Max: 30, Confirm: 10, Cells: tc.cells}, DefaultThreshold)
+			for k := s.Next(); k > 0; k = s.Next() {
+				s.Add(pairsOf(k, tc.ratio, 0.02)...)
+			}
+			if d := s.Decision(); d.Verdict != tc.verdict || d.N != tc.pairs {
+				t.Errorf("%d cells, ratio %g: %s after %d pairs, want %s after %d: %+v",
+					tc.cells, tc.ratio, d.Verdict, d.N, tc.verdict, tc.pairs, d)
+			}
+		}
+	})
+	t.Run("change found after the first look is confirmed", func(t *testing.T) {
+		s := NewSequential(DefaultPlan(), DefaultThreshold)
+		s.Add(pairsOf(s.Next(), 1, 0.2)...)
+		s.Add(pairsOf(s.Next(), 1, 0.2)...) // 10 pairs, inconclusive
+		found := 0
+		for k := s.Next(); k > 0; k = s.Next() {
+			if found == 0 && s.Decision().Verdict == Regressed {
+				found = len(s.Pairs())
+				if k != 10 {
+					t.Fatalf("regressed at %d pairs, after the first look: Next %d, want 10", found, k)
+				}
+			}
+			s.Add(pairsOf(k, 0.7, 0.02)...)
+		}
+		if d := s.Decision(); found == 0 || d.Verdict != Regressed || d.N != found+10 {
+			t.Fatalf("found at %d pairs, then %+v", found, d)
+		}
+	})
 	t.Run("regression not confirmed", func(t *testing.T) {
 		s := NewSequential(DefaultPlan(), DefaultThreshold)
-		s.Add(pairsOf(10, 0.9, 0.02)...)
+		s.Add(pairsOf(10, 0.95, 0.04)...)
 		s.Next()
 		s.Add(pairsOf(10, 1.1, 0.02)...) // the drop was a fluke
 		k := s.Next()

@@ -15,6 +15,9 @@ type Plan struct {
 	// improved verdict (decided again on all pairs) before it stands;
 	// confirmation may go up to Max+Confirm pairs. 0 disables it.
 	Confirm int
+	// Cells is how many cells the overall verdict corrects over (Holm);
+	// 0 counts as 1. It sets the first-look boundary (see Sequential).
+	Cells int
 }
 
 // DefaultPlan is the plan the acceptance targets were simulated with
@@ -32,6 +35,7 @@ func (p Plan) normalized() Plan {
 	}
 	p.Max = max(p.Max, p.Initial)
 	p.Confirm = max(p.Confirm, 0)
+	p.Cells = max(p.Cells, 1)
 	return p
 }
 
@@ -40,6 +44,12 @@ func (p Plan) normalized() Plan {
 // verdict. It stops at the first unchanged verdict, at a regressed or
 // improved verdict that Confirm more pairs upheld, or when Max pairs are
 // spent. A caller with its own budget may stop early and take Decision.
+//
+// One change needs no confirmation: at the first look whose pairs could
+// reach p ≤ α ÷ Plan.Cells (10 pairs at α = 1% for up to 5 cells), a
+// regressed or improved verdict with p ≤ α ÷ Cells whose whole interval
+// lies beyond the threshold stands at once (see "Adaptive stopping" in
+// the package documentation for why the error rates hold).
 //
 //	seq := stats.NewSequential(stats.DefaultPlan(), 0.05)
 //	for k := seq.Next(); k > 0; k = seq.Next() {
@@ -57,6 +67,7 @@ type Sequential struct {
 	target  int     // pairs wanted before the next look
 	pending Verdict // awaiting confirmation
 	done    bool
+	early   bool // the first look that can reach significance is past
 
 	last  Decision
 	lastN int // pairs the last decision saw; -1 before any
@@ -93,8 +104,13 @@ func (s *Sequential) Next() int {
 	}
 	d := s.Decision()
 	switch {
+	case s.atOnce(d):
+		s.done = true
 	case d.Changed() && d.Verdict == s.pending:
 		s.done = true // confirmed
+	case d.Changed() && !s.early && n < s.plan.Max:
+		// The look that could stop it at once is still ahead.
+		s.target = min(n+s.plan.Step, s.plan.Max)
 	case d.Changed() && s.plan.Confirm > 0 && n <= s.plan.Max:
 		s.pending, s.target = d.Verdict, n+s.plan.Confirm
 	case d.Changed() && s.plan.Confirm == 0, d.Verdict == Unchanged, n >= s.plan.Max:
@@ -106,6 +122,22 @@ func (s *Sequential) Next() int {
 		return 0
 	}
 	return s.target - n
+}
+
+// atOnce reports whether d, decided at this look, stands without
+// confirmation: this is the first look whose pairs could reach
+// significance at α ÷ Cells, d reached it, and d's whole interval lies
+// beyond the threshold. It is asked once per look, in order.
+func (s *Sequential) atOnce(d Decision) bool {
+	alpha := newConfig(s.opts).alpha / float64(s.plan.Cells)
+	if s.early || len(s.pairs) < minPairs(alpha) {
+		return false
+	}
+	s.early = true
+	t, _ := checkThreshold(s.threshold, nil)
+	beyond := d.Verdict == Regressed && d.High < 1-t ||
+		d.Verdict == Improved && d.Low > 1+t
+	return beyond && d.P <= alpha
 }
 
 // Done reports whether Next has made the decision final.

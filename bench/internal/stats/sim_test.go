@@ -64,12 +64,14 @@ func (r simResult) String() string {
 }
 
 // simulate runs the adaptive procedure runs times with the default plan
-// and threshold.
-func simulate(seed uint64, nz noise, ratio float64, runs int, opts ...Option) simResult {
+// and threshold, for one cell of a matrix of cells.
+func simulate(seed uint64, nz noise, ratio float64, runs, cells int, opts ...Option) simResult {
 	rng := rand.New(rand.NewPCG(seed, 0xbe7c))
 	res := simResult{verdicts: map[Verdict]int{}, runs: runs}
+	plan := DefaultPlan()
+	plan.Cells = cells
 	for range runs {
-		seq := NewSequential(DefaultPlan(), DefaultThreshold, opts...)
+		seq := NewSequential(plan, DefaultThreshold, opts...)
 		for k := seq.Next(); k > 0; k = seq.Next() {
 			seq.Add(nz.pairs(rng, ratio, k)...)
 		}
@@ -93,21 +95,30 @@ func TestSimulation(t *testing.T) {
 		runs      int
 		minDetect float64 // minimum rate of "regressed"; for A/A the maximum
 		opts      []Option
+		cells     int // of the matrix the cell is in; 0 is 1
+		maxPairs  int // most pairs 95% of the runs may take; 0: any
 	}{
-		{"3% noise, A/A", base, 1, 2000, 0.01, nil},
-		{"3% noise, 5% slower", base, 1 / 1.05, 1000, 0.80, nil},
-		{"3% noise, 10% slower", base, 1 / 1.1, 1000, 0.95, nil},
+		{"3% noise, A/A", base, 1, 2000, 0.01, nil, 0, 0},
+		{"3% noise, 5% slower", base, 1 / 1.05, 1000, 0.80, nil, 0, 0},
+		{"3% noise, 10% slower", base, 1 / 1.1, 1000, 0.95, nil, 0, 0},
+		// A change of 3 × the threshold stops at the first look that can
+		// reach significance: 10 pairs for a matrix of up to 5 cells.
+		{"3% noise, 15% slower", base, 1 / 1.15, 1000, 0.95, nil, 1, 10},
+		{"3% noise, 15% slower, 4 cells", base, 1 / 1.15, 1000, 0.95, nil, 4, 10},
+		{"3% noise, 15% faster, 4 cells", base, 1.15, 1000, 0, nil, 4, 10},
+		{"3% noise, A/A, 4 cells", base, 1, 2000, 0.01, nil, 4, 0},
+		{"5% noise, 30% slower, 4 cells", noise{cv: 0.05, shared: 0.03}, 1 / 1.3, 1000, 0.95, nil, 4, 10},
 		// Harsher noise: false alarms are still checked; detection is
 		// only reported (minDetect 0).
-		{"5% noise, A/A", noise{cv: 0.05, shared: 0.03}, 1, 1000, 0.01, nil},
-		{"5% noise, 5% slower", noise{cv: 0.05, shared: 0.03}, 1 / 1.05, 1000, 0, nil},
+		{"5% noise, A/A", noise{cv: 0.05, shared: 0.03}, 1, 1000, 0.01, nil, 0, 0},
+		{"5% noise, 5% slower", noise{cv: 0.05, shared: 0.03}, 1 / 1.05, 1000, 0, nil, 0, 0},
 		{
 			"3% noise + outliers, A/A",
 			noise{cv: 0.03, shared: 0.03, outlier: 0.05},
 			1,
 			1000,
 			0.01,
-			nil,
+			nil, 0, 0,
 		},
 		{
 			"3% noise + outliers, 5% slower",
@@ -115,7 +126,7 @@ func TestSimulation(t *testing.T) {
 			1 / 1.05,
 			1000,
 			0,
-			nil,
+			nil, 0, 0,
 		},
 		// The alternative interval, for comparison.
 		{
@@ -124,7 +135,7 @@ func TestSimulation(t *testing.T) {
 			1,
 			1000,
 			0.01,
-			[]Option{WithBootstrap(400), WithSeed(1)},
+			[]Option{WithBootstrap(400), WithSeed(1)}, 0, 0,
 		},
 		{
 			"3% noise, 5% slower, bootstrap",
@@ -132,13 +143,13 @@ func TestSimulation(t *testing.T) {
 			1 / 1.05,
 			1000,
 			0,
-			[]Option{WithBootstrap(400), WithSeed(1)},
+			[]Option{WithBootstrap(400), WithSeed(1)}, 0, 0,
 		},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r := simulate(uint64(i+1), tt.nz, tt.ratio, tt.runs, tt.opts...)
+			r := simulate(uint64(i+1), tt.nz, tt.ratio, tt.runs, tt.cells, tt.opts...)
 			reg := r.rate(Regressed)
 			if tt.ratio == 1 {
 				if reg > tt.minDetect {
@@ -147,7 +158,73 @@ func TestSimulation(t *testing.T) {
 			} else if reg < tt.minDetect {
 				t.Errorf("detected %.1f%% < %.0f%%: %s", 100*reg, 100*tt.minDetect, r)
 			}
+			if tt.ratio > 1 && r.rate(Improved) < 0.95 {
+				t.Errorf("improvement found %.1f%% < 95%%: %s", 100*r.rate(Improved), r)
+			}
+			if p95 := r.pairs[r.runs*95/100]; tt.maxPairs > 0 && p95 > tt.maxPairs {
+				t.Errorf("95%% of runs took up to %d pairs, want ≤ %d: %s", p95, tt.maxPairs, r)
+			}
 			t.Logf("%-34s %s", tt.name, r)
+		})
+	}
+}
+
+// TestSimulationMatrix checks the overall verdict of a four-cell matrix,
+// each cell with DefaultPlan told of the four: Holm over the cells'
+// p-values at DefaultAlpha, as the comparison's overall verdict does. A/A,
+// the matrix says regressed in at most 1% of runs; with one cell 15%
+// slower, in at least 95%, that cell stopping at 10 pairs.
+func TestSimulationMatrix(t *testing.T) {
+	nz := noise{cv: 0.03, shared: 0.03}
+	const cells = 4
+	plan := DefaultPlan()
+	plan.Cells = cells
+	for _, tt := range []struct {
+		name       string
+		ratio      float64 // of the first cell; the others are unchanged
+		runs       int
+		min, max   float64 // bounds on the rate of an overall regressed
+		firstPairs int     // most pairs the first cell may take, 0: any
+	}{
+		{"A/A", 1, 1000, 0, 0.01, 0},
+		{"one cell 15% slower", 1 / 1.15, 500, 0.95, 1, 10},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(len(tt.name)), 0x3a7))
+			regressed, late := 0, 0
+			for range tt.runs {
+				ps := make([]float64, cells)
+				changed := make([]bool, cells)
+				for c := range cells {
+					ratio := 1.0
+					if c == 0 {
+						ratio = tt.ratio
+					}
+					seq := NewSequential(plan, DefaultThreshold)
+					for k := seq.Next(); k > 0; k = seq.Next() {
+						seq.Add(nz.pairs(rng, ratio, k)...)
+					}
+					d := seq.Decision()
+					ps[c], changed[c] = d.P, d.Verdict == Regressed
+					if c == 0 && tt.firstPairs > 0 && d.N > tt.firstPairs {
+						late++
+					}
+				}
+				for c, p := range Holm(ps) {
+					if changed[c] && p <= DefaultAlpha {
+						regressed++
+						break
+					}
+				}
+			}
+			rate := float64(regressed) / float64(tt.runs)
+			if rate < tt.min || rate > tt.max {
+				t.Errorf("overall regressed in %.1f%% of runs, want %.0f%%–%.0f%%", 100*rate, 100*tt.min, 100*tt.max)
+			}
+			if float64(late) > 0.05*float64(tt.runs) {
+				t.Errorf("the changed cell took more than %d pairs in %d of %d runs", tt.firstPairs, late, tt.runs)
+			}
+			t.Logf("%s: overall regressed %.1f%%; changed cell past %d pairs in %d runs", tt.name, 100*rate, tt.firstPairs, late)
 		})
 	}
 }
