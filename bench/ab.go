@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/workerbench/workerbench/bench/internal/stats"
@@ -64,6 +65,7 @@ func DefaultABConfig() Config {
 	cfg.Warmup = 500 * time.Millisecond
 	cfg.Sequential = 10
 	cfg.ShortQueue = true
+	cfg.SteadyWarmup = true
 	cfg.Trials = stats.DefaultPlan().Initial
 	return cfg
 }
@@ -199,12 +201,15 @@ func (e *sideError) Error() string { return e.side + ": " + e.err.Error() }
 func (e *sideError) Unwrap() error { return e.err }
 
 // compareShape boots base and head for one shape and compares the
-// endpoints w names. Both servers are always stopped.
+// endpoints w names (see shapeLoop.measure). It returns with both servers
+// being stopped, so that the next shape boots meanwhile; stop waits for
+// them.
 func (a *AB) compareShape(
 	ctx context.Context,
 	w shapeWork,
 	logs *logs,
-) (cells []results.Cell) {
+	ready func(),
+) (cells []results.Cell, stop func([]results.Cell)) {
 	cfg, shape := a.Config, w.shape
 	logOf := map[string]string{
 		"base": logs.path("server-base-" + shape.String() + ".log"),
@@ -215,16 +220,16 @@ func (a *AB) compareShape(
 	if err != nil {
 		var se *sideError
 		errors.As(err, &se)
-		return cfg.failedCells(w, err, logs.ref(logOf[se.side], true))
+		return cfg.failedCells(w, err, logs.ref(logOf[se.side], true)), nil
 	}
 	boot := time.Since(booting)
+	ready() // waiting here is the previous shape's stop, counted there
 	var baseCells []results.Cell
 	defer func() {
-		stopping := time.Now()
-		closeAll([]*session{base, head}, [][]results.Cell{baseCells, cells})
+		stopped := stopAll([]*session{base, head})
+		stop = func(cells []results.Cell) { stopped([][]results.Cell{baseCells, cells}) }
 		if len(cells) > 0 {
 			cells[0].WallTime.BootS += boot.Seconds()
-			cells[0].WallTime.StopS += time.Since(stopping).Seconds()
 		}
 	}()
 	// Either server dying ends the measurement at once, as in Runner.Run.
@@ -286,7 +291,7 @@ func (a *AB) compareShape(
 			cells[i].Base.Log = logs.ref(logOf["base"], false)
 		}
 	}
-	return cells
+	return cells, nil // stop is set as the servers start stopping
 }
 
 // openBoth boots base and head at once, each taking its time to load its
@@ -338,13 +343,42 @@ func (a *AB) compare(ctx context.Context, bm, hm *meter, rng *rand.Rand) error {
 	return nil
 }
 
-// serviceTimes measures S0 on both sides. Its errors are *sideError.
+// serviceTimes measures S0 on both sides at once: one request at a time
+// each, so the two servers share the machine at a concurrency of two at
+// most, which costs an I/O-bound handler nothing and leaves a CPU-bound one
+// a core each, and it halves the time S0 takes (it does not enter the
+// verdict). Each side's progress lines are printed together once both are
+// done. Its errors are *sideError, base's when both failed.
 func serviceTimes(ctx context.Context, bm, hm *meter) error {
-	if err := bm.serviceTime(ctx); err != nil {
-		return &sideError{"base", err}
+	ms := []*meter{bm, hm}
+	errs := make([]error, len(ms))
+	held := make([][]func(), len(ms))
+	progress := []func(string, ...any){bm.progress, hm.progress}
+	started := time.Now()
+	var wg sync.WaitGroup
+	for i, m := range ms {
+		m.progress = func(format string, a ...any) {
+			held[i] = append(held[i], func() { progress[i](format, a...) })
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = m.serviceTime(ctx)
+		}()
 	}
-	if err := hm.serviceTime(ctx); err != nil {
-		return &sideError{"head", err}
+	wg.Wait()
+	for i, m := range ms {
+		m.progress = progress[i]
+		for _, p := range held[i] {
+			p()
+		}
+	}
+	// The cell's wall time counts the two at once once.
+	bm.spent.ServiceTimeS, hm.spent.ServiceTimeS = time.Since(started).Seconds(), 0
+	for i, side := range []string{"base", "head"} {
+		if errs[i] != nil {
+			return &sideError{side, errs[i]}
+		}
 	}
 	return nil
 }

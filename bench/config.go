@@ -58,7 +58,12 @@ type Config struct {
 	// must be for each connection to complete several requests, is then
 	// 2 × S0 rather than 3 × S0 (8 × S0 for one slot). Event-loop servers
 	// keep the default: more connections are what they serve.
-	ShortQueue     bool
+	ShortQueue bool
+	// SteadyWarmup ends each trial's warm-up as soon as the closed loop is
+	// steady (every connection has completed two requests on the first
+	// trial, one on later ones) instead of after Warmup, which then only
+	// bounds it.
+	SteadyWarmup   bool
 	KeepAlive      bool
 	Bursts         []int         // burst sizes fired after the closed loop
 	Sequential     int           // requests measuring the unloaded service time

@@ -144,8 +144,9 @@ func (m *meter) trial(ctx context.Context) (float64, error) {
 	var cpu0, cpu1 proctree.Usage
 	start, opened := time.Now(), time.Time{}
 	defer func() { m.spentLoad(start, opened) }()
+	warmup, steadyAfter := m.warmup()
 	opts := load.Options{
-		Connections: c.Connections, Warmup: m.warmup(), Duration: m.window(),
+		Connections: c.Connections, Warmup: warmup, SteadyAfter: steadyAfter, Duration: m.window(),
 		Requests: cfg.Requests,
 		OnWindowStart: func() {
 			opened = time.Now()
@@ -225,20 +226,35 @@ func (m *meter) spentLoad(start, opened time.Time) {
 	m.spent.WindowS += now.Sub(opened).Seconds()
 }
 
-// warmup is the trial's warm-up. The first trial warms up for
-// cfg.Warmup: the server may be cold (lazy imports, pools, caches). Later
-// ones find it warm and only need the closed loop to reach its steady state:
-// once every connection has had a request served, which takes one cycle of
-// the loop (C ÷ X; 2 × S0 with a short queue), the requests in flight and
-// queued are those of every later moment. The window's estimate starts at
-// each connection's first completion anyway.
-func (m *meter) warmup() time.Duration {
+// warmup is the trial's warm-up, and with cfg.SteadyWarmup how many
+// requests every connection completes before it ends (load.Options). The
+// first trial warms up for cfg.Warmup: the server may be cold (lazy
+// imports, pools, caches). Later ones find it warm and only need the closed
+// loop to reach its steady state: once every connection has had a request
+// served, which takes one cycle of the loop (C ÷ X; 2 × S0 with a short
+// queue), the requests in flight and queued are those of every later
+// moment. The window's estimate starts at each connection's first
+// completion anyway.
+//
+// With cfg.SteadyWarmup the warm-up ends when that is observed rather than
+// after a fixed time: on the first trial once every connection has
+// completed two requests (a cold worker's slow first answer delays its
+// connection's count, so a warm-up waits for it), on later ones one, at
+// most two estimated cycles (a server that serves connections unfairly
+// may leave one waiting).
+func (m *meter) warmup() (time.Duration, int) {
 	w := m.cfg.Warmup
 	if m.lastX <= 0 {
-		return w
+		if m.cfg.SteadyWarmup {
+			return w, 2
+		}
+		return w, 0
 	}
 	cycle := time.Duration(float64(m.cell.Connections) / m.lastX * float64(time.Second))
-	return min(w, cycle)
+	if m.cfg.SteadyWarmup {
+		return min(w, 2*cycle), 1
+	}
+	return min(w, cycle), 0
 }
 
 // minCycles is how many closed-loop cycles a window should span: each

@@ -83,8 +83,8 @@ func (r *Runner) Run(ctx context.Context) (*results.Run, error) {
 	err := r.eachShape(ctx, res, shapeLoop{
 		sides:    []setupSide{{name: "head", dir: r.Config.Dir}},
 		starting: "starting server",
-		measure: func(ctx context.Context, w shapeWork, logs *logs) []results.Cell {
-			return r.measureShape(ctx, w, logs)
+		measure: func(ctx context.Context, w shapeWork, logs *logs, _ func()) ([]results.Cell, func([]results.Cell)) {
+			return r.measureShape(ctx, w, logs), nil
 		},
 		measured: func(step string, c results.Cell) {
 			if s := c.Sweep; s != nil {
@@ -134,8 +134,13 @@ type shapeLoop struct {
 	sides    []setupSide // set up before the first shape (Config.Setup)
 	starting string      // what the first progress line of a shape says it does
 	// measure measures the endpoints of a shape that w names into cells,
-	// their Log set; it stops every server it started.
-	measure func(ctx context.Context, w shapeWork, logs *logs) []results.Cell
+	// their Log set. It calls ready once its servers answer and before it
+	// measures: ready waits until the previous shape's servers have
+	// stopped. It either stops every server it started, returning a nil
+	// stop, or returns with its servers being stopped and a stop that
+	// waits for them and notes in the cells (as recorded) what stopping
+	// revealed, so the next shape boots while these stop.
+	measure func(ctx context.Context, w shapeWork, logs *logs, ready func()) (cells []results.Cell, stop func([]results.Cell))
 	// measured prints the progress line of a cell that was measured.
 	measured func(step string, c results.Cell)
 	// update, if set, derives figures across cells (AB: the overall
@@ -178,16 +183,47 @@ func (r *Runner) eachShape(ctx context.Context, res *results.Run, l shapeLoop) e
 		r.progress("shard %s: no cells of the matrix fall to this shard", r.Config.Shard)
 		save() // an empty shard is valid: results with no cells
 	}
+	// The previous shape's servers, still stopping, and where its cells are.
+	var stopping func([]results.Cell)
+	var from, to int
+	ready := func() {
+		if stopping == nil {
+			return
+		}
+		started := time.Now()
+		stopping(res.Cells[from:to])
+		stopping = nil
+		if from < to && res.Cells[from].WallTime != nil {
+			// What nothing overlapped: the last shape's stop, or the
+			// part of an earlier one that outlasted the next boot.
+			waited := time.Since(started).Seconds()
+			res.Cells[from].WallTime.StopS += waited
+			res.Cells[from].WallTime.TotalS += waited
+		}
+	}
+	defer ready()
 	var failed, erred []string
 	for i, w := range matrix {
 		step := fmt.Sprintf("[%d/%d]", i+1, len(matrix))
 		r.progress("%s %s: %s", step, w.shape, l.starting)
 		r.shapeStarted(w.shape, i+1, len(matrix))
 		started := time.Now()
-		cells := l.measure(ctx, w, logs)
+		readied := false
+		cells, stop := l.measure(ctx, w, logs, func() {
+			waiting := time.Now()
+			ready()
+			readied = true
+			started = started.Add(time.Since(waiting)) // the wait is the previous shape's
+		})
+		if !readied {
+			ready()
+		}
 		spendShape(cells, time.Since(started))
 		r.shapeDone()
 		if ctx.Err() != nil {
+			if stop != nil {
+				stop(cells)
+			}
 			res.Interrupted = true
 			save()
 			return ctx.Err()
@@ -206,9 +242,12 @@ func (r *Runner) eachShape(ctx context.Context, res *results.Run, l shapeLoop) e
 			}
 			l.measured(step, c)
 		}
+		from = len(res.Cells)
 		res.Cells = append(res.Cells, cells...)
+		to, stopping = len(res.Cells), stop
 		save()
 	}
+	ready()
 	if len(matrix) > 1 {
 		f := r.Config.facts()
 		res.Diagnostics = append(res.Diagnostics, diagnoseRun(res.Cells, f)...)

@@ -116,10 +116,17 @@ func (s *session) close(cells []results.Cell) {
 	closeAll([]*session{s}, [][]results.Cell{cells})
 }
 
-// closeAll stops the servers of ss at once, since each stop may wait for
-// its server to finish in-flight requests (gunicorn's gthread workers take
-// about a second), and notes in cells[i] what stopping ss[i] revealed.
-func closeAll(ss []*session, cells [][]results.Cell) {
+// closeAll stops the servers of ss at once and notes in cells[i] what
+// stopping ss[i] revealed (see stopAll).
+func closeAll(ss []*session, cells [][]results.Cell) { stopAll(ss)(cells) }
+
+// stopAll starts stopping the servers of ss at once, since each stop may
+// wait for its server to finish in-flight requests (gunicorn's gthread
+// workers take about a second), and returns at once. What it returns
+// waits until every server has stopped and notes in cells[i] what
+// stopping ss[i] revealed; it must be called, once, on the goroutine that
+// prints progress.
+func stopAll(ss []*session) func(cells [][]results.Cell) {
 	type stopped struct {
 		st  server.Stopped
 		err error
@@ -135,8 +142,10 @@ func closeAll(ss []*session, cells [][]results.Cell) {
 			out[i].st, out[i].err = s.p.Stop(s.r.Config.Grace)
 		}()
 	}
-	wg.Wait()
-	for i, s := range ss {
-		s.r.noteStop(s.p, out[i].st, out[i].err, cells[i])
+	return func(cells [][]results.Cell) {
+		wg.Wait()
+		for i, s := range ss {
+			s.r.noteStop(s.p, out[i].st, out[i].err, cells[i])
+		}
 	}
 }

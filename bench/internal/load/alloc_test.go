@@ -32,7 +32,7 @@ func TestHotLoopDoesNotAllocate(t *testing.T) {
 			w := &worker{hist: newHistogram(req.timeout)}
 			w.c.init(req)
 			defer w.c.closeConn()
-			r := &run{measureStart: time.Now(), end: time.Now().Add(time.Hour), limitHit: make(chan struct{})}
+			r := newRun(time.Now(), Options{Connections: 1, Duration: time.Hour})
 			allocs := testing.AllocsPerRun(1000, func() {
 				if !w.step(ctx, r) {
 					t.Fatal("step ended the run")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"sync/atomic"
 	"time"
@@ -24,6 +25,12 @@ const connectBackoff = 10 * time.Millisecond
 type Options struct {
 	Connections int           // closed loop: this many connections, each with one request in flight
 	Warmup      time.Duration // load runs but nothing is recorded
+	// SteadyAfter, when positive, ends the warm-up early: as soon as every
+	// connection has completed this many requests, the loop has cycled
+	// through all of them and, on a server that is already up, runs as it
+	// will in the window; Warmup then bounds the wait (a connection the
+	// server starves never gets there).
+	SteadyAfter int
 	Duration    time.Duration // measurement window after warm-up
 	Requests    int64         // alternative to Duration: stop after this many recorded requests (with both, whichever comes first)
 
@@ -41,6 +48,8 @@ func (o Options) validate() error {
 		return fmt.Errorf("connections %d: want at least 1", o.Connections)
 	case o.Warmup < 0:
 		return fmt.Errorf("warm-up %v is negative", o.Warmup)
+	case o.SteadyAfter < 0:
+		return fmt.Errorf("steady-after %d is negative", o.SteadyAfter)
 	case o.Duration < 0:
 		return fmt.Errorf("duration %v is negative", o.Duration)
 	case o.Requests < 0:
@@ -51,18 +60,64 @@ func (o Options) validate() error {
 	return nil
 }
 
-// run is the shared state of one closed-loop run. Workers read the times on every request; count
-// is written on every request only when there is a request limit, and padding keeps it off the
-// times' cache line.
+// run is the shared state of one closed-loop run. Workers read the window's edges on every
+// request; they are written once each when the window opens. count is written on every request
+// only when there is a request limit, and padding keeps it off the edges' cache line.
 type run struct {
-	measureStart time.Time
-	end          time.Time // zero: no time limit, only a request limit
-	limit        int64     // 0: no request limit
-	limitHit     chan struct{}
-	lastAt       time.Time // when the limit-th request completed; written before limitHit is closed
-	_            [64]byte
-	count        atomic.Int64 // recorded requests, with a limit
-	_            [64]byte
+	t0       time.Time    // the run's start; the edges are offsets from it
+	opens    atomic.Int64 // ns after t0 the window opens; never until the warm-up ends
+	ends     atomic.Int64 // ns after t0 the run ends; never with only a request limit
+	limit    int64        // 0: no request limit
+	limitHit chan struct{}
+	lastAt   time.Time // when the limit-th request completed; written before limitHit is closed
+	// steady counts the connections that completed steadyAfter requests in the warm-up;
+	// allSteady is closed when that is all of them.
+	steadyAfter int64
+	conns       int64
+	steady      atomic.Int64
+	allSteady   chan struct{}
+	_           [64]byte
+	count       atomic.Int64 // recorded requests, with a limit
+	_           [64]byte
+}
+
+// newRun is the state of a run of o starting at start. Without o.SteadyAfter the window's
+// edges are known at once.
+func newRun(start time.Time, o Options) *run {
+	r := &run{
+		t0:          start,
+		limit:       o.Requests,
+		limitHit:    make(chan struct{}),
+		steadyAfter: int64(o.SteadyAfter),
+		conns:       int64(o.Connections),
+		allSteady:   make(chan struct{}),
+	}
+	r.opens.Store(never)
+	r.ends.Store(never)
+	if o.SteadyAfter == 0 {
+		r.openAt(start.Add(o.Warmup), o.Duration)
+	}
+	return r
+}
+
+// never is an edge that is not (yet) set.
+const never = math.MaxInt64
+
+// openAt sets the window to open at t and, with a duration d > 0, end d later.
+func (r *run) openAt(t time.Time, d time.Duration) {
+	if d > 0 {
+		r.ends.Store(int64(t.Add(d).Sub(r.t0)))
+	}
+	r.opens.Store(int64(t.Sub(r.t0)))
+}
+
+// end is when the run ends, zero if that is not known (yet).
+func (r *run) end() time.Time {
+	e := r.ends.Load()
+	if e == never {
+		return time.Time{}
+	}
+	return r.t0.Add(time.Duration(e))
 }
 
 // tally is what one closed-loop connection recorded.
@@ -70,6 +125,7 @@ type tally struct {
 	n     int64     // requests recorded
 	first time.Time // first and last recorded completion
 	last  time.Time
+	warm  int64 // requests completed in the warm-up, counted up to steadyAfter
 	errs  [numKinds]int64
 }
 
@@ -94,11 +150,18 @@ func (r *run) settle(
 	start, now time.Time,
 	k kind,
 ) nextStep {
-	if !r.end.IsZero() && !now.Before(r.end) {
+	at := int64(now.Sub(r.t0))
+	if at >= r.ends.Load() {
 		return nextStop
 	}
+	inWindow := at >= r.opens.Load()
 	if k == kindOK {
-		if now.Before(r.measureStart) {
+		if !inWindow {
+			if t.warm < r.steadyAfter {
+				if t.warm++; t.warm == r.steadyAfter && r.steady.Add(1) == r.conns {
+					close(r.allSteady)
+				}
+			}
 			return nextRequest
 		}
 		if r.limit > 0 {
@@ -120,7 +183,7 @@ func (r *run) settle(
 	if ctx != nil && ctx.Err() != nil {
 		return nextStop // aborted by the end of the run: not the server's failure
 	}
-	if !now.Before(r.measureStart) {
+	if inWindow {
 		t.errs[k]++
 	}
 	if k == kindConnect {
@@ -190,15 +253,7 @@ func closed(
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	start := time.Now()
-	r := &run{
-		measureStart: start.Add(o.Warmup),
-		limit:        o.Requests,
-		limitHit:     make(chan struct{}),
-	}
-	if o.Duration > 0 {
-		r.end = r.measureStart.Add(o.Duration)
-	}
+	r := newRun(time.Now(), o)
 	d := newDriver(req, o.Connections)
 	finished := make(chan struct{})
 	go func() {
@@ -208,22 +263,24 @@ func closed(
 
 	// The driver runs until stop and abort below; everything between here and there only waits.
 	var cpuStart, cpuEnd time.Duration
-	windowEnd := r.measureStart
-	interrupted := !sleepUntil(ctx, r.measureStart)
+	interrupted := !r.warmUp(ctx, o)
+	measureStart := r.t0.Add(time.Duration(r.opens.Load()))
+	windowEnd := measureStart
 	if !interrupted {
 		if o.OnWindowStart != nil {
 			o.OnWindowStart()
 		}
 		cpuStart = processCPU()
 		var timeUp <-chan time.Time
-		if !r.end.IsZero() {
-			timer := time.NewTimer(time.Until(r.end))
+		end := r.end()
+		if !end.IsZero() {
+			timer := time.NewTimer(time.Until(end))
 			defer timer.Stop()
 			timeUp = timer.C
 		}
 		select {
 		case <-timeUp:
-			windowEnd = r.end
+			windowEnd = end
 		case <-r.limitHit:
 			windowEnd = r.lastAt
 		case <-ctx.Done():
@@ -241,7 +298,7 @@ func closed(
 	d.close()
 
 	rep := empty
-	rep.Window = max(windowEnd.Sub(r.measureStart), 0)
+	rep.Window = max(windowEnd.Sub(measureStart), 0)
 	rep.GeneratorCPU = cpuEnd - cpuStart
 	var errs [numKinds]int64
 	renewal := true
@@ -272,6 +329,26 @@ func closed(
 		return rep, ctx.Err()
 	}
 	return rep, nil
+}
+
+// warmUp waits out the warm-up and opens the window: at o.Warmup, or, with
+// o.SteadyAfter, as soon as every connection is steady, if that is sooner.
+// False means ctx is done (the window then opens now, and measures nothing).
+func (r *run) warmUp(ctx context.Context, o Options) bool {
+	if o.SteadyAfter == 0 {
+		return sleepUntil(ctx, r.t0.Add(o.Warmup))
+	}
+	timer := time.NewTimer(time.Until(r.t0.Add(o.Warmup)))
+	defer timer.Stop()
+	ok := true
+	select {
+	case <-timer.C:
+	case <-r.allSteady:
+	case <-ctx.Done():
+		ok = false
+	}
+	r.openAt(time.Now(), o.Duration)
+	return ok
 }
 
 // sleepUntil waits until t or until ctx is done; false means ctx is done.

@@ -71,6 +71,44 @@ func TestClosedMatchesSlots(t *testing.T) {
 	})
 }
 
+// TestClosedSteadyAfter checks that the warm-up ends once every connection
+// has completed SteadyAfter requests, long before Warmup, and that the
+// window then measures what the slots serve; and that a connection the
+// server never answers holds the warm-up to Warmup.
+func TestClosedSteadyAfter(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, runClosed closedFunc) {
+		const k, sleep = 2, 20 * time.Millisecond
+		srv := startSlots(t, k, sleep)
+		o := Options{Connections: 4, Warmup: 5 * time.Second, SteadyAfter: 2, Duration: 400 * time.Millisecond}
+		start := time.Now()
+		rep, err := runClosed(context.Background(), Target{Addr: srv.addr, KeepAlive: true}, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Two cycles of 4 connections over 2 slots: 80 ms, plus the window.
+		if took := time.Since(start); took > 2*time.Second {
+			t.Errorf("took %v: the warm-up did not end when every connection was steady", took)
+		}
+		if rep.Window != o.Duration {
+			t.Errorf("window %v, want %v", rep.Window, o.Duration)
+		}
+		want := float64(k) / sleep.Seconds()
+		if x := rep.Throughput(); x < 0.8*want || x > 1.05*want {
+			t.Errorf("throughput %.1f/s, want about %.0f/s", x, want)
+		}
+
+		starved := startRaw(t, hang)
+		o = Options{Connections: 1, Warmup: 300 * time.Millisecond, SteadyAfter: 1, Duration: 100 * time.Millisecond}
+		start = time.Now()
+		if _, err := runClosed(context.Background(), Target{Addr: starved.addr, KeepAlive: true, Timeout: time.Hour}, o); err != nil {
+			t.Fatal(err)
+		}
+		if took := time.Since(start); took < o.Warmup+o.Duration {
+			t.Errorf("took %v, want the whole warm-up %v and window %v", took, o.Warmup, o.Duration)
+		}
+	})
+}
+
 func TestClosedRequestLimit(t *testing.T) {
 	tests := []struct {
 		name      string

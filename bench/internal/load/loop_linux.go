@@ -233,8 +233,8 @@ func (l *evLoop) run(r *run) {
 			if !l.nextScan.IsZero() {
 				until = l.nextScan
 			}
-			if !r.end.IsZero() && (until.IsZero() || r.end.Before(until)) {
-				until = r.end
+			if end := r.end(); !end.IsZero() && (until.IsZero() || end.Before(until)) {
+				until = end
 			}
 			var err error
 			if n, err = l.park(until); err != nil {
@@ -243,7 +243,7 @@ func (l *evLoop) run(r *run) {
 			yielded = time.Now()
 		}
 		now = time.Now()
-		if !r.end.IsZero() && !now.Before(r.end) {
+		if end := r.end(); !end.IsZero() && !now.Before(end) {
 			return
 		}
 		events := l.events[:max(n, 0)]

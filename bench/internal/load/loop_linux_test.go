@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"math"
 	"net"
 	"net/netip"
 	"runtime"
@@ -333,7 +334,7 @@ func TestLoopAbort(t *testing.T) {
 		t.Fatal("no event loop")
 	}
 	defer d.close()
-	r := &run{measureStart: time.Now(), limitHit: make(chan struct{})}
+	r := newRun(time.Now(), Options{Connections: 2, Requests: math.MaxInt64})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
