@@ -253,8 +253,10 @@ func DecidePaired(pairs []Pair, threshold float64, opts ...Option) Decision {
 // every log ratio inside ±threshold/2, a change of half the threshold or
 // more (a median log ratio beyond it) would have put each pair outside
 // with probability at least one half, so all n inside has probability at
-// most 2⁻ⁿ, here 1/64 on each side.
-const MinEquivalencePairs = 6
+// most 2⁻ⁿ, 1/16 on each side at 4 pairs whatever the noise, and far less
+// at the noise of real pairs (see "Fewer pairs" in the package
+// documentation).
+const MinEquivalencePairs = 4
 
 // DecideUnpaired decides whether head's throughput differs from base's from
 // two samples measured separately, by the same rule as DecidePaired but

@@ -34,10 +34,11 @@ func TestDecidePaired(t *testing.T) {
 		{"2% slower, tight", pairsOf(20, 0.98, 0.005), Unchanged, ""},
 		{"too noisy", pairsOf(10, 1, 0.2), Inconclusive, ""},
 		{"too few pairs", pairsOf(7, 0.5, 0.01), Inconclusive, "need ≥ 8 pairs"},
-		// From 6 pairs, every pair within half the threshold (±2.5%) is
+		// From 4 pairs, every pair within half the threshold (±2.5%) is
 		// unchanged (sign test); a change needs 8.
 		{"6 pairs, all within 2.5%", pairsOf(6, 1, 0.02), Unchanged, ""},
-		{"5 pairs, all within 2.5%", pairsOf(5, 1, 0.01), Inconclusive, "need ≥ 8 pairs"},
+		{"4 pairs, all within 2.5%", pairsOf(4, 1, 0.02), Unchanged, ""},
+		{"3 pairs, all within 2.5%", pairsOf(3, 1, 0.01), Inconclusive, "need ≥ 8 pairs"},
 		{
 			"6 pairs, one beyond 2.5%",
 			append(pairsOf(5, 1, 0.01), Pair{100, 97.4}),
@@ -229,14 +230,18 @@ func TestSequential(t *testing.T) {
 	t.Run("regression confirmed", func(t *testing.T) {
 		// 9% to 1% slower: past the threshold, but not wholly.
 		s := NewSequential(DefaultPlan(), DefaultThreshold)
-		if k := s.Next(); k != 6 {
-			t.Fatalf("first Next = %d, want 6", k)
-		}
-		s.Add(pairsOf(6, 0.95, 0.04)...)
 		if k := s.Next(); k != 4 {
-			t.Fatalf("6 pairs cannot show a change: Next = %d, want 4", k)
+			t.Fatalf("first Next = %d, want 4", k)
 		}
 		s.Add(pairsOf(4, 0.95, 0.04)...)
+		if k := s.Next(); k != 3 {
+			t.Fatalf("4 pairs cannot show a change: Next = %d, want 3", k)
+		}
+		s.Add(pairsOf(3, 0.95, 0.04)...)
+		if k := s.Next(); k != 3 {
+			t.Fatalf("7 pairs cannot show a change: Next = %d, want 3", k)
+		}
+		s.Add(pairsOf(3, 0.95, 0.04)...)
 		if k := s.Next(); k != 10 {
 			t.Fatalf("after a regressed look Next = %d, want 10 to confirm: %+v", k, s.Decision())
 		}
@@ -294,7 +299,7 @@ func TestSequential(t *testing.T) {
 		s.Next()
 		s.Add(pairsOf(10, 1.1, 0.02)...) // the drop was a fluke
 		k := s.Next()
-		if s.Done() || k != 4 {
+		if s.Done() || k != 3 {
 			t.Fatalf("failed confirmation should step on: Next %d, %+v", k, s.Decision())
 		}
 	})
@@ -308,7 +313,7 @@ func TestSequential(t *testing.T) {
 	t.Run("unchanged at the first look", func(t *testing.T) {
 		s := NewSequential(DefaultPlan(), DefaultThreshold)
 		s.Add(pairsOf(s.Next(), 1, 0.005)...)
-		if k := s.Next(); k != 0 || s.Decision().Verdict != Unchanged || s.Decision().N != 6 {
+		if k := s.Next(); k != 0 || s.Decision().Verdict != Unchanged || s.Decision().N != 4 {
 			t.Fatalf("Next %d, %+v", k, s.Decision())
 		}
 	})

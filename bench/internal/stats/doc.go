@@ -57,20 +57,26 @@
 // # Fewer pairs
 //
 // Below 8 pairs no change can be significant at α = 1%, but "unchanged"
-// can still be shown, by the sign test: from MinEquivalencePairs (6) pairs,
+// can still be shown, by the sign test: from MinEquivalencePairs (4) pairs,
 // when every log ratio lies inside ±t/2 the verdict is unchanged, with the
 // range of the data as its interval. Were the true change t/2 or more (a
 // median log ratio at or beyond ±t/2), each pair would land inside with
 // probability at most one half, so all n inside has probability at most
-// 2⁻ⁿ: 1/64 on each side at 6 pairs (the interval's confidence, 1 − 2¹⁻ⁿ,
-// is 96.9%). The band is half the threshold, not the threshold, so that a
-// change just inside the threshold (a 5% slower sleep is 4.8% less
-// throughput) is never waved through after 6 pairs: it goes on to the
-// rank test, which reports it as regressed when it is significant and may
-// reach past t. This cannot raise a false alarm (it never says regressed
-// or improved), and it lets an adaptive plan stop at its first look when
-// the two sides are clearly the same, which is the common case for a pull
-// request.
+// 2⁻ⁿ: 1/16 on each side at 4 pairs (the interval's confidence, 1 − 2¹⁻ⁿ,
+// is 87.5%). That bound holds whatever the noise; at the noise of real
+// pairs the chance is far smaller, because a pair then lands inside only
+// when its own noise carries it back across t/2: with log ratios of SD
+// 1.4% (1% per trial), a 4.8% drop puts a pair inside ±2.5% with
+// probability 0.05, and all four 10⁻⁵ (TestSimulation: no 5% slowdown
+// passed the first look at 1% or 3% noise). The band is half the
+// threshold, not the threshold, so that a change just inside the threshold
+// (a 5% slower sleep is 4.8% less throughput) is not waved through after 4
+// pairs: it goes on to the rank test, which reports it as regressed when
+// it is significant and may reach past t. This cannot raise a false alarm
+// (it never says regressed or improved), and it lets an adaptive plan stop
+// at its first look when the two sides are clearly the same, which is the
+// common case for a pull request. The calibration on real servers checks
+// that a 5% slowdown is still caught (docs/statistics.md).
 //
 // # Invalid values
 //
@@ -94,14 +100,16 @@
 // Sequential runs a Plan: decide after Initial pairs, add Step pairs while
 // inconclusive until Max, stop at unchanged, and confirm any regressed or
 // improved verdict with Confirm more pairs, decided again on all pairs,
-// before it stands. DefaultPlan is 6 pairs, steps of 4 up to 30, and 10 to
-// confirm. Six pairs is the fewest that can show unchanged (see "Fewer
-// pairs"), which ends most comparisons of a pull request that changed
-// nothing; the next look, at 10 pairs, is the smallest even count at which
-// the exact test reaches p ≈ 0.002, enough for Holm over a four-cell matrix
-// (α/4), and at 3% noise per trial it detects a 10% slowdown there; the
-// steps buy the power for 5% only when it is needed. Confirmation is what
-// keeps repeated looks from inflating false alarms.
+// before it stands. DefaultPlan is 4 pairs, steps of 3 up to 30 (looks at
+// 4, 7, 10, 13, …), and 10 to confirm. Four pairs is the fewest that can
+// show unchanged (see "Fewer pairs"), which ends most comparisons of a
+// pull request that changed nothing; 10 pairs is the fewest at which the
+// exact test reaches p ≈ 0.002, enough for Holm over a four-cell matrix
+// (α/4), and at 3% noise per trial it detects a 10% slowdown there; steps
+// of 3 reach it from 4 and then let a noisy comparison stop at 13 rather
+// than 14 or 16 (the look at 7 costs nothing: no pairs are run for it).
+// The steps buy the power for 5% only when it is needed. Confirmation is
+// what keeps repeated looks from inflating false alarms.
 //
 // A large change need not wait for confirmation. At the first look whose
 // pairs could reach p ≤ α ÷ m, where m is Plan.Cells, the number of cells
@@ -124,20 +132,21 @@
 // ratio has SD ≈ 4.2%, plus 3% pair-level noise that pairing cancels;
 // 2000 runs for A/A, 1000 otherwise), with the default plan and threshold:
 //
-//	base/head   regressed   unchanged   pairs: mean  p90  max
-//	A/A         0.1%        100%               14     18   32
-//	5% slower   97.4%       2.6%               22     28   40
-//	10% slower  100%        0%                 15     20   24
-//	15% slower  100%        0%                 10     10   20
+//	base/head   regressed   unchanged   pairs: mean  median  p90  max
+//	A/A         0.0%        100%               13     13      19   32
+//	5% slower   97.4%       2.6%               22     20      26   38
+//	10% slower  100%        0%                 15     10      20   23
+//	15% slower  100%        0%                 10     10      10   20
 //
-// (TestSimulationMatrix: a four-cell A/A matrix said regressed after Holm
-// in 0.1% of 1000 runs; with one cell 15% slower, in all 500, that cell
-// stopping at 10 pairs in 494.)
-// (With a first look at 10 pairs instead of 6 it was 0.1%, 97.4% and
-// 100%, at 14, 22 and 20 pairs.) With 5% noise per trial the same plan
-// gives 0.3% false regressions and detects a 5% slowdown 81% of the time;
-// with a further 20% loss on 5% of trials (a noisy neighbour), 0.3% and
-// 89%. At this much noise the first look rarely ends a comparison; on the
+// (The previous plan, 6 pairs first and steps of 4, with every change
+// confirmed: 0.0%, 96.7% and 100%, at 13, 22 and 20 pairs, and 20 for
+// 15%.) With 1% noise per trial, as on a quiet machine, A/A stops at 4
+// pairs in most runs (mean 5.6). TestSimulationMatrix: a four-cell A/A
+// matrix said regressed after Holm in 0.1% of 1000 runs; with one cell
+// 15% slower, in all 500, that cell stopping at 10 pairs in 496.
+// With 5% noise per trial the same plan gives 0.2% false regressions and
+// detects a 5% slowdown 83% of the time; with a further 20% loss on 5% of
+// trials (a noisy neighbour), 0.4% and 91%. At this much noise the first look rarely ends a comparison; on the
 // quiet loopback benchmarks workerbench runs, where pairs of trials differ
 // by well under 1%, it ends most of them.
 //

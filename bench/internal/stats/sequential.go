@@ -21,9 +21,10 @@ type Plan struct {
 }
 
 // DefaultPlan is the plan the acceptance targets were simulated with
-// (TestSimulation, and the package documentation): 6 pairs, then 4 at a
-// time up to 30, and 10 more to confirm a change.
-func DefaultPlan() Plan { return Plan{Initial: 6, Step: 4, Max: 30, Confirm: 10} }
+// (TestSimulation, and the package documentation): 4 pairs, then 6 at a
+// time up to 30 (looks at 4, 10, 16, 22, 28 and 30), and 10 more to
+// confirm a change.
+func DefaultPlan() Plan { return Plan{Initial: 4, Step: 3, Max: 30, Confirm: 10} }
 
 func (p Plan) normalized() Plan {
 	d := DefaultPlan()

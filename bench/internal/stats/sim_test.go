@@ -108,6 +108,12 @@ func TestSimulation(t *testing.T) {
 		{"3% noise, 15% faster, 4 cells", base, 1.15, 1000, 0, nil, 4, 10},
 		{"3% noise, A/A, 4 cells", base, 1, 2000, 0.01, nil, 4, 0},
 		{"5% noise, 30% slower, 4 cells", noise{cv: 0.05, shared: 0.03}, 1 / 1.3, 1000, 0.95, nil, 4, 10},
+		// Quiet loopback pairs (1% per trial): most A/A comparisons end at
+		// the first look, 4 pairs, and a 5% slowdown does not pass it; the
+		// few it leaves unchanged are shown inside the threshold by the
+		// rank test at 20 pairs (1/1.05 is a 4.8% drop).
+		{"1% noise, A/A", noise{cv: 0.01, shared: 0.03}, 1, 2000, 0.01, nil, 4, 0},
+		{"1% noise, 5% slower", noise{cv: 0.01, shared: 0.03}, 1 / 1.05, 1000, 0.90, nil, 4, 0},
 		// Harsher noise: false alarms are still checked; detection is
 		// only reported (minDetect 0).
 		{"5% noise, A/A", noise{cv: 0.05, shared: 0.03}, 1, 1000, 0.01, nil, 0, 0},
