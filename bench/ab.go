@@ -55,7 +55,8 @@ func DefaultABOptions() ABOptions {
 // DefaultABConfig returns run's defaults made for the dozen or more trials
 // a verdict takes: short windows (a window is still lengthened per cell
 // until each connection completes several requests), a short queue (see
-// Config.ShortQueue), S0 from 10 sequential requests instead of 50 (it
+// Config.ShortQueue), warm-ups that end once the closed loop is steady
+// (Config.SteadyWarmup), S0 from 10 sequential requests instead of 50 (it
 // does not enter the verdict), and the plan's first batch of pairs as
 // Trials. The calibration in docs/statistics.md measured the verdict with
 // them.
