@@ -408,6 +408,9 @@ func TestActionPushRunsWithoutComment(t *testing.T) {
 
 func TestActionBadInputs(t *testing.T) {
 	repo := t.TempDir()
+	// A project in working-directory whose Procfile runs a script: with no
+	// command, the action reads it there, and says it cannot.
+	writeFile(t, filepath.Join(repo, "scripted", "Procfile"), "web: bin/start\n")
 	api := githubtest.New(t, "o/r")
 	sha := strings.Repeat("a", 40)
 	type in = map[string]string
@@ -436,6 +439,8 @@ func TestActionBadInputs(t *testing.T) {
 			`input fail-on-regression "yes please": want true or false`},
 		{"bad matrix", "push", push, withCommand("matrix", "3"), exitUsage, "--matrix"},
 		{"no command", "push", push, in{}, exitUsage, "command is empty"},
+		{"deployed by a script", "push", push, in{"working-directory": "scripted"}, exitUsage,
+			"Procfile line 1: web: bin/start runs a script workerbench cannot read; pass --cmd"},
 		{"server and command", "push", push, in{"command": "x {bind}", "server": "gunicorn", "app": "app:app"},
 			exitUsage, `--server gunicorn and --cmd "x {bind}" are both given`},
 		{"bad base sha", "pull_request", prEventJSON("main", sha), in{"command": "x {bind}"},

@@ -313,12 +313,14 @@ func parseRunLine(
 
 // detect reads how the project is served when neither --cmd nor --server
 // is given (bench.Config.Detect), in the directory its server runs in:
-// --head-dir for ab, else --dir. What it could not read, Validate reports
+// --head-dir when given (ab), else --dir. What it could not read, Validate reports
 // in place of the empty command; a directory that does not exist is left
 // to the check that says so.
 func detect(f *runFlags) {
 	dir := f.cfg.Dir
-	if hd := f.fs.Lookup("head-dir"); hd != nil {
+	// The action has ab's flags too, but --head-dir empty: its head is
+	// --dir.
+	if hd := f.fs.Lookup("head-dir"); hd != nil && hd.Value.String() != "" {
 		dir = hd.Value.String()
 	}
 	if fi, err := os.Stat(cmp.Or(dir, ".")); err != nil || !fi.IsDir() {
