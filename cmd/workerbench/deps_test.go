@@ -203,8 +203,11 @@ func TestABDependencyChangeMeasuredWithSetup(t *testing.T) {
 			b.Errorf("verdict %q (cell %q), want regressed", res.Verdict, c.Verdict)
 		}
 		// 10 ms against 15 ms in a handler that takes about 1 ms more:
-		// head/base about 0.68.
-		if c.Ratio <= 0 || c.Ratio > 0.8 || c.CIHigh > 0.85 {
+		// head/base about 0.68. A change this large stands at the first
+		// look that can reach significance, 11 pairs here, whose interval
+		// is the range of the pairs' Walsh averages: on a loaded machine
+		// it reached 0.87.
+		if c.Ratio <= 0 || c.Ratio > 0.8 || c.CIHigh > 0.9 {
 			b.Errorf("head/base %.3f [%.3f, %.3f], want about 0.68 (10 ms vs 15 ms of slowdep)",
 				c.Ratio, c.CILow, c.CIHigh)
 		}

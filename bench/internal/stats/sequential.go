@@ -47,10 +47,10 @@ func (p Plan) normalized() Plan {
 // spent. A caller with its own budget may stop early and take Decision.
 //
 // One change needs no confirmation: at the first look whose pairs could
-// reach p ≤ α ÷ Plan.Cells (10 pairs at α = 1% for up to 5 cells), a
-// regressed or improved verdict with p ≤ α ÷ Cells whose whole interval
-// lies beyond the threshold stands at once (see "Adaptive stopping" in
-// the package documentation for why the error rates hold).
+// reach p ≤ α ÷ max(Plan.Cells, 4) (10 pairs at α = 1% for up to 5
+// cells), a regressed or improved verdict with p at most that whose whole
+// interval lies beyond the threshold stands at once (see "Adaptive
+// stopping" in the package documentation for why the error rates hold).
 //
 //	seq := stats.NewSequential(stats.DefaultPlan(), 0.05)
 //	for k := seq.Next(); k > 0; k = seq.Next() {
@@ -127,10 +127,10 @@ func (s *Sequential) Next() int {
 
 // atOnce reports whether d, decided at this look, stands without
 // confirmation: this is the first look whose pairs could reach
-// significance at α ÷ Cells, d reached it, and d's whole interval lies
-// beyond the threshold. It is asked once per look, in order.
+// significance at α ÷ max(Cells, 4), d reached it, and d's whole interval
+// lies beyond the threshold. It is asked once per look, in order.
 func (s *Sequential) atOnce(d Decision) bool {
-	alpha := newConfig(s.opts).alpha / float64(s.plan.Cells)
+	alpha := newConfig(s.opts).alpha / float64(max(s.plan.Cells, minShares))
 	if s.early || len(s.pairs) < minPairs(alpha) {
 		return false
 	}
@@ -140,6 +140,12 @@ func (s *Sequential) atOnce(d Decision) bool {
 		d.Verdict == Improved && d.Low > 1+t
 	return beyond && d.P <= alpha
 }
+
+// minShares is the fewest shares of α a stop without confirmation is
+// allowed: at most a quarter of a cell's false alarms go to it, even in a
+// matrix of fewer cells, and 10 pairs that all agree (p = 2/1024) still
+// reach it.
+const minShares = 4
 
 // Done reports whether Next has made the decision final.
 func (s *Sequential) Done() bool { return s.done }
