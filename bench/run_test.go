@@ -231,68 +231,70 @@ func TestGunicornSeed(t *testing.T) {
 	cfg.Health = "/health"
 	cfg.Duration = 3 * time.Second
 	cfg.Bursts = []int{5, 18}
-	res, err := runMatrix(t, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	byName := map[string]results.Cell{}
-	for _, c := range res.Cells {
-		byName[c.Name()] = c
-		t.Logf(
-			"%s: S0 %.1fms X %.2f/s K %.2f eff %.2f PSS %.1f MiB RSS %.1f MiB procs %d cpu/req %.2fms waves %v %v",
-			c.Name(),
-			c.ServiceTimeS*1e3,
-			c.ThroughputRPS,
-			c.Concurrency,
-			c.Efficiency,
-			float64(c.Memory.PSSBytes)/(1<<20),
-			float64(c.Memory.RSSBytes)/(1<<20),
-			c.Memory.Processes,
-			c.ServerCPUPerRequestS*1e3,
-			c.Bursts[0].Waves,
-			c.Bursts[1].Waves,
-		)
-		if !within(c.Concurrency, float64(c.Slots), 0.07) {
-			t.Errorf("%s: concurrency %.2f, want %d ± 7%%", c.Name(), c.Concurrency, c.Slots)
+	machineload.Within(t, func(b *machineload.Bands) {
+		res, err := runMatrix(t, cfg)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if w := byName["1x1"].Bursts[0].Waves; !reflect.DeepEqual(w, []int{1, 1, 1, 1, 1}) {
-		t.Errorf("1x1 burst 5: waves %v, want five waves of 1", w)
-	}
-	if w := byName["3x3"].Bursts[1].Waves; !reflect.DeepEqual(w, []int{9, 9}) {
-		t.Errorf("3x3 burst 18: waves %v, want 9 9", w)
-	}
-	// Workers cost memory, threads barely do. Σ PSS, what the report
-	// shows, moves with the rest of the machine: a page of the python
-	// binary or of a library is charged in part to every process that
-	// maps it, so Python servers of other tests running beside this one
-	// take part of the cells' file-backed PSS (six idle python3 processes
-	// that imported Flask took 6.7 MiB off a 1x1 gunicorn's 44 MiB; a
-	// loaded .ci/run saw 1x3 6.3 MiB above 1x1). A worker costs about
-	// 16 MiB of PSS here (32 MiB from 1x1 to 3x1), more than other
-	// processes can take from 3x1's file pages, so the workers' band
-	// holds on PSS. The threads' band is on RSS, which other processes do
-	// not move: 1x1 and 1x3 run the same two processes (a master and one
-	// worker), so their RSS compares like with like, and the threads' own
-	// stacks and arenas measured 0.4 MiB. A thread counted as a process,
-	// or threads run as workers, would add a worker's 35 MiB of RSS.
-	mem := func(n string) (pss, rss float64) {
-		m := byName[n].Memory
-		return float64(m.PSSBytes) / (1 << 20), float64(m.RSSBytes) / (1 << 20)
-	}
-	pss11, rss11 := mem("1x1")
-	pss13, rss13 := mem("1x3")
-	pss31, _ := mem("3x1")
-	t.Logf("from 1x1: 3x1 Σ PSS %+.1f MiB; 1x3 Σ PSS %+.1f MiB, Σ RSS %+.1f MiB",
-		pss31-pss11, pss13-pss11, rss13-rss11)
-	if d := pss31 - pss11; d < 10 {
-		t.Errorf("Σ PSS grew %.1f MiB from 1 to 3 workers, want ≥ 10", d)
-	}
-	if p1, p3 := byName["1x1"].Memory.Processes, byName["1x3"].Memory.Processes; p1 != p3 {
-		t.Errorf("1x1 ran %d processes and 1x3 %d, want the same: threads are not processes", p1, p3)
-	} else if d := rss13 - rss11; d > 5 {
-		t.Errorf("Σ RSS of the same %d processes grew %.1f MiB from 1 to 3 threads, want < 5", p1, d)
-	}
+		byName := map[string]results.Cell{}
+		for _, c := range res.Cells {
+			byName[c.Name()] = c
+			t.Logf(
+				"%s: S0 %.1fms X %.2f/s K %.2f eff %.2f PSS %.1f MiB RSS %.1f MiB procs %d cpu/req %.2fms waves %v %v",
+				c.Name(),
+				c.ServiceTimeS*1e3,
+				c.ThroughputRPS,
+				c.Concurrency,
+				c.Efficiency,
+				float64(c.Memory.PSSBytes)/(1<<20),
+				float64(c.Memory.RSSBytes)/(1<<20),
+				c.Memory.Processes,
+				c.ServerCPUPerRequestS*1e3,
+				c.Bursts[0].Waves,
+				c.Bursts[1].Waves,
+			)
+			if !within(c.Concurrency, float64(c.Slots), 0.07) {
+				b.Errorf("%s: concurrency %.2f, want %d ± 7%%", c.Name(), c.Concurrency, c.Slots)
+			}
+		}
+		if w := byName["1x1"].Bursts[0].Waves; !reflect.DeepEqual(w, []int{1, 1, 1, 1, 1}) {
+			b.Errorf("1x1 burst 5: waves %v, want five waves of 1", w)
+		}
+		if w := byName["3x3"].Bursts[1].Waves; !reflect.DeepEqual(w, []int{9, 9}) {
+			b.Errorf("3x3 burst 18: waves %v, want 9 9", w)
+		}
+		// Workers cost memory, threads barely do. Σ PSS, what the report
+		// shows, moves with the rest of the machine: a page of the python
+		// binary or of a library is charged in part to every process that
+		// maps it, so Python servers of other tests running beside this one
+		// take part of the cells' file-backed PSS (six idle python3 processes
+		// that imported Flask took 6.7 MiB off a 1x1 gunicorn's 44 MiB; a
+		// loaded .ci/run saw 1x3 6.3 MiB above 1x1). A worker costs about
+		// 16 MiB of PSS here (32 MiB from 1x1 to 3x1), more than other
+		// processes can take from 3x1's file pages, so the workers' band
+		// holds on PSS. The threads' band is on RSS, which other processes do
+		// not move: 1x1 and 1x3 run the same two processes (a master and one
+		// worker), so their RSS compares like with like, and the threads' own
+		// stacks and arenas measured 0.4 MiB. A thread counted as a process,
+		// or threads run as workers, would add a worker's 35 MiB of RSS.
+		mem := func(n string) (pss, rss float64) {
+			m := byName[n].Memory
+			return float64(m.PSSBytes) / (1 << 20), float64(m.RSSBytes) / (1 << 20)
+		}
+		pss11, rss11 := mem("1x1")
+		pss13, rss13 := mem("1x3")
+		pss31, _ := mem("3x1")
+		t.Logf("from 1x1: 3x1 Σ PSS %+.1f MiB; 1x3 Σ PSS %+.1f MiB, Σ RSS %+.1f MiB",
+			pss31-pss11, pss13-pss11, rss13-rss11)
+		if d := pss31 - pss11; d < 10 {
+			b.Errorf("Σ PSS grew %.1f MiB from 1 to 3 workers, want ≥ 10", d)
+		}
+		if p1, p3 := byName["1x1"].Memory.Processes, byName["1x3"].Memory.Processes; p1 != p3 {
+			b.Errorf("1x1 ran %d processes and 1x3 %d, want the same: threads are not processes", p1, p3)
+		} else if d := rss13 - rss11; d > 5 {
+			b.Errorf("Σ RSS of the same %d processes grew %.1f MiB from 1 to 3 threads, want < 5", p1, d)
+		}
+	})
 }
 
 // TestGunicornCPUBound: a pure-Python handler is limited by cores, not by

@@ -153,35 +153,37 @@ func TestSlotServersSleep(t *testing.T) {
 	} {
 		t.Run(c.server, func(t *testing.T) {
 			cfg := serverConfig(t, c)
-			start := time.Now()
-			res, err := runMatrix(t, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Logf("%s: %d cells in %s",
-				c.server, len(res.Cells), time.Since(start).Round(time.Second))
-			p, _ := profile.Lookup(c.server)
-			if res.Server != c.server || res.Model != string(p.Model) ||
-				res.Runtime != string(p.Runtime) {
-				t.Errorf("results say server %q model %q runtime %q",
-					res.Server, res.Model, res.Runtime)
-			}
-			for _, cell := range res.Cells {
-				logCell(t, res, cell, cfg.Endpoints[0].Path)
-				if !within(cell.Concurrency, float64(cell.Slots), 0.05) || cell.Errors != 0 {
-					t.Errorf("%s: concurrency %.2f, want %d ± 5%%; %d errors",
-						cell.Name(), cell.Concurrency, cell.Slots, cell.Errors)
+			machineload.Within(t, func(b *machineload.Bands) {
+				start := time.Now()
+				res, err := runMatrix(t, cfg)
+				if err != nil {
+					t.Fatal(err)
 				}
-				// A healthy slot server on a sleep: nothing to explain
-				// (TestDiagnosticsOnRealServers makes each note appear).
-				if len(cell.Diagnostics) > 0 {
-					t.Errorf("%s: diagnostics on a healthy server: %q", cell.Name(), cell.Diagnostics)
+				t.Logf("%s: %d cells in %s",
+					c.server, len(res.Cells), time.Since(start).Round(time.Second))
+				p, _ := profile.Lookup(c.server)
+				if res.Server != c.server || res.Model != string(p.Model) ||
+					res.Runtime != string(p.Runtime) {
+					t.Errorf("results say server %q model %q runtime %q",
+						res.Server, res.Model, res.Runtime)
 				}
-			}
-			// One worker: puma's single mode, one process and no master.
-			if c.server == "puma" && res.Cells[0].Memory.Processes != 1 {
-				t.Errorf("puma 1x3 ran %d processes, want 1 (-w 0)", res.Cells[0].Memory.Processes)
-			}
+				for _, cell := range res.Cells {
+					logCell(t, res, cell, cfg.Endpoints[0].Path)
+					if !within(cell.Concurrency, float64(cell.Slots), 0.05) || cell.Errors != 0 {
+						b.Errorf("%s: concurrency %.2f, want %d ± 5%%; %d errors",
+							cell.Name(), cell.Concurrency, cell.Slots, cell.Errors)
+					}
+					// A healthy slot server on a sleep: nothing to explain
+					// (TestDiagnosticsOnRealServers makes each note appear).
+					if len(cell.Diagnostics) > 0 {
+						b.Errorf("%s: diagnostics on a healthy server: %q", cell.Name(), cell.Diagnostics)
+					}
+				}
+				// One worker: puma's single mode, one process and no master.
+				if c.server == "puma" && res.Cells[0].Memory.Processes != 1 {
+					b.Errorf("puma 1x3 ran %d processes, want 1 (-w 0)", res.Cells[0].Memory.Processes)
+				}
+			})
 		})
 	}
 }
