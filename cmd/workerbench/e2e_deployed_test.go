@@ -1,9 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -33,9 +35,12 @@ jobs:
 `
 
 // TestE2EActDeployed runs the action with no command or server input
-// under act on pull requests of two deployment fixtures: a Django project
-// whose Procfile deploys 3x2 (the base's Procfile deployed 2x2) and a
-// Flask app whose Dockerfile's CMD deploys 2x4. Each run says what it
+// under act on pull requests of each deployment fixture: a Django project
+// whose Procfile deploys 3x2 (the base's Procfile deployed 2x2), Flask apps
+// deployed by a Dockerfile's CMD (2x4) and by gunicorn.conf.py's
+// cpu_count() expression, a Sinatra app on puma from config/puma.rb, a Node
+// cluster from package.json and render.yaml, and FastAPI on uvicorn from
+// fly.toml's Dockerfile. Each run says what it
 // found and where, measures the head's deployed cell on both sides beside
 // the 1x1 the matrix gives, records the deployment in the artifact's
 // results.json, and the comment's heading leads with the deployed cell's
@@ -44,9 +49,12 @@ func TestE2EActDeployed(t *testing.T) {
 	e := newE2E(t)
 	needDebian(t, "python3-django", pythonHas("django"))
 	needDebian(t, "python3-flask", pythonHas("flask"))
-	for i, tc := range []struct {
+	confWorkers := 2*runtime.NumCPU() + 1 // gunicorn.conf.py: multiprocessing.cpu_count() * 2 + 1
+	runs := 0                             // the sticky comment is edited by every run after the first
+	for _, tc := range []struct {
 		fixture, setup string
-		base           func(app string) // what the base commit has otherwise
+		base           func(app string)   // what the base commit has otherwise
+		need           func(t *testing.T) // skips without the fixture's server and libraries
 		summary, cell  string
 		warning        string // in the comment: the base deploys otherwise
 	}{
@@ -67,13 +75,44 @@ func TestE2EActDeployed(t *testing.T) {
 			fixture: "flask-dockerfile", setup: debianPython + " -m flask --app flaskr init-db",
 			summary: "deployed: gunicorn 2x4 from Dockerfile line 10", cell: "2x4",
 		},
+		{
+			fixture: "flask-gunicorn-conf", setup: debianPython + " -m flask --app flaskr init-db",
+			summary: fmt.Sprintf("deployed: gunicorn %dx2 from gunicorn.conf.py", confWorkers),
+			cell:    fmt.Sprintf("%dx2", confWorkers),
+		},
+		{
+			fixture: "sinatra-puma", setup: "ruby db/init.rb",
+			need: func(t *testing.T) {
+				needDebian(t, "puma", onPath("puma"))
+				needDebian(t, "ruby-sinatra", rubyHas("sinatra/base"))
+				needDebian(t, "ruby-sqlite3", rubyHas("sqlite3"))
+			},
+			summary: "deployed: puma 2x3 from Procfile line 1", cell: "2x3",
+		},
+		{
+			fixture: "node-render", setup: "node scripts/init-db.js",
+			need:    func(t *testing.T) { needDebian(t, "nodejs", onPath("node")) },
+			summary: "deployed: paas 2x1 from package.json line 9 via render.yaml line 7", cell: "2x1",
+		},
+		{
+			fixture: "fastapi-fly", setup: debianPython + " -m shop.init_db",
+			need: func(t *testing.T) {
+				needDebian(t, "python3-fastapi", pythonHas("fastapi"))
+				needDebian(t, "python3-uvicorn", pythonHas("uvicorn"))
+			},
+			summary: "deployed: uvicorn 2x1 from Dockerfile line 10", cell: "2x1",
+		},
 	} {
 		t.Run(tc.fixture, func(t *testing.T) {
+			if tc.need != nil {
+				tc.need(t)
+			}
 			e.deployedPullRequest(t, tc.fixture, tc.base)
 			e.workflow = filepath.Join(e.root, "workflows", tc.fixture+".yml")
 			writeFile(t, e.workflow, strings.Replace(e2eDeployedWorkflow, "%SETUP%", tc.setup, 1))
 			out, dir := e.actRun(t, tc.fixture, true, nil)
-			e.checkComment(t, i+1, i, out)
+			runs++
+			e.checkComment(t, runs, runs-1, out)
 			if !strings.Contains(out, tc.summary) {
 				t.Errorf("the log does not say %q:\n%s", tc.summary, out)
 			}
