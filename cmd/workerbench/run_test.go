@@ -115,33 +115,35 @@ func TestRunServerProfile(t *testing.T) {
 	dir, out := t.TempDir(), t.TempDir()
 	app := "sh -c 'exec " + exe + " demo-server --bind $HOST:$PORT --workers $WEB_CONCURRENCY" +
 		" --threads 1 --sleep 20ms'"
-	code, stdout, stderr := runCLI(t, "run", "--server", "paas", "--app", app, "--dir", dir,
-		"--env", asCLIEnv+"=1", "--health", "/health", "--duration", "300ms", "--warmup", "100ms",
-		"--sequential", "10", "--out", out)
-	if code != 0 {
-		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
-	}
-	res, err := results.Read(filepath.Join(out, "results.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, c := range res.Cells {
-		names = append(names, c.Name())
-		if want := float64(c.Workers); c.Concurrency < 0.9*want || c.Concurrency > 1.1*want {
-			t.Errorf("%s: concurrency %.2f, want ≈ %v workers", c.Name(), c.Concurrency, want)
+	machineload.Within(t, func(b *machineload.Bands) {
+		code, stdout, stderr := runCLI(t, "run", "--server", "paas", "--app", app, "--dir", dir,
+			"--env", asCLIEnv+"=1", "--health", "/health", "--duration", "300ms", "--warmup", "100ms",
+			"--sequential", "10", "--out", out)
+		if code != 0 {
+			t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 		}
-	}
-	if got := strings.Join(names, ","); got != "1x1,2x1,4x1" {
-		t.Errorf("cells %s, want the paas profile's matrix 1x1,2x1,4x1", got)
-	}
-	if res.Server != "paas" || res.Command != app || res.Model != "slots" || res.Runtime != "" {
-		t.Errorf("results: server %q command %q model %q runtime %q",
-			res.Server, res.Command, res.Model, res.Runtime)
-	}
-	if left := serverPids(dir); len(left) > 0 {
-		t.Errorf("processes left running: %v", left)
-	}
+		res, err := results.Read(filepath.Join(out, "results.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, c := range res.Cells {
+			names = append(names, c.Name())
+			if want := float64(c.Workers); c.Concurrency < 0.9*want || c.Concurrency > 1.1*want {
+				b.Errorf("%s: concurrency %.2f, want ≈ %v workers", c.Name(), c.Concurrency, want)
+			}
+		}
+		if got := strings.Join(names, ","); got != "1x1,2x1,4x1" {
+			t.Errorf("cells %s, want the paas profile's matrix 1x1,2x1,4x1", got)
+		}
+		if res.Server != "paas" || res.Command != app || res.Model != "slots" || res.Runtime != "" {
+			t.Errorf("results: server %q command %q model %q runtime %q",
+				res.Server, res.Command, res.Model, res.Runtime)
+		}
+		if left := serverPids(dir); len(left) > 0 {
+			t.Errorf("processes left running: %v", left)
+		}
+	})
 }
 
 // TestRunShardsCLI runs a two-cell matrix as two shards and as three (the
