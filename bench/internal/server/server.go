@@ -218,8 +218,10 @@ func (p *Process) Stop(grace time.Duration) (Stopped, error) {
 	}
 	st.Escaped = esc
 	if gone, err := p.gone(esc); err != nil || gone {
+		// The escapees seen may have been a daemon's middle process, gone
+		// since by design, whose child lives on: look again.
 		p.wd.release(gone)
-		return st, err
+		return st, p.stopStragglers(&st, err)
 	}
 	if err := p.signal(syscall.SIGTERM, esc); err != nil {
 		return st, err
@@ -244,18 +246,32 @@ func (p *Process) Stop(grace time.Duration) (Stopped, error) {
 }
 
 // stopStragglers kills escapees that appeared after Stop first looked (an
-// escaped master forks workers until it dies), once the rest is gone.
+// escaped master forks workers until it dies; a daemon's middle process
+// forks the master and exits), once the rest is gone. No escapee is left
+// only when two scans in a row find none: one scan can miss a
+// process that forks and exits while /proc is read (its child was created
+// after the listing, the parent had exited when its environment was read).
 func (p *Process) stopStragglers(st *Stopped, err error) error {
 	if err != nil {
 		return err
 	}
-	for range 3 {
+	for rounds, empty := 0, 0; empty < 2 && rounds < strayRounds; {
 		esc, err := p.escapees()
-		if err != nil || len(esc) == 0 {
+		if err != nil {
 			return err
 		}
+		if len(esc) == 0 {
+			if empty++; empty < 2 {
+				time.Sleep(pollEvery)
+			}
+			continue
+		}
+		empty = 0
+		rounds++
 		st.Escaped = append(st.Escaped, esc...)
-		p.signal(syscall.SIGKILL, esc)
+		for _, e := range esc { // the group is gone: its ID may be reused
+			syscall.Kill(e.PID, syscall.SIGKILL)
+		}
 		p.waitGone(killWait, esc)
 	}
 	esc, err := p.escapees()
@@ -267,6 +283,9 @@ func (p *Process) stopStragglers(st *Stopped, err error) error {
 	}
 	return err
 }
+
+// strayRounds bounds how often stopStragglers finds and kills escapees.
+const strayRounds = 5
 
 // escapees returns the live processes the server started that are no
 // longer in its process group: they carry its tag (see Start) but another

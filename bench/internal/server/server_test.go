@@ -815,3 +815,47 @@ func settled(t *testing.T, pgid int) proctree.Usage {
 		time.Sleep(300 * time.Millisecond)
 	}
 }
+
+// TestStopDaemon stops a server that daemonizes as gunicorn --daemon does
+// (fork, the leader exits; setsid, fork, the middle exits; the master
+// forks a worker) right as its leader exits, the moment a failed startup
+// stops it. Stop must find the master and the worker although the process
+// it first saw outside the group, the middle one, is gone by design.
+func TestStopDaemon(t *testing.T) {
+	needsPython(t)
+	const daemon = `
+import os, sys, time
+if os.fork(): os._exit(0)
+os.setsid()
+if os.fork(): os._exit(0)
+os.fork()
+time.sleep(60)
+`
+	for i := range 20 {
+		p := start(t, "python3", "-c", daemon)
+		waitDone(t, p)
+		begin := time.Now()
+		st, err := p.Stop(time.Second)
+		if err != nil {
+			t.Fatalf("run %d: Stop: %v", i, err)
+		}
+		t.Logf("run %d: Stop took %v, escaped %v", i, time.Since(begin), pidsOf(st.Escaped))
+		left, err := proctree.WithEnv(p.tag)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(left) > 0 {
+			for _, l := range left {
+				syscall.Kill(l.PID, syscall.SIGKILL) // leave nothing behind
+			}
+			t.Fatalf("run %d: Stop returned (escaped %v) with %v still running", i, pidsOf(st.Escaped), pidsOf(left))
+		}
+	}
+}
+
+func needsPython(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("needs python3")
+	}
+}
