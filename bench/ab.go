@@ -56,7 +56,7 @@ func DefaultABOptions() ABOptions {
 // a verdict takes: short windows (a window is still lengthened per cell
 // until each connection completes several requests), a short queue (see
 // Config.ShortQueue), warm-ups that end once the closed loop is steady
-// (Config.SteadyWarmup), S0 from 10 sequential requests instead of 50 (it
+// (Config.SteadyWarmup), S0 from 5 sequential requests instead of 50 (it
 // does not enter the verdict), and the plan's first batch of pairs as
 // Trials. The calibration in docs/statistics.md measured the verdict with
 // them.
@@ -64,7 +64,7 @@ func DefaultABConfig() Config {
 	cfg := DefaultConfig()
 	cfg.Duration = 500 * time.Millisecond
 	cfg.Warmup = 500 * time.Millisecond
-	cfg.Sequential = 10
+	cfg.Sequential = 5
 	cfg.ShortQueue = true
 	cfg.SteadyWarmup = true
 	cfg.Trials = stats.DefaultPlan().Initial

@@ -64,7 +64,7 @@ func (m *meter) add(rep load.Report) {
 // less what they waited in the transport (transportStall).
 func (m *meter) serviceTime(ctx context.Context) error {
 	defer m.timed(&m.spent.ServiceTimeS)()
-	if _, _, err := sequential(ctx, m.target, 3); err != nil {
+	if _, _, err := sequential(ctx, m.target, serviceWarmups(m.cfg.Sequential)); err != nil {
 		return fmt.Errorf("warm-up request: %w", err)
 	}
 	ts, bad, err := sequential(ctx, m.target, m.cfg.Sequential)
@@ -94,6 +94,12 @@ func (m *meter) serviceTime(ctx context.Context) error {
 	}
 	return m.transportStall(ctx, medianSeconds(first))
 }
+
+// serviceWarmups is how many requests go before S0's, so that a first
+// request that loads what the app imports lazily is not among them: 3 for
+// run's 50, 1 for ab's 5 (whose median shrugs off one slow request, and
+// whose server has answered its readiness probe already).
+func serviceWarmups(sequential int) int { return min(max(sequential/5, 1), 3) }
 
 // sequential is load.SequentialTimings that skips responses with an
 // unexpected status (a handler that fails now and then still has a service

@@ -230,14 +230,19 @@ func DecidePaired(pairs []Pair, threshold float64, opts ...Option) Decision {
 	d.Ratio, d.Low, d.High = expClamped(center), expClamped(lo), expClamped(hi)
 	d.Verdict = classify(d.Low, d.High, d.P, cfg.alpha, threshold, ciOK)
 	d.MDE = mde(lo, hi, cfg.alpha, ciOK)
+	j, signConf := signDepth(n)
 	if !ciOK && n >= MinEquivalencePairs &&
-		classify(expClamped(sorted[0]), expClamped(sorted[n-1]), 1, 0, threshold/2, true) == Unchanged {
-		// Every pair within half the threshold: see "Fewer pairs" in the
-		// package documentation.
+		classify(expClamped(sorted[j-1]), expClamped(sorted[n-j]), 1, 0, threshold/2, true) == Unchanged {
+		// The pairs within half the threshold but for at most j−1 on each
+		// side: see "Fewer pairs" in the package documentation.
 		d.Verdict = Unchanged
-		d.Low, d.High = expClamped(sorted[0]), expClamped(sorted[n-1])
-		d.Confidence = 1 - math.Ldexp(2, -n)
-		d.Method += fmt.Sprintf("; unchanged by the sign test: every pair within ±%s", pct(threshold/2))
+		d.Low, d.High = expClamped(sorted[j-1]), expClamped(sorted[n-j])
+		d.Confidence = signConf
+		within := "every pair"
+		if j > 1 {
+			within = fmt.Sprintf("all pairs but at most %d on each side", j-1)
+		}
+		d.Method += fmt.Sprintf("; unchanged by the sign test: %s within ±%s", within, pct(threshold/2))
 	} else if !ciOK {
 		w := fmt.Sprintf("need ≥ %d pairs for significance at alpha %g", need, cfg.alpha)
 		if cfg.resamples == 0 {
@@ -247,6 +252,35 @@ func DecidePaired(pairs []Pair, threshold float64, opts ...Option) Decision {
 	}
 	d.Warnings = warn
 	return d
+}
+
+// signDepth returns, for n pairs, the largest j ≥ 1 such that fewer than
+// j of n pairs fall on one side of a median with probability at most
+// signLevel, and the confidence of the interval between the j-th smallest
+// and j-th largest pair, which is distribution-free for the median: 1 − 2
+// × P(Binomial(n, ½) < j). At 4 pairs it is the range (87.5%); at 7 it
+// leaves out one pair on each side (87.5%); at 10, two (89%).
+func signDepth(n int) (j int, confidence float64) {
+	j, tail := 1, math.Ldexp(1, -n) // tail: P(Binomial(n, ½) < j)
+	for next := j; next < n; next++ {
+		t := tail + binomHalf(n, next)
+		if t > signLevel {
+			break
+		}
+		j, tail = next+1, t
+	}
+	return j, 1 - 2*tail
+}
+
+// signLevel is the chance at which the sign test shows unchanged when
+// the median change is half the threshold: 1/16 on each side, what 4
+// pairs all inside the band give.
+const signLevel = 1.0 / 16
+
+// binomHalf is P(Binomial(n, ½) = k).
+func binomHalf(n, k int) float64 {
+	lg := func(x int) float64 { v, _ := math.Lgamma(float64(x + 1)); return v }
+	return math.Exp(lg(n) - lg(k) - lg(n-k) - float64(n)*math.Ln2)
 }
 
 // MinEquivalencePairs is the fewest pairs that can show "unchanged": with

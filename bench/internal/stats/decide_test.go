@@ -45,6 +45,27 @@ func TestDecidePaired(t *testing.T) {
 			Inconclusive,
 			"need ≥ 8 pairs",
 		},
+		// From 7 pairs one pair on each side may lie beyond: the interval
+		// between the 2nd smallest and 2nd largest is as sure (87.5%) as
+		// 4 pairs' range.
+		{
+			"7 pairs, one beyond 2.5%",
+			append(pairsOf(6, 1, 0.01), Pair{100, 97}),
+			Unchanged,
+			"",
+		},
+		{
+			"7 pairs, one beyond 2.5% on each side",
+			append(pairsOf(5, 1, 0.01), Pair{100, 97}, Pair{100, 103}),
+			Unchanged,
+			"",
+		},
+		{
+			"7 pairs, two beyond 2.5% on one side",
+			append(pairsOf(5, 1, 0.01), Pair{100, 97}, Pair{100, 96}),
+			Inconclusive,
+			"need ≥ 8 pairs",
+		},
 		// A change just inside the threshold is not waved through: it
 		// goes on to the rank test.
 		{"6 pairs, 4.5% slower", pairsOf(6, 0.955, 0.005), Inconclusive, "need ≥ 8 pairs"},
