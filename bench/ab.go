@@ -62,7 +62,7 @@ func DefaultABOptions() ABOptions {
 // them.
 func DefaultABConfig() Config {
 	cfg := DefaultConfig()
-	cfg.Duration = 500 * time.Millisecond
+	cfg.Duration = 400 * time.Millisecond
 	cfg.Warmup = 500 * time.Millisecond
 	cfg.Sequential = 5
 	cfg.ShortQueue = true

@@ -15,7 +15,7 @@ const newConnMaxS0 = 100 * time.Millisecond
 
 // newConnRequests is how many requests measure S0 with a new connection
 // each: a fifth as many as S0's, at least 5 (10 for run's 50, 5 for ab's
-// 10). The stall it looks for (uvicorn's ~44 ms) is far beyond what a
+// 5). The stall it looks for (uvicorn's ~44 ms) is far beyond what a
 // median of 5 can mistake.
 func newConnRequests(sequential int) int { return max(sequential/5, 5) }
 

@@ -264,9 +264,17 @@ func (m *meter) warmup() (time.Duration, int) {
 }
 
 // minCycles is how many closed-loop cycles a window should span: each
-// connection then completes the 4 requests load needs for its
-// per-connection throughput estimate, plus one for the window's phase.
-const minCycles = 5
+// connection then has the 3 intervals between completions that load needs
+// for its per-connection throughput estimate, plus a cycle for the
+// window's phase. After a warm-up a connection's first interval starts at
+// its last completion before the window; without one, at its first in the
+// window, which takes a cycle more.
+func minCycles(warmup time.Duration) int {
+	if warmup > 0 {
+		return 4
+	}
+	return 5
+}
 
 // countPrecision is the precision a plain count of completions should
 // reach when the per-connection estimate would need a longer window. Each
@@ -292,7 +300,8 @@ func (m *meter) window() time.Duration {
 	if m.lastX > 0 {
 		x = m.lastX
 	}
-	w, need, perConn := windowFor(d, c.Connections, x, c.ServiceTimeS)
+	cycles := minCycles(m.cfg.Warmup)
+	w, need, perConn := windowFor(d, c.Connections, x, c.ServiceTimeS, cycles)
 	if w <= d || len(c.Trials) > 0 {
 		return w
 	}
@@ -307,7 +316,7 @@ func (m *meter) window() time.Duration {
 			w.Round(10*time.Millisecond),
 			d,
 			c.Connections,
-			minCycles,
+			cycles,
 			capped,
 		)
 	} else {
@@ -319,13 +328,13 @@ func (m *meter) window() time.Duration {
 
 // windowFor is the window that measures a throughput of about x with
 // conns connections well (see window): d lengthened, up to maxStretch × d,
-// to need, the shorter of perConn (each connection completes minCycles
+// to need, the shorter of perConn (each connection completes cycles
 // requests) and the time the plain count needs to reach countPrecision.
-func windowFor(d time.Duration, conns int, x, s0 float64) (w, need, perConn time.Duration) {
+func windowFor(d time.Duration, conns int, x, s0 float64, cycles int) (w, need, perConn time.Duration) {
 	if !(x > 0) || !(s0 > 0) {
 		return d, 0, 0
 	}
-	perConn = time.Duration(minCycles * float64(conns) / x * float64(time.Second))
+	perConn = time.Duration(float64(cycles) * float64(conns) / x * float64(time.Second))
 	count := time.Duration(s0 / countPrecision * float64(time.Second))
 	need = min(perConn, count)
 	return min(max(d, need), maxStretch*d), need, perConn

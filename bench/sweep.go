@@ -46,7 +46,7 @@ func (m *meter) sweepConnections(ctx context.Context) error {
 			break
 		}
 		n = min(n, cfg.SweepMaxConnections)
-		w, _, _ := windowFor(d, n, last.ThroughputRPS, c.ServiceTimeS)
+		w, _, _ := windowFor(d, n, last.ThroughputRPS, c.ServiceTimeS, minCycles(cfg.Warmup))
 		if time.Since(start)+cfg.Warmup+w > cfg.SweepTime {
 			s.Limited = results.LimitedTime
 			break

@@ -126,7 +126,11 @@ type tally struct {
 	first time.Time // first and last recorded completion
 	last  time.Time
 	warm  int64 // requests completed in the warm-up, counted up to steadyAfter
-	errs  [numKinds]int64
+	// origin is the connection's last completion before the window
+	// opened, zero if it had none or failed since: the start of its first
+	// interval in the window (Report.ConnRate).
+	origin time.Time
+	errs   [numKinds]int64
 }
 
 // nextStep is what a closed-loop connection does after a request.
@@ -157,6 +161,7 @@ func (r *run) settle(
 	inWindow := at >= r.opens.Load()
 	if k == kindOK {
 		if !inWindow {
+			t.origin = now
 			if t.warm < r.steadyAfter {
 				if t.warm++; t.warm == r.steadyAfter && r.steady.Add(1) == r.conns {
 					close(r.allSteady)
@@ -185,11 +190,28 @@ func (r *run) settle(
 	}
 	if inWindow {
 		t.errs[k]++
+	} else {
+		t.origin = time.Time{}
 	}
 	if k == kindConnect {
 		return nextPause
 	}
 	return nextRequest
+}
+
+// rate is the connection's completion rate in the window: intervals
+// between completions ÷ their span, from its last completion before the
+// window (origin) when it had one, else from its first in it. ok is false
+// below minIntervals intervals.
+func (t *tally) rate() (rate float64, ok bool) {
+	from, intervals := t.first, t.n-1
+	if !t.origin.IsZero() && t.n > 0 {
+		from, intervals = t.origin, t.n
+	}
+	if intervals < minIntervals || !t.last.After(from) {
+		return 0, false
+	}
+	return float64(intervals) / t.last.Sub(from).Seconds(), true
 }
 
 func (t *tally) record(h *hdrhistogram.Histogram, start, now time.Time) {
@@ -304,10 +326,10 @@ func closed(
 	renewal := true
 	tallies, hists := d.results()
 	for _, t := range tallies {
-		if t.n < minRenewals || !t.last.After(t.first) {
-			renewal = false
+		if rate, ok := t.rate(); ok {
+			rep.ConnRate += rate
 		} else {
-			rep.ConnRate += float64(t.n-1) / t.last.Sub(t.first).Seconds()
+			renewal = false
 		}
 		rep.Requests += t.n
 		for k, n := range t.errs {

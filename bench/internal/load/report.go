@@ -16,14 +16,19 @@ type Report struct {
 	GeneratorCPU time.Duration           // this process's user+sys CPU (getrusage) spent during the window
 
 	// ConnRate is the sum over connections of each connection's
-	// completion rate, (n−1) ÷ (last − first completion), or 0 when some
-	// connection completed fewer than minRenewals requests in the window.
+	// completion rate, intervals between completions ÷ their span, or 0
+	// when some connection had fewer than minIntervals in the window. A
+	// connection's first interval starts at its last completion of the
+	// warm-up, when there was one (n ÷ (last − origin)), else at its first
+	// completion in the window ((n−1) ÷ (last − first)): a renewal
+	// sequence may be timed from any of its completions, so a window needs
+	// a cycle less.
 	ConnRate float64
 }
 
-// minRenewals is how many completions every connection needs before
-// ConnRate is trusted over the plain count.
-const minRenewals = 4
+// minIntervals is how many intervals between completions every
+// connection needs before ConnRate is trusted over the plain count.
+const minIntervals = 3
 
 // Throughput returns successful requests per second. Counting completions
 // in a fixed window has a phase error of up to one request per connection
@@ -36,7 +41,7 @@ const minRenewals = 4
 // connections back to back while others wait) breaks the renewal premise:
 // a connection served in a burst looks fast, one starved looks absent, and
 // the sum overstates (puma 1x2 read 6 of 2 slots). The phase error of the
-// count is at most about 1/15 for the windows meter asks for, so when the
+// count is at most about 1/8 for the windows meter asks for, so when the
 // two disagree by more than maxPhaseError the count is the one to trust.
 func (r Report) Throughput() float64 {
 	if r.Window <= 0 {
