@@ -30,7 +30,7 @@ var (
 	)
 	calibCases = flag.String(
 		"calibrate.cases",
-		"kslot-0,kslot-10,kslot-5,gunicorn-0,gunicorn-10",
+		"kslot-0,kslot-10,kslot-5,kslot-5.5,gunicorn-0,gunicorn-10",
 		"calibration cases to run",
 	)
 )
@@ -129,6 +129,11 @@ func (c *calibration) run(server string, slowdown float64, n int) calibRow {
 			}
 		}
 		row.verdicts[d.Verdict]++
+		if slowdown > 0 && d.Verdict != results.Regressed {
+			// What a missed change looked like: its pairs and interval.
+			t.Logf("%s slowdown %g: verdict %d %s after %d pairs, ratio %.3f [%.3f, %.3f]: %s",
+				server, slowdown, i+1, d.Verdict, d.N, d.Ratio, d.Low, d.High, d.Method)
+		}
 		row.pairs = append(row.pairs, d.N)
 		row.ratios = append(row.ratios, d.Ratio)
 		if (i+1)%20 == 0 {
@@ -144,7 +149,7 @@ func (r calibRow) String() string {
 	slices.Sort(r.ratios)
 	rate := func(v results.Verdict) string { return fmt.Sprintf("%5.1f%%", 100*float64(r.verdicts[v])/float64(r.n)) }
 	return fmt.Sprintf(
-		"| %-16s | %4.0f%% | %+5.1f%% | %4d | %s | %s | %s | %s | %3d | %6.1fs |",
+		"| %-16s | %4.1f%% | %+5.1f%% | %4d | %s | %s | %s | %s | %3d | %6.1fs |",
 		r.server,
 		100*r.slowdown,
 		100*(r.ratios[len(r.ratios)/2]-1),
@@ -182,21 +187,22 @@ func TestCalibrate(t *testing.T) {
 	k := &calibration{t: t, ab: calibrationAB(t, &cfg), shape: Shape{1, 2}}
 	// Cases kslot-N inject an N% slower sleep into head. Connection
 	// handling is not slowed, so the throughput drop is smaller than N:
-	// the table's median change column says by how much.
+	// the table's median change column says by how much (a 5% slower
+	// sleep, 4.7 to 4.9%; 5.5%, about 5.2%).
 	for _, name := range strings.Split(*calibCases, ",") {
 		pct, ok := strings.CutPrefix(name, "kslot-")
 		if !ok {
 			continue
 		}
-		n, err := strconv.Atoi(pct)
-		if err != nil {
-			t.Fatalf("-calibrate.cases: %q: want kslot-N", name)
+		n, err := strconv.ParseFloat(pct, 64)
+		if err != nil || n < 0 {
+			t.Fatalf("-calibrate.cases: %q: want kslot-N, N a percentage such as 5 or 5.5", name)
 		}
 		verdicts := 100
 		if n == 0 {
 			verdicts = 200
 		}
-		rows = append(rows, k.run("K-slot 1x2 5ms", float64(n)/100, scaled(verdicts)))
+		rows = append(rows, k.run("K-slot 1x2 5ms", n/100, scaled(verdicts)))
 	}
 	assertNoProcesses(t, cfg.Dir)
 
@@ -230,8 +236,12 @@ func TestCalibrate(t *testing.T) {
 		b.WriteString(r.String() + "\n")
 	}
 	t.Log("\n" + b.String())
-	// Targets: no more than 1% false alarms without a change;
-	// a 10% slower sleep detected 95% of the time, a 5% slower one 90%.
+	// Targets: no more than 1% false alarms without a change; a 10%
+	// slower sleep detected 95% of the time; a drop of at least the
+	// threshold (the median change, not the sleep's) 90%. A smaller drop
+	// (a 5% slower sleep lost 4.7% of throughput in one boot) is only
+	// reported: shown to be inside the threshold, unchanged is its right
+	// answer, and the more precise the pairs, the more often it is given.
 	for _, r := range rows {
 		got := float64(r.verdicts[results.Regressed]) / float64(r.n)
 		change := r.ratios[len(r.ratios)/2] - 1
@@ -240,7 +250,7 @@ func TestCalibrate(t *testing.T) {
 			t.Errorf("%s A/A: false regressed rate %.1f%% > 1%%", r.server, 100*got)
 		case r.slowdown >= 0.10 && got < 0.95:
 			t.Errorf("%s %.1f%% drop: detected %.1f%% < 95%%", r.server, 100*change, 100*got)
-		case r.slowdown >= 0.05 && got < 0.90:
+		case r.slowdown > 0 && -change >= results.DefaultThreshold && got < 0.90:
 			t.Errorf("%s %.1f%% drop: detected %.1f%% < 90%%", r.server, 100*change, 100*got)
 		}
 	}
