@@ -31,6 +31,16 @@ func TestVsDeployed(t *testing.T) {
 		t.Errorf("target %+v, want 2x16 at 10.7 × 3x1's throughput, no p99 (2x16 not measured)", tg)
 	}
 
+	// Slots that hold half a request each: the advice (2x10) serves what
+	// the cores can, 2 × the deployed 5x2, never less than it.
+	half := halfSlots()
+	half.Deployed = &results.Deployed{Cell: "5x2", Workers: 5, Threads: 2, Profile: "gunicorn",
+		Sources: []results.Source{{File: "gunicorn.conf.py", Line: 3}}}
+	rec, _ = For(half, Target{CPUs: 2, Deployed: Config{5, 2}})
+	if tg := rec.VsDeployed.Target; tg == nil || tg.Config != "2x10" || !near(tg.ThroughputRatio, 2) {
+		t.Errorf("half-busy slots, 5x2 deployed on 2 cores: %+v; want 2x10 at 2 × 5x2's throughput", tg)
+	}
+
 	rec, _ = For(cpuApp(), Target{CPUs: 1, Deployed: Config{1, 1}})
 	if rec.VsDeployed != nil {
 		t.Errorf("nothing deployed in the run: %+v, want none", rec.VsDeployed)

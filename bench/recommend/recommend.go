@@ -41,6 +41,11 @@ func (c Config) String() string { return fmt.Sprintf("%dx%d", c.Workers, c.Threa
 // measured that far.
 const maxThreads = 16
 
+// busySlot is the concurrency per slot from which a slot counts as busy:
+// what a slot of a healthy server misses (0 to 3%) is the client's turn
+// between requests, not a resource its requests share.
+const busySlot = 0.9
+
 // For recommends a configuration for t from the measured cells of r (the
 // first endpoint's, as results.Run.Best does), given the server's runtime
 // and concurrency model. ok is false when no cell was measured.
@@ -51,8 +56,9 @@ const maxThreads = 16
 //     fewer when the memory budget does not hold them.
 //   - Threads serve requests that wait: a CPU-bound handler gets one (more
 //     add nothing), an I/O-bound one enough slots to keep the cores busy
-//     (cores × S0 ÷ CPU per request), at most 16 per worker; an event-loop
-//     server gets one (its loop serves the waiting requests).
+//     (cores × S0 ÷ CPU per request, ÷ the concurrency a slot achieved
+//     here), at most 16 per worker; an event-loop server gets one (its
+//     loop serves the waiting requests).
 //   - The expected throughput is the lower of what the slots serve (slots
 //     × measured concurrency per slot ÷ S0) and what the cores can compute
 //     (usable cores ÷ CPU per request).
@@ -81,13 +87,21 @@ func For(r *results.Run, t Target) (results.Recommendation, bool) {
 		PSSPerWorkerBytes: uint64(math.Max(m.perWorker, 0)), PSSPerThreadBytes: uint64(math.Max(m.perThread, 0)),
 		UnknownCosts: m.unknown(), RuleOfThumbWorkers: 2*t.CPUs + 1,
 	}
-	// Threads per worker for w workers: what keeps the cores busy.
+	// Threads per worker for w workers: what keeps the cores busy. need
+	// requests in service keep them computing; a slot held perSlot of a
+	// request on average in the cells measured here (GIL hand-offs, a
+	// shared pool), so that takes need ÷ perSlot slots, as the throughput
+	// model below counts them, when perSlot is below busySlot.
 	need := math.Ceil(float64(t.CPUs) * s0 / cpu)
+	slots := need
+	if perSlot < busySlot {
+		slots = math.Ceil(need / perSlot)
+	}
 	threadsFor := func(w int) int {
 		if eventLoop || cpuBound {
 			return 1
 		}
-		return int(max(min(math.Ceil(need/float64(w)), maxThreads), 1))
+		return int(max(min(math.Ceil(slots/float64(w)), maxThreads), 1))
 	}
 	w := t.CPUs
 	why := fmt.Sprintf("%d workers, one per core: a worker process computes on one core at a time (%s)",
@@ -115,9 +129,14 @@ func For(r *results.Run, t Target) (results.Recommendation, bool) {
 			"in a %s request), so more threads would only queue for the core.",
 			human.Seconds(cpu), human.Seconds(s0)))
 	default:
+		perSlotWhy := ""
+		if slots > need {
+			perSlotWhy = fmt.Sprintf("; a slot served %.2f requests at a time in the cells measured here, "+
+				"so that takes about %.0f slots", perSlot, slots)
+		}
 		rec.Reasons = append(rec.Reasons, fmt.Sprintf("%d threads per worker: a request waits %s and computes "+
-			"%s, so about %.0f requests in service keep %d cores busy%s.",
-			threads, human.Seconds(s0), human.Seconds(cpu), need, t.CPUs, capped(need, w, threads)))
+			"%s, so about %.0f requests in service keep %d cores busy%s%s.",
+			threads, human.Seconds(s0), human.Seconds(cpu), need, t.CPUs, perSlotWhy, capped(slots, w, threads)))
 	}
 	rec.Workers, rec.Threads = w, threads
 	if est, told := m.at(w, threads); told {

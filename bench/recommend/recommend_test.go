@@ -38,6 +38,20 @@ func cpuApp() *results.Run {
 		Cells: []results.Cell{cell(1, 1, 38), cell(1, 4, 36), cell(2, 1, 76), cell(4, 1, 78)}}
 }
 
+// halfSlots is a handler that waits 20 ms and computes 4 ms, whose slots
+// each held half a request on average (threads waiting on a shared pool).
+func halfSlots() *results.Run {
+	cell := func(w, t int) results.Cell {
+		pss := uint64(30*mi + 20*mi*w)
+		return results.Cell{Workers: w, Threads: t, Slots: w * t, Connections: 2 * w * t,
+			ServiceTimeS: 0.02, ServerCPUPerRequestS: 0.004, Bound: "io",
+			ThroughputRPS: 0.5 * float64(w*t) / 0.02, Concurrency: 0.5 * float64(w*t),
+			Memory: results.Memory{PeakPSSBytes: pss, PSSBytes: pss}}
+	}
+	return &results.Run{Runtime: "cpython", Model: "slots",
+		Cells: []results.Cell{cell(1, 1), cell(1, 3), cell(3, 1), cell(3, 3)}}
+}
+
 func TestFor(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -55,6 +69,10 @@ func TestFor(t *testing.T) {
 			[]string{"2 workers, one per core: a worker process computes on one core at a time (Python's GIL)"}},
 		{"I/O-bound, 4 cores, 100 MiB", sleepApp(), Target{CPUs: 4, MemoryBudget: 100 * mi}, "3x16",
 			[]string{"3 workers, not one per core"}},
+		// 10 requests in service keep 2 cores busy, and a slot holds half
+		// of one: 20 slots, not the 10 that would serve half as much.
+		{"slots half busy, 2 cores", halfSlots(), Target{CPUs: 2}, "2x10",
+			[]string{"10 threads per worker: a request waits 20.0 ms and computes 4.00 ms, so about 10 requests in service keep 2 cores busy; a slot served 0.50 requests at a time in the cells measured here, so that takes about 20 slots."}},
 		{"CPU-bound, 4 cores", cpuApp(), Target{CPUs: 4}, "4x1",
 			[]string{"4 workers, one per core", "1 thread: the handler is CPU-bound (25.0 ms of CPU in a 26.0 ms request)"}},
 		// 2x16 is nowhere in the matrix: the figures are the model's.
