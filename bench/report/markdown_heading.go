@@ -197,7 +197,7 @@ func (d *mdDoc) comparisonOutcome() (emoji, text string) {
 			emoji = "⚠️"
 		}
 	}
-	if v := deployedVerdict(o, Escape); v != "" {
+	if v := deployedVerdict(o, Escape); v != "" && !bothInconclusive(o) {
 		// What the team runs in production comes first.
 		text = "Deployed " + v + "; " + lowerFirst(text)
 	}
@@ -341,4 +341,12 @@ func (d *mdDoc) warnings() {
 		d.line("> - " + Escape(Clip(w, runes)))
 	}
 	d.line("")
+}
+
+// bothInconclusive reports whether the deployed cell and the whole
+// comparison are inconclusive: the heading then says it once (the table
+// marks the deployed cell), not "deployed 3x2 inconclusive; inconclusive".
+func bothInconclusive(o outcome) bool {
+	return o.deployed != nil && o.deployed.verdict == results.Inconclusive &&
+		o.verdict == results.Inconclusive
 }

@@ -184,12 +184,26 @@ func TestFirstLineComparisonCases(t *testing.T) {
 	oneShard.Shard = &results.Shard{Index: 1, Count: 2,
 		Cells: []string{"1x1", "1x3", "3x1", "3x3", "9x1", "9x3", "9x9", "1x9"}}
 
+	// A project that deploys a cell that stayed inconclusive, in a
+	// comparison that did: the heading says so once; one that deploys an
+	// unchanged cell leads with it.
+	deployedNoisy := compareInconclusive()
+	deployedNoisy.Deployed = procfile(1, 3)
+	deployedSame := compareInconclusive()
+	deployedSame.Deployed = procfile(3, 1)
+
 	tests := []struct {
 		name string
 		r    *results.Run
 		o    MarkdownOptions
 		want string
 	}{
+		{"deployed inconclusive", deployedNoisy, MarkdownOptions{},
+			"### ⚠️ Inconclusive: too noisy to rule out a concurrency regression (4 cells, " +
+				"geomean −1.6% [−7.0%, +4.1%])"},
+		{"deployed unchanged, inconclusive", deployedSame, MarkdownOptions{},
+			"### ⚠️ Deployed 3x1 unchanged; inconclusive: too noisy to rule out a concurrency " +
+				"regression (4 cells, geomean −1.6% [−7.0%, +4.1%])"},
 		{"improved", improved, MarkdownOptions{},
 			"### ✅ Concurrency improved: 3x1 +15% throughput (p<0.001)"},
 		{"head failed", headFailed, MarkdownOptions{},
