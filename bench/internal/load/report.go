@@ -34,8 +34,9 @@ const minIntervals = 3
 // in a fixed window has a phase error of up to one request per connection
 // cycle (±4% for 25 requests), so when every connection completed enough
 // requests it returns ConnRate instead: each connection's completions are
-// a renewal sequence whose rate is measured from its first to its last
-// completion, free of the window's phase.
+// a renewal sequence whose rate is measured between two of its
+// completions (the warm-up's last and the window's last), free of the
+// window's phase.
 //
 // A server that serves its connections unfairly (puma serves some kept-alive
 // connections back to back while others wait) breaks the renewal premise:
