@@ -197,9 +197,14 @@ func (d *mdDoc) comparisonOutcome() (emoji, text string) {
 			emoji = "⚠️"
 		}
 	}
-	if v := deployedVerdict(o, Escape); v != "" && !bothInconclusive(o) {
-		// What the team runs in production comes first.
-		text = "Deployed " + v + "; " + lowerFirst(text)
+	if v := deployedVerdict(o, Escape); v != "" {
+		// What the team runs in production comes first; when it and the
+		// comparison are both inconclusive, the word is said once.
+		rest := text
+		if bothInconclusive(o) {
+			rest = strings.TrimPrefix(rest, "Inconclusive: ")
+		}
+		text = "Deployed " + v + "; " + lowerFirst(rest)
 	}
 	if s := d.r.Shard; s != nil && s.Count > 1 {
 		// One shard's part of the matrix: the verdict over all cells is
@@ -344,8 +349,9 @@ func (d *mdDoc) warnings() {
 }
 
 // bothInconclusive reports whether the deployed cell and the whole
-// comparison are inconclusive: the heading then says it once (the table
-// marks the deployed cell), not "deployed 3x2 inconclusive; inconclusive".
+// comparison are inconclusive: the heading then says "Deployed 3x2
+// inconclusive; too noisy to …", not "inconclusive; inconclusive: too
+// noisy to …".
 func bothInconclusive(o outcome) bool {
 	return o.deployed != nil && o.deployed.verdict == results.Inconclusive &&
 		o.verdict == results.Inconclusive

@@ -185,8 +185,8 @@ func TestFirstLineComparisonCases(t *testing.T) {
 		Cells: []string{"1x1", "1x3", "3x1", "3x3", "9x1", "9x3", "9x9", "1x9"}}
 
 	// A project that deploys a cell that stayed inconclusive, in a
-	// comparison that did: the heading says so once; one that deploys an
-	// unchanged cell leads with it.
+	// comparison that did: the heading leads with it and says so once;
+	// one that deploys an unchanged cell leads with it too.
 	deployedNoisy := compareInconclusive()
 	deployedNoisy.Deployed = procfile(1, 3)
 	deployedSame := compareInconclusive()
@@ -199,8 +199,8 @@ func TestFirstLineComparisonCases(t *testing.T) {
 		want string
 	}{
 		{"deployed inconclusive", deployedNoisy, MarkdownOptions{},
-			"### ⚠️ Inconclusive: too noisy to rule out a concurrency regression (4 cells, " +
-				"geomean −1.6% [−7.0%, +4.1%])"},
+			"### ⚠️ Deployed 1x3 inconclusive; too noisy to rule out a concurrency regression " +
+				"(4 cells, geomean −1.6% [−7.0%, +4.1%])"},
 		{"deployed unchanged, inconclusive", deployedSame, MarkdownOptions{},
 			"### ⚠️ Deployed 3x1 unchanged; inconclusive: too noisy to rule out a concurrency " +
 				"regression (4 cells, geomean −1.6% [−7.0%, +4.1%])"},
