@@ -79,6 +79,9 @@ func errorIn(lines []string) string {
 type sideDown struct {
 	side   string // "head" or "base"; "" outside a comparison
 	reason string // the server's error line, else the cell's error: untrusted
+	// answered is set when the server answered its readiness request,
+	// with the wrong status: it started, and fails that request.
+	answered bool
 }
 
 // newSideDown returns the side that does not start, or nil when some cell
@@ -93,7 +96,8 @@ func newSideDown(r *results.Run, fs []failure) *sideDown {
 			return nil
 		}
 		if d == nil {
-			d = &sideDown{side: f.side, reason: or(f.reason, trimSide(f.err, f.side))}
+			e := trimSide(f.err, f.side)
+			d = &sideDown{side: f.side, reason: or(f.reason, e), answered: answeredReadiness(e)}
 		}
 	}
 	return d
@@ -105,7 +109,17 @@ func (d sideDown) text(esc func(string) string, runes int) string {
 	if d.side != "" {
 		who = d.side
 	}
+	if d.answered {
+		return who + " starts but fails its readiness request: " + esc(Clip(d.reason, runes))
+	}
 	return who + " does not start: " + esc(Clip(d.reason, runes))
+}
+
+// answeredReadiness reports whether a boot error says the server answered
+// its readiness request with a status that stayed wrong ("GET / answered
+// 500 Internal Server Error for 5s, …", bench's stuckProbeError).
+func answeredReadiness(err string) bool {
+	return strings.HasPrefix(err, "GET ") && strings.Contains(err, " answered ")
 }
 
 // failedSide is the side whose server failed cell c of a comparison: head

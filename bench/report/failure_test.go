@@ -104,6 +104,23 @@ func TestSideDoesNotStart(t *testing.T) {
 			}
 		})
 	}
+	// A server that started and answered its readiness request with 500
+	// (an app whose database was not set up): the heading says it started.
+	up := notStarting("head")
+	for i := range up.Cells {
+		up.Cells[i].Error = "head: GET / answered 500 Internal Server Error for 5s, want 2xx: " +
+			"the server is up but fails this request (did the app load? see its log)"
+		up.Cells[i].LogExcerpt = []string{"sqlite3.OperationalError: no such table: post"}
+	}
+	var upMD strings.Builder
+	if err := Markdown(&upMD, up, MarkdownOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	want := "### ❌ head starts but fails its readiness request: sqlite3.OperationalError: no such table: post\n"
+	if !strings.HasPrefix(upMD.String(), want) {
+		t.Errorf("Markdown does not start with %q:\n%s", want, upMD.String())
+	}
+
 	// One side that does not start in one cell of two is a failed cell,
 	// not a side that does not start.
 	r := notStarting("head")
