@@ -65,14 +65,7 @@ endpoints:
 	}
 	out := filepath.Join(dir, "out")
 	machineload.Within(t, func(b *machineload.Bands) {
-		code, stdout, stderr := runCLI(t, "run", "--config", cfgPath, "--matrix", "2x2,1x1", "--out", out)
-		if code != 0 {
-			t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
-		}
-		res, err := results.Read(filepath.Join(out, "results.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
+		res, stdout, stderr := runResults(t, out, "run", "--config", cfgPath, "--matrix", "2x2,1x1")
 		// The flag's matrix order wins over the file's; each endpoint is a cell.
 		var names []string
 		for _, c := range res.Cells {
@@ -116,16 +109,9 @@ func TestRunServerProfile(t *testing.T) {
 	app := "sh -c 'exec " + exe + " demo-server --bind $HOST:$PORT --workers $WEB_CONCURRENCY" +
 		" --threads 1 --sleep 20ms'"
 	machineload.Within(t, func(b *machineload.Bands) {
-		code, stdout, stderr := runCLI(t, "run", "--server", "paas", "--app", app, "--dir", dir,
+		res, _, _ := runResults(t, out, "run", "--server", "paas", "--app", app, "--dir", dir,
 			"--env", asCLIEnv+"=1", "--health", "/health", "--duration", "300ms", "--warmup", "100ms",
-			"--sequential", "10", "--out", out)
-		if code != 0 {
-			t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
-		}
-		res, err := results.Read(filepath.Join(out, "results.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
+			"--sequential", "10")
 		var names []string
 		for _, c := range res.Cells {
 			names = append(names, c.Name())
@@ -159,17 +145,10 @@ func TestRunShardsCLI(t *testing.T) {
 	shard := func(s string) (string, *results.Run) {
 		t.Helper()
 		out := filepath.Join(t.TempDir(), "shard")
-		code, stdout, stderr := runCLI(t, "run", "--cmd", demoServerTemplate(t), "--dir", dir,
+		res, _, _ := runResults(t, out, "run", "--cmd", demoServerTemplate(t), "--dir", dir,
 			"--env", asCLIEnv+"=1", "--health", "/health", "--matrix", "1x1,2x1",
 			"--path", "/?ms=10", "--duration", "200ms", "--warmup", "50ms", "--sequential", "10",
-			"--shard", s, "--out", out)
-		if code != 0 {
-			t.Fatalf("--shard %s: exit %d\nstdout:\n%s\nstderr:\n%s", s, code, stdout, stderr)
-		}
-		res, err := results.Read(filepath.Join(out, "results.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
+			"--shard", s)
 		return out, res
 	}
 	one, r1 := shard("1/2")
@@ -209,4 +188,20 @@ func TestRunShardsCLI(t *testing.T) {
 	if left := serverPids(dir); len(left) > 0 {
 		t.Errorf("processes left running: %v", left)
 	}
+}
+
+// runResults runs the CLI with args and --out out, fails the test unless
+// it exits 0, and returns the results.json it wrote and what it printed.
+func runResults(t *testing.T, out string, args ...string) (res *results.Run, stdout, stderr string) {
+	t.Helper()
+	args = append(args, "--out", out)
+	code, stdout, stderr := runCLI(t, args...)
+	if code != 0 {
+		t.Fatalf("%s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, stdout, stderr)
+	}
+	res, err := results.Read(filepath.Join(out, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, stdout, stderr
 }
